@@ -1,0 +1,143 @@
+"""The transport seam: what the engine needs from a broker, and nothing more.
+
+A transport hands out producers, consumers and an admin view over one broker.
+Implementations: ``local`` (the embedded SQLite log) and ``kafka`` (kafka-python).
+Both must pass ``tests/test_transport_contract.py``.
+
+Offsets follow Kafka: the offset of a record is its position in its partition;
+a committed offset is the offset of the *next* record to read; the end offset
+(high-water mark) is one past the last record.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+Headers = list[tuple[str, bytes]]
+
+
+class TopicPartition(NamedTuple):
+    topic: str
+    partition: int
+
+
+@dataclass(slots=True)
+class Message:
+    """One record read from a partition."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+    timestamp: int  # milliseconds since the epoch
+    headers: Headers = field(default_factory=list)
+
+    @property
+    def tp(self) -> TopicPartition:
+        return TopicPartition(self.topic, self.partition)
+
+
+@dataclass(slots=True, frozen=True)
+class RecordMetadata:
+    topic: str
+    partition: int
+    offset: int
+
+
+@dataclass(slots=True, frozen=True)
+class TopicSpec:
+    """A topic as declared by an app: name, partition count, compaction."""
+
+    name: str
+    partitions: int = 1
+    compacting: bool = False
+    config: Mapping[str, str] = field(default_factory=dict)
+
+
+class Producer(abc.ABC):
+    @abc.abstractmethod
+    def send(
+        self,
+        topic: str,
+        key: bytes | None,
+        value: bytes | None,
+        *,
+        partition: int | None = None,
+        headers: Headers | None = None,
+        timestamp: int | None = None,
+    ) -> None:
+        """Queue one record. Without ``partition`` the key picks it (murmur2, as Kafka)."""
+
+    @abc.abstractmethod
+    def flush(self) -> list[RecordMetadata]:
+        """Write every queued record; return their metadata in send order."""
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release resources; queued records are flushed first."""
+
+
+class Consumer(abc.ABC):
+    """A consumer in a group. Position starts at the committed offset, else earliest."""
+
+    @abc.abstractmethod
+    def assign(self, partitions: Iterable[TopicPartition]) -> None:
+        """Read exactly these partitions (no group management)."""
+
+    @abc.abstractmethod
+    def subscribe(self, topics: Sequence[str]) -> None:
+        """Read these topics; the group decides which partitions this member gets."""
+
+    @abc.abstractmethod
+    def assignment(self) -> set[TopicPartition]: ...
+
+    @abc.abstractmethod
+    def poll(self, max_records: int = 1000, timeout: float = 0.0) -> list[Message]:
+        """Return up to ``max_records`` records, in offset order per partition."""
+
+    @abc.abstractmethod
+    def seek(self, tp: TopicPartition, offset: int) -> None: ...
+
+    @abc.abstractmethod
+    def position(self, tp: TopicPartition) -> int: ...
+
+    @abc.abstractmethod
+    def commit(self, offsets: Mapping[TopicPartition, int]) -> None:
+        """Commit the offsets of the next records to read, for this group."""
+
+    @abc.abstractmethod
+    def committed(self, tp: TopicPartition) -> int | None: ...
+
+    @abc.abstractmethod
+    def end_offsets(self, tps: Iterable[TopicPartition]) -> dict[TopicPartition, int]: ...
+
+    def beginning_offsets(self, tps: Iterable[TopicPartition]) -> dict[TopicPartition, int]:
+        return {tp: 0 for tp in tps}
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Leave the group and release resources (does not commit)."""
+
+
+class Transport(abc.ABC):
+    """One broker connection factory, built from a URL such as ``local://``."""
+
+    scheme: str = ""
+
+    @abc.abstractmethod
+    def producer(self) -> Producer: ...
+
+    @abc.abstractmethod
+    def consumer(self, group_id: str | None) -> Consumer: ...
+
+    @abc.abstractmethod
+    def create_topics(self, specs: Iterable[TopicSpec]) -> None:
+        """Create the topics that do not exist yet; existing ones are left alone."""
+
+    @abc.abstractmethod
+    def list_topics(self) -> dict[str, TopicSpec]: ...
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release resources."""

@@ -1,0 +1,19 @@
+"""Errors raised by transports."""
+
+from streamctl.exceptions import ConfigurationError, StreamctlError
+
+
+class TransportError(StreamctlError):
+    """The broker failed or refused an operation."""
+
+
+class BrokerUnavailable(TransportError):
+    """The broker cannot be reached (yet); callers may retry."""
+
+
+class UnknownTopic(TransportError):
+    """A topic was used that the broker does not have."""
+
+
+class BadBrokerURL(ConfigurationError):
+    """The broker URL has an unknown scheme or is malformed."""
