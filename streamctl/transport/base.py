@@ -80,6 +80,16 @@ class Producer(abc.ABC):
         """Release resources; queued records are flushed first."""
 
 
+class RebalanceListener:
+    """Told by a consumer when its partitions change (called from ``poll``)."""
+
+    def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
+        """Finish and commit work on these partitions; they are about to go."""
+
+    def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        """Recover state for these partitions before their first record is returned."""
+
+
 class Consumer(abc.ABC):
     """A consumer in a group. Position starts at the committed offset, else earliest."""
 
@@ -88,8 +98,12 @@ class Consumer(abc.ABC):
         """Read exactly these partitions (no group management)."""
 
     @abc.abstractmethod
-    def subscribe(self, topics: Sequence[str]) -> None:
-        """Read these topics; the group decides which partitions this member gets."""
+    def subscribe(self, topics: Sequence[str], listener: RebalanceListener | None = None) -> None:
+        """Read these topics; the group decides which partitions this member gets.
+
+        ``listener`` is told, from inside ``poll``, which partitions are revoked
+        (before they go) and which are assigned (before their first record).
+        """
 
     @abc.abstractmethod
     def assignment(self) -> set[TopicPartition]: ...
