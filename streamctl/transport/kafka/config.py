@@ -1,0 +1,97 @@
+"""Settings for the Kafka transport: URL parsing, tuned defaults, routing to clients."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
+
+from streamctl.transport.exceptions import BadBrokerURL
+from streamctl.exceptions import ConfigurationError
+
+# Defaults tuned for a stream processor: explicit commits only, start at the
+# earliest record of a new group, big fetches, short linger, durable acks.
+COMMON_DEFAULTS: dict[str, Any] = {
+    "client_id": "streamctl",
+    "request_timeout_ms": 30_000,
+    "bootstrap_timeout_ms": 10_000,
+}
+PRODUCER_DEFAULTS: dict[str, Any] = {
+    "acks": "all",
+    "linger_ms": 5,
+    "batch_size": 256 * 1024,
+    "max_block_ms": 10_000,
+    "compression_type": None,
+}
+CONSUMER_DEFAULTS: dict[str, Any] = {
+    "enable_auto_commit": False,
+    "auto_offset_reset": "earliest",
+    "max_poll_records": 1000,
+    "fetch_max_bytes": 50 * 1024 * 1024,
+    "max_partition_fetch_bytes": 4 * 1024 * 1024,
+    "fetch_max_wait_ms": 100,
+    "session_timeout_ms": 10_000,
+    "heartbeat_interval_ms": 3_000,
+    "allow_auto_create_topics": False,
+}
+# Settings whose streamctl name differs from kafka-python's.
+ALIASES = {"compression": "compression_type"}
+# Settings the engine owns; a user value would break its offset bookkeeping.
+FORCED = {"enable_auto_commit": False}
+
+_PRODUCER_KEYS = frozenset(KafkaProducer.DEFAULT_CONFIG)
+_CONSUMER_KEYS = frozenset(KafkaConsumer.DEFAULT_CONFIG)
+_ADMIN_KEYS = frozenset(KafkaAdminClient.DEFAULT_CONFIG)
+
+
+def parse_url(url: str) -> list[str]:
+    """``kafka://h1:9092,h2:9092`` -> ``["h1:9092", "h2:9092"]``."""
+    parts = urlsplit(url)
+    if parts.scheme != "kafka":
+        raise BadBrokerURL(f"not a kafka:// URL: {url!r}")
+    servers = [s.strip() for s in parts.netloc.split(",") if s.strip()]
+    if not servers:
+        raise BadBrokerURL(f"kafka URL {url!r} names no host:port (try kafka://localhost:9092)")
+    for server in servers:
+        host, _, port = server.rpartition(":")
+        if not host or not port.isdigit():
+            raise BadBrokerURL(f"kafka URL {url!r}: {server!r} is not host:port")
+    return servers
+
+
+class KafkaSettings:
+    """User settings merged over the defaults, split per kafka-python client.
+
+    Any kafka-python producer, consumer or admin option may be given by its
+    kafka-python name; each client receives the options it understands.
+    """
+
+    def __init__(self, servers: list[str], settings: Mapping[str, Any]) -> None:
+        self.servers = servers
+        user = {ALIASES.get(k, k): v for k, v in settings.items()}
+        unknown = sorted(set(user) - _PRODUCER_KEYS - _CONSUMER_KEYS - _ADMIN_KEYS)
+        if unknown:
+            raise ConfigurationError(f"unknown Kafka setting(s): {', '.join(unknown)}")
+        merged = {**COMMON_DEFAULTS, **PRODUCER_DEFAULTS, **CONSUMER_DEFAULTS, **user, **FORCED}
+        merged["bootstrap_servers"] = servers
+        self._merged = merged
+
+    def _for(self, keys: frozenset[str], **extra: Any) -> dict[str, Any]:
+        config = {k: v for k, v in self._merged.items() if k in keys}
+        config.update(extra)
+        return config
+
+    def producer(self, **extra: Any) -> dict[str, Any]:
+        return self._for(_PRODUCER_KEYS, **extra)
+
+    def consumer(self, **extra: Any) -> dict[str, Any]:
+        return self._for(_CONSUMER_KEYS, **extra)
+
+    def admin(self) -> dict[str, Any]:
+        return self._for(_ADMIN_KEYS)
+
+    @property
+    def bootstrap(self) -> str:
+        return ",".join(self.servers)

@@ -1,0 +1,92 @@
+"""Consumer over kafka-python's KafkaConsumer, with explicit commits only."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+
+from kafka import KafkaConsumer, OffsetAndMetadata
+from kafka import TopicPartition as KafkaTP
+
+from streamctl.transport.base import Consumer, Message, RebalanceListener, TopicPartition
+from streamctl.transport.exceptions import TransportError
+from streamctl.transport.kafka.errors import translate
+from streamctl.transport.kafka.rebalance import ListenerBridge
+
+
+def _ktps(tps: Iterable[TopicPartition]) -> list[KafkaTP]:
+    return [KafkaTP(tp[0], tp[1]) for tp in tps]
+
+
+class KafkaTransportConsumer(Consumer):
+    def __init__(self, consumer: KafkaConsumer, group_id: str | None, bootstrap: str) -> None:
+        self._consumer = consumer
+        self._group_id = group_id
+        self._bootstrap = bootstrap
+
+    def assign(self, partitions: Iterable[TopicPartition]) -> None:
+        with translate(self._bootstrap, "assign"):
+            self._consumer.assign(_ktps(partitions))
+
+    def subscribe(self, topics: Sequence[str], listener: RebalanceListener | None = None) -> None:
+        if self._group_id is None:
+            raise TransportError("subscribe needs a consumer group (group_id is None)")
+        bridge = ListenerBridge(listener, self._consumer) if listener is not None else None
+        with translate(self._bootstrap, "subscribe"):
+            self._consumer.subscribe(list(topics), listener=bridge)
+
+    def assignment(self) -> set[TopicPartition]:
+        return {TopicPartition(tp.topic, tp.partition) for tp in self._consumer.assignment()}
+
+    def poll(self, max_records: int = 1000, timeout: float = 0.0) -> list[Message]:
+        with translate(self._bootstrap, "poll"):
+            batches = self._consumer.poll(
+                timeout_ms=int(timeout * 1000), max_records=max_records
+            )
+        if not batches:
+            return []
+        # Hot path: one Message per record, fields copied straight across
+        # (kafka-python already gives headers as a list of (str, bytes)).
+        msg = Message
+        out: list[Message] = []
+        for records in batches.values():
+            out += [
+                msg(r.topic, r.partition, r.offset, r.key, r.value, r.timestamp, r.headers)
+                for r in records
+            ]
+        return out
+
+    def seek(self, tp: TopicPartition, offset: int) -> None:
+        with translate(self._bootstrap, "seek"):
+            self._consumer.seek(KafkaTP(tp[0], tp[1]), offset)
+
+    def position(self, tp: TopicPartition) -> int:
+        with translate(self._bootstrap, "position"):
+            return int(self._consumer.position(KafkaTP(tp[0], tp[1])))
+
+    def commit(self, offsets: Mapping[TopicPartition, int]) -> None:
+        if self._group_id is None:
+            raise TransportError("commit needs a consumer group (group_id is None)")
+        if not offsets:
+            return
+        to_commit = {KafkaTP(tp[0], tp[1]): OffsetAndMetadata(off, "", -1) for tp, off in offsets.items()}
+        with translate(self._bootstrap, "commit"):
+            self._consumer.commit(to_commit)
+
+    def committed(self, tp: TopicPartition) -> int | None:
+        if self._group_id is None:
+            return None
+        with translate(self._bootstrap, "committed"):
+            return self._consumer.committed(KafkaTP(tp[0], tp[1]))
+
+    def end_offsets(self, tps: Iterable[TopicPartition]) -> dict[TopicPartition, int]:
+        with translate(self._bootstrap, "end_offsets"):
+            found = self._consumer.end_offsets(_ktps(tps))
+        return {TopicPartition(tp.topic, tp.partition): off for tp, off in found.items()}
+
+    def beginning_offsets(self, tps: Iterable[TopicPartition]) -> dict[TopicPartition, int]:
+        with translate(self._bootstrap, "beginning_offsets"):
+            found = self._consumer.beginning_offsets(_ktps(tps))
+        return {TopicPartition(tp.topic, tp.partition): off for tp, off in found.items()}
+
+    def close(self) -> None:
+        self._consumer.close(autocommit=False)

@@ -1,0 +1,29 @@
+"""Translate kafka-python errors into streamctl's transport exceptions."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from kafka import errors as kerrors
+
+from streamctl.transport.exceptions import BrokerUnavailable, TransportError, UnknownTopic
+
+
+@contextmanager
+def translate(bootstrap: str, what: str) -> Iterator[None]:
+    """Re-raise kafka-python errors met while doing ``what`` as streamctl errors.
+
+    Messages name the bootstrap servers and the operation, never settings (so
+    never a password).
+    """
+    try:
+        yield
+    except kerrors.UnknownTopicOrPartitionError as exc:
+        raise UnknownTopic(f"{what}: unknown topic or partition on Kafka at {bootstrap}") from exc
+    except kerrors.KafkaConnectionError as exc:
+        raise BrokerUnavailable(f"{what}: cannot reach Kafka at {bootstrap}") from exc
+    except kerrors.KafkaTimeoutError as exc:
+        raise BrokerUnavailable(f"{what}: Kafka at {bootstrap} did not answer in time ({exc})") from exc
+    except kerrors.KafkaError as exc:
+        raise TransportError(f"{what}: Kafka at {bootstrap} failed: {exc}") from exc

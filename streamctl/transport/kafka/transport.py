@@ -1,0 +1,117 @@
+"""KafkaTransport: producers, consumers and topic admin on one Kafka cluster."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
+from kafka.admin import ConfigResource, ConfigResourceType
+
+from streamctl.transport.base import Consumer, Producer, TopicSpec, Transport
+from streamctl.transport.exceptions import TransportError
+from streamctl.transport.kafka.config import KafkaSettings, parse_url
+from streamctl.transport.kafka.consumer import KafkaTransportConsumer
+from streamctl.transport.kafka.errors import translate
+from streamctl.transport.kafka.producer import KafkaTransportProducer
+
+TOPIC_ALREADY_EXISTS = 36
+
+
+class KafkaTransport(Transport):
+    """``kafka://host:port[,host:port]``; keyword settings go to kafka-python.
+
+    Settings (all optional): ``client_id``, ``acks``, ``linger_ms``,
+    ``batch_size``, ``compression``, ``max_poll_records``, ``fetch_max_bytes``,
+    ``max_partition_fetch_bytes``, ``request_timeout_ms``, ``security_protocol``,
+    ``sasl_mechanism``, ``sasl_plain_username``, ``sasl_plain_password``,
+    ``ssl_cafile``, ``ssl_certfile``, ``ssl_keyfile``, ``replication_factor``
+    (for created topics) and any other kafka-python client option.
+    """
+
+    scheme = "kafka"
+
+    def __init__(self, url: str, *, datadir: str | Path | None = None, **settings: Any) -> None:
+        self.url = url
+        self.datadir = Path(datadir) if datadir is not None else None
+        self.replication_factor = int(settings.pop("replication_factor", -1))
+        self.settings = KafkaSettings(parse_url(url), settings)
+        self._admin: KafkaAdminClient | None = None
+
+    def __repr__(self) -> str:  # never shows settings: they may hold passwords
+        return f"<KafkaTransport {self.settings.bootstrap}>"
+
+    @property
+    def bootstrap(self) -> str:
+        return self.settings.bootstrap
+
+    def producer(self) -> Producer:
+        with translate(self.bootstrap, "open producer"):
+            producer = KafkaProducer(**self.settings.producer())
+        return KafkaTransportProducer(producer, self.bootstrap)
+
+    def consumer(self, group_id: str | None) -> Consumer:
+        with translate(self.bootstrap, "open consumer"):
+            consumer = KafkaConsumer(**self.settings.consumer(group_id=group_id))
+        return KafkaTransportConsumer(consumer, group_id, self.bootstrap)
+
+    @property
+    def admin(self) -> KafkaAdminClient:
+        if self._admin is None:
+            with translate(self.bootstrap, "open admin client"):
+                self._admin = KafkaAdminClient(**self.settings.admin())
+        return self._admin
+
+    def create_topics(self, specs: Iterable[TopicSpec]) -> None:
+        with translate(self.bootstrap, "create topics"):
+            existing = set(self.admin.list_topics())
+            wanted = {}
+            for spec in specs:
+                if spec.name in existing or spec.name in wanted:
+                    continue
+                configs = dict(spec.config)
+                if spec.compacting:
+                    configs["cleanup.policy"] = "compact"
+                wanted[spec.name] = {
+                    "num_partitions": spec.partitions,
+                    "replication_factor": self.replication_factor,
+                    "configs": configs,
+                }
+            if not wanted:
+                return
+            result = self.admin.create_topics(wanted, raise_errors=False)
+            for topic in result["topics"]:
+                code = topic["error_code"]
+                if code not in (0, TOPIC_ALREADY_EXISTS):  # a racing creator is fine
+                    raise TransportError(
+                        f"create topic {topic['name']!r} on Kafka at {self.bootstrap} failed: "
+                        f"{topic.get('error_message') or code}"
+                    )
+            # Producers and consumers may use the topics right away.
+            self.admin.wait_for_topics(list(wanted), timeout_ms=30_000)
+
+    def list_topics(self) -> dict[str, TopicSpec]:
+        with translate(self.bootstrap, "list topics"):
+            topics = [t for t in self.admin.describe_topics() if not t["is_internal"]]
+            if not topics:
+                return {}
+            resources = [ConfigResource(ConfigResourceType.TOPIC, t["name"]) for t in topics]
+            configs = self.admin.describe_configs(resources).get("topic", {})
+        out = {}
+        for topic in topics:
+            name = topic["name"]
+            config = {k: v["value"] for k, v in configs.get(name, {}).items()}
+            policy = config.get("cleanup.policy", "delete")
+            out[name] = TopicSpec(
+                name=name,
+                partitions=len(topic["partitions"]),
+                compacting="compact" in policy.split(","),
+                config=config,
+            )
+        return out
+
+    def close(self) -> None:
+        if self._admin is not None:
+            self._admin.close()
+            self._admin = None
