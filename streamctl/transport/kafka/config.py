@@ -8,8 +8,8 @@ from urllib.parse import urlsplit
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 
-from streamctl.transport.exceptions import BadBrokerURL
 from streamctl.exceptions import ConfigurationError
+from streamctl.transport.exceptions import BadBrokerURL
 
 # Defaults tuned for a stream processor: explicit commits only, start at the
 # earliest record of a new group, big fetches, short linger, durable acks.

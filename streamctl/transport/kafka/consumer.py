@@ -39,9 +39,7 @@ class KafkaTransportConsumer(Consumer):
 
     def poll(self, max_records: int = 1000, timeout: float = 0.0) -> list[Message]:
         with translate(self._bootstrap, "poll"):
-            batches = self._consumer.poll(
-                timeout_ms=int(timeout * 1000), max_records=max_records
-            )
+            batches = self._consumer.poll(timeout_ms=int(timeout * 1000), max_records=max_records)
         if not batches:
             return []
         # Hot path: one Message per record, fields copied straight across
@@ -68,7 +66,9 @@ class KafkaTransportConsumer(Consumer):
             raise TransportError("commit needs a consumer group (group_id is None)")
         if not offsets:
             return
-        to_commit = {KafkaTP(tp[0], tp[1]): OffsetAndMetadata(off, "", -1) for tp, off in offsets.items()}
+        to_commit = {
+            KafkaTP(tp[0], tp[1]): OffsetAndMetadata(off, "", -1) for tp, off in offsets.items()
+        }
         with translate(self._bootstrap, "commit"):
             self._consumer.commit(to_commit)
 

@@ -24,6 +24,8 @@ def translate(bootstrap: str, what: str) -> Iterator[None]:
     except kerrors.KafkaConnectionError as exc:
         raise BrokerUnavailable(f"{what}: cannot reach Kafka at {bootstrap}") from exc
     except kerrors.KafkaTimeoutError as exc:
-        raise BrokerUnavailable(f"{what}: Kafka at {bootstrap} did not answer in time ({exc})") from exc
+        raise BrokerUnavailable(
+            f"{what}: Kafka at {bootstrap} did not answer in time ({exc})"
+        ) from exc
     except kerrors.KafkaError as exc:
         raise TransportError(f"{what}: Kafka at {bootstrap} failed: {exc}") from exc

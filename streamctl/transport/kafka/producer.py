@@ -57,6 +57,15 @@ class KafkaTransportProducer(Producer):
                 out.append(RecordMetadata(md.topic, md.partition, md.offset))
         return out
 
+    def discard(self) -> None:
+        """Forget queued records' metadata.
+
+        kafka-python cannot take records back out of its send buffer, so they
+        may still reach Kafka (a duplicate under at-least-once). Only a Kafka
+        transaction can truly drop them; that is the exactly-once option.
+        """
+        self._pending = []
+
     def close(self) -> None:
         try:
             self.flush()

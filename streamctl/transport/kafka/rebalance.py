@@ -42,7 +42,9 @@ class ListenerBridge(AsyncConsumerRebalanceListener):
     async def on_partitions_assigned(self, assigned: Any) -> None:
         await self._off_loop(self._listener.on_partitions_assigned, _tps(assigned))
 
-    async def _off_loop(self, fn: Callable[[set[TopicPartition]], None], arg: set[TopicPartition]) -> None:
+    async def _off_loop(
+        self, fn: Callable[[set[TopicPartition]], None], arg: set[TopicPartition]
+    ) -> None:
         net = self._consumer._net  # kafka-python's IO loop; no public handle exists
         done: Future = Future()
 
