@@ -55,6 +55,9 @@ class Recorder(RebalanceListener):
                 self.committed_at_assign[tp] = self.consumer.committed(tp)
 
 
+# Every case is bounded (drain() gives up after 15 s); 120 s leaves room for the
+# first Kafka case, whose setup may start the broker (cold start ~25 s).
+@pytest.mark.timeout(120)
 class TestTransportContract:
     def test_create_and_list_topics(self, transport: Transport, topic_name) -> None:
         plain, compacted = topic_name("plain"), topic_name("changelog")

@@ -86,6 +86,7 @@ class Committer(RebalanceListener):
 
 
 @pytest.mark.kafka
+@pytest.mark.timeout(120)
 def test_second_member_takes_partitions_after_first_commits(kafka_broker, tmp_path) -> None:
     transport = open_transport(f"kafka://{kafka_broker}", datadir=tmp_path)
     topic = f"rebalance-{time.time_ns()}"
