@@ -34,6 +34,8 @@ class Topic:
         self.name = name
         self.key_type = key_type
         self.value_type = value_type
+        if key_serializer is None and key_type in (None, str, bytes):
+            key_serializer = "raw"  # Faust's default: keys are bytes (text with key_type=str)
         self.key_serde = Serde(key_type, key_serializer)
         self.value_serde = Serde(value_type, value_serializer)
         self.partitions = partitions
