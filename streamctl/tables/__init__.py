@@ -1,0 +1,1 @@
+"""Tables: Faust-style Table, GlobalTable, SetTable, SetGlobalTable with changelogs."""
