@@ -81,7 +81,7 @@ class ListTransport(Transport):
             if spec.name not in self.specs:
                 self.specs[spec.name] = spec
                 for p in range(spec.partitions):
-                    self.logs[TopicPartition(spec.name, p)] = []
+                    self.logs.setdefault(TopicPartition(spec.name, p), [])
 
     def list_topics(self) -> dict[str, TopicSpec]:
         return dict(self.specs)
