@@ -147,7 +147,7 @@ def test_recover_a_subset_of_partitions(tmp_path, transport, filled):
     table = new_table(tmp_path)
     assert set(table.recover(transport, {1})) == {1}
     assert set(table._stores) == {1}
-    assert {k for k in table.keys()} == {k for k in filled[0] if k.startswith("p1-")}
+    assert set(table) == {k for k in filled[0] if k.startswith("p1-")}
     table.close()
 
 
