@@ -41,6 +41,11 @@ class Serde:
             return obj
         if self._from_data is not None:
             return self._from_data(obj)
+        if t is str and isinstance(obj, bytes):
+            try:
+                return obj.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise DecodeError(f"expected UTF-8 text: {exc}") from None
         if t in (int, float, str, bool) and not isinstance(obj, t):
             try:
                 return t(obj)

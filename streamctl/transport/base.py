@@ -41,8 +41,9 @@ class Message:
         return TopicPartition(self.topic, self.partition)
 
 
-@dataclass(slots=True, frozen=True)
-class RecordMetadata:
+class RecordMetadata(NamedTuple):
+    """Where a produced record was written."""
+
     topic: str
     partition: int
     offset: int
@@ -75,6 +76,9 @@ class Producer(abc.ABC):
     @abc.abstractmethod
     def flush(self) -> list[RecordMetadata]:
         """Write every queued record; return their metadata in send order."""
+
+    def discard(self) -> None:  # noqa: B027 - optional hook
+        """Drop records queued but not flushed yet (a failed batch is replayed, not half-sent)."""
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release resources; queued records are flushed first."""

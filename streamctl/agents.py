@@ -1,0 +1,193 @@
+"""Agents: async functions that consume a stream, as in Faust (``@app.agent``)."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import itertools
+import time
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
+
+from streamctl.events import Event, current_event
+from streamctl.exceptions import StreamctlError
+from streamctl.streams import Stream
+from streamctl.topics import Topic
+from streamctl.transport.base import Headers, Message
+
+if TYPE_CHECKING:
+    from streamctl.app import App
+
+
+class AgentError(StreamctlError):
+    """An agent raised while processing an event; the worker stops without committing it."""
+
+
+class Agent:
+    """A stream processor bound to a topic; ``yield`` in it forwards to its sinks."""
+
+    def __init__(
+        self,
+        app: App,
+        fun: Callable[[Stream], Any],
+        *,
+        channel: Topic,
+        name: str,
+        concurrency: int = 1,
+        sink: Iterable[Any] | None = None,
+        dead_letter: str | Topic | None = None,
+    ) -> None:
+        if concurrency < 1:
+            raise ValueError("concurrency must be at least 1")
+        self.app = app
+        self.fun = fun
+        self.channel = channel
+        self.name = name
+        self.concurrency = concurrency
+        self.sinks = list(sink or [])
+        self.dead_letter = dead_letter.name if isinstance(dead_letter, Topic) else dead_letter
+        self.streams: list[Stream] = []
+        self.tasks: list[asyncio.Task[None]] = []
+        self.__doc__ = fun.__doc__
+        self.__wrapped__ = fun
+
+    def __repr__(self) -> str:
+        return f"<Agent {self.name} <- {self.channel.name}>"
+
+    def __call__(self, stream: Stream) -> Any:
+        return self.fun(stream)
+
+    # -- sending to the agent's topic -----------------------------------------------------
+    async def send(
+        self,
+        *,
+        key: Any = None,
+        value: Any = None,
+        partition: int | None = None,
+        headers: Headers | None = None,
+    ) -> None:
+        """Send a value to this agent's topic."""
+        await self.channel.send(key=key, value=value, partition=partition, headers=headers)
+
+    async def cast(
+        self, value: Any = None, *, key: Any = None, partition: int | None = None
+    ) -> None:
+        """Send without waiting for a reply (Faust's ``cast``)."""
+        await self.send(key=key, value=value, partition=partition)
+
+    # -- running --------------------------------------------------------------------------
+    def start(self) -> list[Stream]:
+        """Create one stream and task per instance; the tasks run until they first wait."""
+        self.streams = [
+            Stream(self.channel, name=f"{self.name}#{i}") for i in range(self.concurrency)
+        ]
+        self.tasks = [
+            asyncio.create_task(self._run(stream), name=f"agent:{self.name}#{i}")
+            for i, stream in enumerate(self.streams)
+        ]
+        return self.streams
+
+    async def _run(self, stream: Stream) -> None:
+        result = self.fun(stream)
+        if inspect.isasyncgen(result):
+            async for out in result:
+                await self.deliver(out)
+        elif inspect.isawaitable(result):
+            await result
+        else:
+            raise AgentError(f"agent {self.name} must be an async function (async def)")
+
+    async def deliver(self, value: Any) -> None:
+        """Forward a yielded value to every sink: topic, agent or callable.
+
+        Records sent to a topic or agent keep the key and the timestamp of the event that
+        produced them (as Kafka Streams does), so event time survives the hop.
+        """
+        event = current_event()
+        key = ts = None
+        if event is not None:
+            key, ts = event.key, event.message.timestamp
+        for sink in self.sinks:
+            if isinstance(sink, Topic):
+                sink.send_soon(key=key, value=value, timestamp=ts)
+            elif isinstance(sink, Agent):
+                sink.channel.send_soon(key=key, value=value, timestamp=ts)
+            else:
+                out = sink(value)
+                if inspect.isawaitable(out):
+                    await out
+
+    def test_context(self) -> AgentTestWrapper:
+        """Run this agent without a broker: ``async with agent.test_context() as a: await a.put(v)``."""
+        return AgentTestWrapper(self)
+
+
+class AgentTestWrapper:
+    """Feeds values straight into an agent, one event at a time, as Faust's test context."""
+
+    def __init__(self, agent: Agent) -> None:
+        self.agent = agent
+        self.results: dict[int, Any] = {}
+        self.sent: list[Any] = []
+        self._offsets = itertools.count()
+        self._stream: Stream | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    async def __aenter__(self) -> AgentTestWrapper:
+        self._stream = Stream(self.agent.channel, name=f"{self.agent.name}#test")
+        self._task = asyncio.create_task(self._run())
+        await asyncio.sleep(0)
+        self._check()
+        return self
+
+    async def _run(self) -> None:
+        assert self._stream is not None
+        result = self.agent.fun(self._stream)
+        if inspect.isasyncgen(result):
+            async for out in result:
+                event = current_event()
+                if event is not None:
+                    self.results[event.message.offset] = out
+                self.sent.append(out)
+                await self.agent.deliver(out)
+        else:
+            await result
+
+    def _check(self) -> None:
+        if self._task is not None and self._task.done() and self._task.exception() is not None:
+            raise self._task.exception()  # type: ignore[misc]
+
+    async def put(
+        self,
+        value: Any = None,
+        *,
+        key: Any = None,
+        partition: int = 0,
+        headers: Headers | None = None,
+        timestamp: float | None = None,
+    ) -> Event:
+        """Process one value; returns its Event once the agent has fully handled it."""
+        assert self._stream is not None and self._task is not None
+        ts = int((timestamp if timestamp is not None else time.time()) * 1000)
+        message = Message(
+            self.agent.channel.name,
+            partition,
+            next(self._offsets),
+            None,
+            None,
+            ts,
+            list(headers or []),
+        )
+        event = Event(key, value, message)
+        drained = self._stream.feed([event])
+        await asyncio.wait({drained, self._task}, return_when=asyncio.FIRST_COMPLETED)
+        self._check()
+        return event
+
+    async def __aexit__(self, *exc: Any) -> None:
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass

@@ -1,0 +1,1 @@
+"""The ``streamctl`` command line: a thin Typer shell over the library."""

@@ -1,0 +1,51 @@
+"""Entry point: ``streamctl`` and its sub-commands."""
+
+from __future__ import annotations
+
+import typer
+
+from streamctl import __version__
+from streamctl.cli import run as run_cmd
+from streamctl.cli import topics as topic_cmds
+from streamctl.cli import validate as validate_cmd
+from streamctl.cli.common import Group, out
+
+app = typer.Typer(
+    cls=Group,
+    name="streamctl",
+    help="Faust-style stream processing from YAML pipeline files.\n\n"
+    "Example: streamctl run pipelines/quickstart.yaml --until-idle",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+    rich_markup_mode=None,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"streamctl {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    """Faust-style stream processing from YAML pipeline files."""
+
+
+app.command("run")(run_cmd.run)
+app.command("send")(topic_cmds.send)
+app.command("validate")(validate_cmd.validate)
+app.add_typer(topic_cmds.topic_app, name="topic")
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

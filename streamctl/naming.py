@@ -1,0 +1,18 @@
+"""Names of derived things: each comes from exactly one function here."""
+
+from __future__ import annotations
+
+
+def repartition_topic_name(app_id: str, source_topic: str, name: str) -> str:
+    """Internal topic that ``stream.group_by(..., name=name)`` repartitions through."""
+    return f"{app_id}-{source_topic}-{name}-repartition"
+
+
+def agent_topic_name(app_id: str, agent_name: str) -> str:
+    """Topic of an agent declared without one (Faust gives such agents their own topic)."""
+    return f"{app_id}-{agent_name}"
+
+
+def consumer_group(app_id: str) -> str:
+    """The consumer group an app's workers share: the app id, as in Faust."""
+    return app_id

@@ -1,0 +1,253 @@
+"""Check a parsed pipeline file and turn it into typed definitions, collecting every problem."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from streamctl.pipeline.errors import Problem
+from streamctl.pipeline.yamlpos import Located, Path_
+
+TOP_KEYS = {
+    "app": "the app id (also the consumer group)",
+    "broker": "broker URL: local:// (default) or kafka://host:port",
+    "datadir": "where the embedded broker and table stores live",
+    "settings": "engine settings (max_poll_records, poll_timeout, processing_guarantee, ...)",
+    "broker_settings": "transport options passed to the broker client (security, tuning)",
+    "topics": "topics by name",
+    "agents": "agents by name",
+    "tables": "tables by name",
+    "models": "record models by name",
+}
+TOPIC_KEYS = {
+    "partitions",
+    "compacting",
+    "key_type",
+    "value_type",
+    "key_serializer",
+    "value_serializer",
+    "dead_letter",
+    "internal",
+    "config",
+}
+AGENT_KEYS = {"from", "use", "to", "concurrency", "dead_letter", "steps", "description"}
+SETTINGS_KEYS = {
+    "max_poll_records",
+    "poll_timeout",
+    "processing_guarantee",
+    "topic_partitions",
+    "table_standby_replicas",
+    "table_store",
+}
+NAME = re.compile(r"^[A-Za-z0-9._-]+$")
+
+
+@dataclass
+class TopicDef:
+    name: str
+    partitions: int | None = None
+    compacting: bool = False
+    key_type: str | None = "str"
+    value_type: str | None = None
+    key_serializer: str | None = None
+    value_serializer: str | None = None
+    dead_letter: str | None = None
+    internal: bool = False
+    config: dict[str, str] = field(default_factory=dict)
+    path: Path_ = ()
+
+
+@dataclass
+class AgentDef:
+    name: str
+    source: str
+    use: str | None = None
+    sinks: list[str] = field(default_factory=list)
+    concurrency: int = 1
+    dead_letter: str | None = None
+    steps: list[Any] = field(default_factory=list)
+    path: Path_ = ()
+
+
+@dataclass
+class PipelineSpec:
+    file: str
+    located: Located
+    app_id: str
+    broker: str = "local://"
+    datadir: str | None = None
+    settings: dict[str, Any] = field(default_factory=dict)
+    broker_settings: dict[str, Any] = field(default_factory=dict)
+    topics: dict[str, TopicDef] = field(default_factory=dict)
+    agents: dict[str, AgentDef] = field(default_factory=dict)
+    tables: dict[str, Any] = field(default_factory=dict)
+    models: dict[str, Any] = field(default_factory=dict)
+
+
+class Checker:
+    """Collects problems while reading a Located document."""
+
+    def __init__(self, doc: Located) -> None:
+        self.doc = doc
+        self.problems: list[Problem] = []
+
+    def error(self, path: Path_, message: str) -> None:
+        self.problems.append(self.doc.problem(path, message))
+
+    def unknown_keys(self, mapping: dict[str, Any], known: Any, path: Path_, what: str) -> None:
+        for key in mapping:
+            if key not in known:
+                hint = difflib.get_close_matches(str(key), [str(k) for k in known], n=1)
+                extra = f" (did you mean {hint[0]!r}?)" if hint else ""
+                self.error(path + (key, "<key>"), f"unknown key {key!r} in {what}{extra}")
+
+    def mapping(self, value: Any, path: Path_, what: str) -> dict[str, Any]:
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            self.error(path, f"{what} must be a mapping, not {_kind(value)}")
+            return {}
+        return value
+
+    def typed(
+        self, mapping: dict[str, Any], key: str, types: Any, path: Path_, default: Any = None
+    ) -> Any:
+        if key not in mapping:
+            return default
+        value = mapping[key]
+        if isinstance(value, bool) and bool not in _as_tuple(types):
+            ok = False
+        else:
+            ok = isinstance(value, types)
+        if not ok:
+            names = " or ".join(t.__name__ for t in _as_tuple(types))
+            self.error(path + (key,), f"{key} must be {names}, not {_kind(value)}")
+            return default
+        return value
+
+    def positive_int(
+        self, mapping: dict[str, Any], key: str, path: Path_, default: Any = None
+    ) -> Any:
+        value = self.typed(mapping, key, int, path, default)
+        if key in mapping and isinstance(value, int) and value < 1:
+            self.error(path + (key,), f"{key} must be at least 1, not {value}")
+            return default
+        return value
+
+
+def _as_tuple(types: Any) -> tuple[type, ...]:
+    return types if isinstance(types, tuple) else (types,)
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "empty"
+    return {dict: "a mapping", list: "a list", str: "a string", bool: "a boolean"}.get(
+        type(value), type(value).__name__
+    )
+
+
+def read_spec(doc: Located) -> tuple[PipelineSpec | None, list[Problem]]:
+    """Check the document's structure and references; return the spec and all problems."""
+    c = Checker(doc)
+    root = c.mapping(doc.data, (), "a pipeline file")
+    c.unknown_keys(root, TOP_KEYS, (), "the pipeline")
+    app_id = c.typed(root, "app", str, ())
+    if app_id is None and "app" not in root:
+        c.error((), "missing required key 'app' (the app id)")
+    spec = PipelineSpec(file=doc.file, located=doc, app_id=app_id or "")
+    spec.broker = c.typed(root, "broker", str, (), "local://")
+    spec.datadir = c.typed(root, "datadir", str, ())
+    settings = c.mapping(root.get("settings"), ("settings",), "settings")
+    c.unknown_keys(settings, SETTINGS_KEYS, ("settings",), "settings")
+    spec.settings = dict(settings)
+    spec.broker_settings = dict(
+        c.mapping(root.get("broker_settings"), ("broker_settings",), "broker_settings")
+    )
+    spec.models = c.mapping(root.get("models"), ("models",), "models")
+    spec.tables = c.mapping(root.get("tables"), ("tables",), "tables")
+
+    topics = c.mapping(root.get("topics"), ("topics",), "topics")
+    for name, body in topics.items():
+        path: Path_ = ("topics", name)
+        if not isinstance(name, str) or not NAME.match(name):
+            c.error(path + ("<key>",), f"invalid topic name {name!r} (letters, digits, . _ - only)")
+            continue
+        body = c.mapping(body, path, f"topic {name!r}")
+        c.unknown_keys(body, TOPIC_KEYS, path, f"topic {name!r}")
+        spec.topics[name] = TopicDef(
+            name=name,
+            partitions=c.positive_int(body, "partitions", path),
+            compacting=c.typed(body, "compacting", bool, path, False),
+            key_type=c.typed(body, "key_type", str, path, "str"),
+            value_type=c.typed(body, "value_type", str, path),
+            key_serializer=c.typed(body, "key_serializer", str, path),
+            value_serializer=c.typed(body, "value_serializer", str, path),
+            dead_letter=c.typed(body, "dead_letter", str, path),
+            internal=c.typed(body, "internal", bool, path, False),
+            config={
+                str(k): str(v)
+                for k, v in c.mapping(body.get("config"), path + ("config",), "config").items()
+            },
+            path=path,
+        )
+
+    agents = c.mapping(root.get("agents"), ("agents",), "agents")
+    for name, body in agents.items():
+        path = ("agents", name)
+        body = c.mapping(body, path, f"agent {name!r}")
+        c.unknown_keys(body, AGENT_KEYS, path, f"agent {name!r}")
+        source = c.typed(body, "from", str, path)
+        if "from" not in body:
+            c.error(path + ("<key>",), f"agent {name!r} needs 'from': the topic it reads")
+        elif source is not None and source not in spec.topics:
+            c.error(
+                path + ("from",),
+                f"agent {name!r} reads undeclared topic {source!r}" + _hint(source, spec.topics),
+            )
+        sinks_raw = body.get("to", [])
+        if isinstance(sinks_raw, str):
+            sinks_raw = [sinks_raw]
+        sinks: list[str] = []
+        if not isinstance(sinks_raw, list):
+            c.error(path + ("to",), "to must be a topic name or a list of them")
+        else:
+            for i, sink in enumerate(sinks_raw):
+                where = path + ("to", i) if isinstance(body.get("to"), list) else path + ("to",)
+                if not isinstance(sink, str):
+                    c.error(where, f"sink must be a topic name, not {_kind(sink)}")
+                elif sink not in spec.topics:
+                    c.error(
+                        where,
+                        f"agent {name!r} writes to undeclared topic {sink!r}"
+                        + _hint(sink, spec.topics),
+                    )
+                else:
+                    sinks.append(sink)
+        use = c.typed(body, "use", str, path)
+        steps = c.typed(body, "steps", list, path, [])
+        if use is None and not steps:
+            c.error(
+                path + ("<key>",),
+                f"agent {name!r} needs 'use' (a plugin module:function) or 'steps'",
+            )
+        if use is not None and steps:
+            c.error(path + ("steps",), f"agent {name!r} has both 'use' and 'steps'; pick one")
+        spec.agents[name] = AgentDef(
+            name=name,
+            source=source or "",
+            use=use,
+            sinks=sinks,
+            concurrency=c.positive_int(body, "concurrency", path, 1),
+            dead_letter=c.typed(body, "dead_letter", str, path),
+            steps=steps,
+            path=path,
+        )
+    return spec, c.problems
+
+
+def _hint(name: str, known: Any) -> str:
+    close = difflib.get_close_matches(name, list(known), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""

@@ -1,0 +1,112 @@
+"""Load YAML into plain Python data plus a map from key paths to line:column."""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import Any
+
+import yaml
+
+from streamctl.pipeline.errors import Problem
+
+Path_ = tuple[Any, ...]
+_ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+
+class Located:
+    """YAML data with the position of every mapping key and value, by path."""
+
+    def __init__(self, file: str, data: Any, marks: dict[Path_, tuple[int, int]]) -> None:
+        self.file = file
+        self.data = data
+        self.marks = marks
+
+    def where(self, path: Path_) -> tuple[int, int]:
+        """Line and column (1-based) of ``path``, or of its nearest ancestor known."""
+        p = tuple(path)
+        while p and p not in self.marks:
+            p = p[:-1]
+        return self.marks.get(p, (1, 1))
+
+    def problem(self, path: Path_, message: str) -> Problem:
+        line, col = self.where(path)
+        return Problem(self.file, line, col, message)
+
+
+class _Builder:
+    def __init__(self, file: str) -> None:
+        self.file = file
+        self.marks: dict[Path_, tuple[int, int]] = {}
+        self.problems: list[Problem] = []
+        self.constructor = yaml.SafeLoader("")
+
+    def mark(self, path: Path_, node: yaml.Node) -> None:
+        self.marks[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
+
+    def build(self, node: yaml.Node, path: Path_) -> Any:
+        if isinstance(node, yaml.MappingNode):
+            out: dict[Any, Any] = {}
+            for key_node, value_node in node.value:
+                key = self.build(key_node, path + ("<key>",))
+                if key in out:
+                    line, col = key_node.start_mark.line + 1, key_node.start_mark.column + 1
+                    self.problems.append(Problem(self.file, line, col, f"duplicate key {key!r}"))
+                    continue
+                self.mark(path + (key,), value_node)
+                self.marks[path + (key, "<key>")] = (
+                    key_node.start_mark.line + 1,
+                    key_node.start_mark.column + 1,
+                )
+                out[key] = self.build(value_node, path + (key,))
+            return out
+        if isinstance(node, yaml.SequenceNode):
+            items = []
+            for i, item in enumerate(node.value):
+                self.mark(path + (i,), item)
+                items.append(self.build(item, path + (i,)))
+            return items
+        value = self.constructor.construct_object(node, deep=True)
+        if isinstance(value, str) and "${" in value:
+            value = self.expand(value, node)
+        return value
+
+    def expand(self, value: str, node: yaml.Node) -> str:
+        def sub(m: re.Match[str]) -> str:
+            name, default = m.group(1), m.group(2)
+            if name in os.environ:
+                return os.environ[name]
+            if default is not None:
+                return default
+            line, col = node.start_mark.line + 1, node.start_mark.column + 1
+            self.problems.append(
+                Problem(self.file, line, col, f"environment variable {name} is not set")
+            )
+            return ""
+
+        return _ENV.sub(sub, value)
+
+
+def load_located(text: str, file: str) -> tuple[Located | None, list[Problem]]:
+    """Parse ``text``; on a syntax error return no data and one problem with its position."""
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        what = exc.problem or str(exc)
+        if exc.context:
+            what = f"{exc.context}, {what}"
+        return None, [Problem(file, line, col, f"YAML syntax error: {what}")]
+    except yaml.YAMLError as exc:
+        return None, [Problem(file, 1, 1, f"YAML error: {exc}")]
+    if node is None:
+        return Located(file, {}, {}), []
+    builder = _Builder(file)
+    try:
+        data = builder.build(node, ())
+    except yaml.constructor.ConstructorError as exc:
+        mark = exc.problem_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        return None, [Problem(file, line, col, f"YAML error: {exc.problem}")]
+    return Located(file, data, builder.marks), builder.problems

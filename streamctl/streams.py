@@ -1,0 +1,226 @@
+"""Streams: what an agent iterates. The worker feeds them one batch at a time.
+
+Hand-off protocol between worker and agent (one per stream):
+
+- the worker calls :meth:`Stream.feed` with a batch of events and awaits the
+  returned future;
+- the agent pulls events; pulling past the last one means every event of the
+  batch has been fully processed, so the stream resolves that future and parks
+  until the next :meth:`feed` (or a :meth:`flush` wake-up at idle/stop);
+- events a stream holds back (``take`` buffers) are reported by :meth:`held` so
+  the worker never commits an offset past an event that is not yet processed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+from streamctl.events import Event, _current
+
+if TYPE_CHECKING:
+    from streamctl.topics import Topic
+
+_FLUSH = "flush"
+
+
+class Stream:
+    """An async iterator of values from one topic, for one agent instance."""
+
+    def __init__(self, topic: Topic, *, name: str = "") -> None:
+        self.topic = topic
+        self.name = name or topic.name
+        self._events: list[Event] = []
+        self._i = 0
+        self._drained: asyncio.Future[None] | None = None
+        self._waiter: asyncio.Future[str] | None = None
+        self._held: list[Event] = []
+        #: set by group_by: (key function, repartition topic); the worker forwards instead of feeding
+        self.forward_to: tuple[Callable[[Any], Any], Topic] | None = None
+        self.children: list[Stream] = []
+
+    def __repr__(self) -> str:
+        return f"<Stream {self.name}>"
+
+    # -- worker side ---------------------------------------------------------------------
+    def feed(self, events: list[Event]) -> asyncio.Future[None]:
+        """Hand a batch to the agent; the future resolves once all of it is processed."""
+        loop = asyncio.get_running_loop()
+        self._events = events
+        self._i = 0
+        fut = self._drained = loop.create_future()
+        self._wake(None)
+        return fut
+
+    def flush(self) -> asyncio.Future[None]:
+        """Ask buffering operators (``take``) to release what they hold; resolves when done."""
+        loop = asyncio.get_running_loop()
+        fut = self._drained = loop.create_future()
+        self._wake(_FLUSH)
+        return fut
+
+    def _wake(self, how: str | None) -> None:
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(how or "batch")
+
+    def held(self) -> list[Event]:
+        """Events received but not yet fully processed (held by ``take``)."""
+        return self._held
+
+    @property
+    def waiting(self) -> bool:
+        """True while the agent is parked waiting for the next batch."""
+        return self._waiter is not None and not self._waiter.done()
+
+    # -- agent side ----------------------------------------------------------------------
+    async def _park(self, timeout: float | None = None) -> str:
+        """Report the batch as processed and wait for the next one (or a flush)."""
+        drained = self._drained
+        if drained is not None and not drained.done():
+            drained.set_result(None)
+        self._waiter = waiter = asyncio.get_running_loop().create_future()
+        try:
+            if timeout is None:
+                return await waiter
+            return await asyncio.wait_for(asyncio.shield(waiter), timeout)
+        except asyncio.TimeoutError:
+            return "timeout"
+        finally:
+            self._waiter = None
+
+    async def next_event(self) -> Event:
+        while True:
+            i = self._i
+            if i < len(self._events):
+                self._i = i + 1
+                event = self._events[i]
+                _current.set(event)
+                return event
+            await self._park()
+
+    def __aiter__(self) -> Stream:
+        return self
+
+    async def __anext__(self) -> Any:
+        # the fast path is inlined: it runs once per event
+        i = self._i
+        if i < len(self._events):
+            self._i = i + 1
+            event = self._events[i]
+            _current.set(event)
+            return event.value
+        return (await self.next_event()).value
+
+    @property
+    def current_event(self) -> Event | None:
+        return _current.get()
+
+    async def events(self) -> AsyncIterator[Event]:
+        """Iterate over Events (value plus key, topic, partition, offset, headers)."""
+        while True:
+            yield await self.next_event()
+
+    async def items(self) -> AsyncIterator[tuple[Any, Any]]:
+        """Iterate over (key, value) pairs."""
+        while True:
+            event = await self.next_event()
+            yield event.key, event.value
+
+    def filter(self, fun: Callable[[Any], Any]) -> AsyncIterator[Any]:
+        """Only the values for which ``fun(value)`` is true (``fun`` may be async)."""
+        if inspect.iscoroutinefunction(fun):
+            return self._filter_async(fun)
+        return _Filtered(self, fun)
+
+    async def _filter_async(self, fun: Callable[[Any], Awaitable[Any]]) -> AsyncIterator[Any]:
+        async for value in self:
+            if await fun(value):
+                yield value
+
+    def group_by(self, key: Callable[[Any], Any] | str, *, name: str | None = None) -> Stream:
+        """Repartition by a new key through an internal topic; returns the stream to read.
+
+        ``key`` is a function of the value or the name of a field/attribute.
+        Call it before iterating (the worker must know the topic before it subscribes).
+        """
+        if isinstance(key, str):
+            field = key
+            key_fn: Callable[[Any], Any] = lambda v: (
+                v[field] if isinstance(v, dict) else getattr(v, field)
+            )  # noqa: E731
+            name = name or field
+        else:
+            key_fn = key
+            name = name or getattr(key, "__name__", "") or ""
+        if not name or name == "<lambda>":
+            raise ValueError("group_by needs name= when the key is a lambda (it names the topic)")
+        topic = self.topic.app.repartition_topic(self.topic, name)
+        self.forward_to = (key_fn, topic)
+        child = Stream(topic, name=f"{self.name}->{name}")
+        self.children.append(child)
+        return child
+
+    async def take(self, max_: int, within: float | None = None) -> AsyncIterator[list[Any]]:
+        """Buffer up to ``max_`` values; yield them as a list when full, or after ``within``
+        seconds once the first value arrived, or when the worker goes idle or stops."""
+        held = self._held
+        started: float | None = None
+        loop = asyncio.get_running_loop()
+        while True:
+            i = self._i
+            if i < len(self._events):
+                self._i = i + 1
+                event = self._events[i]
+                _current.set(event)
+                if not held:
+                    started = loop.time()
+                held.append(event)
+                if len(held) >= max_:
+                    chunk = [e.value for e in held]
+                    yield chunk
+                    held.clear()
+                continue
+            timeout = None
+            if held and within is not None and started is not None:
+                timeout = max(0.0, within - (loop.time() - started))
+            how = await self._park(timeout)
+            if how in (_FLUSH, "timeout") and held:
+                _current.set(held[-1])
+                chunk = [e.value for e in held]
+                yield chunk
+                held.clear()
+
+
+class _Filtered:
+    """``stream.filter(fn)`` without an extra generator frame per event."""
+
+    __slots__ = ("stream", "fun")
+
+    def __init__(self, stream: Stream, fun: Callable[[Any], Any]) -> None:
+        self.stream = stream
+        self.fun = fun
+
+    def __aiter__(self) -> _Filtered:
+        return self
+
+    async def __anext__(self) -> Any:
+        s = self.stream
+        fun = self.fun
+        while True:
+            i = s._i
+            if i < len(s._events):
+                s._i = i + 1
+                event = s._events[i]
+                _current.set(event)
+                value = event.value
+            else:
+                value = (await s.next_event()).value
+            if fun(value):
+                return value
+
+    def filter(self, fun: Callable[[Any], Any]) -> _Filtered:
+        prev = self.fun
+        return _Filtered(self.stream, lambda v: prev(v) and fun(v))

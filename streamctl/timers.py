@@ -1,0 +1,40 @@
+"""Timers: ``@app.timer(interval)`` functions the worker calls periodically."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from streamctl.app import App
+
+
+class Timer:
+    """Calls ``fun`` every ``interval`` seconds while a worker runs (first call after one interval)."""
+
+    def __init__(
+        self, app: App, fun: Callable[..., Any], interval: float, *, on_leader: bool = False
+    ) -> None:
+        if interval <= 0:
+            raise ValueError("timer interval must be positive")
+        self.app = app
+        self.fun = fun
+        self.interval = float(interval)
+        self.on_leader = on_leader
+        self.name = getattr(fun, "__qualname__", repr(fun))
+        self._takes_app = len(inspect.signature(fun).parameters) >= 1
+
+    async def run(self) -> None:
+        loop = asyncio.get_running_loop()
+        next_at = loop.time() + self.interval
+        while True:
+            await asyncio.sleep(max(0.0, next_at - loop.time()))
+            next_at += self.interval
+            out = self.fun(self.app) if self._takes_app else self.fun()
+            if inspect.isawaitable(out):
+                await out
+
+    def __call__(self, *args: Any) -> Any:
+        return self.fun(*args)

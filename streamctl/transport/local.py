@@ -1,0 +1,497 @@
+"""The embedded broker: a durable, partitioned log in one SQLite file under the data dir.
+
+Layout (``<datadir>/broker.db``, WAL mode so readers never block the writer):
+
+- ``topics``: name, id, partition count, compaction flag.
+- ``partitions``: per topic-partition the next offset (the high-water mark).
+- ``log_<topic id>_<partition>``: the records of one partition, the offset as rowid
+  (append-only inserts into a rowid table are SQLite's fastest write path).
+- ``group_offsets``: committed offsets per consumer group.
+- ``group_members``: the one live member per group (the embedded broker does not
+  balance a group across processes; that is what Kafka is for).
+
+Several processes may use one data dir at once: writers serialise on SQLite's
+write lock (``BEGIN IMMEDIATE``), offsets are assigned inside that transaction.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from streamctl.transport.base import (
+    Consumer,
+    Headers,
+    Message,
+    Producer,
+    RebalanceListener,
+    RecordMetadata,
+    TopicPartition,
+    TopicSpec,
+    Transport,
+)
+from streamctl.transport.exceptions import TransportError, UnknownTopic
+from streamctl.transport.partitioner import partition_for
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS topics(
+    id INTEGER PRIMARY KEY, name TEXT UNIQUE NOT NULL, partitions INTEGER NOT NULL,
+    compacting INTEGER NOT NULL DEFAULT 0, config TEXT NOT NULL DEFAULT '{}');
+CREATE TABLE IF NOT EXISTS partitions(
+    tid INTEGER NOT NULL, partition INTEGER NOT NULL, next_offset INTEGER NOT NULL DEFAULT 0,
+    start_offset INTEGER NOT NULL DEFAULT 0, compacted_to INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY(tid, partition)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS group_offsets(
+    group_id TEXT NOT NULL, tid INTEGER NOT NULL, partition INTEGER NOT NULL,
+    offset INTEGER NOT NULL, PRIMARY KEY(group_id, tid, partition)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS group_members(
+    group_id TEXT PRIMARY KEY, pid INTEGER NOT NULL, host TEXT NOT NULL, heartbeat REAL NOT NULL);
+"""
+
+BROKER_FILE = "broker.db"
+#: compact a compacted topic's partition once this many records were added since the last time
+COMPACT_EVERY = 50_000
+
+
+def broker_path(datadir: Path) -> Path:
+    """Where the embedded broker keeps its log for a data dir."""
+    return Path(datadir) / BROKER_FILE
+
+
+def _log(tid: int, partition: int) -> str:
+    """The SQLite table holding one partition's records."""
+    return f"log_{tid}_{partition}"
+
+
+def _encode_headers(headers: Headers | None) -> str | None:
+    if not headers:
+        return None
+    return json.dumps([[k, v.decode("latin-1")] for k, v in headers])
+
+
+def _decode_headers(raw: str | None) -> Headers:
+    if raw is None:
+        return []
+    return [(k, v.encode("latin-1")) for k, v in json.loads(raw)]
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class LocalTransport(Transport):
+    """``local://``: the embedded broker under ``datadir``."""
+
+    scheme = "local"
+
+    def __init__(self, url: str = "local://", *, datadir: Path, **settings: Any) -> None:
+        self.url = url
+        self.datadir = Path(datadir)
+        self.path = broker_path(self.datadir)
+        self.settings = settings
+        self._topics: dict[str, tuple[int, int]] = {}  # name -> (id, partitions)
+        self.db = self._open()
+
+    # -- connection ----------------------------------------------------------------
+    def _open(self) -> sqlite3.Connection:
+        try:
+            self.datadir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise TransportError(
+                f"data dir {self.datadir}: cannot create it ({exc.strerror})"
+            ) from None
+        if self.path.exists() and not os.access(self.path, os.R_OK | os.W_OK):
+            raise TransportError(
+                f"data dir {self.datadir}: {self.path.name} is not readable and writable"
+            )
+        try:
+            db = sqlite3.connect(self.path, isolation_level=None, timeout=30.0)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.executescript(SCHEMA)
+        except sqlite3.DatabaseError as exc:
+            raise TransportError(
+                f"data dir {self.datadir}: {self.path.name} is not a usable broker log ({exc}); "
+                "move it away or point --datadir elsewhere"
+            ) from None
+        return db
+
+    def close(self) -> None:
+        try:
+            self.db.close()
+        except sqlite3.Error:
+            pass
+
+    # -- admin --------------------------------------------------------------------
+    def create_topics(self, specs: Iterable[TopicSpec]) -> None:
+        specs = list(specs)
+        with _write(self.db):
+            for spec in specs:
+                if spec.partitions < 1:
+                    raise TransportError(f"topic {spec.name!r}: partitions must be >= 1")
+                row = self.db.execute("SELECT id FROM topics WHERE name=?", (spec.name,)).fetchone()
+                if row is not None:
+                    continue
+                cur = self.db.execute(
+                    "INSERT INTO topics(name, partitions, compacting, config) VALUES (?,?,?,?)",
+                    (
+                        spec.name,
+                        spec.partitions,
+                        int(spec.compacting),
+                        json.dumps(dict(spec.config)),
+                    ),
+                )
+                tid = cur.lastrowid
+                for p in range(spec.partitions):
+                    self.db.execute("INSERT INTO partitions(tid, partition) VALUES (?,?)", (tid, p))
+                    self.db.execute(
+                        f"CREATE TABLE {_log(tid, p)}(offset INTEGER PRIMARY KEY, "
+                        "key BLOB, value BLOB, ts INTEGER NOT NULL, headers TEXT)"
+                    )
+
+    def list_topics(self) -> dict[str, TopicSpec]:
+        rows = self.db.execute("SELECT name, partitions, compacting, config FROM topics").fetchall()
+        return {
+            name: TopicSpec(name, parts, bool(comp), json.loads(conf))
+            for name, parts, comp, conf in rows
+        }
+
+    def topic_info(self, name: str) -> tuple[int, int]:
+        """(topic id, partition count); raises UnknownTopic."""
+        info = self._topics.get(name)
+        if info is None:
+            row = self.db.execute(
+                "SELECT id, partitions FROM topics WHERE name=?", (name,)
+            ).fetchone()
+            if row is None:
+                raise UnknownTopic(
+                    f"topic {name!r} does not exist on the embedded broker at {self.datadir}"
+                )
+            info = self._topics[name] = (row[0], row[1])
+        return info
+
+    def compact(self, topic: str) -> int:
+        """Drop every record of a compacted topic that a later record with the same key replaces."""
+        tid, parts = self.topic_info(topic)
+        removed = 0
+        with _write(self.db):
+            for p in range(parts):
+                latest: dict[bytes | None, int] = {}
+                stale: list[tuple[int]] = []
+                for key, off in self.db.execute(
+                    f"SELECT key, offset FROM {_log(tid, p)} ORDER BY offset"
+                ):
+                    prev = latest.get(key)
+                    if prev is not None:
+                        stale.append((prev,))
+                    latest[key] = off
+                self.db.executemany(f"DELETE FROM {_log(tid, p)} WHERE offset=?", stale)
+                self.db.execute(
+                    "UPDATE partitions SET compacted_to=next_offset WHERE tid=? AND partition=?",
+                    (tid, p),
+                )
+                removed += len(stale)
+        return removed
+
+    def producer(self) -> LocalProducer:
+        return LocalProducer(self)
+
+    def consumer(self, group_id: str | None) -> LocalConsumer:
+        return LocalConsumer(self, group_id)
+
+
+class _write:
+    """``with _write(db):`` an immediate (write-locking) transaction."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+
+    def __enter__(self) -> sqlite3.Connection:
+        try:
+            self.db.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            raise TransportError(f"embedded broker is locked by another process: {exc}") from None
+        return self.db
+
+    def __exit__(self, exc_type: Any, *_: Any) -> None:
+        if exc_type is None:
+            self.db.execute("COMMIT")
+        else:
+            self.db.execute("ROLLBACK")
+
+
+class LocalProducer(Producer):
+    def __init__(self, transport: LocalTransport) -> None:
+        self.transport = transport
+        self._queue: list[tuple[str, int | None, bytes | None, bytes | None, str | None, int]] = []
+
+    def send(
+        self,
+        topic: str,
+        key: bytes | None,
+        value: bytes | None,
+        *,
+        partition: int | None = None,
+        headers: Headers | None = None,
+        timestamp: int | None = None,
+    ) -> None:
+        ts = timestamp if timestamp is not None else int(time.time() * 1000)
+        self._queue.append((topic, partition, key, value, _encode_headers(headers), ts))
+
+    def flush(self) -> list[RecordMetadata]:
+        if not self._queue:
+            return []
+        queue, self._queue = self._queue, []
+        t = self.transport
+        info = t.topic_info
+        rows: dict[
+            tuple[int, int], list[tuple[int, bytes | None, bytes | None, int, str | None]]
+        ] = {}
+        meta: list[RecordMetadata] = []
+        new_meta = tuple.__new__
+        with _write(t.db) as db:
+            offsets: dict[tuple[int, int], int] = {}
+            for topic, partition, key, value, headers, ts in queue:
+                tid, parts = info(topic)
+                if partition is None:
+                    partition = partition_for(key, parts)
+                elif not 0 <= partition < parts:
+                    raise TransportError(f"topic {topic!r} has no partition {partition}")
+                tpk = (tid, partition)
+                off = offsets.get(tpk)
+                if off is None:
+                    (off,) = db.execute(
+                        "SELECT next_offset FROM partitions WHERE tid=? AND partition=?", tpk
+                    ).fetchone()
+                    rows[tpk] = []
+                offsets[tpk] = off + 1
+                rows[tpk].append((off, key, value, ts, headers))
+                meta.append(new_meta(RecordMetadata, (topic, partition, off)))
+            for (tid, p), part_rows in rows.items():
+                db.executemany(f"INSERT INTO {_log(tid, p)} VALUES (?,?,?,?,?)", part_rows)
+            db.executemany(
+                "UPDATE partitions SET next_offset=? WHERE tid=? AND partition=?",
+                [(n, tid, p) for (tid, p), n in offsets.items()],
+            )
+        self._maybe_compact(offsets)
+        return meta
+
+    def _maybe_compact(self, grown: Mapping[tuple[int, int], int]) -> None:
+        t = self.transport
+        tids = {tid for tid, _ in grown}
+        for name, (tid, _) in list(t._topics.items()):
+            if tid not in tids:
+                continue
+            row = t.db.execute(
+                "SELECT t.compacting, MAX(p.next_offset - p.compacted_to) FROM topics t "
+                "JOIN partitions p ON p.tid=t.id WHERE t.id=?",
+                (tid,),
+            ).fetchone()
+            if row[0] and row[1] >= COMPACT_EVERY:
+                t.compact(name)
+
+    def discard(self) -> None:
+        self._queue.clear()
+
+    def close(self) -> None:
+        self.flush()
+
+
+class LocalConsumer(Consumer):
+    def __init__(self, transport: LocalTransport, group_id: str | None) -> None:
+        self.transport = transport
+        self.group_id = group_id
+        self._positions: dict[TopicPartition, int] = {}
+        self._ids: dict[str, int] = {}
+        self._listener: RebalanceListener | None = None
+        self._pending_assign: set[TopicPartition] | None = None
+        self._member = False
+        self._rr = 0
+
+    # -- assignment ----------------------------------------------------------------
+    def assign(self, partitions: Iterable[TopicPartition]) -> None:
+        tps = list(partitions)
+        for tp in tps:
+            tid, parts = self.transport.topic_info(tp.topic)
+            if not 0 <= tp.partition < parts:
+                raise TransportError(f"topic {tp.topic!r} has no partition {tp.partition}")
+            self._ids[tp.topic] = tid
+        self._positions = {tp: self._initial_position(tp) for tp in tps}
+
+    def subscribe(self, topics: Sequence[str], listener: RebalanceListener | None = None) -> None:
+        if self.group_id is not None:
+            self._join()
+        tps = []
+        for name in topics:
+            _, parts = self.transport.topic_info(name)
+            tps.extend(TopicPartition(name, p) for p in range(parts))
+        self.assign(tps)
+        self._listener = listener
+        self._pending_assign = set(tps)
+
+    def _join(self) -> None:
+        """Become the group's only member, unless a live process already is."""
+        db = self.transport.db
+        with _write(db):
+            row = db.execute(
+                "SELECT pid, host FROM group_members WHERE group_id=?", (self.group_id,)
+            ).fetchone()
+            me = (os.getpid(), os.uname().nodename)
+            if row is not None and tuple(row) != me and row[1] == me[1] and _pid_alive(row[0]):
+                raise TransportError(
+                    f"consumer group {self.group_id!r} is already consumed by process {row[0]} "
+                    f"on the embedded broker at {self.transport.datadir}; the embedded broker "
+                    "runs one worker per group (use Kafka to scale out)"
+                )
+            db.execute(
+                "INSERT OR REPLACE INTO group_members VALUES (?,?,?,?)",
+                (self.group_id, me[0], me[1], time.time()),
+            )
+        self._member = True
+
+    def assignment(self) -> set[TopicPartition]:
+        return set(self._positions)
+
+    def _initial_position(self, tp: TopicPartition) -> int:
+        committed = self.committed(tp)
+        if committed is not None:
+            return committed
+        return self.beginning_offsets([tp])[tp]
+
+    # -- reading ---------------------------------------------------------------------
+    def poll(self, max_records: int = 1000, timeout: float = 0.0) -> list[Message]:
+        if self._pending_assign is not None:
+            assigned, self._pending_assign = self._pending_assign, None
+            if self._listener is not None:
+                self._listener.on_partitions_assigned(assigned)
+        deadline = time.monotonic() + timeout
+        while True:
+            out = self._fetch(max_records)
+            if out or time.monotonic() >= deadline:
+                return out
+            time.sleep(min(0.02, max(0.0, deadline - time.monotonic())))
+
+    def _fetch(self, max_records: int) -> list[Message]:
+        if not self._positions:
+            return []
+        db = self.transport.db
+        ends = self.end_offsets(self._positions)
+        ready = [tp for tp, pos in self._positions.items() if pos < ends[tp]]
+        if not ready:
+            return []
+        # rotate the starting partition so one busy partition cannot starve the others
+        self._rr = (self._rr + 1) % len(ready)
+        ready = ready[self._rr :] + ready[: self._rr]
+        out: list[Message] = []
+        for tp in ready:
+            room = max_records - len(out)
+            if room <= 0:
+                break
+            topic, part = tp
+            pos = self._positions[tp]
+            rows = db.execute(
+                f"SELECT offset, key, value, ts, headers FROM {_log(self._ids[topic], part)} "
+                "WHERE offset>=? ORDER BY offset LIMIT ?",
+                (pos, room),
+            ).fetchall()
+            if not rows:
+                # everything up to the end was compacted away
+                self._positions[tp] = ends[tp]
+                continue
+            out.extend(
+                [
+                    Message(topic, part, o, k, v, ts, _decode_headers(h) if h is not None else [])
+                    for o, k, v, ts, h in rows
+                ]
+            )
+            self._positions[tp] = rows[-1][0] + 1
+        return out
+
+    def seek(self, tp: TopicPartition, offset: int) -> None:
+        if tp not in self._positions:
+            raise TransportError(f"cannot seek {tp.topic}[{tp.partition}]: not assigned")
+        self._positions[tp] = offset
+
+    def position(self, tp: TopicPartition) -> int:
+        return self._positions[tp]
+
+    # -- offsets ---------------------------------------------------------------------
+    def _tid(self, topic: str) -> int:
+        tid = self._ids.get(topic)
+        if tid is None:
+            tid = self._ids[topic] = self.transport.topic_info(topic)[0]
+        return tid
+
+    def commit(self, offsets: Mapping[TopicPartition, int]) -> None:
+        if self.group_id is None:
+            raise TransportError("cannot commit offsets without a consumer group")
+        if not offsets:
+            return
+        with _write(self.transport.db) as db:
+            db.executemany(
+                "INSERT OR REPLACE INTO group_offsets VALUES (?,?,?,?)",
+                [
+                    (self.group_id, self._tid(tp.topic), tp.partition, off)
+                    for tp, off in offsets.items()
+                ],
+            )
+            if self._member:
+                db.execute(
+                    "UPDATE group_members SET heartbeat=? WHERE group_id=?",
+                    (time.time(), self.group_id),
+                )
+
+    def committed(self, tp: TopicPartition) -> int | None:
+        if self.group_id is None:
+            return None
+        row = self.transport.db.execute(
+            "SELECT offset FROM group_offsets WHERE group_id=? AND tid=? AND partition=?",
+            (self.group_id, self._tid(tp.topic), tp.partition),
+        ).fetchone()
+        return None if row is None else row[0]
+
+    def _partition_column(
+        self, column: str, tps: Iterable[TopicPartition]
+    ) -> dict[TopicPartition, int]:
+        by_topic: dict[str, list[TopicPartition]] = {}
+        for tp in tps:
+            by_topic.setdefault(tp.topic, []).append(tp)
+        out: dict[TopicPartition, int] = {}
+        for topic, wanted in by_topic.items():
+            values = dict(
+                self.transport.db.execute(
+                    f"SELECT partition, {column} FROM partitions WHERE tid=?", (self._tid(topic),)
+                ).fetchall()
+            )
+            for tp in wanted:
+                out[tp] = values[tp.partition]
+        return out
+
+    def end_offsets(self, tps: Iterable[TopicPartition]) -> dict[TopicPartition, int]:
+        return self._partition_column("next_offset", tps)
+
+    def beginning_offsets(self, tps: Iterable[TopicPartition]) -> dict[TopicPartition, int]:
+        return self._partition_column("start_offset", tps)
+
+    def close(self) -> None:
+        if self._member:
+            try:
+                with _write(self.transport.db) as db:
+                    db.execute(
+                        "DELETE FROM group_members WHERE group_id=? AND pid=?",
+                        (self.group_id, os.getpid()),
+                    )
+            except (sqlite3.Error, TransportError):
+                pass
+            self._member = False
