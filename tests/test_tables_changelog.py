@@ -206,7 +206,7 @@ def test_discard_batch(table, producer):
 def test_check_copartitioning(table):
     table.check_copartitioning(4)
     with pytest.raises(ConfigurationError, match=r"'t' has 4 partitions but topic 'orders' has 3"):
-        table.check_copartitioning(3, "orders")
+        table.check_copartitioning(3, source="orders")
 
 
 def test_copartitioning_not_required_for_global_tables(tmp_path):
@@ -251,3 +251,27 @@ def test_follow_seeks_after_the_stores(table, transport, producer):
     assert tps == {TopicPartition(TOPIC, p) for p in range(4)}
     assert consumer.position(TopicPartition(TOPIC, 0)) == 1
     assert consumer.position(TopicPartition(TOPIC, 1)) == 0
+
+
+def test_dirty_and_next_offset(table, producer):
+    assert not table.dirty and table.next_offset(0) == 0
+    with in_event(0):
+        table["k"] = 1
+    assert table.dirty
+    run_batch(table, producer)
+    assert not table.dirty and table.next_offset(0) == 1
+
+
+def test_app_default_partitions_when_the_topic_has_none(tmp_path):
+    class Conf:
+        datadir = tmp_path
+        topic_partitions = 6
+
+    class NoCountApp(App):
+        def topic(self, name, **kw):
+            return super().topic(name, **{**kw, "partitions": None})
+
+    app = NoCountApp("app", tmp_path)
+    app.conf = Conf()
+    app.topic_partitions = None
+    assert Table(app, name="t").partitions == 6

@@ -10,7 +10,7 @@ picks for the key bytes.
 The worker calls, for every table, in this order (the order is what makes
 crash recovery exact):
 
-1. ``check_copartitioning(n, topic)`` for each source topic, at start-up;
+1. ``check_copartitioning(n, source=topic)`` for each source topic, at start-up;
    ``transport.create_topics([table.changelog_spec(), ...])``.
 2. ``recover(transport, partitions, progress=...)`` before the first event of
    those partitions is processed (on assignment); ``release(partitions)`` after
@@ -24,8 +24,10 @@ crash recovery exact):
    replays the difference. A crash after it, before the source offsets are
    committed, replays source records: at-least-once, as documented.
    If a batch fails before ``prepare_commit``, ``discard_batch()`` drops its writes.
-4. GlobalTables only: ``follow(consumer)`` once after ``recover``, then
+4. GlobalTables only: ``follow(consumer)`` once after ``recover`` (or assign the
+   changelog partitions and seek each to ``next_offset(p)``), then
    ``apply_changelog(records)`` with what that consumer polls.
+   ``dirty`` tells whether a table has writes not yet in its stores.
 5. ``close()`` at shutdown.
 """
 
@@ -149,7 +151,9 @@ class Collection:
                 f"table {name!r} has partitions={partitions} but its changelog topic "
                 f"{changelog_topic.name!r} has {topic_partitions}"
             )
-        self._partitions: int = partitions or topic_partitions or 1
+        # A topic declared without a count gets the app's default when created.
+        app_default = getattr(app.conf, "topic_partitions", None)
+        self._partitions: int = partitions or topic_partitions or app_default or 1
         self._store_url: str = store or getattr(app.conf, "table_store", None) or DEFAULT
         self._store_cls: type[Store] = store_class(self._store_url)
         self._stores: dict[int, Store] = {}
@@ -347,12 +351,12 @@ class Collection:
         """The compacted changelog topic to create before recovery."""
         return TopicSpec(self._changelog_topic.name, self._partitions, compacting=True)
 
-    def check_copartitioning(self, source_topic_partitions: int, topic: str = "") -> None:
+    def check_copartitioning(self, source_topic_partitions: int, source: str = "") -> None:
         """Raise ConfigurationError unless a source topic is partitioned like this table."""
         if self._is_global or self.use_partitioner:
             return
         if source_topic_partitions != self._partitions:
-            source = f"topic {topic!r}" if topic else "its source topic"
+            source = f"topic {source!r}" if source else "its source topic"
             raise ConfigurationError(
                 f"table {self._name!r} has {self._partitions} partitions but {source} has "
                 f"{source_topic_partitions}: a table must be partitioned like the topics "
@@ -430,6 +434,16 @@ class Collection:
                 self._store(partition).apply(writes, high[partition])
         self._buffer.inflight = {}
 
+    @property
+    def dirty(self) -> bool:
+        """True while some writes are not yet in the stores."""
+        return bool(self._buffer)
+
+    def next_offset(self, partition: int) -> int:
+        """The changelog offset after the last one ``partition``'s store applied."""
+        offset = self._store(partition).persisted_offset()
+        return 0 if offset is None else offset + 1
+
     def discard_batch(self) -> None:
         """Forget buffered and in-flight writes (the batch will be processed again)."""
         self._buffer.discard()
@@ -440,8 +454,7 @@ class Collection:
         tps = {TopicPartition(topic, p) for p in self._local()}
         consumer.assign(consumer.assignment() | tps)
         for tp in tps:
-            offset = self._store(tp.partition).persisted_offset()
-            consumer.seek(tp, 0 if offset is None else offset + 1)
+            consumer.seek(tp, self.next_offset(tp.partition))
         return tps
 
     def apply_changelog(self, messages: Iterable[Message]) -> int:

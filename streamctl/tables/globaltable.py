@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, NoReturn
+from typing import Any
 
 from streamctl.tables.table import Table
 
@@ -18,8 +18,8 @@ class GlobalTable(Table):
     _read_only = True
     _is_global = True
 
-    def __setitem__(self, key: Any, value: Any) -> NoReturn:
+    def __setitem__(self, key: Any, value: Any) -> None:
         raise NotImplementedError(f"GlobalTable {self.name!r} is read-only")
 
-    def __delitem__(self, key: Any) -> NoReturn:
+    def __delitem__(self, key: Any) -> None:
         raise NotImplementedError(f"GlobalTable {self.name!r} is read-only")

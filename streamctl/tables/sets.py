@@ -117,7 +117,7 @@ class SetTable(TableMapping):
         self._encode_key(key)  # reject None keys now, not on first use
         return SetView(self, key)
 
-    def __setitem__(self, key: Any, members: Iterable[Any]) -> None:
+    def __setitem__(self, key: Any, members: Any) -> None:
         """Replace the set at ``key`` (an empty iterable deletes the key)."""
         self._check_writable()
         new = set(members)
