@@ -128,8 +128,7 @@ class Worker(RebalanceListener):
             if app._producer is not None:
                 app._producer.discard()
             for table in app.tables.values():
-                if hasattr(table, "discard"):
-                    table.discard()
+                table.discard_batch()
             raise
         finally:
             await self._shutdown()
