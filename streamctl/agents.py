@@ -48,6 +48,7 @@ class Agent:
         self.dead_letter = dead_letter.name if isinstance(dead_letter, Topic) else dead_letter
         self.streams: list[Stream] = []
         self.tasks: list[asyncio.Task[None]] = []
+        self._plan_sinks()
         self.__doc__ = fun.__doc__
         self.__wrapped__ = fun
 
@@ -97,6 +98,29 @@ class Agent:
         else:
             raise AgentError(f"agent {self.name} must be an async function (async def)")
 
+    def _plan_sinks(self) -> None:
+        """Pre-resolve sinks into topics to send to and other callables."""
+        self._topic_sinks: list[Topic] = []
+        self._other_sinks: list[Any] = []
+        self._plans: dict[str, list[tuple[str, bool, Callable[[Any], Any], Callable[[Any], Any]]]] = {}
+        for sink in self.sinks:
+            topic = sink if isinstance(sink, Topic) else sink.channel if isinstance(sink, Agent) else None
+            if topic is None:
+                self._other_sinks.append(sink)
+            else:
+                self._topic_sinks.append(topic)
+
+    def _plan_for(self, source: str) -> list[tuple[str, bool, Callable[[Any], Any], Callable[[Any], Any]]]:
+        """Per source topic: (sink name, pass key bytes through?, key dumps, value dumps)."""
+        src = self.app.topics[source].key_serde if source in self.app.topics else None
+        plan = []
+        for topic in self._topic_sinks:
+            ks = topic.key_serde
+            same = src is not None and ks.codec is src.codec and ks.type is src.type
+            plan.append((topic.name, same, ks.dumps, topic.value_serde.dumps))
+        self._plans[source] = plan
+        return plan
+
     async def deliver(self, value: Any) -> None:
         """Forward a yielded value to every sink: topic, agent or callable.
 
@@ -104,18 +128,22 @@ class Agent:
         produced them (as Kafka Streams does), so event time survives the hop.
         """
         event = current_event()
-        key = ts = None
-        if event is not None:
-            key, ts = event.key, event.message.timestamp
-        for sink in self.sinks:
-            if isinstance(sink, Topic):
-                sink.send_soon(key=key, value=value, timestamp=ts)
-            elif isinstance(sink, Agent):
-                sink.channel.send_soon(key=key, value=value, timestamp=ts)
+        if self._topic_sinks:
+            send = self.app.producer.send
+            if event is None:
+                for topic in self._topic_sinks:
+                    send(topic.name, None, topic.value_serde.dumps(value))
             else:
-                out = sink(value)
-                if inspect.isawaitable(out):
-                    await out
+                m = event.message
+                plan = self._plans.get(m.topic) or self._plan_for(m.topic)
+                for name, same, kdumps, vdumps in plan:
+                    # the key's bytes pass through unchanged when both topics encode keys alike
+                    kb = m.key if same else kdumps(event.key)
+                    send(name, kb, vdumps(value), timestamp=m.timestamp)
+        for sink in self._other_sinks:
+            out = sink(value)
+            if inspect.isawaitable(out):
+                await out
 
     def test_context(self) -> AgentTestWrapper:
         """Run this agent without a broker: ``async with agent.test_context() as a: await a.put(v)``."""

@@ -2,24 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from contextvars import ContextVar
-from typing import Any
+from typing import Any, NamedTuple
 
 from streamctl.transport.base import Message
 
 
-class Event:
-    """A decoded record with its source position (topic, partition, offset, ...)."""
+class Event(NamedTuple):
+    """A decoded record with its source position (``event.message``: topic, partition, offset, ...)."""
 
-    __slots__ = ("key", "value", "message")
-
-    def __init__(self, key: Any, value: Any, message: Message) -> None:
-        self.key = key
-        self.value = value
-        self.message = message
+    key: Any
+    value: Any
+    message: Message
 
     @property
-    def headers(self) -> list[tuple[str, bytes]]:
+    def headers(self) -> Sequence[tuple[str, bytes]]:
         return self.message.headers
 
     def __repr__(self) -> str:

@@ -148,12 +148,13 @@ class Stream:
         """
         if isinstance(key, str):
             field = key
-            key_fn: Callable[[Any], Any] = lambda v: (
-                v[field] if isinstance(v, dict) else getattr(v, field)
-            )  # noqa: E731
+
+            def key_fn(v: Any) -> Any:
+                return v[field] if isinstance(v, dict) else getattr(v, field)
+
             name = name or field
         else:
-            key_fn = key
+            key_fn = key  # type: ignore[assignment]
             name = name or getattr(key, "__name__", "") or ""
         if not name or name == "<lambda>":
             raise ValueError("group_by needs name= when the key is a lambda (it names the topic)")

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from streamctl.events import Event
+from streamctl.exceptions import DecodeError
 from streamctl.models.serde import Serde
 from streamctl.transport.base import Headers, TopicSpec
 
@@ -34,6 +36,8 @@ class Topic:
         self.name = name
         self.key_type = key_type
         self.value_type = value_type
+        if key_serializer is None and key_type in (None, str, bytes):
+            key_serializer = "raw"  # Faust's default: keys are bytes (text with key_type=str)
         self.key_serde = Serde(key_type, key_serializer)
         self.value_serde = Serde(value_type, value_serializer)
         self.partitions = partitions
@@ -92,8 +96,42 @@ class Topic:
 
     def decode(self, message: Any) -> Event:
         """Turn a transport message into an Event (raises DecodeError)."""
+        k, v = message.key, message.value
         return Event(
-            self.key_serde.loads(message.key) if message.key is not None else None,
-            self.value_serde.loads(message.value) if message.value is not None else None,
+            self.key_loader(k) if k is not None else None,
+            self.value_loader(v) if v is not None else None,
             message,
         )
+
+    @property
+    def key_loader(self) -> Callable[[bytes], Any]:
+        """bytes -> key, the quickest correct way for this topic's key serde."""
+        return _loader(self.key_serde)
+
+    @property
+    def value_loader(self) -> Callable[[bytes], Any]:
+        """bytes -> value, the quickest correct way for this topic's value serde."""
+        return _loader(self.value_serde)
+
+
+def _utf8(data: bytes) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise DecodeError(f"expected UTF-8 text: {exc}") from None
+
+
+def _identity(data: bytes) -> bytes:
+    return data
+
+
+def _loader(serde: Serde) -> Callable[[bytes], Any]:
+    """Skip the generic Serde path where the codec alone decides the result."""
+    if serde.codec.name == "raw":
+        if serde.type is None or serde.type is bytes:
+            return _identity
+        if serde.type is str:
+            return _utf8
+    if serde.type is None:
+        return serde.codec.loads
+    return serde.loads

@@ -128,8 +128,7 @@ class Worker(RebalanceListener):
             if app._producer is not None:
                 app._producer.discard()
             for table in app.tables.values():
-                if hasattr(table, "discard"):
-                    table.discard()
+                table.discard_batch()
             raise
         finally:
             await self._shutdown()
@@ -265,12 +264,17 @@ class Worker(RebalanceListener):
         waits: list[tuple[asyncio.Future[None], Stream, Agent]] = []
         for topic_name, msgs in by_topic.items():
             topic = self.app.topics[topic_name]
-            decode = topic.decode
+            kload, vload = topic.key_loader, topic.value_loader
             events: list[Event] = []
+            append = events.append
+            new = tuple.__new__
             bad: list[tuple[Message, DecodeError]] = []
             for m in msgs:
+                k, v = m[3], m[4]  # key, value
                 try:
-                    events.append(decode(m))
+                    append(
+                        new(Event, (None if k is None else kload(k), None if v is None else vload(v), m))
+                    )
                 except DecodeError as exc:
                     bad.append((m, exc))
             if bad:

@@ -24,9 +24,8 @@ class TopicPartition(NamedTuple):
     partition: int
 
 
-@dataclass(slots=True)
-class Message:
-    """One record read from a partition."""
+class Message(NamedTuple):
+    """One record read from a partition (a tuple: cheap to make, fields by name)."""
 
     topic: str
     partition: int
@@ -34,7 +33,7 @@ class Message:
     key: bytes | None
     value: bytes | None
     timestamp: int  # milliseconds since the epoch
-    headers: Headers = field(default_factory=list)
+    headers: Sequence[tuple[str, bytes]] = ()
 
     @property
     def tp(self) -> TopicPartition:

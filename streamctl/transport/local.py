@@ -159,6 +159,9 @@ class LocalTransport(Transport):
                         f"CREATE TABLE {_log(tid, p)}(offset INTEGER PRIMARY KEY, "
                         "key BLOB, value BLOB, ts INTEGER NOT NULL, headers TEXT)"
                     )
+                    # a sentinel at offset -1: SQLite then numbers appended rows 0, 1, 2, ...
+                    # by itself (max rowid + 1); compaction never removes a partition's last row
+                    self.db.execute(f"INSERT INTO {_log(tid, p)} VALUES (-1, NULL, NULL, 0, NULL)")
 
     def list_topics(self) -> dict[str, TopicSpec]:
         rows = self.db.execute("SELECT name, partitions, compacting, config FROM topics").fetchall()
@@ -190,7 +193,7 @@ class LocalTransport(Transport):
                 latest: dict[bytes | None, int] = {}
                 stale: list[tuple[int]] = []
                 for key, off in self.db.execute(
-                    f"SELECT key, offset FROM {_log(tid, p)} ORDER BY offset"
+                    f"SELECT key, offset FROM {_log(tid, p)} WHERE offset >= 0 ORDER BY offset"
                 ):
                     prev = latest.get(key)
                     if prev is not None:
@@ -232,9 +235,20 @@ class _write:
 
 
 class LocalProducer(Producer):
+    """Queues records per partition as they are sent; ``flush`` appends each partition's
+    queue with one ``executemany`` in one write transaction."""
+
     def __init__(self, transport: LocalTransport) -> None:
         self.transport = transport
-        self._queue: list[tuple[str, int | None, bytes | None, bytes | None, str | None, int]] = []
+        # (topic, partition) -> rows of (key, value, timestamp, headers)
+        self._queues: dict[tuple[str, int], list[tuple[bytes | None, bytes | None, int, str | None]]] = {}
+        self._order: list[tuple[str, int]] = []  # partition of every queued record, in send order
+        self._parts: dict[str, int] = {}
+
+    @property
+    def _queue(self) -> list[tuple[str, int]]:
+        """Records queued and not flushed yet (their partitions, in send order)."""
+        return self._order
 
     def send(
         self,
@@ -246,50 +260,58 @@ class LocalProducer(Producer):
         headers: Headers | None = None,
         timestamp: int | None = None,
     ) -> None:
-        ts = timestamp if timestamp is not None else int(time.time() * 1000)
-        self._queue.append((topic, partition, key, value, _encode_headers(headers), ts))
+        parts = self._parts.get(topic)
+        if parts is None:
+            parts = self._parts[topic] = self.transport.topic_info(topic)[1]
+        if partition is None:
+            partition = partition_for(key, parts)
+        elif not 0 <= partition < parts:
+            raise TransportError(f"topic {topic!r} has no partition {partition}")
+        tp = (topic, partition)
+        queue = self._queues.get(tp)
+        if queue is None:
+            queue = self._queues[tp] = []
+        queue.append(
+            (
+                key,
+                value,
+                timestamp if timestamp is not None else int(time.time() * 1000),
+                _encode_headers(headers) if headers else None,
+            )
+        )
+        self._order.append(tp)
 
     def flush(self) -> list[RecordMetadata]:
-        if not self._queue:
+        if not self._order:
             return []
-        queue, self._queue = self._queue, []
+        queues, order = self._queues, self._order
+        self._queues, self._order = {}, []
         t = self.transport
-        info = t.topic_info
-        rows: dict[
-            tuple[int, int], list[tuple[int, bytes | None, bytes | None, int, str | None]]
-        ] = {}
-        meta: list[RecordMetadata] = []
-        new_meta = tuple.__new__
+        first: dict[tuple[str, int], int] = {}
         with _write(t.db) as db:
-            offsets: dict[tuple[int, int], int] = {}
-            for topic, partition, key, value, headers, ts in queue:
-                tid, parts = info(topic)
-                if partition is None:
-                    partition = partition_for(key, parts)
-                elif not 0 <= partition < parts:
-                    raise TransportError(f"topic {topic!r} has no partition {partition}")
-                tpk = (tid, partition)
-                off = offsets.get(tpk)
-                if off is None:
-                    (off,) = db.execute(
-                        "SELECT next_offset FROM partitions WHERE tid=? AND partition=?", tpk
-                    ).fetchone()
-                    rows[tpk] = []
-                offsets[tpk] = off + 1
-                rows[tpk].append((off, key, value, ts, headers))
-                meta.append(new_meta(RecordMetadata, (topic, partition, off)))
-            for (tid, p), part_rows in rows.items():
-                db.executemany(f"INSERT INTO {_log(tid, p)} VALUES (?,?,?,?,?)", part_rows)
-            db.executemany(
-                "UPDATE partitions SET next_offset=? WHERE tid=? AND partition=?",
-                [(n, tid, p) for (tid, p), n in offsets.items()],
-            )
-        self._maybe_compact(offsets)
+            ends = []
+            for (topic, partition), rows in queues.items():
+                tid = t.topic_info(topic)[0]
+                (off,) = db.execute(
+                    "SELECT next_offset FROM partitions WHERE tid=? AND partition=?", (tid, partition)
+                ).fetchone()
+                first[(topic, partition)] = off
+                db.executemany(
+                    f"INSERT INTO {_log(tid, partition)}(key, value, ts, headers) VALUES (?,?,?,?)", rows
+                )
+                ends.append((off + len(rows), tid, partition))
+            db.executemany("UPDATE partitions SET next_offset=? WHERE tid=? AND partition=?", ends)
+        new = tuple.__new__
+        meta = []
+        for tp in order:
+            off = first[tp]
+            first[tp] = off + 1
+            meta.append(new(RecordMetadata, (tp[0], tp[1], off)))
+        self._maybe_compact({t.topic_info(topic)[0] for topic, _ in queues})
         return meta
 
-    def _maybe_compact(self, grown: Mapping[tuple[int, int], int]) -> None:
+    def _maybe_compact(self, tids: set[int]) -> None:
         t = self.transport
-        tids = {tid for tid, _ in grown}
         for name, (tid, _) in list(t._topics.items()):
             if tid not in tids:
                 continue
@@ -302,7 +324,8 @@ class LocalProducer(Producer):
                 t.compact(name)
 
     def discard(self) -> None:
-        self._queue.clear()
+        self._queues.clear()
+        self._order.clear()
 
     def close(self) -> None:
         self.flush()
@@ -409,9 +432,10 @@ class LocalConsumer(Consumer):
                 # everything up to the end was compacted away
                 self._positions[tp] = ends[tp]
                 continue
+            new = tuple.__new__
             out.extend(
                 [
-                    Message(topic, part, o, k, v, ts, _decode_headers(h) if h is not None else [])
+                    new(Message, (topic, part, o, k, v, ts, () if h is None else _decode_headers(h)))
                     for o, k, v, ts, h in rows
                 ]
             )

@@ -1,0 +1,141 @@
+"""streamctl's benchmark: events/s of a raw consume loop and of pipelines on the same data.
+
+    python bench/bench.py                 # all scenarios on the embedded broker
+    python bench/bench.py --only a,b      # some of them
+    python bench/bench.py --events 50000  # a quicker run
+
+Each scenario gets a fresh data dir holding the same generated input: EVENTS JSON
+events of about 100 bytes over 1,000 keys in a 4-partition topic. Figures are
+events/s of wall time for processing only (producing the input is not timed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from streamctl.app import App  # noqa: E402
+from streamctl.models.codecs import get_codec  # noqa: E402
+from streamctl.transport.base import TopicPartition  # noqa: E402
+
+PARTITIONS = 4
+KEYS = 1000
+
+
+def make_event(i: int) -> dict[str, Any]:
+    """About 100 bytes of JSON."""
+    return {"id": i, "customer": f"customer-{i % KEYS:04d}", "amount": (i * 7919) % 1000 / 10, "kind": "order", "ok": i % 5 != 0}
+
+
+def produce_input(datadir: Path, events: int, broker: str = "local://") -> None:
+    app = App("bench-feeder", datadir=datadir, broker=broker)
+    topic = app.topic("events", partitions=PARTITIONS, key_type=str)
+    app.topic("out", partitions=PARTITIONS)
+    app.ensure_topics()
+    dumps = json.dumps
+    send = app.producer.send
+    for i in range(events):
+        send("events", f"customer-{i % KEYS:04d}".encode(), dumps(make_event(i), separators=(",", ":")).encode())
+        if i % 50_000 == 49_999:
+            app.producer.flush()
+    app.producer.flush()
+    del topic
+    app.close()
+
+
+def raw_loop(datadir: Path, events: int, broker: str = "local://") -> float:
+    """(a) the limit: poll the transport and decode each value with the engine's JSON codec."""
+    app = App("bench-raw", datadir=datadir, broker=broker)
+    consumer = app.transport.consumer("bench-raw")
+    consumer.subscribe(["events"])
+    loads = get_codec("json").loads
+    n = 0
+    start = time.perf_counter()
+    while n < events:
+        for m in consumer.poll(5000, timeout=0.5):
+            loads(m.value)
+            n += 1
+    elapsed = time.perf_counter() - start
+    consumer.close()
+    app.close()
+    return n / elapsed
+
+
+def stateless(datadir: Path, events: int, broker: str = "local://") -> float:
+    """(b) decode, filter, produce to another topic: an agent run by the worker."""
+    app = App("bench-stateless", datadir=datadir, broker=broker)
+    src = app.topic("events", partitions=PARTITIONS, key_type=str)
+    out = app.topic("out", partitions=PARTITIONS, key_type=str)
+
+    @app.agent(src, sink=[out])
+    async def keep_ok(stream):  # type: ignore[no-untyped-def]
+        async for value in stream.filter(lambda v: v["ok"]):
+            yield value
+
+    return _timed_run(app, events)
+
+
+def _timed_run(app: App, events: int) -> float:
+    start = time.perf_counter()
+    worker = app.worker(until_idle=True, install_signal_handlers=False)
+    worker.run()
+    elapsed = time.perf_counter() - start
+    if worker.stats.processed < events:
+        raise SystemExit(f"{app.id}: processed only {worker.stats.processed} of {events}")
+    return worker.stats.processed / elapsed
+
+
+SCENARIOS: dict[str, tuple[str, Callable[..., float]]] = {
+    "a": ("raw consume loop + JSON decode (the limit)", raw_loop),
+    "b": ("stateless agent: decode, filter, produce", stateless),
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--events", type=int, default=200_000)
+    parser.add_argument("--only", default=",".join(SCENARIOS), help="comma-separated scenario letters")
+    parser.add_argument("--profile", help="write a cProfile of this scenario letter to bench/<letter>.prof")
+    args = parser.parse_args()
+    wanted = [s.strip() for s in args.only.split(",") if s.strip()]
+    print(f"streamctl bench: {args.events:,} events, {PARTITIONS} partitions, {KEYS} keys; "
+          f"python {platform.python_version()}, {os.cpu_count()} cpu(s)")
+    print(f"command: python bench/bench.py --events {args.events} --only {','.join(wanted)}")
+    results: dict[str, float] = {}
+    base = Path(tempfile.mkdtemp(prefix="streamctl-bench-"))
+    try:
+        seed = base / "seed"
+        produce_input(seed, args.events)
+        for letter in wanted:
+            title, fn = SCENARIOS[letter]
+            datadir = base / letter
+            shutil.copytree(seed, datadir)
+            if args.profile == letter:
+                import cProfile
+
+                prof = cProfile.Profile()
+                rate = prof.runcall(fn, datadir, args.events)
+                prof.dump_stats(str(ROOT / "bench" / f"{letter}.prof"))
+            else:
+                rate = fn(datadir, args.events)
+            results[letter] = rate
+            ratio = f"  ({rate / results['a']:.0%} of a)" if "a" in results and letter != "a" else ""
+            print(f"({letter}) {title:<52} {rate:>10,.0f} events/s{ratio}")
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,82 @@
+"""The write buffer of one table: coalesced per batch, then sent to the changelog.
+
+Like Kafka Streams' record cache, only the last value written to a key in a
+batch reaches the changelog and the store. Values are kept encoded; None is a
+deletion (a tombstone in the changelog).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Final
+
+from streamctl.tables.exceptions import TableError
+from streamctl.transport.base import Producer, RecordMetadata
+
+Writes = dict[bytes, bytes | None]
+
+#: ``lookup`` result for a key the buffer knows nothing about.
+MISSING: Final = object()
+
+
+class WriteBuffer:
+    """Pending writes (this batch) and in-flight writes (sent, not yet in the store)."""
+
+    __slots__ = ("pending", "inflight")
+
+    def __init__(self) -> None:
+        self.pending: dict[int, Writes] = {}
+        self.inflight: dict[int, Writes] = {}
+
+    def put(self, partition: int, key: bytes, value: bytes | None) -> None:
+        self.pending.setdefault(partition, {})[key] = value
+
+    def lookup(self, partition: int, key: bytes) -> object:
+        """The buffered value (None for a deletion), or MISSING."""
+        for layer in (self.pending, self.inflight):
+            writes = layer.get(partition)
+            if writes is not None and key in writes:
+                return writes[key]
+        return MISSING
+
+    def overlay(self, partition: int) -> Writes:
+        """Everything buffered for a partition, newest value per key."""
+        merged = dict(self.inflight.get(partition, {}))
+        merged.update(self.pending.get(partition, {}))
+        return merged
+
+    def partitions(self) -> set[int]:
+        return {p for layer in (self.pending, self.inflight) for p, w in layer.items() if w}
+
+    def __bool__(self) -> bool:
+        return any(self.pending.values()) or any(self.inflight.values())
+
+    def send(self, producer: Producer, topic: str) -> int:
+        """Send the pending writes with explicit partitions; they become in-flight."""
+        if any(self.inflight.values()):
+            raise TableError(f"{topic}: prepare_commit() called again before commit()")
+        self.inflight, self.pending = self.pending, {}
+        sent = 0
+        for partition, writes in self.inflight.items():
+            for key, value in writes.items():
+                producer.send(topic, key, value, partition=partition)
+                sent += 1
+        return sent
+
+    def high_offsets(self, topic: str, metadata: Iterable[RecordMetadata]) -> dict[int, int]:
+        """The highest changelog offset per partition among ``metadata`` for ``topic``."""
+        high: dict[int, int] = {}
+        for md in metadata:
+            if md.topic == topic and md.offset > high.get(md.partition, -1):
+                high[md.partition] = md.offset
+        missing = sorted(p for p, w in self.inflight.items() if w and p not in high)
+        if missing:
+            raise TableError(
+                f"{topic}: no record metadata for partitions {missing}; pass commit() "
+                "the list that producer.flush() returned"
+            )
+        return high
+
+    def discard(self) -> None:
+        self.pending = {}
+        self.inflight = {}

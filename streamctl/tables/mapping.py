@@ -1,0 +1,120 @@
+"""The dict API every table kind shares, on top of Collection's raw reads and writes."""
+
+from __future__ import annotations
+
+from collections.abc import ItemsView, Iterator, KeysView, MutableMapping, ValuesView
+from typing import Any
+
+from streamctl.tables.base import Collection
+
+_NOTHING: Any = object()
+
+
+class _Keys(KeysView):
+    _mapping: TableMapping
+
+    def __iter__(self) -> Iterator[Any]:
+        decode = self._mapping._decode_key
+        for _, key, _ in self._mapping._iter_raw():
+            yield decode(key)
+
+
+class _Values(ValuesView):
+    _mapping: TableMapping
+
+    def __iter__(self) -> Iterator[Any]:
+        load = self._mapping._load_value
+        for _, _, value in self._mapping._iter_raw():
+            yield load(value)
+
+
+class _Items(ItemsView):
+    _mapping: TableMapping
+
+    def __iter__(self) -> Iterator[tuple[Any, Any]]:
+        table = self._mapping
+        for _, key, value in table._iter_raw():
+            yield table._decode_key(key), table._load_value(value)
+
+    def __contains__(self, item: object) -> bool:
+        if not isinstance(item, tuple) or len(item) != 2:
+            return False
+        value = self._mapping.get(item[0], _NOTHING)
+        return value is not _NOTHING and (value is item[1] or value == item[1])
+
+
+class TableMapping(Collection, MutableMapping[Any, Any]):
+    """A Collection that behaves like a dict. Equality and hashing are by identity."""
+
+    __eq__ = object.__eq__
+    __hash__ = object.__hash__
+
+    def __getitem__(self, key: Any) -> Any:
+        data = self._lookup(self._encode_key(key))
+        if data is None:
+            return self.__missing__(key)
+        return self._load_value(data)
+
+    def __missing__(self, key: Any) -> Any:
+        raise KeyError(key)
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        self._write(self._encode_key(key), self._dump_value(value))
+
+    def __delitem__(self, key: Any) -> None:
+        encoded = self._encode_key(key)
+        if self._lookup(encoded) is None:
+            raise KeyError(key)
+        self._write(encoded, None)
+
+    def __contains__(self, key: object) -> bool:
+        if key is None:
+            return False
+        return self._lookup(self._encode_key(key)) is not None
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self.keys())
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self._iter_raw())
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        """The value for ``key``, or ``default`` (the table's default factory is not used)."""
+        data = None if key is None else self._lookup(self._encode_key(key))
+        return default if data is None else self._load_value(data)
+
+    def setdefault(self, key: Any, default: Any = None) -> Any:
+        data = self._lookup(self._encode_key(key))
+        if data is not None:
+            return self._load_value(data)
+        self[key] = default
+        return default
+
+    def pop(self, key: Any, *default: Any) -> Any:
+        if len(default) > 1:
+            raise TypeError(f"pop expected at most 2 arguments, got {1 + len(default)}")
+        encoded = self._encode_key(key)
+        data = self._lookup(encoded)
+        if data is None:
+            if default:
+                return default[0]
+            raise KeyError(key)
+        self._write(encoded, None)
+        return self._load_value(data)
+
+    def clear(self) -> None:
+        """Delete every key (one tombstone per key in the changelog)."""
+        self._clear()
+
+    def keys(self) -> KeysView[Any]:
+        return _Keys(self)
+
+    def values(self) -> ValuesView[Any]:
+        return _Values(self)
+
+    def items(self) -> ItemsView[Any, Any]:
+        return _Items(self)
+
+    def copy(self) -> dict[Any, Any]:
+        """A plain dict of the current contents (buffered writes included)."""
+        return dict(self.items())

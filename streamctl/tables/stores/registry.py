@@ -1,0 +1,52 @@
+"""Map a store URL (``sqlite://``, ``memory://``) to its class, lazily imported.
+
+Plugins add stores through the ``streamctl.stores`` entry point group, with
+the same ``module:attr`` strings as the built-ins.
+"""
+
+from __future__ import annotations
+
+import importlib
+from importlib.metadata import entry_points
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from streamctl.exceptions import ConfigurationError
+from streamctl.tables.stores.base import Store
+
+DEFAULT = "sqlite://"
+
+BUILTIN: dict[str, str] = {
+    "sqlite": "streamctl.tables.stores.sqlite:SqliteStore",
+    "memory": "streamctl.tables.stores.memory:MemoryStore",
+}
+
+
+def store_scheme(url: str) -> str:
+    """``"sqlite"`` for ``sqlite://``, ``sqlite:`` or ``sqlite``."""
+    return urlsplit(url).scheme or url.rstrip(":/")
+
+
+def _target(scheme: str) -> str:
+    if scheme in BUILTIN:
+        return BUILTIN[scheme]
+    for ep in entry_points(group="streamctl.stores"):
+        if ep.name == scheme:
+            return ep.value
+    known = ", ".join(f"{name}://" for name in sorted(BUILTIN))
+    raise ConfigurationError(f"unknown table store {scheme!r} (known: {known})")
+
+
+def store_class(url: str | None) -> type[Store]:
+    """The Store subclass for ``url`` (None means the default, ``sqlite://``)."""
+    scheme = store_scheme(url or DEFAULT)
+    module, _, attr = _target(scheme).partition(":")
+    cls = getattr(importlib.import_module(module), attr)
+    if not (isinstance(cls, type) and issubclass(cls, Store)):
+        raise ConfigurationError(f"table store {scheme!r} is not a Store subclass")
+    return cls
+
+
+def open_store(url: str | None, path: Path) -> Store:
+    """Open the store for ``url`` at ``path`` (raises StoreCorrupt if it cannot be read)."""
+    return store_class(url)(url or DEFAULT, path)

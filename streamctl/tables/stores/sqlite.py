@@ -1,0 +1,177 @@
+"""A store in one SQLite file per table partition, through sqlitedict.
+
+The file is in WAL journal mode, so a reader in another process (the CLI)
+sees either the state before a batch or after it, never a torn write. Keys
+and values are stored as given (already encoded by the table's Serde; never
+pickled) and the changelog offset lives in a ``meta`` table of the same file,
+written in the same transaction as the data it describes.
+
+sqlitedict runs every statement on its own thread through a queue, one queue
+item per statement. :meth:`SqliteStore.apply` therefore writes many rows per
+statement (multi-row ``REPLACE ... VALUES (?,?),(?,?)...``) and commits once;
+``bench/stores.py`` measures the difference.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+from collections.abc import Iterator, Mapping
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from sqlitedict import SqliteDict
+
+from streamctl.tables.exceptions import StoreCorrupt, StoreError
+from streamctl.tables.stores.base import Store
+
+_HEADER = b"SQLite format 3\x00"
+_DATA = "data"
+
+
+def _identity(obj: Any) -> Any:
+    return obj
+
+
+@lru_cache(maxsize=64)
+def _upsert_sql(rows: int) -> str:
+    return f'REPLACE INTO "{_DATA}" (key, value) VALUES ' + ",".join(["(?,?)"] * rows)
+
+
+@lru_cache(maxsize=64)
+def _delete_sql(rows: int) -> str:
+    return f'DELETE FROM "{_DATA}" WHERE key IN (' + ",".join(["?"] * rows) + ")"
+
+
+class SqliteStore(Store):
+    """``sqlite://`` (the default): durable, one ``.sqlite3`` file per table partition."""
+
+    persistent = True
+    #: rows per multi-row statement (SQLite allows 32766 parameters; 2 per row).
+    chunk_rows = 1000
+    #: ``NORMAL`` is crash-safe in WAL mode; sqlitedict's own default is ``OFF``.
+    synchronous = "NORMAL"
+    journal_mode = "WAL"
+
+    def __init__(self, url: str, path: Path) -> None:
+        super().__init__(url, path)
+        self._db: SqliteDict | None = None
+        self._check_header()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._probe()
+        try:
+            self._db = SqliteDict(
+                str(self.path),
+                tablename=_DATA,
+                flag="c",
+                autocommit=False,
+                journal_mode=self.journal_mode,
+                encode=_identity,
+                decode=_identity,
+                encode_key=_identity,
+                decode_key=_identity,
+                outer_stack=False,
+            )
+            conn = self._db.conn
+            conn.execute(f"PRAGMA synchronous={self.synchronous}")
+            conn.execute("CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value INTEGER)")
+            conn.commit()
+            self.persisted_offset()
+        except (sqlite3.DatabaseError, RuntimeError) as exc:
+            self._abandon()
+            raise StoreCorrupt(f"cannot read table store {self.path}: {exc}") from exc
+
+    def _check_header(self) -> None:
+        if not self.path.exists():
+            # A WAL left beside a deleted database would be replayed into the new one.
+            self.remove(self.url, self.path)
+            return
+        with open(self.path, "rb") as f:
+            head = f.read(len(_HEADER))
+        if head and head != _HEADER:
+            raise StoreCorrupt(f"table store {self.path} is not a SQLite database")
+
+    def _probe(self) -> None:
+        # Read the schema with a plain connection first: a damaged file fails here,
+        # in this thread, instead of killing sqlitedict's worker thread.
+        try:
+            conn = sqlite3.connect(self.path)
+            try:
+                conn.execute(f"PRAGMA journal_mode={self.journal_mode}")
+                conn.execute("SELECT name FROM sqlite_master").fetchall()
+            finally:
+                conn.close()
+        except sqlite3.DatabaseError as exc:
+            raise StoreCorrupt(f"cannot read table store {self.path}: {exc}") from exc
+
+    def _abandon(self) -> None:
+        db, self._db = self._db, None
+        if db is not None and db.conn is not None:
+            with contextlib.suppress(Exception):  # the file is already known to be bad
+                db.close(force=True)
+
+    @property
+    def _conn(self) -> Any:
+        if self._db is None or self._db.conn is None:
+            raise StoreError(f"table store {self.path} is closed")
+        return self._db.conn
+
+    def get(self, key: bytes) -> bytes | None:
+        row = self._conn.select_one(f'SELECT value FROM "{_DATA}" WHERE key = ?', (key,))
+        return None if row is None else row[0]
+
+    def apply(self, writes: Mapping[bytes, bytes | None], offset: int | None) -> None:
+        conn = self._conn
+        puts: list[bytes] = []
+        dels: list[bytes] = []
+        for key, value in writes.items():
+            if value is None:
+                dels.append(key)
+            else:
+                puts.append(key)
+                puts.append(value)
+        n = self.chunk_rows
+        try:
+            for i in range(0, len(puts), 2 * n):
+                chunk = puts[i : i + 2 * n]
+                conn.execute(_upsert_sql(len(chunk) // 2), chunk)
+            for i in range(0, len(dels), n):
+                chunk = dels[i : i + n]
+                conn.execute(_delete_sql(len(chunk)), chunk)
+            if offset is not None:
+                conn.execute("REPLACE INTO meta (name, value) VALUES ('offset', ?)", (offset,))
+            conn.commit()
+        except sqlite3.Error as exc:
+            try:
+                conn.execute("ROLLBACK")
+                conn.commit()
+            except sqlite3.Error:
+                pass
+            raise StoreError(f"writing table store {self.path} failed: {exc}") from exc
+
+    def items(self) -> Iterator[tuple[bytes, bytes]]:
+        yield from self._conn.select(f'SELECT key, value FROM "{_DATA}" ORDER BY key')
+
+    def persisted_offset(self) -> int | None:
+        row = self._conn.select_one("SELECT value FROM meta WHERE name = 'offset'")
+        return None if row is None else int(row[0])
+
+    def reset(self) -> None:
+        conn = self._conn
+        conn.execute(f'DELETE FROM "{_DATA}"')
+        conn.execute("DELETE FROM meta")
+        conn.commit()
+
+    def close(self) -> None:
+        db, self._db = self._db, None
+        if db is not None:
+            db.close()
+
+    def __len__(self) -> int:
+        return int(self._conn.select_one(f'SELECT COUNT(*) FROM "{_DATA}"')[0])
+
+    @classmethod
+    def remove(cls, url: str, path: Path) -> None:
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
