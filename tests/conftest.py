@@ -94,19 +94,29 @@ def transport(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Transp
 
 
 @pytest.fixture
-def topic_name() -> Callable[[str], str]:
-    """Unique topic names, so tests never see each other's records on a shared broker."""
-    run = uuid.uuid4().hex[:8]
-    return lambda base="t": f"{base}-{run}"
+def run_id() -> str:
+    """A short id unique to this test, for names on a broker that outlives it."""
+    return uuid.uuid4().hex[:8]
 
 
 @pytest.fixture
-def consumers(transport: Transport) -> Iterator[Callable[[str | None], Consumer]]:
-    """Open consumers that are closed (leaving their groups) when the test ends."""
+def topic_name(run_id: str) -> Callable[[str], str]:
+    """Unique topic names, so tests never see each other's records on a shared broker."""
+    return lambda base="t": f"{base}-{run_id}"
+
+
+@pytest.fixture
+def consumers(transport: Transport, run_id: str) -> Iterator[Callable[[str | None], Consumer]]:
+    """Open consumers that are closed (leaving their groups) when the test ends.
+
+    Group ids get this test's run id appended: a group shared with another test
+    run on the same broker (or a stale member of an earlier one) would rebalance
+    under the test or refuse its commits.
+    """
     opened: list[Consumer] = []
 
     def make(group_id: str | None) -> Consumer:
-        consumer = transport.consumer(group_id)
+        consumer = transport.consumer(None if group_id is None else f"{group_id}-{run_id}")
         opened.append(consumer)
         return consumer
 

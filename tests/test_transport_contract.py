@@ -97,7 +97,9 @@ class TestTransportContract:
         by_partition = defaultdict(list)
         for m in got:
             assert m.topic == topic
-            by_partition[m.partition].append((m.offset, m.key, m.value, m.headers, m.timestamp))
+            by_partition[m.partition].append(
+                (m.offset, m.key, m.value, list(m.headers), m.timestamp)
+            )
         assert by_partition == expected
         assert all(offsets[0][0] == 0 for offsets in by_partition.values())
 
@@ -294,7 +296,7 @@ class TestTransportContract:
         consumer = consumers("g-tomb")
         consumer.assign([TopicPartition(changelog, 0), TopicPartition(plain, 0)])
         got = drain(consumer, 4)
-        assert sorted((m.topic, m.offset, m.key, m.value, m.headers) for m in got) == [
+        assert sorted((m.topic, m.offset, m.key, m.value, list(m.headers)) for m in got) == [
             (changelog, 0, b"k", b"v1", []),
             (changelog, 1, b"k", None, []),
             (changelog, 2, b"empty", b"", []),

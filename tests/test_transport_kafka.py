@@ -89,7 +89,7 @@ class Committer(RebalanceListener):
 @pytest.mark.timeout(120)
 def test_second_member_takes_partitions_after_first_commits(kafka_broker, tmp_path) -> None:
     transport = open_transport(f"kafka://{kafka_broker}", datadir=tmp_path)
-    topic = f"rebalance-{time.time_ns()}"
+    topic = group = f"rebalance-{time.time_ns()}"
     transport.create_topics([TopicSpec(topic, partitions=2)])
     producer = transport.producer()
     for i in range(20):
@@ -98,7 +98,7 @@ def test_second_member_takes_partitions_after_first_commits(kafka_broker, tmp_pa
     producer.close()
 
     first_listener, second_listener = Committer(), Committer()
-    first = transport.consumer("g-rebalance")
+    first = transport.consumer(group)
     first_listener.consumer = first
     first.subscribe([topic], listener=first_listener)
     seen = 0
@@ -109,7 +109,7 @@ def test_second_member_takes_partitions_after_first_commits(kafka_broker, tmp_pa
             first_listener.progress[m.tp] = m.offset + 1
             seen += 1
 
-    second = transport.consumer("g-rebalance")
+    second = transport.consumer(group)
     second_listener.consumer = second
     second.subscribe([topic], listener=second_listener)
     deadline = time.monotonic() + 30

@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from operator import itemgetter
 
 from kafka import KafkaConsumer, OffsetAndMetadata
 from kafka import TopicPartition as KafkaTP
+from kafka.consumer.fetcher import ConsumerRecord
 
 from streamctl.transport.base import Consumer, Message, RebalanceListener, TopicPartition
 from streamctl.transport.exceptions import TransportError
 from streamctl.transport.kafka.errors import translate
 from streamctl.transport.kafka.rebalance import ListenerBridge
+
+# ConsumerRecord fields in Message's order: topic, partition, offset, key, value,
+# timestamp, headers (looked up by name, so a kafka-python field reorder cannot mix them up).
+_PICK = itemgetter(*(ConsumerRecord._fields.index(f) for f in Message._fields))
 
 
 def _ktps(tps: Iterable[TopicPartition]) -> list[KafkaTP]:
@@ -42,15 +48,13 @@ class KafkaTransportConsumer(Consumer):
             batches = self._consumer.poll(timeout_ms=int(timeout * 1000), max_records=max_records)
         if not batches:
             return []
-        # Hot path: one Message per record, fields copied straight across
-        # (kafka-python already gives headers as a list of (str, bytes)).
-        msg = Message
+        # Hot path: ConsumerRecord is a namedtuple too, so one C-level itemgetter
+        # call picks Message's fields in Message's order (headers are already a
+        # list of (str, bytes)), and tuple.__new__ skips NamedTuple.__new__.
+        new, pick = tuple.__new__, _PICK
         out: list[Message] = []
         for records in batches.values():
-            out += [
-                msg(r.topic, r.partition, r.offset, r.key, r.value, r.timestamp, r.headers)
-                for r in records
-            ]
+            out += [new(Message, pick(r)) for r in records]
         return out
 
     def seek(self, tp: TopicPartition, offset: int) -> None:
