@@ -137,6 +137,15 @@ class TestTransportContract:
         assert producer.flush() == []
         producer.close()
 
+    def test_partition_out_of_range_is_refused(self, transport: Transport, topic_name) -> None:
+        topic = topic_name()
+        transport.create_topics([TopicSpec(topic, partitions=2)])
+        producer = transport.producer()
+        with pytest.raises(TransportError, match="partition"):
+            producer.send(topic, None, b"x", partition=5)  # Kafka refuses here,
+            producer.flush()  # the embedded broker here
+        producer.close()
+
     def test_commit_resume_and_new_group(self, transport: Transport, topic_name, consumers) -> None:
         topic = topic_name()
         tp = TopicPartition(topic, 0)

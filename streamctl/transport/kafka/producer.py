@@ -8,7 +8,7 @@ from kafka import KafkaProducer
 from kafka import errors as kerrors
 
 from streamctl.transport.base import Headers, Producer, RecordMetadata
-from streamctl.transport.exceptions import UnknownTopic
+from streamctl.transport.exceptions import TransportError, UnknownTopic
 from streamctl.transport.kafka.errors import translate
 
 
@@ -45,6 +45,8 @@ class KafkaTransportProducer(Producer):
                 f"send to {topic!r}: no metadata from Kafka at {self._bootstrap} "
                 "(does the topic exist?)"
             ) from exc
+        except (ValueError, AssertionError) as exc:  # e.g. "Unrecognized partition 5"
+            raise TransportError(f"send to {topic!r}: {exc}") from exc
         self._pending.append(future)
 
     def flush(self) -> list[RecordMetadata]:
