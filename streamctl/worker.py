@@ -273,7 +273,10 @@ class Worker(RebalanceListener):
                 k, v = m[3], m[4]  # key, value
                 try:
                     append(
-                        new(Event, (None if k is None else kload(k), None if v is None else vload(v), m))
+                        new(
+                            Event,
+                            (None if k is None else kload(k), None if v is None else vload(v), m),
+                        )
                     )
                 except DecodeError as exc:
                     bad.append((m, exc))

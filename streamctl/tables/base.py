@@ -44,7 +44,6 @@ from streamctl.models.serde import Serde
 from streamctl.tables.changelog import MISSING, WriteBuffer
 from streamctl.tables.exceptions import StoreCorrupt, TableError
 from streamctl.tables.naming import changelog_topic_name, store_path
-from streamctl.tables.partitioner import key_partition
 from streamctl.tables.recovery import Progress, coalesce, replay, trusted_start
 from streamctl.tables.stores import DEFAULT, Store, store_class
 from streamctl.transport.base import (
@@ -56,6 +55,7 @@ from streamctl.transport.base import (
     TopicSpec,
     Transport,
 )
+from streamctl.transport.partitioner import partition_for
 
 log = logging.getLogger("streamctl.tables")
 
@@ -256,7 +256,7 @@ class Collection:
         return partition
 
     def _home(self, key: bytes) -> int:
-        return key_partition(key, self._partitions)
+        return partition_for(key, self._partitions)
 
     def _candidates(self, key: bytes) -> list[int]:
         """Partitions that may hold ``key`` when no event says which one does."""

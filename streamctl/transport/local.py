@@ -241,7 +241,9 @@ class LocalProducer(Producer):
     def __init__(self, transport: LocalTransport) -> None:
         self.transport = transport
         # (topic, partition) -> rows of (key, value, timestamp, headers)
-        self._queues: dict[tuple[str, int], list[tuple[bytes | None, bytes | None, int, str | None]]] = {}
+        self._queues: dict[
+            tuple[str, int], list[tuple[bytes | None, bytes | None, int, str | None]]
+        ] = {}
         self._order: list[tuple[str, int]] = []  # partition of every queued record, in send order
         self._parts: dict[str, int] = {}
 
@@ -293,11 +295,13 @@ class LocalProducer(Producer):
             for (topic, partition), rows in queues.items():
                 tid = t.topic_info(topic)[0]
                 (off,) = db.execute(
-                    "SELECT next_offset FROM partitions WHERE tid=? AND partition=?", (tid, partition)
+                    "SELECT next_offset FROM partitions WHERE tid=? AND partition=?",
+                    (tid, partition),
                 ).fetchone()
                 first[(topic, partition)] = off
                 db.executemany(
-                    f"INSERT INTO {_log(tid, partition)}(key, value, ts, headers) VALUES (?,?,?,?)", rows
+                    f"INSERT INTO {_log(tid, partition)}(key, value, ts, headers) VALUES (?,?,?,?)",
+                    rows,
                 )
                 ends.append((off + len(rows), tid, partition))
             db.executemany("UPDATE partitions SET next_offset=? WHERE tid=? AND partition=?", ends)
@@ -435,7 +439,9 @@ class LocalConsumer(Consumer):
             new = tuple.__new__
             out.extend(
                 [
-                    new(Message, (topic, part, o, k, v, ts, () if h is None else _decode_headers(h)))
+                    new(
+                        Message, (topic, part, o, k, v, ts, () if h is None else _decode_headers(h))
+                    )
                     for o, k, v, ts, h in rows
                 ]
             )
