@@ -123,7 +123,7 @@ class Agent:
     ) -> list[tuple[str, bool, Callable[[Any], Any], Callable[[Any], Any]]]:
         """Per source topic: (sink name, pass key bytes through?, key dumps, value dumps)."""
         src = self.app.topics[source].key_serde if source in self.app.topics else None
-        plan = []
+        plan: list[tuple[str, bool, Callable[[Any], Any], Callable[[Any], Any]]] = []
         for topic in self._topic_sinks:
             ks = topic.key_serde
             same = src is not None and ks.codec is src.codec and ks.type is src.type

@@ -176,7 +176,7 @@ class Worker(RebalanceListener):
         for table in globals_:
             table.recover(self.app.transport, None, progress=self._recovery_progress)
         consumer = self.app.transport.consumer(None)
-        tps = []
+        tps: list[TopicPartition] = []
         topics = self.app.transport.list_topics()
         for table in globals_:
             name = table.changelog_spec().name

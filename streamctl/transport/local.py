@@ -153,6 +153,7 @@ class LocalTransport(Transport):
                     ),
                 )
                 tid = cur.lastrowid
+                assert tid is not None
                 for p in range(spec.partitions):
                     self.db.execute("INSERT INTO partitions(tid, partition) VALUES (?,?)", (tid, p))
                     self.db.execute(
@@ -359,7 +360,7 @@ class LocalConsumer(Consumer):
     def subscribe(self, topics: Sequence[str], listener: RebalanceListener | None = None) -> None:
         if self.group_id is not None:
             self._join()
-        tps = []
+        tps: list[TopicPartition] = []
         for name in topics:
             _, parts = self.transport.topic_info(name)
             tps.extend(TopicPartition(name, p) for p in range(parts))
