@@ -51,6 +51,10 @@ class WorkerStats:
     def tick(self, n: int) -> None:
         self.processed += n
         self._window_count += n
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Recompute the rate once a second (also when nothing arrives, so it falls to 0)."""
         now = time.monotonic()
         span = now - self._window_start
         if span >= 1.0:
@@ -469,6 +473,7 @@ class Worker(RebalanceListener):
         return all(self.consumer.position(tp) >= end for tp, end in ends.items())
 
     def _update_lag(self) -> None:
+        self.stats.refresh()
         if self.consumer is None:
             return
         assignment = self.consumer.assignment()
