@@ -160,6 +160,10 @@ class Collection:
         self._assigned: set[int] | None = None  # None: all (no worker said otherwise)
         self._buffer = WriteBuffer()
         self.recovery_batch = 10_000
+        #: ``fn(key) -> partition`` for writes made outside a stream (e.g. ``streamctl table
+        #: set``) of keys not in the table yet: where the stream that writes this table puts
+        #: that key. None: Kafka's default partitioner on the table's own key bytes.
+        self.key_partitioner: Callable[[Any], int] | None = None
 
     # -- properties (the spec) -------------------------------------------------
 
@@ -256,6 +260,8 @@ class Collection:
         return partition
 
     def _home(self, key: bytes) -> int:
+        if self.key_partitioner is not None:
+            return self.key_partitioner(self._decode_key(key))
         return key_partition(key, self._partitions)
 
     def _candidates(self, key: bytes) -> list[int]:
