@@ -288,13 +288,13 @@ class _Builder:
 
     # -- access ------------------------------------------------------------------------------
     def _Attribute(self, node: ast.Attribute) -> tuple[Fn, Any]:  # noqa: N802
+        inner, _ = self.build(node.value)  # report the innermost mistake first
         if node.attr.startswith("_"):
             err = self.fail(node, f"attribute {node.attr!r} is not allowed (private)")
             end = getattr(node, "end_col_offset", None)
             if end is not None and getattr(node, "end_lineno", None) == node.lineno:
                 err.offset += end - len(node.attr) - node.col_offset
             raise err
-        inner, _ = self.build(node.value)
         get = field_getter(node.attr)
         return (lambda v, k: get(inner(v, k), None)), _NOTHING
 
