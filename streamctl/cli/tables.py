@@ -19,7 +19,7 @@ from typing import Any
 
 import typer
 
-from streamctl.cli.common import BrokerOpt, DatadirOpt, Group, err, out
+from streamctl.cli.common import BrokerOpt, DatadirOpt, Group, err, out, setup_logging
 from streamctl.pipeline import load_pipeline
 from streamctl.tables import admin
 
@@ -106,6 +106,7 @@ class _Progress:
 
 
 def _open(pipeline: Path, broker: str | None, datadir: Path | None) -> Any:
+    setup_logging("warning")  # a rebuilt store or a slow recovery is worth a line on stderr
     return load_pipeline(pipeline, broker=broker, datadir=datadir).app
 
 

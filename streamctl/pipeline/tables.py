@@ -197,4 +197,13 @@ def infer_partitions(spec: PipelineSpec) -> dict[str, int]:
                 table = arg
             if isinstance(table, str):
                 out.setdefault(table, topic.partitions)
+    # the worker checks every table against every source topic: when those agree,
+    # a table no step writes (a plugin agent's, say) gets their count too
+    counts = {
+        spec.topics[a.source].partitions for a in spec.agents.values() if a.source in spec.topics
+    }
+    if len(counts) == 1 and None not in counts:
+        (n,) = counts
+        for name in spec.tables:
+            out.setdefault(name, n)
     return out
