@@ -38,7 +38,10 @@ class Rec:
         ("int('7') + float('0.5')", 7.5),
         ("str(quantity) + strip(' x ')", "3x"),
         ("'big' if quantity > 2 else 'small'", "big"),
-        ("{'total': price, 'items': (1, 2), 'set': {1}}", {"total": 2.5, "items": (1, 2), "set": {1}}),
+        (
+            "{'total': price, 'items': (1, 2), 'set': {1}}",
+            {"total": 2.5, "items": (1, 2), "set": {1}},
+        ),
         ("n is None", True),
     ],
 )

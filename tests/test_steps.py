@@ -49,7 +49,12 @@ def test_revenue_example_tables_and_output_are_exact(tmp_path: Path) -> None:
     run_revenue(tmp_path)
     expected = expected_revenue()
     assert expected["orders_per_customer"] == {
-        "ada": 5, "barbara": 4, "grace": 2, "ken": 6, "linus": 2, "margaret": 1
+        "ada": 5,
+        "barbara": 4,
+        "grace": 2,
+        "ken": 6,
+        "linus": 2,
+        "margaret": 1,
     }
     for table in TABLES:
         assert dump(REVENUE, table, tmp_path) == expected[table]
@@ -196,12 +201,21 @@ BAD_STEPS = [
     ("      - filter: \"__import__('os')\"\n", "14:18: unknown function '__import__'"),
     ("      - map: {y: '().__class__'}\n", "14:22: attribute '__class__' is not allowed (private)"),
     ("      - count: {table: nope}\n", "14:24: count: unknown table 'nope'"),
-    ("      - count: {table: tags}\n", "14:24: count needs a table (kind: table); 'tags' is a set table"),
-    ("      - set_add: {table: n, value: x}\n", "14:26: set_add needs a set table (kind: set); 'n' is kind table"),
+    (
+        "      - count: {table: tags}\n",
+        "14:24: count needs a table (kind: table); 'tags' is a set table",
+    ),
+    (
+        "      - set_add: {table: n, value: x}\n",
+        "14:26: set_add needs a set table (kind: set); 'n' is kind table",
+    ),
     ("      - add: {table: n}\n", "14:14: add needs value: an expression"),
     ("      - to: nowhere\n", "14:13: to: undeclared topic 'nowhere'"),
     ("      - fitler: 'x'\n", "14:9: unknown step 'fitler'"),
-    ("      - count: n\n      - group_by: tag\n", "15:19: group_by must come before every table or topic step"),
+    (
+        "      - count: n\n      - group_by: tag\n",
+        "15:19: group_by must come before every table or topic step",
+    ),
     ("      - group_by: tag\n      - group_by: x\n", "15:19: only one group_by per agent"),
     ("      - group_by: {key: 'lower(tag)'}\n", "14:19: group_by needs name:"),
     ("      - group_by: {key: 'key', name: k}\n", "14:26: 'key' cannot be used here"),
@@ -210,7 +224,9 @@ BAD_STEPS = [
 
 
 @pytest.mark.parametrize("steps,problem", BAD_STEPS)
-def test_validate_reports_bad_steps_with_positions(tmp_path: Path, steps: str, problem: str) -> None:
+def test_validate_reports_bad_steps_with_positions(
+    tmp_path: Path, steps: str, problem: str
+) -> None:
     path = tmp_path / "p.yaml"
     path.write_text(PIPE % steps)
     result = cli("validate", path)

@@ -60,13 +60,31 @@ def test_tables_section_builds_every_kind_with_defaults(tmp_path: Path) -> None:
 
 
 BAD = [
-    ("  t: {kind: tabel}\n", "p.yaml:4:13: unknown table kind 'tabel' (known: table, global, set, set_global) (did you mean 'table'?)"),
-    ("  t: {default: }\n", "p.yaml:4:15: default must be a factory (int, float, str, list, dict, set) or a literal value, not empty"),
-    ("  t: {default: 2021-01-01}\n", "p.yaml:4:16: default must be a factory name or a literal, not date"),
-    ("  t: {kind: set, default: int}\n", "p.yaml:4:27: table 't': set tables always default to the empty set"),
-    ("  t: {defualt: int}\n", "p.yaml:4:7: unknown key 'defualt' in table 't' (did you mean 'default'?)"),
+    (
+        "  t: {kind: tabel}\n",
+        "p.yaml:4:13: unknown table kind 'tabel' (known: table, global, set, set_global) (did you mean 'table'?)",
+    ),
+    (
+        "  t: {default: }\n",
+        "p.yaml:4:15: default must be a factory (int, float, str, list, dict, set) or a literal value, not empty",
+    ),
+    (
+        "  t: {default: 2021-01-01}\n",
+        "p.yaml:4:16: default must be a factory name or a literal, not date",
+    ),
+    (
+        "  t: {kind: set, default: int}\n",
+        "p.yaml:4:27: table 't': set tables always default to the empty set",
+    ),
+    (
+        "  t: {defualt: int}\n",
+        "p.yaml:4:7: unknown key 'defualt' in table 't' (did you mean 'default'?)",
+    ),
     ("  t: {partitions: 0}\n", "p.yaml:4:19: partitions must be at least 1, not 0"),
-    ("  t: {key_type: Nope}\n", "p.yaml:4:17: unknown type 'Nope' (known: str, bytes, json, int, float, bool)"),
+    (
+        "  t: {key_type: Nope}\n",
+        "p.yaml:4:17: unknown type 'Nope' (known: str, bytes, json, int, float, bool)",
+    ),
     ("  t: [1]\n", "p.yaml:4:6: table 't' must be a mapping, not a list"),
     ("  bad/name: {}\n", "p.yaml:4:3: invalid table name 'bad/name' (letters, digits, . _ - only)"),
 ]

@@ -30,7 +30,9 @@ table_app = typer.Typer(
     rich_markup_mode=None,
 )
 
-PipelineArg = typer.Argument(..., help="Pipeline file that declares the tables.", show_default=False)
+PipelineArg = typer.Argument(
+    ..., help="Pipeline file that declares the tables.", show_default=False
+)
 TableArg = typer.Argument(..., help="Table name.", show_default=False)
 KeyArg = typer.Argument(..., help="Key: JSON if it parses, else a string.", show_default=False)
 
@@ -77,7 +79,7 @@ def _dumps(obj: Any) -> str:
     return json.dumps(jsonable(obj), ensure_ascii=False, default=str)
 
 
-class _Progress:
+class RecoveryProgress:
     """A rich progress bar for changelog replays on a terminal (nothing otherwise)."""
 
     def __init__(self, threshold: int = 10_000) -> None:
@@ -165,7 +167,7 @@ def get(
     Example: streamctl table get pipelines/revenue.yaml revenue_per_customer linus
     """
     app = _open(pipeline, broker, datadir)
-    progress = _Progress()
+    progress = RecoveryProgress()
     try:
         t = admin.table_named(app, table)
         value = admin.get(app, table, parse_arg(key, t.key_type), progress)
@@ -191,11 +193,12 @@ def set_(
     Example: streamctl table set pipelines/revenue.yaml orders_per_customer linus 10
     """
     app = _open(pipeline, broker, datadir)
-    progress = _Progress()
+    progress = RecoveryProgress()
     try:
         t = admin.table_named(app, table)
         k = parse_arg(key, t.key_type)
-        admin.put(app, table, k, parse_arg(value, t.value_type), progress)
+        members = t.default is set  # a set table's value is a JSON list of members
+        admin.put(app, table, k, parse_arg(value, None if members else t.value_type), progress)
     finally:
         progress.close()
         app.close()
@@ -215,7 +218,7 @@ def delete(
     Example: streamctl table del pipelines/revenue.yaml orders_per_customer linus
     """
     app = _open(pipeline, broker, datadir)
-    progress = _Progress()
+    progress = RecoveryProgress()
     try:
         t = admin.table_named(app, table)
         k = parse_arg(key, t.key_type)
@@ -245,7 +248,7 @@ def dump(
     Example: streamctl table dump pipelines/revenue.yaml revenue_per_customer --format table
     """
     app = _open(pipeline, broker, datadir)
-    progress = _Progress()
+    progress = RecoveryProgress()
     try:
         rows = admin.items(app, table, progress)
     finally:

@@ -184,6 +184,10 @@ def infer_partitions(spec: PipelineSpec) -> dict[str, int]:
     a group_by keeps the source topic's partition count.
     """
     out: dict[str, int] = {}
+    for t in spec.tables.values():
+        log = spec.topics.get(t.changelog_topic or "")
+        if log is not None and log.partitions is not None:
+            out[t.name] = log.partitions  # a declared changelog topic decides
     for agent in spec.agents.values():
         topic = spec.topics.get(agent.source)
         if topic is None or topic.partitions is None:
@@ -204,6 +208,7 @@ def infer_partitions(spec: PipelineSpec) -> dict[str, int]:
     }
     if len(counts) == 1 and None not in counts:
         (n,) = counts
-        for name in spec.tables:
-            out.setdefault(name, n)
+        for name, t in spec.tables.items():
+            if not t.is_global:
+                out.setdefault(name, n)
     return out
