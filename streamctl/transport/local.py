@@ -208,6 +208,14 @@ class LocalTransport(Transport):
                 removed += len(stale)
         return removed
 
+    def group_members(self, group_id: str) -> list[str] | None:
+        """The group's live member, if its process still runs (a crashed one does not count)."""
+        rows = self.db.execute(
+            "SELECT pid, host FROM group_members WHERE group_id=?", (group_id,)
+        ).fetchall()
+        here = os.uname().nodename
+        return [f"pid {pid} on {host}" for pid, host in rows if host != here or _pid_alive(pid)]
+
     def producer(self) -> LocalProducer:
         return LocalProducer(self)
 
