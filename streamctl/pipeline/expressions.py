@@ -176,7 +176,7 @@ class _Builder:
         if method is None:
             what = _FORBIDDEN.get(type(node), f"{type(node).__name__} is")
             raise self.fail(node, f"{what} not allowed in expressions")
-        return method(node)  # type: ignore[no-any-return]
+        return method(node)
 
     # -- leaves --------------------------------------------------------------------------
     def _Constant(self, node: ast.Constant) -> tuple[Fn, Any]:  # noqa: N802
@@ -223,7 +223,11 @@ class _Builder:
         return (lambda v, k: op(left(v, k), right(v, k))), _NOTHING
 
     def _UnaryOp(self, node: ast.UnaryOp) -> tuple[Fn, Any]:  # noqa: N802
-        ops = {ast.USub: operator.neg, ast.UAdd: operator.pos, ast.Not: operator.not_}
+        ops: dict[type, Callable[[Any], Any]] = {
+            ast.USub: operator.neg,
+            ast.UAdd: operator.pos,
+            ast.Not: operator.not_,
+        }
         op = ops.get(type(node.op))
         if op is None:
             raise self.fail(node, f"operator {type(node.op).__name__} is not allowed")

@@ -132,7 +132,7 @@ class GroupBy(Step):
             return None
         source = ctx.app.topics[ctx.agent.source]
         self.topic = ctx.app.repartition_topic(source, self.suffix)
-        return self.key_fn  # type: ignore[no-any-return]
+        return self.key_fn
 
     def attach(self, before: list[StepFn], drop: Any) -> Any:
         """``regroup(stream)``: the stream's group_by with the transforms ``before`` applied
@@ -257,7 +257,8 @@ def _accumulate(table: Any, value: Expression | None, key_fn: Any) -> StepFn:
     def add_keyed(v: Any, k: Any) -> Any:
         kk = key_fn(v, k)
         cur = get(kk)
-        put(kk, (zero if cur is None else cur) + (inc if val is None else val(v, k)))
+        delta: Any = inc if val is None else val(v, k)
+        put(kk, (zero if cur is None else cur) + delta)
         return v
 
     return add_keyed

@@ -208,6 +208,7 @@ def infer_partitions(spec: PipelineSpec) -> dict[str, int]:
     }
     if len(counts) == 1 and None not in counts:
         (n,) = counts
+        assert n is not None
         for name, t in spec.tables.items():
             if not t.is_global:
                 out.setdefault(name, n)

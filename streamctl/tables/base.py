@@ -266,8 +266,9 @@ class Collection:
             if self._value_serde.codec.name != "json":
                 raise TypeError(f"table {self._name!r}: cannot store None; delete the key")
             return b"null"
-        data = self._value_serde.dumps(value)
-        assert data is not None
+        encoded = self._value_serde.dumps(value)
+        assert encoded is not None
+        data = encoded
         return data
 
     def _load_value(self, data: bytes) -> Any:
