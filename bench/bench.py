@@ -28,7 +28,6 @@ sys.path.insert(0, str(ROOT))
 
 from streamctl.app import App  # noqa: E402
 from streamctl.models.codecs import get_codec  # noqa: E402
-from streamctl.transport.base import TopicPartition  # noqa: E402
 
 PARTITIONS = 4
 KEYS = 1000
@@ -97,9 +96,42 @@ def _timed_run(app: App, events: int) -> float:
     return worker.stats.processed / elapsed
 
 
+STATEFUL_PIPELINE = """
+app: bench-stateful
+topics:
+  events: {partitions: %d, key_type: str}
+tables:
+  amount_per_customer: {default: float}
+agents:
+  total:
+    from: events
+    steps:
+      - add: {table: amount_per_customer, value: amount}
+"""
+
+
+def stateful(datadir: Path, events: int, broker: str = "local://") -> float:
+    """(c) YAML steps summing the amount per key into a Table (SQLite store, changelog on)."""
+    from streamctl.pipeline import load_pipeline
+
+    path = datadir / "stateful.yaml"
+    path.write_text(STATEFUL_PIPELINE % PARTITIONS)
+    app = load_pipeline(path, broker=broker, datadir=datadir).app
+    rate = _timed_run(app, events)
+    check = load_pipeline(path, broker=broker, datadir=datadir).app
+    table = check.tables["amount_per_customer"]
+    table.recover(check.transport)
+    expected = sum(make_event(i)["amount"] for i in range(events))
+    if len(table) != min(KEYS, events) or abs(sum(table.values()) - expected) > 1e-6 * expected:
+        raise SystemExit("stateful: the table does not hold the sum of the amounts")
+    check.close()
+    return rate
+
+
 SCENARIOS: dict[str, tuple[str, Callable[..., float]]] = {
     "a": ("raw consume loop + JSON decode (the limit)", raw_loop),
     "b": ("stateless agent: decode, filter, produce", stateless),
+    "c": ("stateful steps: sum per key into a Table (sqlite)", stateful),
 }
 
 

@@ -102,18 +102,28 @@ class Agent:
         """Pre-resolve sinks into topics to send to and other callables."""
         self._topic_sinks: list[Topic] = []
         self._other_sinks: list[Any] = []
-        self._plans: dict[str, list[tuple[str, bool, Callable[[Any], Any], Callable[[Any], Any]]]] = {}
+        self._plans: dict[
+            str, list[tuple[str, bool, Callable[[Any], Any], Callable[[Any], Any]]]
+        ] = {}
         for sink in self.sinks:
-            topic = sink if isinstance(sink, Topic) else sink.channel if isinstance(sink, Agent) else None
+            topic = (
+                sink
+                if isinstance(sink, Topic)
+                else sink.channel
+                if isinstance(sink, Agent)
+                else None
+            )
             if topic is None:
                 self._other_sinks.append(sink)
             else:
                 self._topic_sinks.append(topic)
 
-    def _plan_for(self, source: str) -> list[tuple[str, bool, Callable[[Any], Any], Callable[[Any], Any]]]:
+    def _plan_for(
+        self, source: str
+    ) -> list[tuple[str, bool, Callable[[Any], Any], Callable[[Any], Any]]]:
         """Per source topic: (sink name, pass key bytes through?, key dumps, value dumps)."""
         src = self.app.topics[source].key_serde if source in self.app.topics else None
-        plan = []
+        plan: list[tuple[str, bool, Callable[[Any], Any], Callable[[Any], Any]]] = []
         for topic in self._topic_sinks:
             ks = topic.key_serde
             same = src is not None and ks.codec is src.codec and ks.type is src.type

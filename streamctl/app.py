@@ -171,7 +171,8 @@ class App:
         for table in self.tables.values():
             spec = table.changelog_spec()
             specs.setdefault(spec.name, spec)
-        for owner in [*self.topics.values(), *self.agents.values()]:
+        owners: list[Topic | Agent] = [*self.topics.values(), *self.agents.values()]
+        for owner in owners:
             dl = owner.dead_letter
             if dl and dl not in specs:
                 specs[dl] = self.topic(dl).spec()

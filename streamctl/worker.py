@@ -51,6 +51,10 @@ class WorkerStats:
     def tick(self, n: int) -> None:
         self.processed += n
         self._window_count += n
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Recompute the rate once a second (also when nothing arrives, so it falls to 0)."""
         now = time.monotonic()
         span = now - self._window_start
         if span >= 1.0:
@@ -176,7 +180,7 @@ class Worker(RebalanceListener):
         for table in globals_:
             table.recover(self.app.transport, None, progress=self._recovery_progress)
         consumer = self.app.transport.consumer(None)
-        tps = []
+        tps: list[TopicPartition] = []
         topics = self.app.transport.list_topics()
         for table in globals_:
             name = table.changelog_spec().name
@@ -273,7 +277,10 @@ class Worker(RebalanceListener):
                 k, v = m[3], m[4]  # key, value
                 try:
                     append(
-                        new(Event, (None if k is None else kload(k), None if v is None else vload(v), m))
+                        new(
+                            Event,
+                            (None if k is None else kload(k), None if v is None else vload(v), m),
+                        )
                     )
                 except DecodeError as exc:
                     bad.append((m, exc))
@@ -466,6 +473,7 @@ class Worker(RebalanceListener):
         return all(self.consumer.position(tp) >= end for tp, end in ends.items())
 
     def _update_lag(self) -> None:
+        self.stats.refresh()
         if self.consumer is None:
             return
         assignment = self.consumer.assignment()

@@ -8,8 +8,8 @@ from test_tables_support import App, ListTransport, in_event, run_batch
 from streamctl.exceptions import ConfigurationError
 from streamctl.tables import GlobalTable, Table
 from streamctl.tables.exceptions import TableError
-from streamctl.tables.partitioner import key_partition
 from streamctl.transport.base import RecordMetadata, TopicPartition
+from streamctl.transport.partitioner import partition_for
 
 TOPIC = "app-t-changelog"
 
@@ -91,7 +91,7 @@ def test_write_outside_a_stream_goes_by_key_hash(table, transport, producer):
         table[k] = 1
     run_batch(table, producer)
     got = {key: p for p, key, _ in records(transport)}
-    assert got == {f'"{k}"'.encode(): key_partition(f'"{k}"'.encode(), 4) for k in keys}
+    assert got == {f'"{k}"'.encode(): partition_for(f'"{k}"'.encode(), 4) for k in keys}
     assert len(set(got.values())) > 1
 
 
@@ -100,11 +100,11 @@ def test_use_partitioner_ignores_the_event(tmp_path, transport, producer):
     with in_event(3):
         table["x"] = 1
     run_batch(table, producer)
-    assert records(transport)[0][0] == key_partition(b'"x"', 4)
+    assert records(transport)[0][0] == partition_for(b'"x"', 4)
 
 
 def test_outside_a_stream_a_write_finds_the_partition_holding_the_key(table, transport, producer):
-    home = key_partition(b'"k"', 4)
+    home = partition_for(b'"k"', 4)
     other = (home + 1) % 4
     with in_event(other):
         table["k"] = 1
@@ -124,7 +124,7 @@ def test_key_partition_is_kafkas_default_partitioner():
 
     for key in [b"", b"a", b"user-42", bytes(range(50))]:
         for n in (1, 3, 12):
-            assert key_partition(key, n) == (murmur2(key) & 0x7FFFFFFF) % n
+            assert partition_for(key, n) == (murmur2(key) & 0x7FFFFFFF) % n
 
 
 def test_reads_in_an_event_see_only_its_partition(table, producer):

@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import click
 import typer
 from rich.console import Console
 
@@ -21,7 +20,7 @@ err = Console(stderr=True, highlight=False, soft_wrap=True)
 class Group(typer.core.TyperGroup):
     """Turns every StreamctlError into one line on stderr and its exit code (never a traceback)."""
 
-    def invoke(self, ctx: click.Context) -> Any:
+    def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
         except StreamctlError as exc:

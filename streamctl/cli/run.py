@@ -10,6 +10,7 @@ from pathlib import Path
 import typer
 
 from streamctl.cli.common import BrokerOpt, DatadirOpt, err, setup_logging
+from streamctl.cli.tables import RecoveryProgress
 from streamctl.pipeline import load_pipeline
 
 log = logging.getLogger("streamctl.cli")
@@ -37,6 +38,15 @@ def run(
     app = loaded.app
     status = _Status(app.id)
     worker = app.worker(until_idle=until_idle, on_stats=status.update)
+    # a progress bar for long changelog replays on a terminal; the worker's own callback
+    # (a log line per partition) still runs. TODO(engine): a Worker(on_recovery=) option.
+    bar, logged = RecoveryProgress(), worker._recovery_progress
+
+    def recovery_progress(table: object, partition: int, done: int, total: int) -> None:
+        bar(table, partition, done, total)
+        logged(table, partition, done, total)
+
+    worker._recovery_progress = recovery_progress  # type: ignore[method-assign]
     log.info(
         "running %s: app %s on %s (data dir %s), %d agent(s), %d table(s)",
         pipeline,
@@ -49,6 +59,7 @@ def run(
     try:
         code = worker.run()
     finally:
+        bar.close()
         status.close()
     s = worker.stats
     log.info(

@@ -10,6 +10,7 @@ from streamctl.exceptions import ConfigurationError
 from streamctl.pipeline.errors import PipelineError, Problem
 from streamctl.pipeline.plugins import PluginError, resolve_agent
 from streamctl.pipeline.spec import PipelineSpec, TopicDef
+from streamctl.pipeline.tables import build_tables
 
 #: YAML type names for keys and values without a model: (python type, serializer)
 SCALAR_TYPES: dict[str, tuple[Any, str]] = {
@@ -86,6 +87,8 @@ def build_app(
             )
         except ConfigurationError as exc:
             problems.append(spec.located.problem(topic.path, str(exc)))
+
+    build_tables(spec, app, models, problems)
 
     for agent in spec.agents.values():
         if agent.source not in app.topics:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from streamctl.pipeline.errors import Problem
+from streamctl.pipeline.tables import TableDef, read_tables
 from streamctl.pipeline.yamlpos import Located, Path_
 
 TOP_KEYS = {
@@ -82,7 +83,7 @@ class PipelineSpec:
     broker_settings: dict[str, Any] = field(default_factory=dict)
     topics: dict[str, TopicDef] = field(default_factory=dict)
     agents: dict[str, AgentDef] = field(default_factory=dict)
-    tables: dict[str, Any] = field(default_factory=dict)
+    tables: dict[str, TableDef] = field(default_factory=dict)
     models: dict[str, Any] = field(default_factory=dict)
 
 
@@ -167,7 +168,7 @@ def read_spec(doc: Located) -> tuple[PipelineSpec | None, list[Problem]]:
         c.mapping(root.get("broker_settings"), ("broker_settings",), "broker_settings")
     )
     spec.models = c.mapping(root.get("models"), ("models",), "models")
-    spec.tables = c.mapping(root.get("tables"), ("tables",), "tables")
+    spec.tables = read_tables(c, root.get("tables"))
 
     topics = c.mapping(root.get("topics"), ("topics",), "topics")
     for name, body in topics.items():

@@ -17,10 +17,18 @@ _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 class Located:
     """YAML data with the position of every mapping key and value, by path."""
 
-    def __init__(self, file: str, data: Any, marks: dict[Path_, tuple[int, int]]) -> None:
+    def __init__(
+        self,
+        file: str,
+        data: Any,
+        marks: dict[Path_, tuple[int, int]],
+        inline: dict[Path_, int] | None = None,
+    ) -> None:
         self.file = file
         self.data = data
         self.marks = marks
+        #: one-line plain or quoted scalars: path -> width of the opening quote (0 or 1)
+        self.inline = inline or {}
 
     def where(self, path: Path_) -> tuple[int, int]:
         """Line and column (1-based) of ``path``, or of its nearest ancestor known."""
@@ -29,8 +37,12 @@ class Located:
             p = p[:-1]
         return self.marks.get(p, (1, 1))
 
-    def problem(self, path: Path_, message: str) -> Problem:
+    def problem(self, path: Path_, message: str, offset: int = 0) -> Problem:
+        """A Problem at ``path``; ``offset`` points inside a one-line scalar's text."""
         line, col = self.where(path)
+        quote = self.inline.get(tuple(path))
+        if quote is not None:
+            col += quote + offset
         return Problem(self.file, line, col, message)
 
 
@@ -38,6 +50,7 @@ class _Builder:
     def __init__(self, file: str) -> None:
         self.file = file
         self.marks: dict[Path_, tuple[int, int]] = {}
+        self.inline: dict[Path_, int] = {}
         self.problems: list[Problem] = []
         self.constructor = yaml.SafeLoader("")
 
@@ -69,6 +82,13 @@ class _Builder:
         value = self.constructor.construct_object(node, deep=True)
         if isinstance(value, str) and "${" in value:
             value = self.expand(value, node)
+        elif (
+            isinstance(value, str)
+            and node.start_mark.line == node.end_mark.line
+            and node.style in (None, "", "'", '"')
+            and "\\" not in value
+        ):
+            self.inline[path] = 0 if not node.style else 1
         return value
 
     def expand(self, value: str, node: yaml.Node) -> str:
@@ -109,4 +129,4 @@ def load_located(text: str, file: str) -> tuple[Located | None, list[Problem]]:
         mark = exc.problem_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         return None, [Problem(file, line, col, f"YAML error: {exc.problem}")]
-    return Located(file, data, builder.marks), builder.problems
+    return Located(file, data, builder.marks, builder.inline), builder.problems

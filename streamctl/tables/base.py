@@ -44,7 +44,6 @@ from streamctl.models.serde import Serde
 from streamctl.tables.changelog import MISSING, WriteBuffer
 from streamctl.tables.exceptions import StoreCorrupt, TableError
 from streamctl.tables.naming import changelog_topic_name, store_path
-from streamctl.tables.partitioner import key_partition
 from streamctl.tables.recovery import Progress, coalesce, replay, trusted_start
 from streamctl.tables.stores import DEFAULT, Store, store_class
 from streamctl.transport.base import (
@@ -56,6 +55,7 @@ from streamctl.transport.base import (
     TopicSpec,
     Transport,
 )
+from streamctl.transport.partitioner import partition_for
 
 log = logging.getLogger("streamctl.tables")
 
@@ -85,6 +85,13 @@ class AppLike(Protocol):
     def conf(self) -> AppConfLike: ...
 
     def topic(self, name: str, **kwargs: Any) -> TopicLike: ...
+
+
+_CACHE_MAX = 100_000
+
+
+def _finite(x: float) -> bool:
+    return x - x == 0  # False for inf and nan
 
 
 def _freeze(obj: Any) -> Any:
@@ -137,6 +144,15 @@ class Collection:
         self.options = kwargs
         self._key_serde = Serde(key_type, key_serializer)
         self._value_serde = Serde(value_type, value_serializer)
+        self._key_cache: dict[tuple[type, Any], bytes] = {}
+        #: encoded number -> number, for values written by this process (see _dump_value)
+        self._memo: dict[bytes, Any] = {}
+        json_values = self._value_serde.codec.name == "json"
+        self._memo_types: tuple[type, ...] = (
+            ((int, float) if value_type is None else (value_type,))
+            if json_values and value_type in (None, int, float)
+            else ()
+        )
         if changelog_topic is None:
             changelog_topic = app.topic(
                 changelog_topic_name(app.id, name),
@@ -160,6 +176,10 @@ class Collection:
         self._assigned: set[int] | None = None  # None: all (no worker said otherwise)
         self._buffer = WriteBuffer()
         self.recovery_batch = 10_000
+        #: ``fn(key) -> partition`` for writes made outside a stream (e.g. ``streamctl table
+        #: set``) of keys not in the table yet: where the stream that writes this table puts
+        #: that key. None: Kafka's default partitioner on the table's own key bytes.
+        self.key_partitioner: Callable[[Any], int] | None = None
 
     # -- properties (the spec) -------------------------------------------------
 
@@ -209,6 +229,18 @@ class Collection:
     # -- encoding --------------------------------------------------------------
 
     def _encode_key(self, key: Any) -> bytes:
+        # hot path: the same keys come back batch after batch; text and numbers are cached
+        cls = key.__class__
+        if cls is str or cls is int:
+            cache = self._key_cache
+            data = cache.get((cls, key))
+            if data is None:
+                data = self._key_serde.dumps(key)
+                assert data is not None
+                if len(cache) >= _CACHE_MAX:
+                    cache.clear()
+                cache[(cls, key)] = data
+            return data
         if key is None:
             raise TypeError(f"table {self._name!r}: keys cannot be None")
         data = self._key_serde.dumps(key)
@@ -220,15 +252,29 @@ class Collection:
         return _freeze(key) if self._key_type is None else key
 
     def _dump_value(self, value: Any) -> bytes:
+        cls = value.__class__
+        if cls in self._memo_types and _finite(value):
+            # a number's JSON is its repr; remember it so reading it back in this batch
+            # (``table[k] += x`` on a hot key) skips the JSON decoder
+            data = repr(value).encode()
+            memo = self._memo
+            if len(memo) >= _CACHE_MAX:
+                memo.clear()
+            memo[data] = value
+            return data
         if value is None:
             if self._value_serde.codec.name != "json":
                 raise TypeError(f"table {self._name!r}: cannot store None; delete the key")
             return b"null"
-        data = self._value_serde.dumps(value)
-        assert data is not None
+        encoded = self._value_serde.dumps(value)
+        assert encoded is not None
+        data = encoded
         return data
 
     def _load_value(self, data: bytes) -> Any:
+        value = self._memo.get(data)
+        if value is not None:
+            return value
         if data == b"null" and self._value_serde.codec.name == "json":
             return None
         return self._value_serde.loads(data)
@@ -256,7 +302,9 @@ class Collection:
         return partition
 
     def _home(self, key: bytes) -> int:
-        return key_partition(key, self._partitions)
+        if self.key_partitioner is not None:
+            return self.key_partitioner(self._decode_key(key))
+        return partition_for(key, self._partitions)
 
     def _candidates(self, key: bytes) -> list[int]:
         """Partitions that may hold ``key`` when no event says which one does."""

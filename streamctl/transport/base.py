@@ -156,5 +156,12 @@ class Transport(abc.ABC):
     @abc.abstractmethod
     def list_topics(self) -> dict[str, TopicSpec]: ...
 
+    def group_members(self, group_id: str) -> list[str] | None:
+        """The live members of a consumer group (e.g. ``"pid 123 on host"``); None if unknown.
+
+        Used to refuse writes that only a stopped app may take (``streamctl table set``).
+        """
+        return None
+
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release resources."""

@@ -153,6 +153,7 @@ class LocalTransport(Transport):
                     ),
                 )
                 tid = cur.lastrowid
+                assert tid is not None
                 for p in range(spec.partitions):
                     self.db.execute("INSERT INTO partitions(tid, partition) VALUES (?,?)", (tid, p))
                     self.db.execute(
@@ -207,6 +208,14 @@ class LocalTransport(Transport):
                 removed += len(stale)
         return removed
 
+    def group_members(self, group_id: str) -> list[str] | None:
+        """The group's live member, if its process still runs (a crashed one does not count)."""
+        rows = self.db.execute(
+            "SELECT pid, host FROM group_members WHERE group_id=?", (group_id,)
+        ).fetchall()
+        here = os.uname().nodename
+        return [f"pid {pid} on {host}" for pid, host in rows if host != here or _pid_alive(pid)]
+
     def producer(self) -> LocalProducer:
         return LocalProducer(self)
 
@@ -241,7 +250,9 @@ class LocalProducer(Producer):
     def __init__(self, transport: LocalTransport) -> None:
         self.transport = transport
         # (topic, partition) -> rows of (key, value, timestamp, headers)
-        self._queues: dict[tuple[str, int], list[tuple[bytes | None, bytes | None, int, str | None]]] = {}
+        self._queues: dict[
+            tuple[str, int], list[tuple[bytes | None, bytes | None, int, str | None]]
+        ] = {}
         self._order: list[tuple[str, int]] = []  # partition of every queued record, in send order
         self._parts: dict[str, int] = {}
 
@@ -293,11 +304,13 @@ class LocalProducer(Producer):
             for (topic, partition), rows in queues.items():
                 tid = t.topic_info(topic)[0]
                 (off,) = db.execute(
-                    "SELECT next_offset FROM partitions WHERE tid=? AND partition=?", (tid, partition)
+                    "SELECT next_offset FROM partitions WHERE tid=? AND partition=?",
+                    (tid, partition),
                 ).fetchone()
                 first[(topic, partition)] = off
                 db.executemany(
-                    f"INSERT INTO {_log(tid, partition)}(key, value, ts, headers) VALUES (?,?,?,?)", rows
+                    f"INSERT INTO {_log(tid, partition)}(key, value, ts, headers) VALUES (?,?,?,?)",
+                    rows,
                 )
                 ends.append((off + len(rows), tid, partition))
             db.executemany("UPDATE partitions SET next_offset=? WHERE tid=? AND partition=?", ends)
@@ -355,7 +368,7 @@ class LocalConsumer(Consumer):
     def subscribe(self, topics: Sequence[str], listener: RebalanceListener | None = None) -> None:
         if self.group_id is not None:
             self._join()
-        tps = []
+        tps: list[TopicPartition] = []
         for name in topics:
             _, parts = self.transport.topic_info(name)
             tps.extend(TopicPartition(name, p) for p in range(parts))
@@ -435,7 +448,9 @@ class LocalConsumer(Consumer):
             new = tuple.__new__
             out.extend(
                 [
-                    new(Message, (topic, part, o, k, v, ts, () if h is None else _decode_headers(h)))
+                    new(
+                        Message, (topic, part, o, k, v, ts, () if h is None else _decode_headers(h))
+                    )
                     for o, k, v, ts, h in rows
                 ]
             )

@@ -1,20 +1,25 @@
-"""Kafka's default partitioner (murmur2 of the key bytes), shared by every transport."""
+"""Kafka's default partitioner (murmur2 of the key bytes), shared by every transport and table."""
 
 from __future__ import annotations
 
 import random
-
-from kafka.partitioner.default import murmur2
+from collections.abc import Callable
 
 _cache: dict[bytes, int] = {}
 _CACHE_MAX = 100_000
+_murmur2: Callable[[bytes], int] | None = None
 
 
 def key_hash(key: bytes) -> int:
     """The positive murmur2 hash Kafka's Java client uses to pick a partition."""
+    global _murmur2
     h = _cache.get(key)
     if h is None:
-        h = murmur2(key) & 0x7FFFFFFF
+        if _murmur2 is None:  # kafka-python is slow to import: pay only when used
+            from kafka.partitioner.default import murmur2
+
+            _murmur2 = murmur2
+        h = _murmur2(key) & 0x7FFFFFFF
         if len(_cache) >= _CACHE_MAX:
             _cache.clear()
         _cache[key] = h

@@ -1,0 +1,215 @@
+"""The ``tables:`` section of a pipeline file: check it, then declare the tables on the App.
+
+```yaml
+tables:
+  orders_per_customer: {default: int}                    # kind: table (the default)
+  revenue: {default: float, help: revenue per customer}
+  last_order: {default: {total: 0, items: []}}            # a literal: a fresh copy per key
+  products: {kind: set, value_type: str}                  # SetTable
+  countries: {kind: global, changelog_topic: countries}   # GlobalTable, read-only
+```
+
+``default`` is a factory name (int, float, str, list, dict, set) or a literal
+(number, string, list, mapping): the table's default is then a function that
+returns a fresh deep copy of it. Set tables always default to the empty set.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from streamctl.exceptions import ConfigurationError
+from streamctl.pipeline.errors import Problem
+
+if TYPE_CHECKING:
+    from streamctl.app import App
+    from streamctl.pipeline.spec import Checker, PipelineSpec
+    from streamctl.pipeline.yamlpos import Path_
+
+#: kind -> the App method that declares it
+KINDS = {
+    "table": "Table",
+    "global": "GlobalTable",
+    "set": "SetTable",
+    "set_global": "SetGlobalTable",
+}
+TABLE_KEYS = {
+    "kind",
+    "default",
+    "key_type",
+    "value_type",
+    "partitions",
+    "help",
+    "changelog_topic",
+}
+FACTORIES: dict[str, Callable[[], Any]] = {
+    "int": int,
+    "float": float,
+    "str": str,
+    "list": list,
+    "dict": dict,
+    "set": set,
+}
+
+
+@dataclass
+class TableDef:
+    name: str
+    kind: str = "table"
+    default: Callable[[], Any] | None = None
+    key_type: str | None = None
+    value_type: str | None = None
+    partitions: int | None = None
+    help: str | None = None
+    changelog_topic: str | None = None
+    path: Path_ = ()
+
+    @property
+    def is_set(self) -> bool:
+        return self.kind in ("set", "set_global")
+
+    @property
+    def is_global(self) -> bool:
+        return self.kind in ("global", "set_global")
+
+
+def _literal(value: Any) -> Callable[[], Any]:
+    if isinstance(value, (dict, list)):
+        return lambda: copy.deepcopy(value)
+    return lambda: value
+
+
+def read_tables(c: Checker, raw: Any) -> dict[str, TableDef]:
+    """Check the ``tables:`` mapping; every mistake becomes a Problem with its position."""
+    from streamctl.pipeline.spec import NAME, _hint
+
+    out: dict[str, TableDef] = {}
+    tables = c.mapping(raw, ("tables",), "tables")
+    for name, body in tables.items():
+        path: Path_ = ("tables", name)
+        if not isinstance(name, str) or not NAME.match(name):
+            c.error(path + ("<key>",), f"invalid table name {name!r} (letters, digits, . _ - only)")
+            continue
+        body = c.mapping(body, path, f"table {name!r}")
+        c.unknown_keys(body, TABLE_KEYS, path, f"table {name!r}")
+        kind = c.typed(body, "kind", str, path, "table")
+        if kind not in KINDS:
+            c.error(
+                path + ("kind",),
+                f"unknown table kind {kind!r} (known: {', '.join(KINDS)})" + _hint(kind, KINDS),
+            )
+            kind = "table"
+        t = TableDef(
+            name=name,
+            kind=kind,
+            key_type=c.typed(body, "key_type", str, path),
+            value_type=c.typed(body, "value_type", str, path),
+            partitions=c.positive_int(body, "partitions", path),
+            help=c.typed(body, "help", str, path),
+            changelog_topic=c.typed(body, "changelog_topic", str, path),
+            path=path,
+        )
+        if "default" in body:
+            t.default = _read_default(c, t, body["default"], path + ("default",))
+        out[name] = t
+    return out
+
+
+def _read_default(c: Checker, t: TableDef, value: Any, path: Path_) -> Callable[[], Any] | None:
+    if t.is_set:
+        c.error(path, f"table {t.name!r}: set tables always default to the empty set")
+        return None
+    if value is None:
+        c.error(
+            path,
+            "default must be a factory ("
+            + ", ".join(FACTORIES)
+            + ") or a literal value, not empty",
+        )
+        return None
+    if isinstance(value, str) and value in FACTORIES:
+        return FACTORIES[value]
+    if isinstance(value, (bool, int, float, str, list, dict)):
+        return _literal(value)
+    c.error(path, f"default must be a factory name or a literal, not {type(value).__name__}")
+    return None
+
+
+def build_tables(
+    spec: PipelineSpec, app: App, models: dict[str, Any], problems: list[Problem]
+) -> None:
+    """Declare every table on ``app`` (after its topics, before its agents)."""
+    from streamctl.pipeline.build import SCALAR_TYPES
+
+    inferred = infer_partitions(spec)
+    for t in spec.tables.values():
+        options: dict[str, Any] = {"help": t.help}
+        for side in ("key", "value"):
+            type_name = getattr(t, f"{side}_type")
+            if type_name is None:
+                continue
+            if type_name in models:
+                options[f"{side}_type"] = models[type_name]
+            elif type_name in SCALAR_TYPES:
+                options[f"{side}_type"] = SCALAR_TYPES[type_name][0]
+            else:
+                known = ", ".join([*SCALAR_TYPES, *models])
+                problems.append(
+                    spec.located.problem(
+                        t.path + (f"{side}_type",), f"unknown type {type_name!r} (known: {known})"
+                    )
+                )
+        if t.default is not None:
+            options["default"] = t.default
+        partitions = t.partitions or inferred.get(t.name)
+        if partitions is not None:
+            options["partitions"] = partitions
+        if t.changelog_topic is not None:
+            options["changelog_topic"] = app.topics.get(t.changelog_topic) or app.topic(
+                t.changelog_topic, partitions=partitions, compacting=True, internal=True
+            )
+        try:
+            getattr(app, KINDS[t.kind])(t.name, **options)
+        except ConfigurationError as exc:
+            problems.append(spec.located.problem(t.path, str(exc)))
+
+
+def infer_partitions(spec: PipelineSpec) -> dict[str, int]:
+    """Partitions for tables declared without them: those of the topic whose steps write them.
+
+    A table must be partitioned like the stream that writes it (co-partitioning);
+    a group_by keeps the source topic's partition count.
+    """
+    out: dict[str, int] = {}
+    for t in spec.tables.values():
+        log = spec.topics.get(t.changelog_topic or "")
+        if log is not None and log.partitions is not None:
+            out[t.name] = log.partitions  # a declared changelog topic decides
+    for agent in spec.agents.values():
+        topic = spec.topics.get(agent.source)
+        if topic is None or topic.partitions is None:
+            continue
+        for step in agent.steps:
+            if not isinstance(step, dict) or len(step) != 1:
+                continue
+            ((kind, arg),) = step.items()
+            table = arg.get("table") if isinstance(arg, dict) else None
+            if kind == "count" and isinstance(arg, str):
+                table = arg
+            if isinstance(table, str):
+                out.setdefault(table, topic.partitions)
+    # the worker checks every table against every source topic: when those agree,
+    # a table no step writes (a plugin agent's, say) gets their count too
+    counts = {
+        spec.topics[a.source].partitions for a in spec.agents.values() if a.source in spec.topics
+    }
+    if len(counts) == 1 and None not in counts:
+        (n,) = counts
+        assert n is not None
+        for name, t in spec.tables.items():
+            if not t.is_global:
+                out.setdefault(name, n)
+    return out

@@ -1,0 +1,145 @@
+"""Read and change an app's tables from outside its worker (what ``streamctl table`` runs).
+
+Reads open the same store files the worker uses (SQLite in WAL mode: a reader
+sees the state before or after a batch, never half of one). When no worker
+holds the app's consumer group, a read first replays the changelogs into the
+stores, so a fresh data dir (or deleted stores) still answers; while a worker
+runs, reads show what it last committed and leave recovery to it.
+
+Writes (``put``/``delete``) go through the changelog like any table write
+(coalesced, partitioned where the key lives or where the stream puts that
+key) and then into the store, so they survive recovery and reach every
+replica. They are refused while a worker holds the consumer group: a running
+worker owns its tables' state (as in Kafka Streams and Faust, where state is
+changed by sending events, not by writing a changelog behind the app's back),
+and it would not see a change made under it and would overwrite it with its
+next write to that key. The group is checked again after the write: a worker
+that joined in between is reported, since it may have recovered before the
+write landed (the embedded broker records members before they recover, so a
+worker that joins after the write always replays it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from streamctl.naming import consumer_group
+from streamctl.tables.exceptions import TableError
+from streamctl.tables.recovery import Progress
+
+
+class WorkerRunning(TableError):
+    """A write was refused because a worker is running the app."""
+
+
+class KeyNotFound(TableError):
+    """``get``/``delete`` of a key the table does not have."""
+
+
+def table_named(app: Any, name: str) -> Any:
+    table = app.tables.get(name)
+    if table is None:
+        import difflib
+
+        close = difflib.get_close_matches(name, list(app.tables), n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        known = ", ".join(sorted(app.tables)) or "none"
+        raise TableError(f"app {app.id!r} has no table {name!r}{hint} (tables: {known})")
+    return table
+
+
+def running_workers(app: Any) -> list[str]:
+    """Live members of the app's consumer group ([] when none or when the broker cannot tell)."""
+    return app.transport.group_members(consumer_group(app.id)) or []
+
+
+def recover(app: Any, tables: Iterable[Any], progress: Progress | None = None) -> bool:
+    """Replay changelogs into the stores unless a worker runs; True if it recovered."""
+    if running_workers(app):
+        return False
+    for table in tables:
+        table.recover(app.transport, None, progress=progress)
+    return True
+
+
+def get(app: Any, name: str, key: Any, progress: Progress | None = None) -> Any:
+    table = table_named(app, name)
+    recover(app, [table], progress)
+    value = table.get(key)
+    if value is None:
+        raise KeyNotFound(f"table {name!r} has no key {key!r}")
+    return value
+
+
+def items(app: Any, name: str, progress: Progress | None = None) -> list[tuple[Any, Any]]:
+    table = table_named(app, name)
+    recover(app, [table], progress)
+    return list(table.items())
+
+
+def _refuse_if_running(app: Any, action: str) -> None:
+    members = running_workers(app)
+    if members:
+        raise WorkerRunning(
+            f"cannot {action} while a worker runs app {app.id!r} ({', '.join(members)}): "
+            "a running worker owns its tables; stop it first, or change the table by sending "
+            "an event to its input topic"
+        )
+
+
+def put(app: Any, name: str, key: Any, value: Any, progress: Progress | None = None) -> None:
+    """Set ``table[key] = value`` through the changelog and the store."""
+    table = table_named(app, name)
+    _refuse_if_running(app, f"set a key of table {name!r}")
+    recover(app, [table], progress)
+    if table.is_global:
+        _write_global(app, table, key, value)
+    else:
+        table[key] = value
+        _commit(app, table)
+    _check_after(app, "set")
+
+
+def delete(app: Any, name: str, key: Any, progress: Progress | None = None) -> None:
+    """Delete ``key`` (a tombstone in the changelog); KeyNotFound if it is not there."""
+    table = table_named(app, name)
+    _refuse_if_running(app, f"delete a key of table {name!r}")
+    recover(app, [table], progress)
+    if table.get(key) is None:
+        raise KeyNotFound(f"table {name!r} has no key {key!r}")
+    if table.is_global:
+        _write_global(app, table, key, None)
+    else:
+        del table[key]
+        _commit(app, table)
+    _check_after(app, "delete")
+
+
+def _commit(app: Any, table: Any) -> None:
+    # the worker's order: changelog records durable first, then the store with their offset
+    producer = app.producer
+    table.prepare_commit(producer)
+    table.commit(producer.flush())
+
+
+def _write_global(app: Any, table: Any, key: Any, value: Any) -> None:
+    """Global tables are read-only to agents; their changelog is their input."""
+    encoded = table._encode_key(key)
+    data = None
+    if value is not None:
+        data = table._dump_value(set(value) if table.default is set else value)
+    partitions = [p for p in table._candidates(encoded) if table._get_in(p, encoded) is not None]
+    for p in partitions or [table._home(encoded)]:
+        app.producer.send(table.changelog_spec().name, encoded, data, partition=p)
+    app.producer.flush()
+    table.recover(app.transport, None)
+
+
+def _check_after(app: Any, action: str) -> None:
+    members = running_workers(app)
+    if members:
+        raise WorkerRunning(
+            f"the {action} was written to the changelog, but a worker started meanwhile "
+            f"({', '.join(members)}) and may have recovered before it: restart that worker"
+        )
