@@ -101,6 +101,7 @@ class LocalTransport(Transport):
         self.path = broker_path(self.datadir)
         self.settings = settings
         self._topics: dict[str, tuple[int, int]] = {}  # name -> (id, partitions)
+        self._compacted: set[str] = set()
         self.db = self._open()
 
     # -- connection ----------------------------------------------------------------
@@ -176,13 +177,15 @@ class LocalTransport(Transport):
         info = self._topics.get(name)
         if info is None:
             row = self.db.execute(
-                "SELECT id, partitions FROM topics WHERE name=?", (name,)
+                "SELECT id, partitions, compacting FROM topics WHERE name=?", (name,)
             ).fetchone()
             if row is None:
                 raise UnknownTopic(
                     f"topic {name!r} does not exist on the embedded broker at {self.datadir}"
                 )
             info = self._topics[name] = (row[0], row[1])
+            if row[2]:
+                self._compacted.add(name)
         return info
 
     def compact(self, topic: str) -> int:
@@ -299,6 +302,11 @@ class LocalProducer(Producer):
         self._queues, self._order = {}, []
         t = self.transport
         first: dict[tuple[str, int], int] = {}
+        for topic, _ in queues:
+            if topic in t._compacted and any(row[0] is None for row in queues[(topic, _)]):
+                raise TransportError(
+                    f"compacted topic {topic!r} cannot accept a record without a key (as Kafka)"
+                )
         with _write(t.db) as db:
             ends = []
             for (topic, partition), rows in queues.items():
