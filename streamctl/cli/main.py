@@ -6,6 +6,7 @@ import typer
 
 from streamctl import __version__
 from streamctl.cli import run as run_cmd
+from streamctl.cli import schema as schema_cmds
 from streamctl.cli import tables as table_cmds
 from streamctl.cli import topics as topic_cmds
 from streamctl.cli import validate as validate_cmd
@@ -42,6 +43,7 @@ app.command("run")(run_cmd.run)
 app.command("send")(topic_cmds.send)
 app.command("validate")(validate_cmd.validate)
 app.add_typer(topic_cmds.topic_app, name="topic")
+app.add_typer(schema_cmds.schema_app, name="schema")
 app.add_typer(table_cmds.table_app, name="table")
 
 

@@ -84,7 +84,8 @@ class PipelineSpec:
     topics: dict[str, TopicDef] = field(default_factory=dict)
     agents: dict[str, AgentDef] = field(default_factory=dict)
     tables: dict[str, TableDef] = field(default_factory=dict)
-    models: dict[str, Any] = field(default_factory=dict)
+    #: model definitions, or the path of a YAML file holding them (relative to the pipeline)
+    models: dict[str, Any] | str = field(default_factory=dict)
 
 
 class Checker:
@@ -167,7 +168,8 @@ def read_spec(doc: Located) -> tuple[PipelineSpec | None, list[Problem]]:
     spec.broker_settings = dict(
         c.mapping(root.get("broker_settings"), ("broker_settings",), "broker_settings")
     )
-    spec.models = c.mapping(root.get("models"), ("models",), "models")
+    models = root.get("models")
+    spec.models = models if isinstance(models, str) else c.mapping(models, ("models",), "models")
     spec.tables = read_tables(c, root.get("tables"))
 
     topics = c.mapping(root.get("topics"), ("topics",), "topics")

@@ -1,0 +1,81 @@
+"""``streamctl schema export|check``: JSON Schemas of a pipeline's models, for CI to diff."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from streamctl.cli.common import Group, err, out
+from streamctl.exceptions import ConfigurationError
+from streamctl.pipeline.loader import read_pipeline_spec
+
+schema_app = typer.Typer(
+    cls=Group,
+    help="Export and check the JSON Schemas of pipeline models.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+
+
+def _models(pipeline: Path) -> tuple[str, dict[str, type]]:
+    from streamctl.pipeline.models import build_pipeline_models
+
+    spec = read_pipeline_spec(pipeline)
+    if not spec.models:
+        return spec.app_id, {}
+    return spec.app_id, build_pipeline_models(spec)
+
+
+@schema_app.command("export")
+def export(
+    pipelines: list[Path] = typer.Argument(
+        ..., help="Pipeline files whose models to export.", show_default=False
+    ),
+    out_dir: Path = typer.Option(
+        Path("schemas"), "--out", "-o", help="Folder to write to; one sub-folder per app."
+    ),
+) -> None:
+    """Write one Draft 2020-12 JSON Schema per model, as OUT/APP/NAME.schema.json.
+
+    The output is deterministic (sorted keys), so CI can diff it.
+
+    Example: streamctl schema export pipelines/*.yaml --out schemas/
+    """
+    from streamctl.models.schema import write_schemas
+
+    for pipeline in pipelines:
+        app_id, models = _models(pipeline)
+        for path in write_schemas(models, out_dir / app_id):
+            out.print(str(path), markup=False)
+
+
+@schema_app.command("check")
+def check(
+    pipelines: list[Path] = typer.Argument(
+        ..., help="Pipeline files whose models to check.", show_default=False
+    ),
+    schema_dir: Path = typer.Option(
+        Path("schemas"), "--dir", help="Folder the schemas were exported to."
+    ),
+) -> None:
+    """Fail (exit 1) when a committed schema is missing or differs from the models.
+
+    Example: streamctl schema check pipelines/*.yaml --dir schemas/
+    """
+    from streamctl.models.schema import stale_schemas
+
+    stale: list[str] = []
+    for pipeline in pipelines:
+        app_id, models = _models(pipeline)
+        stale += [
+            f"{schema_dir / app_id}/{name}.schema.json"
+            for name in stale_schemas(models, schema_dir / app_id)
+        ]
+    for name in stale:
+        err.print(f"stale or missing: {name}", markup=False)
+    if stale:
+        raise ConfigurationError(
+            f"{len(stale)} schema(s) out of date; run: streamctl schema export {' '.join(map(str, pipelines))} --out {schema_dir}"
+        )
+    out.print("schemas are current", markup=False)
