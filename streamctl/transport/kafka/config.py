@@ -36,6 +36,10 @@ CONSUMER_DEFAULTS: dict[str, Any] = {
     "heartbeat_interval_ms": 3_000,
     "allow_auto_create_topics": False,
 }
+# Settings whose values are secrets: kept out of logs, errors and reprs.
+SECRET_KEYS = frozenset(
+    {"sasl_plain_password", "ssl_password", "sasl_oauth_token_provider", "ssl_context"}
+)
 # Settings whose streamctl name differs from kafka-python's.
 ALIASES = {"compression": "compression_type"}
 # Settings the engine owns; a user value would break its offset bookkeeping.
@@ -51,6 +55,12 @@ def parse_url(url: str) -> list[str]:
     parts = urlsplit(url)
     if parts.scheme != "kafka":
         raise BadBrokerURL(f"not a kafka:// URL: {url!r}")
+    if "@" in parts.netloc:
+        # never echo it: the part before @ is a user name and maybe a password
+        raise BadBrokerURL(
+            "a kafka:// URL cannot carry credentials; give them as broker_settings "
+            "(sasl_plain_username, sasl_plain_password: ${ENV_VAR})"
+        )
     servers = [s.strip() for s in parts.netloc.split(",") if s.strip()]
     if not servers:
         raise BadBrokerURL(f"kafka URL {url!r} names no host:port (try kafka://localhost:9092)")
@@ -91,6 +101,10 @@ class KafkaSettings:
 
     def admin(self) -> dict[str, Any]:
         return self._for(_ADMIN_KEYS)
+
+    def secrets(self) -> list[str]:
+        """The secret values among the settings (for log redaction)."""
+        return [str(v) for k, v in self._merged.items() if k in SECRET_KEYS and v]
 
     @property
     def bootstrap(self) -> str:
