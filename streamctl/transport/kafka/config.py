@@ -24,6 +24,9 @@ PRODUCER_DEFAULTS: dict[str, Any] = {
     "batch_size": 256 * 1024,
     "max_block_ms": 10_000,
     "compression_type": None,
+    # exactly-once only: a dead worker's open transaction blocks read_committed readers
+    # of its partitions until Kafka aborts it; one batch takes far less (Kafka Streams: 10 s)
+    "transaction_timeout_ms": 10_000,
 }
 CONSUMER_DEFAULTS: dict[str, Any] = {
     "enable_auto_commit": False,
