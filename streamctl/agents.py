@@ -91,8 +91,13 @@ class Agent:
     async def _run(self, stream: Stream) -> None:
         result = self.fun(stream)
         if inspect.isasyncgen(result):
-            async for out in result:
-                await self.deliver(out)
+            if self._other_sinks:
+                async for out in result:
+                    await self.deliver(out)
+            else:  # only topics: no coroutine per value
+                send = self.send_to_topics
+                async for out in result:
+                    send(out)
         elif inspect.isawaitable(result):
             await result
         else:
@@ -137,6 +142,15 @@ class Agent:
         Records sent to a topic or agent keep the key and the timestamp of the event that
         produced them (as Kafka Streams does), so event time survives the hop.
         """
+        if self._topic_sinks:
+            self.send_to_topics(value)
+        for sink in self._other_sinks:
+            out = sink(value)
+            if inspect.isawaitable(out):
+                await out
+
+    def send_to_topics(self, value: Any) -> None:
+        """Queue ``value`` for every topic sink, with the current event's key and timestamp."""
         event = current_event()
         if self._topic_sinks:
             send = self.app.producer.send
@@ -150,10 +164,6 @@ class Agent:
                     # the key's bytes pass through unchanged when both topics encode keys alike
                     kb = m.key if same else kdumps(event.key)
                     send(name, kb, vdumps(value), timestamp=m.timestamp)
-        for sink in self._other_sinks:
-            out = sink(value)
-            if inspect.isawaitable(out):
-                await out
 
     def test_context(self) -> AgentTestWrapper:
         """Run this agent without a broker: ``async with agent.test_context() as a: await a.put(v)``."""

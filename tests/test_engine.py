@@ -299,3 +299,50 @@ def test_second_worker_of_the_same_group_is_refused_on_the_embedded_broker(tmp_p
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert res.returncode == 0, res.stdout + res.stderr
     assert TransportError
+
+
+def test_local_compaction_keeps_the_latest_record_per_key_and_its_offset(tmp_path: Path) -> None:
+    from streamctl.transport.base import TopicSpec
+
+    t = LocalTransport(datadir=tmp_path)
+    t.create_topics([TopicSpec("cl", 1, compacting=True)])
+    p = t.producer()
+    for i in range(2500):  # several record batches per flush
+        p.send(
+            "cl",
+            f"k{i % 10}".encode(),
+            str(i).encode(),
+            headers=[("h", b"%d" % i)] if i % 7 == 0 else None,
+        )
+    p.send("cl", b"k3", None)  # a tombstone is kept (it is the latest for k3)
+    p.flush()
+    assert t.compact("cl") == 2501 - 10
+    c = t.consumer(None)
+    tp = TopicPartition("cl", 0)
+    c.assign([tp])
+    got = c.poll(10_000)
+    latest = {f"k{k}": 2490 + k for k in range(10) if k != 3}
+    assert {m.key.decode(): m.offset for m in got if m.value is not None} == latest
+    assert [(m.key, m.value, m.offset) for m in got if m.value is None] == [(b"k3", None, 2500)]
+    assert all(m.value == str(m.offset).encode() for m in got if m.value is not None)
+    assert [m.headers for m in got if m.offset == 2492] == [(("h", b"2492"),)]
+    # offsets go on after compaction, and a seek into a gap lands on the next record
+    p.send("cl", b"k0", b"new")
+    assert p.flush()[0].offset == 2501
+    c.seek(tp, 5)
+    assert c.poll(1)[0].offset == 2490
+    assert c.end_offsets([tp]) == {tp: 2502}
+    t.close()
+
+
+def test_broker_log_of_another_format_is_refused(tmp_path: Path) -> None:
+    import sqlite3
+
+    from streamctl.transport.exceptions import TransportError
+
+    LocalTransport(datadir=tmp_path).close()
+    db = sqlite3.connect(tmp_path / "broker.db")
+    db.execute("PRAGMA user_version=1")
+    db.close()
+    with pytest.raises(TransportError, match="has log format 1, this streamctl reads format 2"):
+        LocalTransport(datadir=tmp_path)

@@ -4,8 +4,9 @@ Layout (``<datadir>/broker.db``, WAL mode so readers never block the writer):
 
 - ``topics``: name, id, partition count, compaction flag.
 - ``partitions``: per topic-partition the next offset (the high-water mark).
-- ``log_<topic id>_<partition>``: the records of one partition, the offset as rowid
-  (append-only inserts into a rowid table are SQLite's fastest write path).
+- ``log_<topic id>_<partition>``: the records of one partition in record batches,
+  many records per row (see :mod:`streamctl.transport.batches`), keyed by the
+  batch's first offset and indexed by its last.
 - ``group_offsets``: committed offsets per consumer group.
 - ``group_members``: the one live member per group (the embedded broker does not
   balance a group across processes; that is what Kafka is for).
@@ -20,11 +21,13 @@ import json
 import os
 import sqlite3
 import time
+from bisect import bisect_left
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from streamctl.exceptions import ConfigurationError
+from streamctl.transport import batches
 from streamctl.transport.base import (
     Consumer,
     Headers,
@@ -54,6 +57,8 @@ CREATE TABLE IF NOT EXISTS group_members(
     group_id TEXT PRIMARY KEY, pid INTEGER NOT NULL, host TEXT NOT NULL, heartbeat REAL NOT NULL);
 """
 
+#: the on-disk layout's version (``PRAGMA user_version``)
+FORMAT = 2
 BROKER_FILE = "broker.db"
 #: compact a compacted topic's partition once this many records were added since the last time
 COMPACT_EVERY = 50_000
@@ -67,18 +72,6 @@ def broker_path(datadir: Path) -> Path:
 def _log(tid: int, partition: int) -> str:
     """The SQLite table holding one partition's records."""
     return f"log_{tid}_{partition}"
-
-
-def _encode_headers(headers: Headers | None) -> str | None:
-    if not headers:
-        return None
-    return json.dumps([[k, v.decode("latin-1")] for k, v in headers])
-
-
-def _decode_headers(raw: str | None) -> Headers:
-    if raw is None:
-        return []
-    return [(k, v.encode("latin-1")) for k, v in json.loads(raw)]
 
 
 def _pid_alive(pid: int) -> bool:
@@ -122,6 +115,14 @@ class LocalTransport(Transport):
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
             db.executescript(SCHEMA)
+            (version,) = db.execute("PRAGMA user_version").fetchone()
+            if version == 0:
+                db.execute(f"PRAGMA user_version={FORMAT}")
+            elif version != FORMAT:
+                raise TransportError(
+                    f"data dir {self.datadir}: {self.path.name} has log format {version}, this "
+                    f"streamctl reads format {FORMAT}; move it away or point --datadir elsewhere"
+                )
         except sqlite3.DatabaseError as exc:
             raise TransportError(
                 f"data dir {self.datadir}: {self.path.name} is not a usable broker log ({exc}); "
@@ -158,13 +159,13 @@ class LocalTransport(Transport):
                 assert tid is not None
                 for p in range(spec.partitions):
                     self.db.execute("INSERT INTO partitions(tid, partition) VALUES (?,?)", (tid, p))
+                    log = _log(tid, p)
                     self.db.execute(
-                        f"CREATE TABLE {_log(tid, p)}(offset INTEGER PRIMARY KEY, "
-                        "key BLOB, value BLOB, ts INTEGER NOT NULL, headers TEXT)"
+                        f"CREATE TABLE {log}(base INTEGER PRIMARY KEY, last INTEGER NOT NULL, "
+                        "n INTEGER NOT NULL, offsets BLOB, keys BLOB NOT NULL, klens BLOB NOT NULL, "
+                        "vals BLOB NOT NULL, vlens BLOB NOT NULL, ts BLOB NOT NULL, headers TEXT)"
                     )
-                    # a sentinel at offset -1: SQLite then numbers appended rows 0, 1, 2, ...
-                    # by itself (max rowid + 1); compaction never removes a partition's last row
-                    self.db.execute(f"INSERT INTO {_log(tid, p)} VALUES (-1, NULL, NULL, 0, NULL)")
+                    self.db.execute(f"CREATE UNIQUE INDEX {log}_last ON {log}(last)")
 
     def list_topics(self) -> dict[str, TopicSpec]:
         rows = self.db.execute("SELECT name, partitions, compacting, config FROM topics").fetchall()
@@ -193,23 +194,36 @@ class LocalTransport(Transport):
         """Drop every record of a compacted topic that a later record with the same key replaces."""
         tid, parts = self.topic_info(topic)
         removed = 0
-        with _write(self.db):
+        with _write(self.db) as db:
             for p in range(parts):
-                latest: dict[bytes | None, int] = {}
-                stale: list[tuple[int]] = []
-                for key, off in self.db.execute(
-                    f"SELECT key, offset FROM {_log(tid, p)} WHERE offset >= 0 ORDER BY offset"
-                ):
-                    prev = latest.get(key)
-                    if prev is not None:
-                        stale.append((prev,))
-                    latest[key] = off
-                self.db.executemany(f"DELETE FROM {_log(tid, p)} WHERE offset=?", stale)
-                self.db.execute(
+                log = _log(tid, p)
+                records: list[tuple[int, bytes | None, bytes | None, int, Any]] = []
+                for row in db.execute(f"SELECT {_BATCH_COLUMNS} FROM {log} ORDER BY base"):
+                    records.extend(zip(*batches.unpack(*row)))
+                latest = {key: off for off, key, _v, _t, _h in records}
+                kept = [r for r in records if latest[r[1]] == r[0]]
+                removed += len(records) - len(kept)
+                if len(kept) == len(records):
+                    continue
+                db.execute(f"DELETE FROM {log}")
+                for i in range(0, len(kept), batches.ROW_MAX):
+                    chunk = kept[i : i + batches.ROW_MAX]
+                    offs = [r[0] for r in chunk]
+                    _insert_batch(
+                        db,
+                        log,
+                        offs[0],
+                        offs[-1],
+                        batches.offsets_blob(offs),
+                        [r[1] for r in chunk],
+                        [r[2] for r in chunk],
+                        [r[3] for r in chunk],
+                        [batches.encode_headers(r[4]) if r[4] else None for r in chunk],
+                    )
+                db.execute(
                     "UPDATE partitions SET compacted_to=next_offset WHERE tid=? AND partition=?",
                     (tid, p),
                 )
-                removed += len(stale)
         return removed
 
     def group_members(self, group_id: str) -> list[str] | None:
@@ -230,6 +244,26 @@ class LocalTransport(Transport):
 
     def consumer(self, group_id: str | None) -> LocalConsumer:
         return LocalConsumer(self, group_id)
+
+
+_BATCH_COLUMNS = "base, n, offsets, keys, klens, vals, vlens, ts, headers"
+
+
+def _insert_batch(
+    db: sqlite3.Connection,
+    log: str,
+    base: int,
+    last: int,
+    offsets: bytes | None,
+    keys: Sequence[bytes | None],
+    values: Sequence[bytes | None],
+    timestamps: Sequence[int],
+    headers: Sequence[str | None],
+) -> None:
+    db.execute(
+        f"INSERT INTO {log} VALUES (?,?,?,?,?,?,?,?,?,?)",
+        (base, last, len(keys), offsets, *batches.pack(keys, values, timestamps, headers)),
+    )
 
 
 class _write:
@@ -253,15 +287,13 @@ class _write:
 
 
 class LocalProducer(Producer):
-    """Queues records per partition as they are sent; ``flush`` appends each partition's
-    queue with one ``executemany`` in one write transaction."""
+    """Queues records per partition, column by column, as they are sent; ``flush`` appends
+    each partition's queue as record batches in one write transaction."""
 
     def __init__(self, transport: LocalTransport) -> None:
         self.transport = transport
-        # (topic, partition) -> rows of (key, value, timestamp, headers)
-        self._queues: dict[
-            tuple[str, int], list[tuple[bytes | None, bytes | None, int, str | None]]
-        ] = {}
+        # (topic, partition) -> [keys], [values], [timestamps], [headers as JSON or None]
+        self._queues: dict[tuple[str, int], tuple[list[Any], list[Any], list[int], list[Any]]] = {}
         self._order: list[tuple[str, int]] = []  # partition of every queued record, in send order
         self._parts: dict[str, int] = {}
 
@@ -290,15 +322,11 @@ class LocalProducer(Producer):
         tp = (topic, partition)
         queue = self._queues.get(tp)
         if queue is None:
-            queue = self._queues[tp] = []
-        queue.append(
-            (
-                key,
-                value,
-                timestamp if timestamp is not None else int(time.time() * 1000),
-                _encode_headers(headers) if headers else None,
-            )
-        )
+            queue = self._queues[tp] = ([], [], [], [])
+        queue[0].append(key)
+        queue[1].append(value)
+        queue[2].append(timestamp if timestamp is not None else int(time.time() * 1000))
+        queue[3].append(batches.encode_headers(headers) if headers else None)
         self._order.append(tp)
 
     def flush(self) -> list[RecordMetadata]:
@@ -307,26 +335,38 @@ class LocalProducer(Producer):
         queues, order = self._queues, self._order
         self._queues, self._order = {}, []
         t = self.transport
-        first: dict[tuple[str, int], int] = {}
-        for topic, _ in queues:
-            if topic in t._compacted and any(row[0] is None for row in queues[(topic, _)]):
+        for (topic, _p), (keys, *_rest) in queues.items():
+            if topic in t._compacted and None in keys:
                 raise TransportError(
                     f"compacted topic {topic!r} cannot accept a record without a key (as Kafka)"
                 )
+        first: dict[tuple[str, int], int] = {}
+        step = batches.ROW_MAX
         with _write(t.db) as db:
             ends = []
-            for (topic, partition), rows in queues.items():
+            for (topic, partition), (keys, values, stamps, headers) in queues.items():
                 tid = t.topic_info(topic)[0]
                 (off,) = db.execute(
                     "SELECT next_offset FROM partitions WHERE tid=? AND partition=?",
                     (tid, partition),
                 ).fetchone()
                 first[(topic, partition)] = off
-                db.executemany(
-                    f"INSERT INTO {_log(tid, partition)}(key, value, ts, headers) VALUES (?,?,?,?)",
-                    rows,
-                )
-                ends.append((off + len(rows), tid, partition))
+                log = _log(tid, partition)
+                n = len(keys)
+                for i in range(0, n, step):
+                    j = min(n, i + step)
+                    _insert_batch(
+                        db,
+                        log,
+                        off + i,
+                        off + j - 1,
+                        None,
+                        keys[i:j],
+                        values[i:j],
+                        stamps[i:j],
+                        headers[i:j],
+                    )
+                ends.append((off + n, tid, partition))
             db.executemany("UPDATE partitions SET next_offset=? WHERE tid=? AND partition=?", ends)
         new = tuple.__new__
         meta = []
@@ -368,6 +408,7 @@ class LocalConsumer(Consumer):
         self._pending_assign: set[TopicPartition] | None = None
         self._member = False
         self._rr = 0
+        self._cache: dict[TopicPartition, Any] = {}  # the last, partly read batch per partition
 
     # -- assignment ----------------------------------------------------------------
     def assign(self, partitions: Iterable[TopicPartition]) -> None:
@@ -444,31 +485,42 @@ class LocalConsumer(Consumer):
         self._rr = (self._rr + 1) % len(ready)
         ready = ready[self._rr :] + ready[: self._rr]
         out: list[Message] = []
+        new = tuple.__new__
+        cache = self._cache
         for tp in ready:
             room = max_records - len(out)
             if room <= 0:
                 break
             topic, part = tp
-            pos = self._positions[tp]
-            rows = db.execute(
-                f"SELECT offset, key, value, ts, headers FROM {_log(self._ids[topic], part)} "
-                "WHERE offset>=? ORDER BY offset LIMIT ?",
-                (pos, room),
-            ).fetchall()
-            if not rows:
-                # everything up to the end was compacted away
-                self._positions[tp] = ends[tp]
-                continue
-            new = tuple.__new__
-            out.extend(
-                [
-                    new(
-                        Message, (topic, part, o, k, v, ts, () if h is None else _decode_headers(h))
-                    )
-                    for o, k, v, ts, h in rows
-                ]
-            )
-            self._positions[tp] = rows[-1][0] + 1
+            pos, end = self._positions[tp], ends[tp]
+            log = _log(self._ids[topic], part)
+            while room > 0 and pos < end:
+                batch = cache.get(tp)
+                if batch is None or not batch[0][0] <= pos <= batch[0][-1]:
+                    row = db.execute(
+                        f"SELECT {_BATCH_COLUMNS} FROM {log} WHERE last >= ? ORDER BY last LIMIT 1",
+                        (pos,),
+                    ).fetchone()
+                    if row is None:  # everything up to the end was compacted away
+                        pos = end
+                        break
+                    batch = cache[tp] = batches.unpack(*row)
+                offs, keys, vals, stamps, hdrs = batch
+                i = bisect_left(offs, pos)
+                j = min(len(offs), i + room)
+                out.extend(
+                    [
+                        new(Message, (topic, part, o, k, v, t, h))
+                        for o, k, v, t, h in zip(
+                            offs[i:j], keys[i:j], vals[i:j], stamps[i:j], hdrs[i:j]
+                        )
+                    ]
+                )
+                room -= j - i
+                pos = offs[j - 1] + 1
+                if j == len(offs):
+                    del cache[tp]
+            self._positions[tp] = pos
         return out
 
     def seek(self, tp: TopicPartition, offset: int) -> None:
