@@ -3,6 +3,7 @@
     python bench/bench.py                 # all scenarios on the embedded broker
     python bench/bench.py --only a,b      # some of them
     python bench/bench.py --events 50000  # a quicker run
+    python bench/bench.py --only ka,kc     # on Kafka (--broker, default 127.0.0.1:19092)
 
 Each scenario gets a fresh data dir holding the same generated input: EVENTS JSON
 events of about 100 bytes over 1,000 keys in a 4-partition topic. Figures are
@@ -38,15 +39,17 @@ def make_event(i: int) -> dict[str, Any]:
     return {"id": i, "customer": f"customer-{i % KEYS:04d}", "amount": (i * 7919) % 1000 / 10, "kind": "order", "ok": i % 5 != 0}
 
 
-def produce_input(datadir: Path, events: int, broker: str = "local://") -> None:
+def produce_input(
+    datadir: Path, events: int, broker: str = "local://", name: str = "events"
+) -> None:
     app = App("bench-feeder", datadir=datadir, broker=broker)
-    topic = app.topic("events", partitions=PARTITIONS, key_type=str)
+    topic = app.topic(name, partitions=PARTITIONS, key_type=str)
     app.topic("out", partitions=PARTITIONS)
     app.ensure_topics()
     dumps = json.dumps
     send = app.producer.send
     for i in range(events):
-        send("events", f"customer-{i % KEYS:04d}".encode(), dumps(make_event(i), separators=(",", ":")).encode())
+        send(name, f"customer-{i % KEYS:04d}".encode(), dumps(make_event(i), separators=(",", ":")).encode())
         if i % 50_000 == 49_999:
             app.producer.flush()
     app.producer.flush()
@@ -97,25 +100,33 @@ def _timed_run(app: App, events: int) -> float:
 
 
 STATEFUL_PIPELINE = """
-app: bench-stateful
+app: %(app)s
 topics:
-  events: {partitions: %d, key_type: str}
+  %(topic)s: {partitions: %(partitions)d, key_type: str}
 tables:
   amount_per_customer: {default: float}
 agents:
   total:
-    from: events
+    from: %(topic)s
     steps:
       - add: {table: amount_per_customer, value: amount}
-"""
+%(extra)s"""
+#: set by main() for the Kafka scenarios: bootstrap servers and the input topic
+KAFKA: dict[str, str] = {}
 
 
-def stateful(datadir: Path, events: int, broker: str = "local://") -> float:
+def stateful(
+    datadir: Path, events: int, broker: str = "local://", topic: str = "events", extra: str = ""
+) -> float:
     """(c) YAML steps summing the amount per key into a Table (SQLite store, changelog on)."""
     from streamctl.pipeline import load_pipeline
 
     path = datadir / "stateful.yaml"
-    path.write_text(STATEFUL_PIPELINE % PARTITIONS)
+    app_id = "bench-stateful" if topic == "events" else f"bench-stateful-{topic}"
+    path.write_text(
+        STATEFUL_PIPELINE
+        % {"app": app_id, "topic": topic, "partitions": PARTITIONS, "extra": extra}
+    )
     app = load_pipeline(path, broker=broker, datadir=datadir).app
     rate = _timed_run(app, events)
     check = load_pipeline(path, broker=broker, datadir=datadir).app
@@ -128,10 +139,28 @@ def stateful(datadir: Path, events: int, broker: str = "local://") -> float:
     return rate
 
 
+def kafka_raw_loop(datadir: Path, events: int) -> float:
+    """(ka) kafka-python alone: tuned consume loop + json.loads (bench/kafka_raw.py)."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    from kafka_raw import consume_raw
+
+    return events / consume_raw(KAFKA["bootstrap"], KAFKA["topic"], events)
+
+
+def kafka_stateful(datadir: Path, events: int) -> float:
+    """(kc) scenario c on the real broker (changelog and offsets on Kafka)."""
+    # the same fetch tuning as ka: kafka-python's CRC32C check is pure Python (~20% of kc)
+    tuning = "broker_settings: {check_crcs: false, max_partition_fetch_bytes: 8388608}\n"
+    url = f"kafka://{KAFKA['bootstrap']}"
+    return stateful(datadir, events, broker=url, topic=KAFKA["topic"], extra=tuning)
+
+
 SCENARIOS: dict[str, tuple[str, Callable[..., float]]] = {
     "a": ("raw consume loop + JSON decode (the limit)", raw_loop),
     "b": ("stateless agent: decode, filter, produce", stateless),
     "c": ("stateful steps: sum per key into a Table (sqlite)", stateful),
+    "ka": ("Kafka: raw kafka-python loop + JSON decode (the limit)", kafka_raw_loop),
+    "kc": ("Kafka: stateful steps, as c, on the real broker", kafka_stateful),
 }
 
 
@@ -139,17 +168,28 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--events", type=int, default=200_000)
     parser.add_argument("--only", default=",".join(SCENARIOS), help="comma-separated scenario letters")
+    parser.add_argument(
+        "--broker", default="127.0.0.1:19092", help="Kafka bootstrap for ka/kc (scripts/kafka.sh)"
+    )
     parser.add_argument("--profile", help="write a cProfile of this scenario letter to bench/<letter>.prof")
     args = parser.parse_args()
     wanted = [s.strip() for s in args.only.split(",") if s.strip()]
     print(f"streamctl bench: {args.events:,} events, {PARTITIONS} partitions, {KEYS} keys; "
           f"python {platform.python_version()}, {os.cpu_count()} cpu(s)")
     print(f"command: python bench/bench.py --events {args.events} --only {','.join(wanted)}")
+    unknown = [w for w in wanted if w not in SCENARIOS]
+    if unknown:
+        raise SystemExit(f"unknown scenario(s): {', '.join(unknown)} (known: {', '.join(SCENARIOS)})")
     results: dict[str, float] = {}
     base = Path(tempfile.mkdtemp(prefix="streamctl-bench-"))
     try:
         seed = base / "seed"
         produce_input(seed, args.events)
+        if any(w.startswith("k") for w in wanted):
+            import uuid
+
+            KAFKA.update(bootstrap=args.broker, topic=f"bench-events-{uuid.uuid4().hex[:8]}")
+            produce_input(base / "kseed", args.events, f"kafka://{args.broker}", KAFKA["topic"])
         for letter in wanted:
             title, fn = SCENARIOS[letter]
             datadir = base / letter
@@ -163,8 +203,9 @@ def main() -> None:
             else:
                 rate = fn(datadir, args.events)
             results[letter] = rate
-            ratio = f"  ({rate / results['a']:.0%} of a)" if "a" in results and letter != "a" else ""
-            print(f"({letter}) {title:<52} {rate:>10,.0f} events/s{ratio}")
+            ref = "ka" if letter.startswith("k") else "a"
+            ratio = f"  ({rate / results[ref]:.0%} of {ref})" if ref in results and letter != ref else ""
+            print(f"({letter}) {title:<56} {rate:>10,.0f} events/s{ratio}")
     finally:
         shutil.rmtree(base, ignore_errors=True)
 

@@ -142,6 +142,9 @@ offsets.topic.num.partitions=4
 transaction.state.log.replication.factor=1
 transaction.state.log.min.isr=1
 transaction.state.log.num.partitions=4
+# A dead worker's open transaction is aborted soon after its transaction_timeout_ms
+# (default 10 s in streamctl), not up to 10 s later: quicker exactly-once tests.
+transaction.abort.timed.out.transaction.cleanup.interval.ms=1000
 share.coordinator.state.topic.replication.factor=1
 share.coordinator.state.topic.min.isr=1
 group.initial.rebalance.delay.ms=0

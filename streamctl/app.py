@@ -154,8 +154,12 @@ class App:
     @property
     def transport(self) -> Transport:
         if self._transport is None:
+            settings = dict(self.conf.broker_settings)
+            if self.conf.exactly_once and self.conf.broker.startswith("kafka:"):
+                # never read records of aborted (or still open) transactions
+                settings.setdefault("isolation_level", "read_committed")
             self._transport = open_transport(
-                self.conf.broker, datadir=self.conf.datadir, **self.conf.broker_settings
+                self.conf.broker, datadir=self.conf.datadir, **settings
             )
         return self._transport
 

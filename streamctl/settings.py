@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
+import socket
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,8 +32,16 @@ class Settings:
     max_poll_records: int = 5000
     #: how long an idle poll waits for new records, in seconds
     poll_timeout: float = 0.2
+    #: 0 only: a newly assigned table partition is rebuilt from its changelog (see below)
     table_standby_replicas: int = 0
     broker_settings: dict[str, Any] = field(default_factory=dict)
+    #: seconds a starting worker retries an unreachable broker before giving up
+    broker_start_timeout: float = 60.0
+    #: seconds a running worker waits for a broker that went away before giving up
+    broker_wait_timeout: float = 300.0
+    #: this worker's stable identity (exactly-once: its transactional id); default:
+    #: host name plus a digest of the data dir, so a restarted worker fences its old self
+    worker_id: str | None = None
 
     def __post_init__(self) -> None:
         if not self.id or not isinstance(self.id, str):
@@ -44,6 +54,28 @@ class Settings:
             )
         if self.max_poll_records < 1:
             raise ConfigurationError("max_poll_records must be at least 1")
+        if self.table_standby_replicas != 0:
+            # Standbys would keep warm copies of other workers' table partitions by
+            # following their changelogs. Not built: a newly assigned partition is
+            # rebuilt from its changelog before its first event, which is correct and,
+            # with compacted changelogs, quick; a half-built standby would not be.
+            raise ConfigurationError(
+                "table_standby_replicas must be 0: standby replicas are not supported "
+                "(tables are rebuilt from their changelogs on assignment)"
+            )
+
+    @property
+    def exactly_once(self) -> bool:
+        return self.processing_guarantee == "exactly_once"
+
+    @property
+    def transactional_id(self) -> str:
+        """``streamctl-<app>-<worker_id>``: one per worker, the same after a restart."""
+        worker = self.worker_id
+        if not worker:
+            digest = hashlib.sha1(str(self.datadir.resolve()).encode()).hexdigest()[:10]
+            worker = f"{socket.gethostname()}-{digest}"
+        return f"streamctl-{self.id}-{worker}"
 
     @property
     def appdir(self) -> Path:

@@ -70,6 +70,19 @@ class Stream:
         """Events received but not yet fully processed (held by ``take``)."""
         return self._held
 
+    def drop_held(self, partitions: set[Any]) -> int:
+        """Forget held events of ``partitions`` (revoked: their next owner reads them again).
+
+        Their offsets were never committed (see :meth:`held`), so nothing is lost.
+        The list is changed in place: ``take`` holds a reference to it.
+        """
+        held = self._held
+        keep = [e for e in held if (e.message.topic, e.message.partition) not in partitions]
+        dropped = len(held) - len(keep)
+        if dropped:
+            held[:] = keep
+        return dropped
+
     @property
     def waiting(self) -> bool:
         """True while the agent is parked waiting for the next batch."""

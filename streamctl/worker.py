@@ -13,6 +13,17 @@ One batch per poll, in this order (the order is what makes crash recovery exact)
 
 A crash before 6 replays the batch from the last committed offsets: every event is
 processed at least once, and tables never miss an update their changelog has.
+
+With ``processing_guarantee: exactly_once`` (Kafka only) steps 4 and 6 become one Kafka
+transaction (outputs, changelog records and source offsets commit or abort together)
+and step 5 moves after it: a store never holds a write its changelog may yet abort.
+
+On a rebalance every batch is already committed (the loop commits before each poll);
+events held back by ``take`` in a revoked partition are dropped here, uncommitted, and
+processed by the partition's next owner. Newly assigned table partitions are rebuilt
+from their changelogs before their first event. ``until_idle`` means the group is
+drained: this worker's partitions are read to their ends and every other source
+partition is committed to its end (a dead member's partitions are waited for).
 """
 
 from __future__ import annotations
@@ -31,6 +42,7 @@ from streamctl.exceptions import DecodeError, StreamctlError
 from streamctl.naming import consumer_group
 from streamctl.streams import Stream
 from streamctl.transport.base import Message, RebalanceListener, TopicPartition
+from streamctl.transport.exceptions import BrokerUnavailable, CommitFailed
 
 log = logging.getLogger("streamctl.worker")
 
@@ -92,6 +104,8 @@ class Worker(RebalanceListener):
         self._assigned_partitions: set[int] = set()
         self.consumer: Any = None
         self._global_consumer: Any = None
+        self._eos = bool(getattr(app.conf, "exactly_once", False))
+        self._source_tps: set[TopicPartition] = set()
 
     # -- lifecycle -------------------------------------------------------------------------
     def run(self) -> int:
@@ -116,7 +130,10 @@ class Worker(RebalanceListener):
                     pass
         try:
             await self._start_agents()
-            app.ensure_topics()
+            await self._connect()
+            if self._eos:
+                app._producer = app.transport.producer(transactional_id=app.conf.transactional_id)
+                app._producer.begin_transaction()
             self._check_copartitioning()
             self._start_global_tables()
             self.consumer = app.transport.consumer(consumer_group(app.id))
@@ -130,6 +147,8 @@ class Worker(RebalanceListener):
         except BaseException:
             # the failed batch is neither flushed nor committed: it is replayed on restart
             if app._producer is not None:
+                if self._eos:
+                    app._producer.abort_transaction()
                 app._producer.discard()
             for table in app.tables.values():
                 table.discard_batch()
@@ -157,6 +176,32 @@ class Worker(RebalanceListener):
                     )
                 self._add_route(agent, [s for s in level if s is not None])
                 children = [c[0].children if c else [] for c in children]
+
+    async def _connect(self) -> None:
+        """Create the app's topics, retrying an unreachable broker up to broker_start_timeout."""
+        timeout = float(self.app.conf.broker_start_timeout)
+        deadline = time.monotonic() + timeout
+        delay = 0.5
+        while True:
+            try:
+                self.app.ensure_topics()
+                break
+            except BrokerUnavailable as exc:
+                left = deadline - time.monotonic()
+                if left <= 0 or self._stopping:
+                    raise BrokerUnavailable(
+                        f"{exc}; gave up after {timeout:.0f}s (broker_start_timeout)"
+                    ) from None
+                log.warning("%s; retrying in %.1fs", exc, min(delay, left))
+                await asyncio.sleep(min(delay, left))
+                delay = min(delay * 2, 10.0)
+        topics = self.app.transport.list_topics()
+        self._source_tps = {
+            TopicPartition(name, p)
+            for name in self.routes
+            if name in topics
+            for p in range(topics[name].partitions)
+        }
 
     def _add_route(self, agent: Agent, streams: list[Stream]) -> None:
         self.routes.setdefault(streams[0].topic.name, []).append(_Route(agent, streams))
@@ -197,6 +242,7 @@ class Worker(RebalanceListener):
 
     # -- rebalance (called from poll) -----------------------------------------------------------
     def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        log.info("assigned %s", _describe(assigned))
         parts = {tp.partition for tp in assigned}
         new = parts - self._assigned_partitions
         self._assigned_partitions |= parts
@@ -205,6 +251,24 @@ class Worker(RebalanceListener):
                 table.recover(self.app.transport, new, progress=self._recovery_progress)
 
     def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
+        # Runs inside poll (on Kafka on a helper thread while the loop thread waits in
+        # poll, so nothing else touches the worker's state). Every batch is committed
+        # before the loop polls; only writes made since (by timers) may be pending.
+        log.info("revoked %s", _describe(revoked))
+        if self._dirty():
+            self._commit_now()
+        dropped = sum(
+            s.drop_held(revoked)
+            for routes in self.routes.values()
+            for r in routes
+            for s in r.streams
+        )
+        if dropped:
+            log.info(
+                "%d event(s) held by take() in revoked partitions left to their next owner "
+                "(their offsets were not committed)",
+                dropped,
+            )
         remaining = {tp.partition for tp in self.consumer.assignment() - revoked}
         gone = self._assigned_partitions - remaining
         self._assigned_partitions = remaining
@@ -419,11 +483,75 @@ class Worker(RebalanceListener):
     # -- committing ----------------------------------------------------------------------------
     def _dirty(self) -> bool:
         producer = self.app._producer
-        if producer is not None and getattr(producer, "_queue", None):
+        if producer is not None and (
+            getattr(producer, "_queue", None) or getattr(producer, "_pending", None)
+        ):
             return True
         return any(getattr(t, "dirty", False) for t in self.app.tables.values())
 
     async def _commit(self) -> None:
+        if self._eos:
+            self._commit_transaction()
+            return
+        tables = list(self.app.tables.values())
+        producer = self.app.producer
+        for table in tables:
+            table.prepare_commit(producer)
+        try:
+            metadata = producer.flush()
+        except BrokerUnavailable as exc:
+            metadata = await self._retry(exc, producer.flush)
+        for table in tables:
+            table.commit(metadata)
+        offsets = self._committable()
+        if offsets:
+            try:
+                self.consumer.commit(offsets)
+            except BrokerUnavailable as exc:
+                await self._retry(exc, self.consumer.commit, offsets)
+            except CommitFailed as exc:
+                self._commit_failed(exc)
+                return
+            self._forget(offsets)
+
+    def _forget(self, offsets: dict[TopicPartition, int]) -> None:
+        for tp, off in offsets.items():
+            if self._uncommitted.get(tp) == off:
+                del self._uncommitted[tp]
+
+    def _commit_failed(self, exc: CommitFailed) -> None:
+        log.warning(
+            "%s; the batch stays uncommitted and is processed again by the partitions' "
+            "next owner (at-least-once)",
+            exc,
+        )
+
+    async def _retry(self, exc: BrokerUnavailable, fn: Callable[..., Any], *args: Any) -> Any:
+        """Call ``fn`` again until the broker is back, up to broker_wait_timeout seconds."""
+        timeout = float(self.app.conf.broker_wait_timeout)
+        deadline = time.monotonic() + timeout
+        delay = 0.5
+        log.warning("%s; waiting for the broker (up to %.0fs)", exc, timeout)
+        while True:
+            await asyncio.sleep(delay)
+            try:
+                result = fn(*args)
+            except BrokerUnavailable as again:
+                if time.monotonic() > deadline:
+                    raise BrokerUnavailable(
+                        f"{again}; gave up after {timeout:.0f}s (broker_wait_timeout)"
+                    ) from None
+                log.warning("%s; still waiting", again)
+                delay = min(delay * 2, 5.0)
+                continue
+            log.info("the broker is back; carrying on")
+            return result
+
+    def _commit_now(self) -> None:
+        """Commit without retrying (from a rebalance listener)."""
+        if self._eos:
+            self._commit_transaction()
+            return
         tables = list(self.app.tables.values())
         producer = self.app.producer
         for table in tables:
@@ -433,10 +561,33 @@ class Worker(RebalanceListener):
             table.commit(metadata)
         offsets = self._committable()
         if offsets:
-            self.consumer.commit(offsets)
-            for tp, off in offsets.items():
-                if self._uncommitted.get(tp) == off:
-                    del self._uncommitted[tp]
+            try:
+                self.consumer.commit(offsets)
+            except CommitFailed as exc:
+                self._commit_failed(exc)
+                return
+            self._forget(offsets)
+
+    def _commit_transaction(self) -> None:
+        """Exactly-once: one Kafka transaction per batch, then the stores, then the next one."""
+        tables = list(self.app.tables.values())
+        producer = self.app.producer
+        offsets = self._committable()
+        try:
+            for table in tables:
+                table.prepare_commit(producer)
+            metadata = producer.flush()
+            producer.commit_transaction(offsets, self.consumer)
+        except BaseException:
+            producer.abort_transaction()
+            for table in tables:
+                table.discard_batch()
+            raise
+        # stores only ever hold committed writes (a crash here: recovery replays them)
+        for table in tables:
+            table.commit(metadata)
+        self._forget(offsets)
+        producer.begin_transaction()
 
     def _committable(self) -> dict[TopicPartition, int]:
         offsets = dict(self._uncommitted)
@@ -466,11 +617,25 @@ class Worker(RebalanceListener):
         if self._dirty():
             await self._commit()
             return False
-        assignment = self.consumer.assignment()
-        if not assignment:
+        try:
+            return self._drained()
+        except BrokerUnavailable as exc:
+            log.warning("%s; not idle while the broker is away", exc)
+            return False
+
+    def _drained(self) -> bool:
+        """This worker's partitions read to their ends, and the rest committed to theirs."""
+        consumer = self.consumer
+        assignment = consumer.assignment()
+        if assignment:
+            ends = consumer.end_offsets(assignment)
+            if any(consumer.position(tp) < end for tp, end in ends.items()):
+                return False
+        others = self._source_tps - assignment
+        if not others:
             return True
-        ends = self.consumer.end_offsets(assignment)
-        return all(self.consumer.position(tp) >= end for tp, end in ends.items())
+        ends = consumer.end_offsets(others)
+        return all((consumer.committed(tp) or 0) >= end for tp, end in ends.items())
 
     def _update_lag(self) -> None:
         self.stats.refresh()
@@ -478,10 +643,13 @@ class Worker(RebalanceListener):
             return
         assignment = self.consumer.assignment()
         if assignment:
-            ends = self.consumer.end_offsets(assignment)
-            self.stats.lag = sum(
-                max(0, end - self.consumer.position(tp)) for tp, end in ends.items()
-            )
+            try:
+                ends = self.consumer.end_offsets(assignment)
+                self.stats.lag = sum(
+                    max(0, end - self.consumer.position(tp)) for tp, end in ends.items()
+                )
+            except BrokerUnavailable:
+                pass  # the lag shown stays as it was; the loop reports the outage
         if self.on_stats is not None:
             self.on_stats(self.stats)
 
@@ -494,9 +662,22 @@ class Worker(RebalanceListener):
                 await task
             except BaseException:  # noqa: BLE001 - already reported or cancelled
                 pass
+        if self._eos and app._producer is not None:
+            app._producer.abort_transaction()  # the empty one begun after the last commit
         if self.consumer is not None:
             self.consumer.close()
         if self._global_consumer is not None:
             self._global_consumer[0].close()
         app.worker_running = False
         app.close()
+
+
+def _describe(tps: set[TopicPartition]) -> str:
+    """``sales[0,1] sales-repartition[0,1]`` for a log line."""
+    by_topic: dict[str, list[int]] = {}
+    for tp in tps:
+        by_topic.setdefault(tp.topic, []).append(tp.partition)
+    return (
+        " ".join(f"{t}[{','.join(map(str, sorted(ps)))}]" for t, ps in sorted(by_topic.items()))
+        or "nothing"
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from streamctl.exceptions import StreamctlError
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
+_ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
 
 class Group(typer.core.TyperGroup):
@@ -41,6 +43,14 @@ DatadirOpt = typer.Option(
     "-d",
     envvar="STREAMCTL_DATADIR",
     help="Data dir of the embedded broker and table stores (default ./.streamctl).",
+)
+BrokerSettingOpt = typer.Option(
+    None,
+    "--broker-setting",
+    "-S",
+    help="A broker client setting KEY=VALUE over the pipeline's broker_settings (repeatable; "
+    "${VAR} reads the environment, e.g. sasl_plain_password=${KAFKA_PASSWORD}).",
+    show_default=False,
 )
 PipelineOpt = typer.Option(
     None,
@@ -84,3 +94,80 @@ def setup_logging(level: str) -> None:
     root.handlers[:] = [handler]
     root.setLevel(lvl)
     root.propagate = False
+
+
+#: broker setting names whose values are secrets (kept out of every log line)
+SECRET_HINTS = ("password", "secret", "token", "credential")
+
+
+def parse_broker_settings(items: list[str] | None) -> dict[str, Any]:
+    """``["acks=1", "sasl_plain_password=${KAFKA_PASSWORD}"]`` -> settings.
+
+    ``${VAR}`` is taken from the environment (so a secret need not appear in the
+    process list); values are YAML scalars (``6000`` is a number, ``true`` a bool).
+    """
+    import yaml
+
+    from streamctl.exceptions import ConfigurationError
+
+    out: dict[str, Any] = {}
+    for item in items or []:
+        key, sep, raw = item.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise ConfigurationError(f"--broker-setting wants KEY=VALUE, not {key or item!r}")
+        missing: list[str] = []
+
+        def env(m: re.Match[str], missing: list[str] = missing) -> str:
+            name, default = m.group(1), m.group(2)
+            if name in os.environ:
+                return os.environ[name]
+            if default is None:
+                missing.append(name)
+            return default or ""
+
+        value = _ENV.sub(env, raw)
+        if missing:
+            raise ConfigurationError(
+                f"--broker-setting {key}: environment variable {missing[0]} is not set"
+            )
+        if any(h in key.lower() for h in SECRET_HINTS):
+            out[key] = value  # never reinterpreted (nor echoed in a YAML error)
+            continue
+        try:
+            out[key] = yaml.safe_load(value) if value else ""
+        except yaml.YAMLError:
+            out[key] = value
+    return out
+
+
+class Redact(logging.Filter):
+    """Replaces secret values in log records with ``***``."""
+
+    def __init__(self, secrets: list[str]) -> None:
+        super().__init__()
+        self.secrets = sorted({s for s in secrets if s}, key=len, reverse=True)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        redacted = message
+        for secret in self.secrets:
+            redacted = redacted.replace(secret, "***")
+        if redacted != message:
+            record.msg, record.args = redacted, None
+        return True
+
+
+def redact_secrets(settings: dict[str, Any]) -> None:
+    """Keep the secret values among ``settings`` out of every log line from now on."""
+    secrets = [
+        str(v) for k, v in settings.items() if v and any(h in k.lower() for h in SECRET_HINTS)
+    ]
+    if not secrets:
+        return
+    redact = Redact(secrets)
+    handlers = [*logging.getLogger("streamctl").handlers, *logging.getLogger().handlers]
+    if logging.lastResort is not None:
+        handlers.append(logging.lastResort)
+    for handler in handlers:
+        handler.addFilter(redact)

@@ -9,7 +9,15 @@ from pathlib import Path
 
 import typer
 
-from streamctl.cli.common import BrokerOpt, DatadirOpt, err, setup_logging
+from streamctl.cli.common import (
+    BrokerOpt,
+    BrokerSettingOpt,
+    DatadirOpt,
+    err,
+    parse_broker_settings,
+    redact_secrets,
+    setup_logging,
+)
 from streamctl.cli.tables import RecoveryProgress
 from streamctl.pipeline import load_pipeline
 
@@ -23,9 +31,11 @@ def run(
     until_idle: bool = typer.Option(
         False,
         "--until-idle",
-        help="Exit 0 once every source partition is drained and nothing is in flight.",
+        help="Exit 0 once the group's input is drained: this worker's partitions read to "
+        "their ends, every other source partition committed to its end, nothing in flight.",
     ),
     log_level: str = typer.Option("info", "--log-level", help="debug, info, warning or error."),
+    broker_setting: list[str] = BrokerSettingOpt,
 ) -> None:
     """Run a pipeline: consume its topics, run its agents, update its tables.
 
@@ -34,8 +44,11 @@ def run(
     Example: streamctl run pipelines/quickstart.yaml --until-idle
     """
     setup_logging(log_level)
+    extra = parse_broker_settings(broker_setting)
     loaded = load_pipeline(pipeline, broker=broker, datadir=datadir)
     app = loaded.app
+    app.conf.broker_settings.update(extra)
+    redact_secrets(app.conf.broker_settings)
     status = _Status(app.id)
     worker = app.worker(until_idle=until_idle, on_stats=status.update)
     # a progress bar for long changelog replays on a terminal; the worker's own callback

@@ -41,6 +41,9 @@ SETTINGS_KEYS = {
     "topic_partitions",
     "table_standby_replicas",
     "table_store",
+    "broker_start_timeout",
+    "broker_wait_timeout",
+    "worker_id",
 }
 NAME = re.compile(r"^[A-Za-z0-9._-]+$")
 

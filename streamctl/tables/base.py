@@ -435,6 +435,7 @@ class Collection:
         topic = self._changelog_topic.name
         transport.create_topics([self.changelog_spec()])
         tps = {p: TopicPartition(topic, p) for p in sorted(wanted)}
+        committed_only = bool(getattr(self.app.conf, "exactly_once", False))
         consumer = transport.consumer(None)
         try:
             ends = consumer.end_offsets(tps.values())
@@ -443,7 +444,9 @@ class Collection:
             for p, tp in tps.items():
                 store = self._store(p)
                 label = f"table {self._name} partition {p}"
-                start = trusted_start(store, label, begins[tp], ends[tp])
+                start = trusted_start(
+                    store, label, begins[tp], ends[tp], committed_only=committed_only
+                )
 
                 def report(done: int, total: int, p: int = p) -> None:
                     if progress is not None:

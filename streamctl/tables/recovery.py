@@ -37,10 +37,21 @@ def coalesce(messages: Iterable[Message], after: int | None = None) -> tuple[Wri
     return writes, last
 
 
-def trusted_start(store: Store, label: str, begin: int, end: int) -> int:
-    """The offset to replay from, resetting the store if it cannot be trusted."""
+def trusted_start(
+    store: Store, label: str, begin: int, end: int, *, committed_only: bool = False
+) -> int:
+    """The offset to replay from, resetting the store if it cannot be trusted.
+
+    ``committed_only`` (exactly-once): ``end`` is the last stable offset, which an
+    open transaction of a dead worker holds back until Kafka aborts it; stores then
+    only hold committed writes, so one ahead of ``end`` is trusted, not rebuilt.
+    """
     persisted = store.persisted_offset()
-    if persisted is not None and persisted >= end:
+    if persisted is not None and persisted >= end and committed_only:
+        log.info(
+            "%s: store at changelog offset %d is past the stable end %d", label, persisted, end
+        )
+    elif persisted is not None and persisted >= end:
         log.warning(
             "%s: store is at changelog offset %d but the changelog ends at %d; "
             "rebuilding it from the changelog",
@@ -65,7 +76,7 @@ def replay(
     *,
     report: Callable[[int, int], None],
     batch: int = 10_000,
-    poll_timeout: float = 0.5,
+    poll_timeout: float = 0.1,
     stall_timeout: float = 60.0,
 ) -> int:
     """Apply ``tp``'s records in [start, end) to ``store``; return how many were read."""

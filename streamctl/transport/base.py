@@ -79,6 +79,19 @@ class Producer(abc.ABC):
     def discard(self) -> None:  # noqa: B027 - optional hook
         """Drop records queued but not flushed yet (a failed batch is replayed, not half-sent)."""
 
+    # -- transactions (``processing_guarantee: exactly_once``; only transactional producers) --
+    def begin_transaction(self) -> None:
+        """Start a transaction: records sent from now on are atomic with the offsets below."""
+        raise NotImplementedError(f"{type(self).__name__} has no transactions")
+
+    def commit_transaction(self, offsets: Mapping[TopicPartition, int], consumer: Consumer) -> None:
+        """Flush, add ``consumer``'s group ``offsets`` to the transaction and commit it."""
+        raise NotImplementedError(f"{type(self).__name__} has no transactions")
+
+    def abort_transaction(self) -> None:
+        """Abort the open transaction: its records are never seen by committed readers."""
+        raise NotImplementedError(f"{type(self).__name__} has no transactions")
+
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release resources; queued records are flushed first."""
 
@@ -144,7 +157,11 @@ class Transport(abc.ABC):
     scheme: str = ""
 
     @abc.abstractmethod
-    def producer(self) -> Producer: ...
+    def producer(self, *, transactional_id: str | None = None) -> Producer:
+        """A producer; with ``transactional_id``, a transactional one (exactly-once).
+
+        Transports without transactions raise ConfigurationError for a transactional_id.
+        """
 
     @abc.abstractmethod
     def consumer(self, group_id: str | None) -> Consumer: ...

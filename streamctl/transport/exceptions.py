@@ -17,3 +17,7 @@ class UnknownTopic(TransportError):
 
 class BadBrokerURL(ConfigurationError):
     """The broker URL has an unknown scheme or is malformed."""
+
+
+class CommitFailed(TransportError):
+    """Offsets were not committed because the group rebalanced (the batch is replayed)."""

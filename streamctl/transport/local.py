@@ -26,6 +26,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from streamctl.exceptions import ConfigurationError
 from streamctl.transport import batches
 from streamctl.transport.base import (
     Consumer,
@@ -233,7 +234,12 @@ class LocalTransport(Transport):
         here = os.uname().nodename
         return [f"pid {pid} on {host}" for pid, host in rows if host != here or _pid_alive(pid)]
 
-    def producer(self) -> LocalProducer:
+    def producer(self, *, transactional_id: str | None = None) -> LocalProducer:
+        if transactional_id is not None:
+            raise ConfigurationError(
+                "processing_guarantee exactly_once needs kafka:// (Kafka transactions); "
+                "the embedded broker (local://) is at-least-once"
+            )
         return LocalProducer(self)
 
     def consumer(self, group_id: str | None) -> LocalConsumer:

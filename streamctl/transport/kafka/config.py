@@ -24,6 +24,9 @@ PRODUCER_DEFAULTS: dict[str, Any] = {
     "batch_size": 256 * 1024,
     "max_block_ms": 10_000,
     "compression_type": None,
+    # exactly-once only: a dead worker's open transaction blocks read_committed readers
+    # of its partitions until Kafka aborts it; one batch takes far less (Kafka Streams: 10 s)
+    "transaction_timeout_ms": 10_000,
 }
 CONSUMER_DEFAULTS: dict[str, Any] = {
     "enable_auto_commit": False,
@@ -36,6 +39,10 @@ CONSUMER_DEFAULTS: dict[str, Any] = {
     "heartbeat_interval_ms": 3_000,
     "allow_auto_create_topics": False,
 }
+# Settings whose values are secrets: kept out of logs, errors and reprs.
+SECRET_KEYS = frozenset(
+    {"sasl_plain_password", "ssl_password", "sasl_oauth_token_provider", "ssl_context"}
+)
 # Settings whose streamctl name differs from kafka-python's.
 ALIASES = {"compression": "compression_type"}
 # Settings the engine owns; a user value would break its offset bookkeeping.
@@ -51,6 +58,12 @@ def parse_url(url: str) -> list[str]:
     parts = urlsplit(url)
     if parts.scheme != "kafka":
         raise BadBrokerURL(f"not a kafka:// URL: {url!r}")
+    if "@" in parts.netloc:
+        # never echo it: the part before @ is a user name and maybe a password
+        raise BadBrokerURL(
+            "a kafka:// URL cannot carry credentials; give them as broker_settings "
+            "(sasl_plain_username, sasl_plain_password: ${ENV_VAR})"
+        )
     servers = [s.strip() for s in parts.netloc.split(",") if s.strip()]
     if not servers:
         raise BadBrokerURL(f"kafka URL {url!r} names no host:port (try kafka://localhost:9092)")
@@ -91,6 +104,10 @@ class KafkaSettings:
 
     def admin(self) -> dict[str, Any]:
         return self._for(_ADMIN_KEYS)
+
+    def secrets(self) -> list[str]:
+        """The secret values among the settings (for log redaction)."""
+        return [str(v) for k, v in self._merged.items() if k in SECRET_KEYS and v]
 
     @property
     def bootstrap(self) -> str:

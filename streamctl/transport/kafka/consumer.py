@@ -73,8 +73,9 @@ class KafkaTransportConsumer(Consumer):
         to_commit = {
             KafkaTP(tp[0], tp[1]): OffsetAndMetadata(off, "", -1) for tp, off in offsets.items()
         }
+        # bounded: during an outage kafka-python would retry forever; the worker retries us
         with translate(self._bootstrap, "commit"):
-            self._consumer.commit(to_commit)
+            self._consumer.commit(to_commit, timeout_ms=self._consumer.config["request_timeout_ms"])
 
     def committed(self, tp: TopicPartition) -> int | None:
         if self._group_id is None:
@@ -91,6 +92,10 @@ class KafkaTransportConsumer(Consumer):
         with translate(self._bootstrap, "beginning_offsets"):
             found = self._consumer.beginning_offsets(_ktps(tps))
         return {TopicPartition(tp.topic, tp.partition): off for tp, off in found.items()}
+
+    def group_metadata(self) -> object:
+        """kafka-python's group snapshot, for ``send_offsets_to_transaction`` (KIP-447 fencing)."""
+        return self._consumer.group_metadata()
 
     def close(self) -> None:
         self._consumer.close(autocommit=False)

@@ -7,7 +7,12 @@ from contextlib import contextmanager
 
 from kafka import errors as kerrors
 
-from streamctl.transport.exceptions import BrokerUnavailable, TransportError, UnknownTopic
+from streamctl.transport.exceptions import (
+    BrokerUnavailable,
+    CommitFailed,
+    TransportError,
+    UnknownTopic,
+)
 
 
 @contextmanager
@@ -26,6 +31,15 @@ def translate(bootstrap: str, what: str) -> Iterator[None]:
     except kerrors.KafkaTimeoutError as exc:
         raise BrokerUnavailable(
             f"{what}: Kafka at {bootstrap} did not answer in time ({exc})"
+        ) from exc
+    except kerrors.CommitFailedError as exc:
+        raise CommitFailed(
+            f"{what}: Kafka at {bootstrap} refused the offsets: the group rebalanced"
+        ) from exc
+    except (kerrors.ProducerFencedError, kerrors.InvalidProducerEpochError) as exc:
+        raise TransportError(
+            f"{what}: fenced by Kafka at {bootstrap}: another worker uses this "
+            "transactional id (give each worker its own datadir or worker_id)"
         ) from exc
     except kerrors.KafkaError as exc:
         raise TransportError(f"{what}: Kafka at {bootstrap} failed: {exc}") from exc

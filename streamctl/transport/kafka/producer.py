@@ -2,23 +2,41 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Mapping
 from typing import Any
 
-from kafka import KafkaProducer
+from kafka import KafkaProducer, OffsetAndMetadata
+from kafka import TopicPartition as KafkaTP
 from kafka import errors as kerrors
 
-from streamctl.transport.base import Headers, Producer, RecordMetadata
-from streamctl.transport.exceptions import TransportError, UnknownTopic
+from streamctl.transport.base import Consumer, Headers, Producer, RecordMetadata, TopicPartition
+from streamctl.transport.exceptions import BrokerUnavailable, TransportError, UnknownTopic
 from streamctl.transport.kafka.errors import translate
+
+log = logging.getLogger("streamctl.transport.kafka")
+
+_Record = tuple[str, bytes | None, bytes | None, int | None, Headers | None, int | None]
 
 
 class KafkaTransportProducer(Producer):
-    """Records without a partition go where Kafka's murmur2 partitioner puts their key."""
+    """Records without a partition go where Kafka's murmur2 partitioner puts their key.
 
-    def __init__(self, producer: KafkaProducer, bootstrap: str) -> None:
+    A record kafka-python gives up on with a retriable error (the broker was away
+    longer than ``delivery_timeout_ms``) is sent again by the next :meth:`flush`,
+    which raises BrokerUnavailable meanwhile: the worker retries the flush, so an
+    outage delays a batch and never drops part of it. A transactional producer
+    never re-sends: a failed transaction is aborted and its batch replayed.
+    """
+
+    def __init__(
+        self, producer: KafkaProducer, bootstrap: str, *, transactional: bool = False
+    ) -> None:
         self._producer = producer
         self._bootstrap = bootstrap
-        self._pending: list[Any] = []  # kafka-python FutureRecordMetadata, in send order
+        self._transactional = transactional
+        # (record, kafka-python FutureRecordMetadata), in send order
+        self._pending: list[tuple[_Record, Any]] = []
 
     def send(
         self,
@@ -30,8 +48,13 @@ class KafkaTransportProducer(Producer):
         headers: Headers | None = None,
         timestamp: int | None = None,
     ) -> None:
+        record = (topic, key, value, partition, headers, timestamp)
+        self._pending.append((record, self._send(record)))
+
+    def _send(self, record: _Record) -> Any:
+        topic, key, value, partition, headers, timestamp = record
         try:
-            future = self._producer.send(
+            return self._producer.send(
                 topic,
                 value=value,
                 key=key,
@@ -47,29 +70,76 @@ class KafkaTransportProducer(Producer):
             ) from exc
         except (ValueError, AssertionError) as exc:  # e.g. "Unrecognized partition 5"
             raise TransportError(f"send to {topic!r}: {exc}") from exc
-        self._pending.append(future)
+        except kerrors.KafkaError as exc:
+            raise TransportError(f"send to {topic!r}: {exc}") from exc
 
     def flush(self) -> list[RecordMetadata]:
-        pending, self._pending = self._pending, []
+        # bounded, so an outage surfaces as BrokerUnavailable and the worker retries
         with translate(self._bootstrap, "flush"):
-            self._producer.flush()
-            out = []
-            for future in pending:
-                md = future.get()
-                out.append(RecordMetadata(md.topic, md.partition, md.offset))
+            self._producer.flush(timeout=self._producer.config["request_timeout_ms"] / 1000)
+        failed = [(i, fut.exception) for i, (_, fut) in enumerate(self._pending) if fut.failed()]
+        if failed:
+            self._retry_or_raise(failed)
+        pending, self._pending = self._pending, []
+        out = []
+        for _, future in pending:
+            md = future.value
+            out.append(RecordMetadata(md.topic, md.partition, md.offset))
         return out
+
+    def _retry_or_raise(self, failed: list[tuple[int, Any]]) -> None:
+        first = failed[0][1]
+        if self._transactional or not getattr(first, "retriable", False):
+            self._pending = []
+            raise TransportError(
+                f"flush: Kafka at {self._bootstrap} refused {len(failed)} record(s): "
+                f"{type(first).__name__}: {first}"
+            )
+        # re-send in the original order (per partition order is kept: idempotent producer)
+        for i, _ in failed:
+            record = self._pending[i][0]
+            self._pending[i] = (record, self._send(record))
+        raise BrokerUnavailable(
+            f"flush: {len(failed)} record(s) not delivered to Kafka at {self._bootstrap} "
+            f"({type(first).__name__}); sending them again"
+        )
 
     def discard(self) -> None:
         """Forget queued records' metadata.
 
         kafka-python cannot take records back out of its send buffer, so they
         may still reach Kafka (a duplicate under at-least-once). Only a Kafka
-        transaction can truly drop them; that is the exactly-once option.
+        transaction can truly drop them (:meth:`abort_transaction`).
         """
         self._pending = []
 
+    # -- transactions ----------------------------------------------------------------------
+    def begin_transaction(self) -> None:
+        with translate(self._bootstrap, "begin transaction"):
+            self._producer.begin_transaction()
+
+    def commit_transaction(self, offsets: Mapping[TopicPartition, int], consumer: Consumer) -> None:
+        group_metadata = consumer.group_metadata()  # type: ignore[attr-defined]
+        to_commit = {
+            KafkaTP(tp[0], tp[1]): OffsetAndMetadata(off, "", -1) for tp, off in offsets.items()
+        }
+        with translate(self._bootstrap, "commit transaction"):
+            if to_commit:
+                self._producer.send_offsets_to_transaction(to_commit, group_metadata)
+            self._producer.commit_transaction()
+
+    def abort_transaction(self) -> None:
+        self._pending = []
+        try:
+            with translate(self._bootstrap, "abort transaction"):
+                self._producer.abort_transaction()
+        except TransportError as exc:
+            # a fenced or broken producer cannot abort; the broker aborts on its timeout
+            log.warning("could not abort the transaction: %s", exc)
+
     def close(self) -> None:
         try:
-            self.flush()
+            if not self._transactional:
+                self.flush()
         finally:
             self._producer.close()

@@ -46,10 +46,20 @@ class KafkaTransport(Transport):
     def bootstrap(self) -> str:
         return self.settings.bootstrap
 
-    def producer(self) -> Producer:
-        with translate(self.bootstrap, "open producer"):
-            producer = KafkaProducer(**self.settings.producer())
-        return KafkaTransportProducer(producer, self.bootstrap)
+    def producer(self, *, transactional_id: str | None = None) -> Producer:
+        if transactional_id is None:
+            with translate(self.bootstrap, "open producer"):
+                producer = KafkaProducer(**self.settings.producer())
+            return KafkaTransportProducer(producer, self.bootstrap)
+        with translate(self.bootstrap, "open transactional producer"):
+            producer = KafkaProducer(**self.settings.producer(transactional_id=transactional_id))
+            try:
+                # fences an older producer with this id and aborts its open transaction
+                producer.init_transactions()
+            except BaseException:
+                producer.close(timeout=1)
+                raise
+        return KafkaTransportProducer(producer, self.bootstrap, transactional=True)
 
     def consumer(self, group_id: str | None) -> Consumer:
         with translate(self.bootstrap, "open consumer"):
