@@ -1,0 +1,64 @@
+"""Micro-benchmark: stdlib json vs orjson for ~100-byte events (decode and encode).
+
+Run: PYTHONPATH=$PWD python bench/codecs.py
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import timeit
+
+EVENT = {
+    "id": 123456,
+    "customer_id": "c-42",
+    "product_id": "p-7",
+    "quantity": 3,
+    "price": 19.99,
+    "created": "2024-05-01T12:00:00+00:00",
+}
+
+
+def _reject_constant(name: str) -> float:
+    raise ValueError(f"{name} is not allowed")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):
+        raise ValueError("number out of range")
+    return value
+
+
+def main(number: int = 200_000) -> None:
+    payload = json.dumps(EVENT, separators=(",", ":")).encode()
+    print(f"payload: {len(payload)} bytes, {number} iterations, best of 5\n")
+    plain = json.JSONDecoder()
+    strict = json.JSONDecoder(parse_constant=_reject_constant)
+    strict_float = json.JSONDecoder(parse_constant=_reject_constant, parse_float=_finite_float)
+    encoder = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+    bigint = re.compile(rb"\d{20}").search
+    cases = {
+        "json.loads (default decoder)": lambda: plain.decode(payload.decode()),
+        "json strict (no NaN)": lambda: strict.decode(payload.decode()),
+        "json strict + finite floats": lambda: strict_float.decode(payload.decode()),
+        "json encode (compact, utf-8)": lambda: encoder.encode(EVENT).encode(),
+    }
+    try:
+        import orjson
+    except ImportError:
+        print("orjson not installed: stdlib only\n")
+    else:
+        cases["orjson.loads"] = lambda: orjson.loads(payload)
+        cases["orjson.loads + big-int guard"] = lambda: (
+            strict.decode(payload.decode()) if bigint(payload) else orjson.loads(payload)
+        )
+        cases["orjson.dumps"] = lambda: orjson.dumps(EVENT)
+    for label, fn in cases.items():
+        best = min(timeit.repeat(fn, number=number, repeat=5)) / number
+        print(f"{label:34s} {best * 1e6:6.2f} us  {1 / best:12,.0f} /s")
+
+
+if __name__ == "__main__":
+    main()
