@@ -128,7 +128,9 @@ class JSONCodec(Codec):
         except RecursionError:
             raise DecodeError("invalid JSON: nested too deeply") from None
         except UnicodeDecodeError as exc:
-            raise DecodeError(f"invalid JSON: not UTF-8 ({exc.reason} at byte {exc.start})") from None
+            raise DecodeError(
+                f"invalid JSON: not UTF-8 ({exc.reason} at byte {exc.start})"
+            ) from None
         except (ValueError, TypeError) as exc:
             raise DecodeError(f"invalid JSON: {exc}") from None
 

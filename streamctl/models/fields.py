@@ -215,9 +215,7 @@ class BooleanField(FieldDescriptor):
 class NumberField(FieldDescriptor):
     """Base of numeric fields: ``min_value`` and ``max_value`` are inclusive bounds."""
 
-    def __init__(
-        self, *, min_value: Any = None, max_value: Any = None, **kwargs: Any
-    ) -> None:
+    def __init__(self, *, min_value: Any = None, max_value: Any = None, **kwargs: Any) -> None:
         if min_value is not None and max_value is not None and min_value > max_value:
             raise ValueError(f"min_value {min_value!r} is greater than max_value {max_value!r}")
         self.min_value = min_value
@@ -301,13 +299,17 @@ class DecimalField(NumberField):
 
 def decimal_pattern(max_digits: int | None, places: int | None) -> str:
     """A regex for decimal text within the digit limits (used in the JSON Schema)."""
-    whole = "\\d+" if max_digits is None else f"\\d{{0,{max_digits - (places or 0)}}}"
+    if max_digits is None:
+        whole = "\\d+"
+    else:
+        n = max_digits - (places or 0)
+        whole = "0" if n == 0 else f"\\d{{1,{n}}}"
     if places == 0:
         frac = ""
     elif places is None:
-        frac = "(\\.\\d+)?" if max_digits is None else f"(\\.\\d{{0,{max_digits}}})?"
+        frac = "(\\.\\d+)?" if max_digits is None else f"(\\.\\d{{1,{max_digits}}})?"
     else:
-        frac = f"(\\.\\d{{0,{places}}})?"
+        frac = f"(\\.\\d{{1,{places}}})?"
     return f"^-?{whole}{frac}$"
 
 
@@ -434,7 +436,7 @@ class DatetimeField(FieldDescriptor):
         self.timezone_name = timezone if isinstance(timezone, str) else None
         super().__init__(**kwargs)
 
-    def timezone(self) -> tzinfo | None:  # type: ignore[override]
+    def timezone(self) -> tzinfo | None:
         return self.tz
 
 

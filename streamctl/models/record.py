@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import inspect
 import typing
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from operator import attrgetter
 from typing import Any, ClassVar
 
@@ -42,7 +42,7 @@ class Record(Model, abstract=True):
     _inits: ClassVar[tuple[Any, ...]] = ()
     _checks: ClassVar[tuple[tuple[str, Any], ...]] = ()
     _dumpers: ClassVar[tuple[tuple[str, str, Any], ...]] = ()
-    _values: ClassVar[Callable[[Any], Any]] = staticmethod(lambda self: ())  # type: ignore[assignment]
+    _getter: ClassVar[Any] = None
     _check_on_load: ClassVar[bool] = False
     _post_init: ClassVar[bool] = False
 
@@ -77,8 +77,10 @@ class Record(Model, abstract=True):
                 descr = field_for_type(tp)()
             else:
                 descr = field_for_type(tp)(default=raw)
-            if descr.required and typing.get_origin(tp) in (typing.Union, _UnionType) and (
-                type(None) in typing.get_args(tp)
+            if (
+                descr.required
+                and typing.get_origin(tp) in (typing.Union, _UnionType)
+                and (type(None) in typing.get_args(tp))
             ):
                 descr = _with_default_none(descr)
             descr.attach(cls, name, tp, options)
@@ -112,10 +114,12 @@ class Record(Model, abstract=True):
             (n, str(d.output_name), d.dump) for n, d in descriptors.items() if not d.exclude
         )
         if len(names) > 1:
-            cls._values = staticmethod(attrgetter(*names))  # type: ignore[assignment]
+            cls._getter = attrgetter(*names)
         elif names:
             single = attrgetter(names[0])
-            cls._values = staticmethod(lambda self: (single(self),))  # type: ignore[assignment]
+            cls._getter = lambda self: (single(self),)
+        else:
+            cls._getter = lambda self: ()
         cls._check_on_load = options.validation
         cls._post_init = hasattr(cls, "__post_init__")
 
@@ -290,35 +294,35 @@ class Record(Model, abstract=True):
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
-        return bool(self._values(self) == self._values(other))
+        return bool(self._getter(self) == self._getter(other))
 
     def __ne__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
-        return bool(self._values(self) != self._values(other))
+        return bool(self._getter(self) != self._getter(other))
 
     def __lt__(self, other: Any) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
-        return bool(self._values(self) < self._values(other))
+        return bool(self._getter(self) < self._getter(other))
 
     def __le__(self, other: Any) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
-        return bool(self._values(self) <= self._values(other))
+        return bool(self._getter(self) <= self._getter(other))
 
     def __gt__(self, other: Any) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
-        return bool(self._values(self) > self._values(other))
+        return bool(self._getter(self) > self._getter(other))
 
     def __ge__(self, other: Any) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
-        return bool(self._values(self) >= self._values(other))
+        return bool(self._getter(self) >= self._getter(other))
 
     def __hash__(self) -> int:
-        return hash((self.__class__, self._values(self)))
+        return hash((self.__class__, self._getter(self)))
 
 
 _UnionType: Any = getattr(__import__("types"), "UnionType", typing.Union)

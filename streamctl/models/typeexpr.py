@@ -111,6 +111,11 @@ def parse_type(tp: Any) -> TypeNode:
     return TypeNode("other", tp)
 
 
+def typing_args(tp: Any) -> tuple[Any, ...]:
+    """``typing.get_args`` (re-exported so other modules need not import typing for it)."""
+    return typing.get_args(tp)
+
+
 def related_models(node: TypeNode) -> list[type]:
     """Model classes mentioned anywhere in ``node``."""
     found = [node.type] if node.kind == "model" else []
@@ -175,6 +180,10 @@ _ITEM_ERRORS = (ValidationError, Invalid, ValueError, TypeError, ArithmeticError
 # --------------------------------------------------------------------------- load
 
 
+def _none_safe(f: Fn) -> Fn:
+    return lambda v: None if v is None else f(v)
+
+
 @dataclass(frozen=True)
 class LoadContext:
     """What a load function may do: ``wire`` is True when reading decoded data."""
@@ -191,9 +200,7 @@ def compile_load(node: TypeNode, ctx: LoadContext) -> Fn | None:
     kind = node.kind
     if kind == "optional":
         f = compile_load(node.args[0], ctx)
-        if f is None:
-            return None
-        return lambda v: None if v is None else f(v)
+        return None if f is None else _none_safe(f)
     if kind == "model":
         return node.type._load_field
     if kind == "int" and ctx.coerce:
@@ -304,9 +311,7 @@ def compile_dump(node: TypeNode) -> Fn | None:
     kind = node.kind
     if kind == "optional":
         f = compile_dump(node.args[0])
-        if f is None:
-            return None
-        return lambda v: None if v is None else f(v)
+        return None if f is None else _none_safe(f)
     if kind == "model" or kind == "union" or kind == "any" or kind == "other":
         return _dump_any
     if kind in ("datetime", "date"):
@@ -391,7 +396,11 @@ def compile_check(node: TypeNode) -> Check | None:
             return None
         return lambda v: None if v is None else f(v)
     if kind == "int":
-        return lambda v: None if type(v) is int or (isinstance(v, int) and not isinstance(v, bool)) else ("", expected, v)
+        return lambda v: (
+            None
+            if type(v) is int or (isinstance(v, int) and not isinstance(v, bool))
+            else ("", expected, v)
+        )
     if kind == "float":
         return _check_float
     if kind == "bool":
@@ -399,7 +408,9 @@ def compile_check(node: TypeNode) -> Check | None:
     if kind == "decimal":
         return _check_decimal
     if kind == "datetime":
-        return lambda v: None if isinstance(v, datetime) else ("", "expected datetime (ISO 8601)", v)
+        return lambda v: (
+            None if isinstance(v, datetime) else ("", "expected datetime (ISO 8601)", v)
+        )
     if kind in ("str", "bytes", "date", "model", "enum"):
         t = node.type
         return lambda v: None if isinstance(v, t) else ("", expected, v)
@@ -416,7 +427,7 @@ def compile_check(node: TypeNode) -> Check | None:
         checks = [compile_check(a) for a in node.args]
         if any(c is None for c in checks):
             return None
-        return lambda v: None if any(c(v) is None for c in checks if c) else ("", expected, v)  # type: ignore[misc]
+        return lambda v: None if any(c(v) is None for c in checks if c) else ("", expected, v)
     if kind == "other" and isinstance(node.type, type):
         t = node.type
         return lambda v: None if isinstance(v, t) else ("", expected, v)
