@@ -5,8 +5,8 @@ from __future__ import annotations
 import copy
 import re
 from collections.abc import Callable, Sequence
+from datetime import datetime, tzinfo
 from datetime import timezone as dt_timezone
-from datetime import tzinfo
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -47,6 +47,9 @@ class FieldDescriptor:
     init: Callable[[Any], Any] | None
     dump: Callable[[Any], Any] | None
     check: Check | None
+    fast: Callable[[Any], bool]
+    fast_load: Callable[[Any], Any] | None
+    retry_load: Callable[[Any], Any] | None
     nullable: bool
 
     def __init__(
@@ -145,6 +148,17 @@ class FieldDescriptor:
             not self.required and self.default is None and self.default_factory is None
         )
         self.check = self._compile_check()
+        # With validation, a scalar whose only loader is coercion skips it when the fast
+        # check already accepts the value: coercion runs only for the odd value out.
+        self.retry_load = None
+        self.fast_load = self.load
+        if (
+            options.validation
+            and self.fast is not _never
+            and typeexpr.inner(node).kind in ("int", "float", "str", "bool")
+            and not getattr(self, "trim_whitespace", False)
+        ):
+            self.fast_load, self.retry_load = None, self.load
 
     def wrap_load(self, load: Callable[[Any], Any] | None) -> Callable[[Any], Any] | None:
         """Subclasses may post-process loaded values (e.g. trim whitespace)."""
@@ -161,10 +175,38 @@ class FieldDescriptor:
             checks.append(_user_validator(self.validator))
         return checks
 
+    def fast_accept(self) -> Callable[[Any], bool] | None:
+        """A one-expression predicate true for common valid values (None: no fast path).
+
+        It must never accept a value the full check rejects; it may reject valid ones
+        (the full check then decides).
+        """
+        return None
+
     def _compile_check(self) -> Check:
+        full = self._compile_full_check()
+        fast = self.fast_accept() if self.choices is None and self.validator is None else None
+        if fast is not None and self.nullable:
+            inner_fast = fast
+            fast = lambda v: v is None or inner_fast(v)  # noqa: E731
+        #: predicate used first on the decode path (one call for a valid value)
+        self.fast = fast or _never
+        if fast is None:
+            return full
+        return lambda v: None if fast(v) else full(v)
+
+    def _compile_full_check(self) -> Check:
         type_check = typeexpr.compile_check(typeexpr.inner(self.node))
         constraints = tuple(self.constraint_checks())
         null: Problem | None = None if self.nullable else ("", "is required (null given)", None)
+        if not constraints:
+            if type_check is None:
+                return lambda v: null if v is None else None
+            tc = type_check
+            return lambda v: null if v is None else tc(v)
+        if len(constraints) == 1 and type_check is not None:
+            tc, only = type_check, constraints[0]
+            return lambda v: null if v is None else (tc(v) or only(v))
 
         def check(v: Any) -> Problem | None:
             if v is None:
@@ -191,6 +233,10 @@ class FieldDescriptor:
         return out
 
 
+def _never(value: Any) -> bool:
+    return False
+
+
 def _json_value(value: Any) -> Any:
     return typeexpr._dump_any(value)
 
@@ -210,6 +256,11 @@ def _user_validator(fn: Callable[[Any], Any]) -> Check:
 
 class BooleanField(FieldDescriptor):
     """A ``bool`` field."""
+
+    def fast_accept(self) -> Callable[[Any], bool] | None:
+        if typeexpr.inner(self.node).kind != "bool":
+            return None
+        return lambda v: v is True or v is False
 
 
 class NumberField(FieldDescriptor):
@@ -242,6 +293,13 @@ class NumberField(FieldDescriptor):
         return out
 
 
+_INF = float("inf")
+
+
+def _bounds(lo: Any, hi: Any) -> tuple[Any, Any]:
+    return (-_INF if lo is None else lo), (_INF if hi is None else hi)
+
+
 def _schema_number(value: Any) -> Any:
     if isinstance(value, Decimal):
         return int(value) if value == value.to_integral_value() else float(value)
@@ -251,9 +309,22 @@ def _schema_number(value: Any) -> Any:
 class IntegerField(NumberField):
     """An ``int`` field."""
 
+    def fast_accept(self) -> Callable[[Any], bool] | None:
+        if typeexpr.inner(self.node).kind != "int":
+            return None
+        lo, hi = _bounds(self.min_value, self.max_value)
+        return lambda v: type(v) is int and lo <= v <= hi
+
 
 class FloatField(NumberField):
     """A ``float`` field."""
+
+    def fast_accept(self) -> Callable[[Any], bool] | None:
+        if typeexpr.inner(self.node).kind != "float":
+            return None
+        lo, hi = _bounds(self.min_value, self.max_value)
+        # v - v == 0.0 is False for inf and nan
+        return lambda v: type(v) is float and v - v == 0.0 and lo <= v <= hi
 
 
 class DecimalField(NumberField):
@@ -279,6 +350,16 @@ class DecimalField(NumberField):
         self.max_digits = max_digits
         self.decimal_places = places
         super().__init__(**kwargs)
+
+    def fast_accept(self) -> Callable[[Any], bool] | None:
+        if typeexpr.inner(self.node).kind != "decimal":
+            return None
+        if self.min_value is not None or self.max_value is not None:
+            return None  # Decimal vs bound comparisons are not cheap: use the full check
+        if self.max_digits is None and self.decimal_places is None:
+            return lambda v: type(v) is Decimal and v.is_finite()
+        digits = _digits_check(self.max_digits, self.decimal_places)
+        return lambda v: type(v) is Decimal and v.is_finite() and digits(v) is None
 
     @property
     def max_decimal_places(self) -> int | None:
@@ -317,23 +398,30 @@ def _digits_check(max_digits: int | None, places: int | None) -> Check:
     def check(v: Any) -> Problem | None:
         if not isinstance(v, Decimal) or not v.is_finite():
             return None
-        t = v.as_tuple()
-        exp = int(t.exponent)
-        digits = len(t.digits)
-        if exp >= 0:
-            digits += exp
-            decimals = 0
+        text = str(v)  # much cheaper than as_tuple(); exponent notation is the rare case
+        if "E" in text:
+            t = v.as_tuple()
+            exp = int(t.exponent)
+            decimals = max(-exp, 0)
+            digits = len(t.digits) + exp if exp >= 0 else max(len(t.digits), decimals)
         else:
-            decimals = -exp
-            digits = max(digits, decimals)
+            point = text.find(".")
+            start = 1 if text[0] == "-" else 0
+            if point < 0:
+                decimals, whole = 0, len(text) - start
+            else:
+                decimals, whole = len(text) - point - 1, point - start
+                if whole == 1 and text[start] == "0":
+                    whole = 0
+            digits = whole + decimals
         if places is not None and decimals > places:
             return ("", f"must have at most {places} decimal places", v)
         if max_digits is not None:
             if digits > max_digits:
                 return ("", f"must have at most {max_digits} digits", v)
             if places is not None and digits - decimals > max_digits - places:
-                whole = max_digits - places
-                return ("", f"must have at most {whole} digits before the decimal point", v)
+                whole_max = max_digits - places
+                return ("", f"must have at most {whole_max} digits before the decimal point", v)
         return None
 
     return check
@@ -384,15 +472,23 @@ class CharField(FieldDescriptor):
 
     def constraint_checks(self) -> list[Check]:
         checks = super().constraint_checks()
-        lo, hi = self.min_length, self.max_length
-        if not self.allow_blank:
-            checks.append(lambda v: None if len(v) else ("", "must not be blank", v))
-        if lo:
-            rule_lo = f"length must be >= {lo}"
-            checks.append(lambda v: None if len(v) >= lo else ("", rule_lo, v))
-        if hi is not None:
-            rule_hi = f"length must be <= {hi}"
-            checks.append(lambda v: None if len(v) <= hi else ("", rule_hi, v))
+        lo = self.min_length or 0
+        hi = self.max_length
+        blank_ok = self.allow_blank
+        if lo or hi is not None or not blank_ok:
+            rule_lo, rule_hi = f"length must be >= {lo}", f"length must be <= {hi}"
+
+            def lengths(v: Any) -> Problem | None:
+                n = len(v)
+                if not n and not blank_ok:
+                    return ("", "must not be blank", v)
+                if n < lo:
+                    return ("", rule_lo, v)
+                if hi is not None and n > hi:
+                    return ("", rule_hi, v)
+                return None
+
+            checks.append(lengths)
         return checks
 
 
@@ -403,6 +499,16 @@ class StringField(CharField):
         self.pattern = pattern
         self._regex = re.compile(pattern) if pattern is not None else None
         super().__init__(**kwargs)
+
+    def fast_accept(self) -> Callable[[Any], bool] | None:
+        if typeexpr.inner(self.node).kind != "str":
+            return None
+        lo = self.effective_min_length() or 0
+        hi = self.max_length if self.max_length is not None else _INF
+        if self._regex is None:
+            return lambda v: type(v) is str and lo <= len(v) <= hi
+        search = self._regex.search
+        return lambda v: type(v) is str and lo <= len(v) <= hi and search(v) is not None
 
     def constraint_checks(self) -> list[Check]:
         checks = super().constraint_checks()
@@ -438,6 +544,11 @@ class DatetimeField(FieldDescriptor):
 
     def timezone(self) -> tzinfo | None:
         return self.tz
+
+    def fast_accept(self) -> Callable[[Any], bool] | None:
+        if typeexpr.inner(self.node).kind != "datetime":
+            return None
+        return lambda v: type(v) is datetime
 
 
 def _resolve_timezone(tz: str | tzinfo | None) -> tzinfo | None:

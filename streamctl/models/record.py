@@ -105,7 +105,7 @@ class Record(Model, abstract=True):
         loaders, inits = [], []
         for n, d in descriptors.items():
             default, factory = d.default_maker()
-            loaders.append((n, d.input_name, d.load, default, factory))
+            loaders.append((n, d.input_name, d.fast_load, default, factory, d.fast, d.retry_load))
             inits.append((n, d.init, default, factory))
         cls._loaders = tuple(loaders)
         cls._inits = tuple(inits)
@@ -204,8 +204,10 @@ class Record(Model, abstract=True):
         self = object.__new__(cls)
         values = self.__dict__
         name = key = ""
+        validation = cls._check_on_load
+        invalid = False
         try:
-            for name, key, load, default, factory in cls._loaders:
+            for name, key, load, default, factory, fast, retry in cls._loaders:
                 if key in data:
                     value = data[key]
                     if load is not None and value is not None:
@@ -216,15 +218,18 @@ class Record(Model, abstract=True):
                     raise Invalid("", "is required", MISSING)
                 else:
                     value = default
+                if validation and not fast(value):
+                    if retry is not None and value is not None:
+                        value = retry(value)
+                    if not fast(value):
+                        invalid = True  # the full checks in validate() decide
                 values[name] = value
         except RecursionError:
             raise DecodeError(f"{cls.__name__}: data nested too deeply") from None
         except Exception as exc:
             raise _field_error(cls, name, data.get(key, MISSING), exc) from None
-        if cls._check_on_load:
-            for name, check in cls._checks:
-                if check(values[name]) is not None:
-                    self._raise_if_invalid()
+        if invalid:
+            self._raise_if_invalid()
         if cls._post_init:
             self.__post_init__()  # type: ignore[attr-defined]
         return self

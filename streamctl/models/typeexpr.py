@@ -140,6 +140,8 @@ def parse_datetime(value: str) -> datetime:
 
 
 def to_decimal(value: Any) -> Decimal:
+    if type(value) is str:
+        return Decimal(value)
     if isinstance(value, Decimal):
         return value
     if isinstance(value, bool):
@@ -244,6 +246,8 @@ def _datetime_loader(ctx: LoadContext) -> Fn | None:
     tz = ctx.timezone
     if not parse and tz is None:
         return None
+    if tz is None:
+        return lambda v: parse_datetime(v) if type(v) is str else v
 
     def load(v: Any) -> Any:
         if parse and isinstance(v, str):
