@@ -117,9 +117,9 @@ class Record(Model, abstract=True):
             cls._getter = attrgetter(*names)
         elif names:
             single = attrgetter(names[0])
-            cls._getter = lambda self: (single(self),)
+            cls._getter = staticmethod(lambda self: (single(self),))
         else:
-            cls._getter = lambda self: ()
+            cls._getter = staticmethod(lambda self: ())
         cls._check_on_load = options.validation
         cls._post_init = hasattr(cls, "__post_init__")
 
@@ -370,7 +370,10 @@ def _field_error(cls: type, name: str, value: Any, exc: Exception) -> DecodeErro
     if isinstance(exc, _CONVERT_ERRORS):
         descr = cls._options.descriptors.get(name)  # type: ignore[attr-defined]
         label = type_label(descr.node) if descr is not None else "field type"
-        return ValidationError(cls_name, name, value, f"cannot convert to {label}: {exc}")
+        reason = str(exc)
+        if len(reason) > 100:
+            reason = reason[:97] + "..."
+        return ValidationError(cls_name, name, value, f"cannot convert to {label}: {reason}")
     if isinstance(exc, DecodeError):
         return exc
     raise exc

@@ -232,12 +232,16 @@ def compile_load(node: TypeNode, ctx: LoadContext) -> Fn | None:
 
 
 def _coerce_int(v: Any) -> Any:
+    if isinstance(v, bool):
+        raise Invalid("", "expected int", v)
     if isinstance(v, float) and not v.is_integer():
         raise Invalid("", "expected int (has a fraction)", v)
     return int(v)
 
 
 def _coerce_float(v: Any) -> Any:
+    if isinstance(v, bool):
+        raise Invalid("", "expected float", v)
     return float(v)
 
 
