@@ -301,7 +301,11 @@ def _build_model(
 ) -> type[Record]:
     options = _options(name, body.get("options"), namespace_prefix)
     annotations: dict[str, Any] = {}
-    namespace: dict[str, Any] = {"__module__": __name__, "__qualname__": name}
+    namespace: dict[str, Any] = {
+        "__module__": __name__,
+        "__qualname__": name,
+        "__any_field_order__": True,  # YAML order is free: required fields go first anyway
+    }
     probe_options = ModelOptions(**{k: v for k, v in options.items() if k != "namespace"})
     for field, (ast, spec) in fields.items():
         fpath = (name, "fields", field)
@@ -417,8 +421,8 @@ def _descriptor(
         raise bad("required", "required must be true or false")
     if required and "default" in spec and spec.get("required") is True:
         raise bad("required", "a field with a default is not required")
-    if not required and "default" not in spec:
-        kwargs["required"] = False
+    if (not required or ast[0] == "optional") and "default" not in spec:
+        kwargs["required"] = False  # default None
     try:
         descr = cls(**kwargs)
     except (TypeError, ValueError) as exc:

@@ -339,6 +339,8 @@ def _is_classvar(tp: Any) -> bool:
 
 def _check_default_order(cls: type, name: str, local_defaults: list[str]) -> None:
     """Like dataclasses: in one class body a field without default can't follow one with."""
+    if cls.__dict__.get("__any_field_order__"):
+        return
     value = cls.__dict__.get(name, MISSING)
     has_default = value is not MISSING and not (
         isinstance(value, FieldDescriptor) and value.required

@@ -210,7 +210,7 @@ def compile_load(node: TypeNode, ctx: LoadContext) -> Fn | None:
     if kind == "float" and ctx.coerce:
         return lambda v: v if type(v) is float else _coerce_float(v)
     if kind == "str" and ctx.coerce:
-        return lambda v: v if type(v) is str else str(v)
+        return lambda v: v if type(v) is str else (str(v) if isinstance(v, _NUMBERS) else v)
     if kind == "bool" and ctx.coerce:
         return lambda v: bool(v) if type(v) is int and v in (0, 1) else v
     if kind == "bytes" and ctx.wire:
@@ -229,6 +229,9 @@ def compile_load(node: TypeNode, ctx: LoadContext) -> Fn | None:
     if kind == "dict":
         return _dict_loader(node, ctx)
     return None
+
+
+_NUMBERS = (int, float, Decimal)  # what coercion turns into text (not None, lists...)
 
 
 def _coerce_int(v: Any) -> Any:
