@@ -105,26 +105,42 @@ WIRE = {
 
 class TestParity:
     def test_fields_and_options(self, models):
-        O = models["Order"]
-        assert list(O._options.fields) == list(Order._options.fields)
-        assert O._options.namespace == "parity.Order"
-        assert (O._options.validation, O._options.isodates, O._options.decimals) == (True,) * 3
-        assert [O._options.descriptors[n].required for n in O._options.fields] == [
-            Order._options.descriptors[n].required for n in Order._options.fields
-        ]
-        assert type(O.quantity) is type(Order.quantity)
+        OrderModel = models["Order"]
+        assert list(OrderModel._options.fields) == list(Order._options.fields)
+        assert OrderModel._options.namespace == "parity.Order"
+        assert (
+            OrderModel._options.validation,
+            OrderModel._options.isodates,
+            OrderModel._options.decimals,
+        ) == (True,) * 3
+        assert [
+            OrderModel._options.descriptors[n].required for n in OrderModel._options.fields
+        ] == [Order._options.descriptors[n].required for n in Order._options.fields]
+        assert type(OrderModel.quantity) is type(Order.quantity)
 
     def test_construction_and_defaults(self, models):
-        O, C = models["Order"], models["Customer"]
-        o = O(1, C("c"), 5, Decimal("1.00"), "XYZ", datetime(2024, 1, 1))
+        OrderModel, CustomerModel = models["Order"], models["Customer"]
+        o = OrderModel(1, CustomerModel("c"), 5, Decimal("1.00"), "XYZ", datetime(2024, 1, 1))
         assert o.customer.level == "silver"
-        assert (o.tags, o.attrs, o.note, o.weight, o.paid, o.blob) == ([], {}, None, 1.0, False, None)
+        assert (o.tags, o.attrs, o.note, o.weight, o.paid, o.blob) == (
+            [],
+            {},
+            None,
+            1.0,
+            False,
+            None,
+        )
         assert o.created == datetime(2024, 1, 1, tzinfo=timezone.utc)
-        assert o.tags is not O(1, C("c"), 5, Decimal("1"), "XYZ", datetime(2024, 1, 1)).tags
+        assert (
+            o.tags
+            is not OrderModel(
+                1, CustomerModel("c"), 5, Decimal("1"), "XYZ", datetime(2024, 1, 1)
+            ).tags
+        )
 
     def test_loads_and_dumps(self, models):
-        O = models["Order"]
-        o = O.loads(json.dumps(WIRE).encode())
+        OrderModel = models["Order"]
+        o = OrderModel.loads(json.dumps(WIRE).encode())
         assert o.price == Decimal("19.90") and o.blob == b"hi"
         assert o.created == datetime(2024, 5, 1, 12, 0, tzinfo=timezone.utc)
         out = json.loads(o.dumps())
@@ -132,7 +148,7 @@ class TestParity:
         assert out["price"] == "19.90" and out["blob"] == "aGk="
         assert out["__faust"] == {"ns": "parity.Order"}
         assert out["customer"]["__faust"] == {"ns": "parity.Customer"}
-        assert O.loads(o.dumps()) == o
+        assert OrderModel.loads(o.dumps()) == o
 
     def test_same_bytes_from_both(self, models):
         python = Order.from_data(dict(WIRE)).dumps()
@@ -144,17 +160,37 @@ class TestParity:
             ({"quantity": 0}, "quantity", "must be >= 1"),
             ({"quantity": 101}, "quantity", "must be <= 100"),
             ({"price": "1.234"}, "price", "must have at most 2 decimal places"),
-            ({"price": "123456789.1"}, "price", "must have at most 8 digits before the decimal point"),
+            (
+                {"price": "123456789.1"},
+                "price",
+                "must have at most 8 digits before the decimal point",
+            ),
             ({"code": "abc"}, "code", "must match pattern '^[A-Z]{3}$'"),
             ({"code": "ABCD"}, "code", "length must be <= 3"),
-            ({"customer": {"id": "c", "level": "bronze"}}, "customer.level", "must be one of ['gold', 'silver']"),
+            (
+                {"customer": {"id": "c", "level": "bronze"}},
+                "customer.level",
+                "must be one of ['gold', 'silver']",
+            ),
             ({"customer": {"id": ""}}, "customer.id", "must not be blank"),
             ({"tags": "x"}, "tags", "expected list[str]"),
             ({"tags": ["a", None]}, "tags[1]", "expected str"),
-            ({"attrs": {"a": "x"}}, "attrs['a']", "cannot convert: invalid literal for int() with base 10: 'x'"),
-            ({"weight": "heavy"}, "weight", "cannot convert to float: could not convert string to float: 'heavy'"),
+            (
+                {"attrs": {"a": "x"}},
+                "attrs['a']",
+                "cannot convert: invalid literal for int() with base 10: 'x'",
+            ),
+            (
+                {"weight": "heavy"},
+                "weight",
+                "cannot convert to float: could not convert string to float: 'heavy'",
+            ),
             ({"paid": "yes"}, "paid", "expected bool"),
-            ({"created": "tomorrow"}, "created", "cannot convert to datetime: Invalid isoformat string: 'tomorrow'"),
+            (
+                {"created": "tomorrow"},
+                "created",
+                "cannot convert to datetime: Invalid isoformat string: 'tomorrow'",
+            ),
             ({"blob": "!!"}, "blob", "invalid base64 for bytes"),
             ({"id": None}, "id", "is required (null given)"),
         ],
@@ -175,9 +211,9 @@ class TestParity:
         assert dump_schema(models["Customer"]) == dump_schema(Customer)
 
     def test_schema_accepts_what_we_emit(self, models):
-        O = models["Order"]
-        data = json.loads(O.from_data(dict(WIRE)).dumps())
-        validate_data(O, data)
-        schema = model_json_schema(O)
+        OrderModel = models["Order"]
+        data = json.loads(OrderModel.from_data(dict(WIRE)).dumps())
+        validate_data(OrderModel, data)
+        schema = model_json_schema(OrderModel)
         assert schema["additionalProperties"] is True
         assert set(schema["required"]) == {"id", "customer", "quantity", "price", "code", "created"}
