@@ -105,7 +105,8 @@ class FieldDescriptor:
     def __repr__(self) -> str:
         model = getattr(self, "model", None)
         ident = f"{model.__name__}.{self.field}" if model else self.field
-        typ = getattr(self.type, "__name__", self.type)
+        node = getattr(self, "node", None)
+        typ = typeexpr.type_label(node) if node is not None else getattr(self.type, "__name__", "?")
         default = "" if self.required else f" = {self.default!r}"
         return f"<{type(self).__name__}: {ident}: {typ}{default}>"
 
