@@ -21,8 +21,6 @@ from streamctl.models.codecs import (
     register_codec,
 )
 
-orjson = pytest.importorskip("orjson")
-
 
 def test_json_bytes_are_compact_utf8():
     out = get_codec("json").dumps({"a": [1, 2.5, None, True], "é": "☃\n\u2028"})

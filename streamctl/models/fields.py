@@ -359,8 +359,7 @@ class DecimalField(NumberField):
             return None  # Decimal vs bound comparisons are not cheap: use the full check
         if self.max_digits is None and self.decimal_places is None:
             return lambda v: type(v) is Decimal and v.is_finite()
-        digits = _digits_check(self.max_digits, self.decimal_places)
-        return lambda v: type(v) is Decimal and v.is_finite() and digits(v) is None
+        return _fast_digits(self.max_digits, self.decimal_places)
 
     @property
     def max_decimal_places(self) -> int | None:
@@ -393,6 +392,15 @@ def decimal_pattern(max_digits: int | None, places: int | None) -> str:
     else:
         frac = f"(\\.\\d{{1,{places}}})?"
     return f"^-?{whole}{frac}$"
+
+
+def _fast_digits(max_digits: int | None, places: int | None) -> Callable[[Any], bool] | None:
+    """Plain-notation decimals matching the schema pattern are valid (one regex in C);
+    anything else (exponent notation, 0.x edge cases) goes to the full check."""
+    if places is None:
+        return None
+    match = re.compile(decimal_pattern(max_digits, places)).match
+    return lambda v: type(v) is Decimal and match(str(v)) is not None
 
 
 def _digits_check(max_digits: int | None, places: int | None) -> Check:
