@@ -1,0 +1,156 @@
+"""Codecs: byte format, orjson/stdlib equivalence, binary, composition and the registry."""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+from types import SimpleNamespace
+
+import pytest
+
+from streamctl.exceptions import ConfigurationError, DecodeError
+from streamctl.models import codecs
+from streamctl.models.codecs import (
+    Codec,
+    ComposedCodec,
+    JSONCodec,
+    _stdlib_loads,
+    available_codecs,
+    get_codec,
+    register_codec,
+)
+
+
+def test_json_bytes_are_compact_utf8():
+    out = get_codec("json").dumps({"a": [1, 2.5, None, True], "é": "☃\n\u2028"})
+    assert out == '{"a":[1,2.5,null,true],"é":"☃\\n\u2028"}'.encode()
+
+
+def test_json_refuses_nan_both_ways():
+    with pytest.raises(ValueError):
+        get_codec("json").dumps({"x": math.nan})
+    for doc in (b"NaN", b"[Infinity]", b"-Infinity", b"1e999"):
+        with pytest.raises(DecodeError):
+            get_codec("json").loads(doc)
+
+
+def _corpus():
+    rnd = random.Random(7)
+    docs = [
+        b'{"id":123,"name":"x","p":19.99}',
+        b"123456789012345678901234567890",
+        b"[18446744073709551615, 18446744073709551616, -9223372036854775809]",
+        b'"\\ud800"',
+        b'"\\ud83d\\ude00 \\u00e9"',
+        b"[1e308, 5e-324, -0.0, 0.1, 1E5, 2.5e-7]",
+        b'{"a":1,"a":2}',
+        b"[" * 500 + b"]" * 500,
+        b" \t\n[1]\n",
+        b"\xef\xbb\xbf[1]",
+        b"[1,]",
+        b"{'a': 1}",
+        b"[01]",
+        b'"\x01"',
+        b"tru",
+        b"",
+    ]
+    for _ in range(300):
+        value = [rnd.uniform(-1e20, 1e20), rnd.randint(-(2**70), 2**70), "é" * rnd.randint(0, 5)]
+        docs.append(json.dumps(value).encode())
+    return docs
+
+
+@pytest.mark.parametrize("doc", _corpus()[:16], ids=lambda d: repr(d[:30]))
+def test_fast_and_stdlib_decoders_agree(doc):
+    _assert_same(doc)
+
+
+def test_fast_and_stdlib_decoders_agree_on_random_numbers():
+    for doc in _corpus()[16:]:
+        _assert_same(doc)
+
+
+def _assert_same(doc):
+    codec = JSONCodec()
+    try:
+        expected = ("ok", _stdlib_loads(doc))
+    except (ValueError, RecursionError) as exc:
+        expected = ("error", type(exc))
+    try:
+        got = ("ok", codec.loads(doc))
+    except DecodeError:
+        got = ("error", None)
+    assert got[0] == expected[0]
+    if got[0] == "ok":
+        assert json.dumps(got[1]) == json.dumps(expected[1])
+        assert type(got[1]) is type(expected[1])
+
+
+def test_binary_and_composition():
+    b = get_codec("binary")
+    assert b.dumps(b"\x00\xff") == b"AP8="
+    assert b.loads(b"AP8=") == b"\x00\xff"
+    with pytest.raises(DecodeError):
+        b.loads(b"!!!")
+    jb = get_codec("json|binary")
+    assert isinstance(jb, ComposedCodec) and jb.name == "json|binary"
+    assert jb.dumps({"a": 1}) == b"eyJhIjoxfQ=="
+    assert jb.loads(b"eyJhIjoxfQ==") == {"a": 1}
+    assert get_codec("json|binary") is jb
+    assert (get_codec("json") | get_codec("binary")).dumps([1]) == b"WzFd"
+
+
+class Upper(Codec):
+    def dumps(self, obj):
+        return str(obj).upper().encode()
+
+    def loads(self, data):
+        return data.decode().lower()
+
+
+def test_register_lazy_and_instances(monkeypatch):
+    monkeypatch.setattr(codecs, "CODECS", dict(codecs.CODECS))
+    monkeypatch.setattr(codecs, "_LAZY", {})
+    register_codec("upper", f"{__name__}:Upper")
+    assert "upper" not in codecs.CODECS
+    codec = get_codec("upper")
+    assert isinstance(codec, Upper) and codec.name == "upper"
+    assert get_codec("upper|binary").loads(get_codec("upper|binary").dumps("ab")) == "ab"
+    register_codec("up2", Upper)
+    assert isinstance(get_codec("up2"), Upper)
+    register_codec("broken", "no.such.module:X")
+    with pytest.raises(ConfigurationError, match="cannot load codec 'broken'"):
+        get_codec("broken")
+    register_codec("notacodec", "json:dumps")
+    with pytest.raises(ConfigurationError, match="not a streamctl Codec"):
+        get_codec("notacodec")
+    with pytest.raises(ValueError):
+        register_codec("a|b", Upper)
+
+
+def test_entry_points_are_read_lazily(monkeypatch):
+    monkeypatch.setattr(codecs, "CODECS", dict(codecs.CODECS))
+    monkeypatch.setattr(codecs, "_LAZY", {})
+    monkeypatch.setattr(codecs, "_entry_points_loaded", False)
+    calls = []
+
+    def fake_entry_points(group):
+        calls.append(group)
+        return [SimpleNamespace(name="shout", value=f"{__name__}:Upper")]
+
+    import importlib.metadata
+
+    monkeypatch.setattr(importlib.metadata, "entry_points", fake_entry_points)
+    get_codec("json")
+    assert calls == []
+    assert isinstance(get_codec("shout"), Upper)
+    assert calls == ["streamctl.codecs"]
+    assert "shout" in available_codecs()
+
+
+def test_unknown_codec_is_a_configuration_error():
+    with pytest.raises(ConfigurationError, match="unknown serializer 'nope'"):
+        get_codec("nope")
+    with pytest.raises(ConfigurationError):
+        get_codec("json|nope")
