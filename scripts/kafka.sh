@@ -195,7 +195,7 @@ format_storage() {
     say "formatting KRaft log dir $STATE/data (cluster $cluster_id)"
     java_cmd
     if ! "${JAVA_CMD[@]}" kafka.tools.StorageTool format \
-        --cluster-id "$cluster_id" --config "$STATE/server.properties" \
+        --cluster-id="$cluster_id" --config "$STATE/server.properties" \
         >"$LOGDIR/format.log" 2>&1; then
         cat "$LOGDIR/format.log" >&2
         die "formatting the KRaft log dir failed"
