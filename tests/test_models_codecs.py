@@ -87,6 +87,23 @@ def _assert_same(doc):
         assert type(got[1]) is type(expected[1])
 
 
+@pytest.mark.parametrize(
+    "doc",
+    [b'"\\ud800"', b'"\\uDE00"', b'{"\\ud83d": 1}', b'["a\\ud83d b"]', b'"\\ud83d\\ud83d"'],
+)
+def test_lone_surrogates_are_refused_by_both_decoders(doc):
+    # a lone surrogate decodes to a str that cannot be written as UTF-8 again
+    with pytest.raises(DecodeError, match="lone surrogate"):
+        get_codec("json").loads(doc)
+    with pytest.raises(ValueError, match="lone surrogate"):
+        _stdlib_loads(doc)
+
+
+def test_surrogate_pairs_and_escaped_backslashes_are_kept():
+    doc = b'["\\ud83d\\ude00", "\\uD83D\\uDE00", "\\\\ud800"]'
+    assert get_codec("json").loads(doc) == _stdlib_loads(doc) == ["\U0001f600", "\U0001f600", "\\ud800"]
+
+
 def test_binary_and_composition():
     b = get_codec("binary")
     assert b.dumps(b"\x00\xff") == b"AP8="

@@ -20,6 +20,7 @@ import binascii
 import importlib
 import json
 import math
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -85,9 +86,42 @@ _DIGITS = bytes(48 if 48 <= i <= 57 else 46 for i in range(256))
 _LONG_RUN = b"0" * 19
 
 
+# A JSON string escape; group 1 is the hex of a UTF-16 surrogate (D800-DFFF).
+_ESCAPE = re.compile(r"\\(?:u([dD][89a-fA-F][0-9a-fA-F]{2})|.)", re.DOTALL)
+
+
+def _lone_surrogate(text: str) -> str | None:
+    """The first ``\\uD8xx``-style escape not part of a surrogate pair, or None.
+
+    The standard library decodes a lone surrogate into a str that cannot be encoded as
+    UTF-8 again (so a record holding one would crash the first step that writes it);
+    orjson refuses it, and so do we, so both decoders accept the same documents.
+    """
+    high_end = -1
+    high = ""
+    for m in _ESCAPE.finditer(text):
+        hexs = m.group(1)
+        if high_end >= 0:
+            if hexs is not None and hexs[1] in "cdefCDEF" and m.start() == high_end:
+                high_end = -1
+                continue
+            return high
+        if hexs is not None:
+            if hexs[1] in "89abAB":
+                high_end, high = m.end(), m.group(0)
+            else:
+                return m.group(0)
+    return high if high_end >= 0 else None
+
+
 def _stdlib_loads(data: bytes | str) -> Any:
     text = data if isinstance(data, str) else bytes(data).decode("utf-8")
-    return _stdlib_decoder.decode(text)
+    obj = _stdlib_decoder.decode(text)
+    if "\\ud" in text or "\\uD" in text:
+        lone = _lone_surrogate(text)
+        if lone is not None:
+            raise ValueError(f"lone surrogate {lone} is not a Unicode character")
+    return obj
 
 
 def _make_loads() -> Callable[[Any], Any]:
