@@ -101,7 +101,11 @@ def test_lone_surrogates_are_refused_by_both_decoders(doc):
 
 def test_surrogate_pairs_and_escaped_backslashes_are_kept():
     doc = b'["\\ud83d\\ude00", "\\uD83D\\uDE00", "\\\\ud800"]'
-    assert get_codec("json").loads(doc) == _stdlib_loads(doc) == ["\U0001f600", "\U0001f600", "\\ud800"]
+    assert (
+        get_codec("json").loads(doc)
+        == _stdlib_loads(doc)
+        == ["\U0001f600", "\U0001f600", "\\ud800"]
+    )
 
 
 def test_binary_and_composition():
