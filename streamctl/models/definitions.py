@@ -209,15 +209,19 @@ def _parse_model(
 ) -> dict[str, tuple[TypeAst, dict[str, Any]]]:
     path: Path = (name,)
     if not isinstance(name, str) or not name.isidentifier() or keyword.iskeyword(name):
-        raise ModelDefinitionError(f"model name {name!r} is not an identifier", path)
+        raise ModelDefinitionError(f"model name {name!r} is not an identifier", path, key=True)
     if name.lower() in SCALARS or name.lower() in GENERICS:
-        raise ModelDefinitionError(f"model name {name!r} clashes with a built-in type", path)
+        raise ModelDefinitionError(
+            f"model name {name!r} clashes with a built-in type", path, key=True
+        )
     if not isinstance(body, Mapping):
         raise ModelDefinitionError("a model must be a mapping with 'fields'", path)
     for key in body:
         if key not in MODEL_KEYS:
             raise ModelDefinitionError(
-                f"unknown key {key!r} (expected one of {sorted(MODEL_KEYS)})", (*path, key)
+                f"unknown key {key!r} (expected one of {sorted(MODEL_KEYS)})",
+                (*path, key),
+                key=True,
             )
     fields = body.get("fields")
     if not isinstance(fields, Mapping):
@@ -229,10 +233,14 @@ def _parse_model(
     for field, spec in fields.items():
         fpath = (*path, "fields", field)
         if not isinstance(field, str) or not field.isidentifier() or keyword.iskeyword(field):
-            raise ModelDefinitionError(f"field name {field!r} is not an identifier", fpath)
+            raise ModelDefinitionError(
+                f"field name {field!r} is not an identifier", fpath, key=True
+            )
         if field.startswith("_") or field in _RESERVED:
             raise ModelDefinitionError(
-                f"field name {field!r} is reserved (underscore or a Record method)", fpath
+                f"field name {field!r} is reserved (underscore or a Record method)",
+                fpath,
+                key=True,
             )
         if isinstance(spec, str):
             spec = {"type": spec}
@@ -243,6 +251,7 @@ def _parse_model(
                     raise ModelDefinitionError(
                         f"unknown key {key!r} (expected one of {sorted(FIELD_KEYS)})",
                         (*fpath, key),
+                        key=True,
                     )
             if "type" not in spec:
                 raise ModelDefinitionError("a field mapping needs 'type'", fpath)
@@ -332,7 +341,9 @@ def _options(name: str, raw: Any, prefix: str) -> dict[str, Any]:
         expected = OPTION_KEYS.get(key)
         if expected is None:
             raise ModelDefinitionError(
-                f"unknown option {key!r} (expected one of {sorted(OPTION_KEYS)})", (*path, key)
+                f"unknown option {key!r} (expected one of {sorted(OPTION_KEYS)})",
+                (*path, key),
+                key=True,
             )
         if not isinstance(value, expected):
             raise ModelDefinitionError(f"{key} must be a {expected.__name__}", (*path, key))

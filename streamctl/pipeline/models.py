@@ -43,5 +43,6 @@ def build_pipeline_models(spec: PipelineSpec) -> dict[str, type]:
     try:
         return build_models(defs, namespace_prefix=f"{spec.app_id}.")
     except ModelDefinitionError as exc:
-        problem: Problem = doc.problem(prefix + exc.path, exc.message)
+        at = prefix + exc.path + (("<key>",) if exc.key else ())
+        problem: Problem = doc.problem(at, exc.message)
         raise PipelineError([problem]) from None
