@@ -11,6 +11,7 @@ from typing import Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from streamctl.exceptions import StreamctlError
 
@@ -26,7 +27,8 @@ class Group(typer.core.TyperGroup):
         try:
             return super().invoke(ctx)
         except StreamctlError as exc:
-            err.print(f"[red]error:[/red] {exc}", markup=True, highlight=False)
+            # escaped: messages quote user text, e.g. a pattern like [a-z] is not markup
+            err.print(f"[red]error:[/red] {escape(str(exc))}", markup=True, highlight=False)
             ctx.exit(exc.exit_code)
 
 
