@@ -46,6 +46,9 @@ def export(
 
     for pipeline in pipelines:
         app_id, models = _models(pipeline)
+        if not models:
+            err.print(f"{pipeline}: no models, nothing to export", markup=False)
+            continue
         for path in write_schemas(models, out_dir / app_id):
             out.print(str(path), markup=False)
 
@@ -59,21 +62,29 @@ def check(
         Path("schemas"), "--dir", help="Folder the schemas were exported to."
     ),
 ) -> None:
-    """Fail (exit 1) when a committed schema is missing or differs from the models.
+    """Fail (exit 1) when a committed schema is missing, differs from the models, or
+    belongs to no model any more (in the folder of an app checked).
 
     Example: streamctl schema check pipelines/*.yaml --dir schemas/
     """
-    from streamctl.models.schema import stale_schemas
+    from streamctl.models.schema import schema_path, stale_schemas
 
     stale: list[str] = []
     for pipeline in pipelines:
         app_id, models = _models(pipeline)
+        folder = schema_dir / app_id
         stale += [
-            f"{schema_dir / app_id}/{name}.schema.json"
-            for name in stale_schemas(models, schema_dir / app_id)
+            f"stale or missing: {schema_path(folder, name)}"
+            for name in stale_schemas(models, folder)
         ]
-    for name in stale:
-        err.print(f"stale or missing: {name}", markup=False)
+        known = {schema_path(folder, name).name for name in models}
+        stale += [
+            f"no such model: {path}"
+            for path in sorted(folder.glob("*.schema.json"))
+            if path.name not in known
+        ]
+    for line in stale:
+        err.print(line, markup=False)
     if stale:
         raise ConfigurationError(
             f"{len(stale)} schema(s) out of date; run: streamctl schema export {' '.join(map(str, pipelines))} --out {schema_dir}"
