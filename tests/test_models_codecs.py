@@ -5,9 +5,12 @@ from __future__ import annotations
 import json
 import math
 import random
+import subprocess
+import sys
 from types import SimpleNamespace
 
 import pytest
+from support import ROOT
 
 from streamctl.exceptions import ConfigurationError, DecodeError
 from streamctl.models import codecs
@@ -106,6 +109,25 @@ def test_surrogate_pairs_and_escaped_backslashes_are_kept():
         == _stdlib_loads(doc)
         == ["\U0001f600", "\U0001f600", "\\ud800"]
     )
+
+
+def test_deep_nesting_is_an_error_not_a_crash():
+    # orjson 3.8 overflows the C stack on {"a": x 100k (a segfault): run it in a child
+    code = (
+        "from streamctl.models.codecs import get_codec\n"
+        "from streamctl.exceptions import DecodeError\n"
+        "for doc in (b'{\"a\":' * 100_000 + b'1' + b'}' * 100_000,\n"
+        "            b'[' * 100_000 + b']' * 100_000, b'[' * 100_000):\n"
+        "    try:\n"
+        "        get_codec('json').loads(doc)\n"
+        "    except DecodeError as exc:\n"
+        "        print(exc)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=ROOT
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.splitlines() == ["invalid JSON: nested too deeply"] * 3
 
 
 def test_binary_and_composition():

@@ -82,8 +82,15 @@ _stdlib_decoder = json.JSONDecoder(parse_constant=_reject_constant, parse_float=
 # Integers beyond 64 bits: orjson turns them into floats, the standard library keeps them
 # exact. A run of 19 digits (anything from 10**18, so all of int64's edge) sends the
 # document to the standard library (cheap to detect).
-_DIGITS = bytes(48 if 48 <= i <= 57 else 46 for i in range(256))
+#
+# Deep nesting: orjson 3.8 has no depth limit when decoding: ``{"a":`` x 100,000 overflows
+# the C stack and kills the process (a segfault, which no except clause catches), so one
+# bad record would stop every worker reading it. A document that opens more than
+# MAX_FAST_OPENERS ``{``/``[`` (inside strings too: a cheap, safe over-estimate of its
+# depth) goes to the standard library, whose recursion limit turns depth into an error.
+_DIGITS = bytes(48 if 48 <= i <= 57 else 123 if i in (91, 123) else 46 for i in range(256))
 _LONG_RUN = b"0" * 19
+MAX_FAST_OPENERS = 512
 
 
 # A JSON string escape; group 1 is the hex of a UTF-16 surrogate (D800-DFFF).
@@ -133,11 +140,13 @@ def _make_loads() -> Callable[[Any], Any]:
     fast_error = orjson.JSONDecodeError
 
     def loads(data: Any) -> Any:
-        if isinstance(data, bytes) and _LONG_RUN not in data.translate(_DIGITS):
-            try:
-                return fast(data)
-            except fast_error:
-                pass  # the standard library decides, and words the error
+        if isinstance(data, bytes):
+            shape = data.translate(_DIGITS)
+            if _LONG_RUN not in shape and shape.count(123) <= MAX_FAST_OPENERS:
+                try:
+                    return fast(data)
+                except fast_error:
+                    pass  # the standard library decides, and words the error
         return _stdlib_loads(data)
 
     return loads
