@@ -5,14 +5,17 @@ from __future__ import annotations
 import json
 import shutil
 from collections import defaultdict
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 
 import pytest
 from support import ROOT, cli, read_topic
 
-from streamctl.models import Record
+from streamctl.app import App
+from streamctl.exceptions import DecodeError
+from streamctl.models import DecimalField, IntegerField, Record, StringField, registry
 from streamctl.pipeline import load_pipeline
 from streamctl.transport.base import Message
 
@@ -503,3 +506,47 @@ def test_schema_commands_accept_pipelines_without_models(tmp_path: Path) -> None
     assert list(tmp_path.iterdir()) == []
     assert "no models" in result.stderr
     assert cli("schema", "check", quickstart, "--dir", tmp_path).exit_code == 0
+
+
+# --------------------------------------------------------------------------- parity
+
+
+class Order(
+    Record, namespace="test.models_pipeline.Order", validation=True, isodates=True, decimals=True
+):
+    """pipelines/orders.yaml's Order, written in Python."""
+
+    id: int = IntegerField(min_value=1)
+    customer_id: str = StringField(pattern=r"^[a-z][a-z0-9_-]*$", max_length=40)
+    product: str = StringField(min_length=1)
+    quantity: int = IntegerField(min_value=1, max_value=1000)
+    price: Decimal = DecimalField(min_value=Decimal(0), max_digits=10, decimal_places=2)
+    created: datetime
+    note: Optional[str] = None  # noqa: UP045
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [line.encode() for line in MIXED.read_text().splitlines()]
+    + list(RAW_INVALID)
+    + [GOOD_BYTES.replace(b'"4.50"', b"NaN"), b"[" * DEEP, GOOD_BYTES.replace(b"pen", b"\\udc00")],
+    ids=lambda raw: raw[:40].decode("utf-8", "replace"),
+)
+def test_python_and_yaml_models_decode_the_same_through_the_engine(tmp_path: Path, raw: bytes):
+    saved = dict(registry)
+    try:
+        app = App("parity", datadir=tmp_path)
+        python_topic = app.topic("orders", value_type=Order)
+        yaml_topic = load_pipeline(ORDERS, datadir=tmp_path).app.topics["orders"]
+        outcomes = []
+        for topic in (python_topic, yaml_topic):
+            try:
+                value = topic.value_loader(raw)
+                assert type(value) is topic.value_type
+                outcomes.append(("ok", value.asdict()))
+            except DecodeError as exc:
+                outcomes.append(("error", f"{type(exc).__name__}: {exc}"))
+        assert outcomes[0] == outcomes[1]
+    finally:
+        registry.clear()
+        registry.update(saved)
