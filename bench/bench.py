@@ -155,10 +155,55 @@ def kafka_stateful(datadir: Path, events: int) -> float:
     return stateful(datadir, events, broker=url, topic=KAFKA["topic"], extra=tuning)
 
 
+MODEL_PIPELINE = """
+app: bench-models-%(validation)s
+models:
+  Event:
+    options: {validation: %(validation)s}
+    fields:
+      id: {type: int, min: 0}
+      customer: {type: str, pattern: "^customer-[0-9]+$", max_length: 40}
+      amount: {type: float, min: 0, max: 1000}
+      kind: {type: str, enum: [order, refund]}
+      ok: bool
+topics:
+  events: {partitions: %(partitions)d, key_type: str, value_type: Event}
+tables:
+  amount_per_customer: {default: float}
+agents:
+  total:
+    from: events
+    steps:
+      - add: {table: amount_per_customer, value: amount}
+"""
+
+
+def stateful_models(datadir: Path, events: int, validation: bool = True) -> float:
+    """(d0/d1) scenario c with each value decoded into a YAML model (d1: validated)."""
+    from streamctl.pipeline import load_pipeline
+
+    path = datadir / "models.yaml"
+    path.write_text(
+        MODEL_PIPELINE % {"validation": str(validation).lower(), "partitions": PARTITIONS}
+    )
+    app = load_pipeline(path, datadir=datadir).app
+    rate = _timed_run(app, events)
+    check = load_pipeline(path, datadir=datadir).app
+    table = check.tables["amount_per_customer"]
+    table.recover(check.transport)
+    expected = sum(make_event(i)["amount"] for i in range(events))
+    if len(table) != min(KEYS, events) or abs(sum(table.values()) - expected) > 1e-6 * expected:
+        raise SystemExit("stateful_models: the table does not hold the sum of the amounts")
+    check.close()
+    return rate
+
+
 SCENARIOS: dict[str, tuple[str, Callable[..., float]]] = {
     "a": ("raw consume loop + JSON decode (the limit)", raw_loop),
     "b": ("stateless agent: decode, filter, produce", stateless),
     "c": ("stateful steps: sum per key into a Table (sqlite)", stateful),
+    "d0": ("as c, values decoded into a YAML model", lambda d, n: stateful_models(d, n, False)),
+    "d1": ("as c, values decoded into a validated YAML model", stateful_models),
     "ka": ("Kafka: raw kafka-python loop + JSON decode (the limit)", kafka_raw_loop),
     "kc": ("Kafka: stateful steps, as c, on the real broker", kafka_stateful),
 }
