@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from streamctl.events import Event, current_event
 from streamctl.exceptions import StreamctlError
 from streamctl.streams import Stream
-from streamctl.topics import Topic
+from streamctl.topics import Topic, dumper
 from streamctl.transport.base import Headers, Message
 
 if TYPE_CHECKING:
@@ -132,7 +132,7 @@ class Agent:
         for topic in self._topic_sinks:
             ks = topic.key_serde
             same = src is not None and ks.codec is src.codec and ks.type is src.type
-            plan.append((topic.name, same, ks.dumps, topic.value_serde.dumps))
+            plan.append((topic.name, same, ks.dumps, dumper(topic.value_serde)))
         self._plans[source] = plan
         return plan
 
