@@ -171,7 +171,11 @@ class Agent:
 
 
 class AgentTestWrapper:
-    """Feeds values straight into an agent, one event at a time, as Faust's test context."""
+    """Feeds values straight into an agent, one event at a time, as Faust's test context.
+
+    ``results`` maps each put event's offset to what the agent yielded for it and
+    ``sent`` lists every yielded value; nothing is written to a broker.
+    """
 
     def __init__(self, agent: Agent) -> None:
         self.agent = agent
@@ -196,8 +200,13 @@ class AgentTestWrapper:
                 event = current_event()
                 if event is not None:
                     self.results[event.message.offset] = out
+                # topic sinks are not written (no broker here): what they would get is
+                # in ``sent``; callable sinks are called as in a worker
                 self.sent.append(out)
-                await self.agent.deliver(out)
+                for sink in self.agent._other_sinks:
+                    res = sink(out)
+                    if inspect.isawaitable(res):
+                        await res
         else:
             await result
 
