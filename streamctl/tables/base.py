@@ -359,19 +359,6 @@ class Collection:
                 return value
         return None
 
-    def _increment(self, key: Any, amount: Any, start: Any) -> None:
-        """``table[key] = table.get(key, start) + amount`` with one key encoding and one
-        partition lookup: the ``count``/``add`` steps run this once per event."""
-        partition = self._event_partition()
-        if partition is None or self._read_only:
-            current = self.get(key)
-            self[key] = (start if current is None else current) + amount
-            return
-        encoded = self._encode_key(key)
-        data = self._get_in(partition, encoded)
-        current = start if data is None else self._load_value(data)
-        self._buffer.put(partition, encoded, self._dump_value(current + amount))
-
     def _write(self, key: bytes, value: bytes | None) -> None:
         """Buffer a write (None deletes) in the partition it belongs to."""
         if self._read_only:
