@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from streamctl.events import Event, current_event
 from streamctl.exceptions import StreamctlError
 from streamctl.streams import Stream
-from streamctl.topics import Topic
+from streamctl.topics import Topic, dumper
 from streamctl.transport.base import Headers, Message
 
 if TYPE_CHECKING:
@@ -132,7 +132,7 @@ class Agent:
         for topic in self._topic_sinks:
             ks = topic.key_serde
             same = src is not None and ks.codec is src.codec and ks.type is src.type
-            plan.append((topic.name, same, ks.dumps, topic.value_serde.dumps))
+            plan.append((topic.name, same, ks.dumps, dumper(topic.value_serde)))
         self._plans[source] = plan
         return plan
 
@@ -171,7 +171,11 @@ class Agent:
 
 
 class AgentTestWrapper:
-    """Feeds values straight into an agent, one event at a time, as Faust's test context."""
+    """Feeds values straight into an agent, one event at a time, as Faust's test context.
+
+    ``results`` maps each put event's offset to what the agent yielded for it and
+    ``sent`` lists every yielded value; nothing is written to a broker.
+    """
 
     def __init__(self, agent: Agent) -> None:
         self.agent = agent
@@ -196,8 +200,13 @@ class AgentTestWrapper:
                 event = current_event()
                 if event is not None:
                     self.results[event.message.offset] = out
+                # topic sinks are not written (no broker here): what they would get is
+                # in ``sent``; callable sinks are called as in a worker
                 self.sent.append(out)
-                await self.agent.deliver(out)
+                for sink in self.agent._other_sinks:
+                    res = sink(out)
+                    if inspect.isawaitable(res):
+                        await res
         else:
             await result
 

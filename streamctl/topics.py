@@ -114,6 +114,22 @@ class Topic:
         return _loader(self.value_serde)
 
 
+def dumper(serde: Serde) -> Callable[[Any], bytes | None]:
+    """value -> bytes, skipping the Serde layer where the codec alone decides (plain JSON)."""
+    if serde.type is None and serde.codec.name == "json":
+        codec_dumps = serde.codec.dumps
+
+        def dumps(obj: Any) -> bytes | None:
+            if obj is None:
+                return None
+            if obj.__class__ is bytes:
+                return obj  # already encoded
+            return codec_dumps(obj)
+
+        return dumps
+    return serde.dumps
+
+
 def _utf8(data: bytes) -> str:
     try:
         return data.decode("utf-8")

@@ -197,3 +197,48 @@ def test_unknown_codec_is_a_configuration_error():
         get_codec("nope")
     with pytest.raises(ConfigurationError):
         get_codec("json|nope")
+
+
+def test_json_encoding_is_byte_identical_to_the_standard_library() -> None:
+    """orjson writes the bytes where it agrees with the standard library; elsewhere the
+    standard library decides (exponents, tiny floats, NaN, big ints, int keys)."""
+    import json
+    import random
+
+    from streamctl.models.codecs import JSONCodec
+
+    stdlib = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    codec = JSONCodec()
+    rnd = random.Random(7)
+
+    def value(depth: int = 0) -> object:
+        kind = rnd.randrange(9 if depth < 3 else 6)
+        if kind == 0:
+            return rnd.random() * 10 ** rnd.randint(-30, 30) * rnd.choice([1, -1])
+        if kind == 1:
+            return rnd.randint(-(2**70), 2**70)
+        if kind == 2:
+            return "".join(
+                rnd.choice('ab\u00e9\u2028\x00"\\e0.null\U0001f600')
+                for _ in range(rnd.randrange(8))
+            )
+        if kind == 3:
+            return rnd.choice([None, True, False, 0.0, -0.0, 1e16, 1e-5, 0.0001])
+        if kind == 4:
+            return rnd.randint(-1000, 1000)
+        if kind == 5:
+            return rnd.uniform(-1e6, 1e6)
+        if kind == 6:
+            return [value(depth + 1) for _ in range(rnd.randrange(4))]
+        if kind == 7:
+            return {
+                rnd.choice(["a", "b", "n", "e1"]): value(depth + 1) for _ in range(rnd.randrange(4))
+            }
+        return {rnd.randint(0, 3): value(depth + 1)}
+
+    for _ in range(20_000):
+        obj = value()
+        assert codec.dumps(obj) == stdlib.encode(obj).encode(), obj
+    for bad in (float("nan"), [1, {"x": float("inf")}]):
+        with pytest.raises(ValueError):
+            codec.dumps(bad)

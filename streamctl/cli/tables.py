@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
 from typing import Any
@@ -107,6 +109,18 @@ class RecoveryProgress:
             self.bar.stop()
 
 
+@contextmanager
+def _session(pipeline: Path, broker: str | None, datadir: Path | None) -> Iterator[tuple[Any, Any]]:
+    """The pipeline's App and a recovery progress bar, both closed on the way out."""
+    app = _open(pipeline, broker, datadir)
+    progress = RecoveryProgress()
+    try:
+        yield app, progress
+    finally:
+        progress.close()
+        app.close()
+
+
 def _open(pipeline: Path, broker: str | None, datadir: Path | None) -> Any:
     setup_logging("warning")  # a rebuilt store or a slow recovery is worth a line on stderr
     return load_pipeline(pipeline, broker=broker, datadir=datadir).app
@@ -166,14 +180,9 @@ def get(
 
     Example: streamctl table get pipelines/revenue.yaml revenue_per_customer linus
     """
-    app = _open(pipeline, broker, datadir)
-    progress = RecoveryProgress()
-    try:
+    with _session(pipeline, broker, datadir) as (app, progress):
         t = admin.table_named(app, table)
         value = admin.get(app, table, parse_arg(key, t.key_type), progress)
-    finally:
-        progress.close()
-        app.close()
     out.print(_dumps(value), markup=False)
 
 
@@ -192,16 +201,11 @@ def set_(
 
     Example: streamctl table set pipelines/revenue.yaml orders_per_customer linus 10
     """
-    app = _open(pipeline, broker, datadir)
-    progress = RecoveryProgress()
-    try:
+    with _session(pipeline, broker, datadir) as (app, progress):
         t = admin.table_named(app, table)
         k = parse_arg(key, t.key_type)
         members = t.default is set  # a set table's value is a JSON list of members
         admin.put(app, table, k, parse_arg(value, None if members else t.value_type), progress)
-    finally:
-        progress.close()
-        app.close()
     out.print(f"set {table}[{_dumps(k)}]", markup=False)
 
 
@@ -217,15 +221,10 @@ def delete(
 
     Example: streamctl table del pipelines/revenue.yaml orders_per_customer linus
     """
-    app = _open(pipeline, broker, datadir)
-    progress = RecoveryProgress()
-    try:
+    with _session(pipeline, broker, datadir) as (app, progress):
         t = admin.table_named(app, table)
         k = parse_arg(key, t.key_type)
         admin.delete(app, table, k, progress)
-    finally:
-        progress.close()
-        app.close()
     out.print(f"deleted {table}[{_dumps(k)}]", markup=False)
 
 
@@ -247,13 +246,8 @@ def dump(
 
     Example: streamctl table dump pipelines/revenue.yaml revenue_per_customer --format table
     """
-    app = _open(pipeline, broker, datadir)
-    progress = RecoveryProgress()
-    try:
+    with _session(pipeline, broker, datadir) as (app, progress):
         rows = admin.items(app, table, progress)
-    finally:
-        progress.close()
-        app.close()
     rows.sort(key=lambda kv: _sort_key(jsonable(kv[0])))
     if format is Format.jsonl:
         for k, v in rows:

@@ -6,11 +6,12 @@ in reverse. Plugins register through the ``streamctl.codecs`` entry-point group 
 :func:`register_codec`) as a lazily imported ``module:attr`` naming a Codec class or
 instance. There is deliberately no pickle codec: unpickling untrusted data runs code.
 
-JSON decoding uses orjson when it is importable (about 4x faster on ~100-byte events,
-see ``bench/codecs.py``) and the standard library otherwise; both accept exactly the same
-documents and return the same values. Encoding always uses the standard library so the
-bytes written never depend on an optional package (orjson formats some floats
-differently, e.g. ``1e16`` vs ``1e+16``).
+JSON goes through orjson (a dependency; about 4x faster on ~100-byte events, see
+``bench/codecs.py``) where it gives the standard library's answer, and through the
+standard library elsewhere: decoding accepts exactly the same documents and returns the
+same values; encoding writes exactly the same bytes (orjson formats some floats
+differently, e.g. ``1e16`` vs ``1e+16``, and writes NaN as null: such output is
+re-encoded by the standard library, which refuses NaN).
 """
 
 from __future__ import annotations
@@ -152,6 +153,43 @@ def _make_loads() -> Callable[[Any], Any]:
     return loads
 
 
+# orjson writes what the standard library writes, byte for byte, except: NaN and
+# Infinity (it writes null), exponents (1e-7 vs 1e-07, 1e16 vs 1e+16) and numbers
+# under 1e-4 (0.00005 vs 5e-05). Output where any of those may be is re-encoded by
+# the standard library, which decides (and refuses NaN); so are the objects orjson
+# refuses (integers beyond 64 bits, non-string keys, deep nesting).
+# (byte tests, not a regex: a regex scan costs more than orjson's whole encoding)
+_EXPONENT = bytes(48 if 48 <= i <= 57 else 101 if i in (69, 101) else 46 for i in range(256))
+
+
+def _suspect(out: bytes) -> bool:
+    return b"null" in out or b"0.0000" in out or b"0e" in out.translate(_EXPONENT)
+
+
+def _make_dumps(stdlib: Callable[[Any], str]) -> Callable[[Any], bytes]:
+    def slow(obj: Any) -> bytes:
+        return stdlib(obj).encode()
+
+    try:
+        import orjson
+    except ImportError:  # pragma: no cover - depends on the environment
+        return slow
+    fast = orjson.dumps
+    refused = orjson.JSONEncodeError
+    suspect = _suspect
+
+    def dumps(obj: Any) -> bytes:
+        try:
+            out = fast(obj, default=_default)
+        except refused:
+            return slow(obj)
+        if suspect(out):
+            return slow(obj)
+        return out
+
+    return dumps
+
+
 class JSONCodec(Codec):
     """Compact UTF-8 JSON (no spaces, non-ASCII kept). NaN and Infinity are refused both
     ways: encoding raises ValueError, decoding raises DecodeError."""
@@ -162,9 +200,10 @@ class JSONCodec(Codec):
         separators=(",", ":"), default=_default, ensure_ascii=False, allow_nan=False
     )
     _decode = staticmethod(_make_loads())
+    _encode = staticmethod(_make_dumps(_encoder.encode))
 
     def dumps(self, obj: Any) -> bytes:
-        return self._encoder.encode(obj).encode()
+        return self._encode(obj)
 
     def loads(self, data: bytes) -> Any:
         try:

@@ -231,8 +231,7 @@ class Add(_TableStep):
 
 def _accumulate(table: Any, value: Expression | None, key_fn: Any) -> StepFn:
     """``t[key] += value`` (1 when value is None), from the table's default or 0."""
-    get = table.get
-    put = table.__setitem__
+    increment = table._increment
     zero = table.default() if table.default is not None else 0
     inc = 1 if value is None else value.constant if value.is_constant else None
     val = value.fn if value is not None else None
@@ -240,25 +239,20 @@ def _accumulate(table: Any, value: Expression | None, key_fn: Any) -> StepFn:
     if inc is not None and key_fn is None:
 
         def count(v: Any, k: Any) -> Any:
-            cur = get(k)
-            put(k, (zero if cur is None else cur) + inc)
+            increment(k, inc, zero)
             return v
 
         return count
     if key_fn is None:
 
         def add(v: Any, k: Any) -> Any:
-            cur = get(k)
-            put(k, (zero if cur is None else cur) + val(v, k))  # type: ignore[misc]
+            increment(k, val(v, k), zero)  # type: ignore[misc]
             return v
 
         return add
 
     def add_keyed(v: Any, k: Any) -> Any:
-        kk = key_fn(v, k)
-        cur = get(kk)
-        delta: Any = inc if val is None else val(v, k)
-        put(kk, (zero if cur is None else cur) + delta)
+        increment(key_fn(v, k), inc if val is None else val(v, k), zero)
         return v
 
     return add_keyed

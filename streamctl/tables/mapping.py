@@ -61,6 +61,19 @@ class TableMapping(Collection, MutableMapping[Any, Any]):
     def __setitem__(self, key: Any, value: Any) -> None:
         self._write(self._encode_key(key), self._dump_value(value))
 
+    def _increment(self, key: Any, amount: Any, start: Any) -> None:
+        """``table[key] = table.get(key, start) + amount`` with one key encoding and one
+        partition lookup: the ``count``/``add`` steps run this once per event."""
+        partition = self._event_partition()
+        if partition is None or self._read_only:
+            current = self.get(key)
+            self[key] = (start if current is None else current) + amount
+            return
+        encoded = self._encode_key(key)
+        data = self._get_in(partition, encoded)
+        current = start if data is None else self._load_value(data)
+        self._buffer.put(partition, encoded, self._dump_value(current + amount))
+
     def __delitem__(self, key: Any) -> None:
         encoded = self._encode_key(key)
         if self._lookup(encoded) is None:
