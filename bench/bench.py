@@ -36,7 +36,13 @@ KEYS = 1000
 
 def make_event(i: int) -> dict[str, Any]:
     """About 100 bytes of JSON."""
-    return {"id": i, "customer": f"customer-{i % KEYS:04d}", "amount": (i * 7919) % 1000 / 10, "kind": "order", "ok": i % 5 != 0}
+    return {
+        "id": i,
+        "customer": f"customer-{i % KEYS:04d}",
+        "amount": (i * 7919) % 1000 / 10,
+        "kind": "order",
+        "ok": i % 5 != 0,
+    }
 
 
 def produce_input(
@@ -49,7 +55,11 @@ def produce_input(
     dumps = json.dumps
     send = app.producer.send
     for i in range(events):
-        send(name, f"customer-{i % KEYS:04d}".encode(), dumps(make_event(i), separators=(",", ":")).encode())
+        send(
+            name,
+            f"customer-{i % KEYS:04d}".encode(),
+            dumps(make_event(i), separators=(",", ":")).encode(),
+        )
         if i % 50_000 == 49_999:
             app.producer.flush()
     app.producer.flush()
@@ -210,21 +220,31 @@ SCENARIOS: dict[str, tuple[str, Callable[..., float]]] = {
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--events", type=int, default=200_000)
-    parser.add_argument("--only", default=",".join(SCENARIOS), help="comma-separated scenario letters")
+    parser.add_argument(
+        "--only", default=",".join(SCENARIOS), help="comma-separated scenario letters"
+    )
     parser.add_argument(
         "--broker", default="127.0.0.1:19092", help="Kafka bootstrap for ka/kc (scripts/kafka.sh)"
     )
-    parser.add_argument("--profile", help="write a cProfile of this scenario letter to bench/<letter>.prof")
+    parser.add_argument(
+        "--profile", help="write a cProfile of this scenario letter to bench/<letter>.prof"
+    )
     args = parser.parse_args()
     wanted = [s.strip() for s in args.only.split(",") if s.strip()]
-    print(f"streamctl bench: {args.events:,} events, {PARTITIONS} partitions, {KEYS} keys; "
-          f"python {platform.python_version()}, {os.cpu_count()} cpu(s)")
+    print(
+        f"streamctl bench: {args.events:,} events, {PARTITIONS} partitions, {KEYS} keys; "
+        f"python {platform.python_version()}, {os.cpu_count()} cpu(s)"
+    )
     print(f"command: python bench/bench.py --events {args.events} --only {','.join(wanted)}")
     unknown = [w for w in wanted if w not in SCENARIOS]
     if unknown:
-        raise SystemExit(f"unknown scenario(s): {', '.join(unknown)} (known: {', '.join(SCENARIOS)})")
+        raise SystemExit(
+            f"unknown scenario(s): {', '.join(unknown)} (known: {', '.join(SCENARIOS)})"
+        )
     results: dict[str, float] = {}
     base = Path(tempfile.mkdtemp(prefix="streamctl-bench-"))
     try:
@@ -249,7 +269,11 @@ def main() -> None:
                 rate = fn(datadir, args.events)
             results[letter] = rate
             ref = "ka" if letter.startswith("k") else "a"
-            ratio = f"  ({rate / results[ref]:.0%} of {ref})" if ref in results and letter != ref else ""
+            ratio = (
+                f"  ({rate / results[ref]:.0%} of {ref})"
+                if ref in results and letter != ref
+                else ""
+            )
             print(f"({letter}) {title:<56} {rate:>10,.0f} events/s{ratio}")
     finally:
         shutil.rmtree(base, ignore_errors=True)
