@@ -28,8 +28,12 @@ class Settings:
     table_store: str = "sqlite://"
     topic_partitions: int = 1
     processing_guarantee: str = "at_least_once"
-    #: most records handled per poll, i.e. per batch and per commit
+    #: most records handled per poll (one batch)
     max_poll_records: int = 5000
+    #: seconds between commits (Kafka Streams' commit.interval.ms, Faust's commit_interval):
+    #: table writes coalesce and commit round trips are paid once per interval; a crash
+    #: replays at most this much. 0 commits after every batch.
+    commit_interval: float = 0.5
     #: how long an idle poll waits for new records, in seconds
     poll_timeout: float = 0.2
     #: 0 only: a newly assigned table partition is rebuilt from its changelog (see below)

@@ -101,6 +101,7 @@ class Worker(RebalanceListener):
         self._tasks: dict[asyncio.Task[Any], str] = {}
         self._stopping = False
         self._uncommitted: dict[TopicPartition, int] = {}
+        self._last_commit = time.monotonic()
         self._assigned_partitions: set[int] = set()
         self.consumer: Any = None
         self._global_consumer: Any = None
@@ -290,13 +291,15 @@ class Worker(RebalanceListener):
                 await self._process(messages)
                 self.stats.batches += 1
             self._raise_for_finished_tasks()
-            if messages or self._dirty():
+            if messages and self._commit_due():
                 await self._commit()
             now = time.monotonic()
             if now - last_stats >= 1.0:
                 last_stats = now
                 self._update_lag()
             if not messages:
+                if self._uncommitted or self._dirty():
+                    await self._commit()  # nothing new: commit what is pending now
                 if self.until_idle and await self._idle():
                     log.info("idle: every source partition is drained; exiting")
                     break
@@ -306,9 +309,16 @@ class Worker(RebalanceListener):
                 if messages:
                     await self._process(messages)
                     self.stats.batches += 1
-                    await self._commit()
+                    if self._commit_due():
+                        await self._commit()
                 await asyncio.sleep(0)
+        if self._uncommitted or self._dirty():
+            await self._commit()  # stopping: the last batches are committed before closing
         self._update_lag()
+
+    def _commit_due(self) -> bool:
+        interval = self.app.conf.commit_interval
+        return interval <= 0 or time.monotonic() - self._last_commit >= interval
 
     def _follow_global_tables(self) -> None:
         if self._global_consumer is None:
@@ -490,6 +500,7 @@ class Worker(RebalanceListener):
         return any(getattr(t, "dirty", False) for t in self.app.tables.values())
 
     async def _commit(self) -> None:
+        self._last_commit = time.monotonic()
         if self._eos:
             self._commit_transaction()
             return

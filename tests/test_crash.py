@@ -22,6 +22,7 @@ topics:
   out: {partitions: 4}
 settings:
   max_poll_records: 40
+  commit_interval: 0        # commit after every batch: the tests reason per batch
 agents:
   copy:
     from: in

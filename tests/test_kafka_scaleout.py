@@ -31,6 +31,7 @@ tables:
   revenue: {{default: float}}
 settings:
   max_poll_records: {batch}
+  commit_interval: 0          # commit every batch: the kill must find committed changelog
   processing_guarantee: {guarantee}
 broker_settings:
   session_timeout_ms: 6000

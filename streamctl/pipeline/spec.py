@@ -36,6 +36,7 @@ TOPIC_KEYS = {
 AGENT_KEYS = {"from", "use", "to", "concurrency", "dead_letter", "steps", "description"}
 SETTINGS_KEYS = {
     "max_poll_records",
+    "commit_interval",
     "poll_timeout",
     "processing_guarantee",
     "topic_partitions",
