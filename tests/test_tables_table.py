@@ -198,3 +198,12 @@ class TestGetSet:
         run_batch(t, producer)
         store = t._store(0)
         assert list(store.items()) == [(b'"k"', b'{"v":1}')]
+
+
+def test_windowed_tables_are_refused_until_they_exist(tmp_path) -> None:
+    from streamctl.app import App
+    from streamctl.exceptions import ConfigurationError
+
+    app = App("w", datadir=tmp_path)
+    with pytest.raises(ConfigurationError, match="windowed tables .* are not implemented yet"):
+        app.Table("hourly", default=int, window=3600)

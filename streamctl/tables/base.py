@@ -138,6 +138,12 @@ class Collection:
         self._default = default
         self._key_type = key_type
         self._value_type = value_type
+        if window is not None:
+            # refused rather than ignored: a window that silently did nothing would
+            # aggregate across all time while looking windowed
+            raise ConfigurationError(
+                f"table {name!r}: windowed tables (window=...) are not implemented yet"
+            )
         self._window = window
         self._help = help
         self.use_partitioner = use_partitioner
