@@ -6,10 +6,10 @@ import importlib
 import inspect
 import sys
 from collections.abc import Callable
-from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
+from streamctl import registry
 from streamctl.exceptions import ConfigurationError
 
 BUILTIN_AGENTS: dict[str, str] = {
@@ -25,12 +25,10 @@ class PluginError(ConfigurationError):
 def _target(ref: str) -> str:
     if ":" in ref:
         return ref
-    if ref in BUILTIN_AGENTS:
-        return BUILTIN_AGENTS[ref]
-    for ep in entry_points(group="streamctl.agents"):
-        if ep.name == ref:
-            return ep.value
-    known = ", ".join(sorted(BUILTIN_AGENTS))
+    found = registry.target("streamctl.agents", ref, BUILTIN_AGENTS)
+    if found is not None:
+        return found
+    known = ", ".join(registry.names("streamctl.agents", BUILTIN_AGENTS))
     raise PluginError(f"unknown agent {ref!r}: use module:function or a built-in ({known})")
 
 

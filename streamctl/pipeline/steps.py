@@ -18,11 +18,10 @@ result is the same); they may not use ``key``, which the forwarder does not see.
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
-from importlib.metadata import entry_points
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from streamctl import registry
 from streamctl.events import _current  # the ContextVar itself: one C call per event
 from streamctl.pipeline.errors import PipelineError, Problem
 from streamctl.pipeline.expressions import Expression, ExpressionError, compile_expression
@@ -165,21 +164,15 @@ class Step:
 
 def step_class(name: str) -> type[Step] | None:
     """The Step class registered as ``name`` (built-in or ``streamctl.steps`` plugin)."""
-    target = BUILTIN_STEPS.get(name)
-    if target is None:
-        for ep in entry_points(group="streamctl.steps"):
-            if ep.name == name:
-                target = ep.value
-                break
+    target = registry.target("streamctl.steps", name, BUILTIN_STEPS)
     if target is None:
         return None
-    module, _, attr = target.partition(":")
-    cls = getattr(importlib.import_module(module), attr)
+    cls = registry.load_object(target)
     return cls if isinstance(cls, type) and issubclass(cls, Step) else None
 
 
 def known_steps() -> list[str]:
-    return sorted({*BUILTIN_STEPS, *(ep.name for ep in entry_points(group="streamctl.steps"))})
+    return registry.names("streamctl.steps", BUILTIN_STEPS)
 
 
 def compile_steps(spec: PipelineSpec, agent: AgentDef, app: App) -> Callable[..., Any]:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import importlib
-from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from streamctl import registry
 from streamctl.transport.base import Transport
 from streamctl.transport.exceptions import BadBrokerURL
 
@@ -18,22 +17,11 @@ BUILTIN: dict[str, str] = {
 
 
 def _target(scheme: str) -> str:
-    if scheme in BUILTIN:
-        return BUILTIN[scheme]
-    for ep in entry_points(group="streamctl.transports"):
-        if ep.name == scheme:
-            return ep.value
-    known = ", ".join(sorted(BUILTIN))
-    raise BadBrokerURL(f"unknown broker scheme {scheme!r} (known: {known})")
-
-
-def load_object(target: str) -> Any:
-    """Import ``module:attr`` and return the attribute."""
-    module, _, attr = target.partition(":")
-    obj = importlib.import_module(module)
-    for part in attr.split("."):
-        obj = getattr(obj, part)
-    return obj
+    found = registry.target("streamctl.transports", scheme, BUILTIN)
+    if found is None:
+        known = ", ".join(registry.names("streamctl.transports", BUILTIN))
+        raise BadBrokerURL(f"unknown broker scheme {scheme!r} (known: {known})")
+    return found
 
 
 def open_transport(url: str, *, datadir: str | Path, **settings: Any) -> Transport:
@@ -41,5 +29,5 @@ def open_transport(url: str, *, datadir: str | Path, **settings: Any) -> Transpo
     scheme = urlsplit(url).scheme or url.rstrip(":/")
     if not scheme:
         raise BadBrokerURL(f"broker URL {url!r} has no scheme (try local:// or kafka://host:9092)")
-    cls = load_object(_target(scheme))
+    cls = registry.load_object(_target(scheme))
     return cls(url, datadir=Path(datadir), **settings)

@@ -6,11 +6,10 @@ the same ``module:attr`` strings as the built-ins.
 
 from __future__ import annotations
 
-import importlib
-from importlib.metadata import entry_points
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from streamctl import registry
 from streamctl.exceptions import ConfigurationError
 from streamctl.tables.stores.base import Store
 
@@ -28,20 +27,17 @@ def store_scheme(url: str) -> str:
 
 
 def _target(scheme: str) -> str:
-    if scheme in BUILTIN:
-        return BUILTIN[scheme]
-    for ep in entry_points(group="streamctl.stores"):
-        if ep.name == scheme:
-            return ep.value
-    known = ", ".join(f"{name}://" for name in sorted(BUILTIN))
-    raise ConfigurationError(f"unknown table store {scheme!r} (known: {known})")
+    found = registry.target("streamctl.stores", scheme, BUILTIN)
+    if found is None:
+        known = ", ".join(f"{name}://" for name in registry.names("streamctl.stores", BUILTIN))
+        raise ConfigurationError(f"unknown table store {scheme!r} (known: {known})")
+    return found
 
 
 def store_class(url: str | None) -> type[Store]:
     """The Store subclass for ``url`` (None means the default, ``sqlite://``)."""
     scheme = store_scheme(url or DEFAULT)
-    module, _, attr = _target(scheme).partition(":")
-    cls = getattr(importlib.import_module(module), attr)
+    cls = registry.load_object(_target(scheme))
     if not (isinstance(cls, type) and issubclass(cls, Store)):
         raise ConfigurationError(f"table store {scheme!r} is not a Store subclass")
     return cls
