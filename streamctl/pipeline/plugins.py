@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from streamctl import registry
+from streamctl import seams
 from streamctl.exceptions import ConfigurationError
 
 BUILTIN_AGENTS: dict[str, str] = {
@@ -25,10 +25,10 @@ class PluginError(ConfigurationError):
 def _target(ref: str) -> str:
     if ":" in ref:
         return ref
-    found = registry.target("streamctl.agents", ref, BUILTIN_AGENTS)
+    found = seams.target("streamctl.agents", ref, BUILTIN_AGENTS)
     if found is not None:
         return found
-    known = ", ".join(registry.names("streamctl.agents", BUILTIN_AGENTS))
+    known = ", ".join(seams.names("streamctl.agents", BUILTIN_AGENTS))
     raise PluginError(f"unknown agent {ref!r}: use module:function or a built-in ({known})")
 
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from streamctl import registry
+from streamctl import seams
 from streamctl.events import _current  # the ContextVar itself: one C call per event
 from streamctl.pipeline.errors import PipelineError, Problem
 from streamctl.pipeline.expressions import Expression, ExpressionError, compile_expression
@@ -164,15 +164,15 @@ class Step:
 
 def step_class(name: str) -> type[Step] | None:
     """The Step class registered as ``name`` (built-in or ``streamctl.steps`` plugin)."""
-    target = registry.target("streamctl.steps", name, BUILTIN_STEPS)
+    target = seams.target("streamctl.steps", name, BUILTIN_STEPS)
     if target is None:
         return None
-    cls = registry.load_object(target)
+    cls = seams.load_object(target)
     return cls if isinstance(cls, type) and issubclass(cls, Step) else None
 
 
 def known_steps() -> list[str]:
-    return registry.names("streamctl.steps", BUILTIN_STEPS)
+    return seams.names("streamctl.steps", BUILTIN_STEPS)
 
 
 def compile_steps(spec: PipelineSpec, agent: AgentDef, app: App) -> Callable[..., Any]:

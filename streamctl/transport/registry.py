@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from streamctl import registry
+from streamctl import seams
 from streamctl.transport.base import Transport
 from streamctl.transport.exceptions import BadBrokerURL
 
@@ -17,9 +17,9 @@ BUILTIN: dict[str, str] = {
 
 
 def _target(scheme: str) -> str:
-    found = registry.target("streamctl.transports", scheme, BUILTIN)
+    found = seams.target("streamctl.transports", scheme, BUILTIN)
     if found is None:
-        known = ", ".join(registry.names("streamctl.transports", BUILTIN))
+        known = ", ".join(seams.names("streamctl.transports", BUILTIN))
         raise BadBrokerURL(f"unknown broker scheme {scheme!r} (known: {known})")
     return found
 
@@ -29,5 +29,5 @@ def open_transport(url: str, *, datadir: str | Path, **settings: Any) -> Transpo
     scheme = urlsplit(url).scheme or url.rstrip(":/")
     if not scheme:
         raise BadBrokerURL(f"broker URL {url!r} has no scheme (try local:// or kafka://host:9092)")
-    cls = registry.load_object(_target(scheme))
+    cls = seams.load_object(_target(scheme))
     return cls(url, datadir=Path(datadir), **settings)

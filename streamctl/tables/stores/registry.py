@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from streamctl import registry
+from streamctl import seams
 from streamctl.exceptions import ConfigurationError
 from streamctl.tables.stores.base import Store
 
@@ -27,9 +27,9 @@ def store_scheme(url: str) -> str:
 
 
 def _target(scheme: str) -> str:
-    found = registry.target("streamctl.stores", scheme, BUILTIN)
+    found = seams.target("streamctl.stores", scheme, BUILTIN)
     if found is None:
-        known = ", ".join(f"{name}://" for name in registry.names("streamctl.stores", BUILTIN))
+        known = ", ".join(f"{name}://" for name in seams.names("streamctl.stores", BUILTIN))
         raise ConfigurationError(f"unknown table store {scheme!r} (known: {known})")
     return found
 
@@ -37,7 +37,7 @@ def _target(scheme: str) -> str:
 def store_class(url: str | None) -> type[Store]:
     """The Store subclass for ``url`` (None means the default, ``sqlite://``)."""
     scheme = store_scheme(url or DEFAULT)
-    cls = registry.load_object(_target(scheme))
+    cls = seams.load_object(_target(scheme))
     if not (isinstance(cls, type) and issubclass(cls, Store)):
         raise ConfigurationError(f"table store {scheme!r} is not a Store subclass")
     return cls
