@@ -20,6 +20,17 @@ def default_datadir() -> Path:
     return Path(os.environ.get("STREAMCTL_DATADIR", ".streamctl"))
 
 
+def _number(name: str, value: Any, kind: type, minimum: float) -> Any:
+    """``value`` as an int or float of at least ``minimum``, else a ConfigurationError."""
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if ok and kind is int and not float(value).is_integer():
+        ok = False
+    if not ok or value < minimum:
+        what = "a whole number" if kind is int else "a number"
+        raise ConfigurationError(f"setting {name} must be {what} >= {minimum:g}, not {value!r}")
+    return kind(value)
+
+
 @dataclass
 class Settings:
     id: str
@@ -56,8 +67,18 @@ class Settings:
                 f"processing_guarantee must be one of {', '.join(GUARANTEES)}, "
                 f"not {self.processing_guarantee!r}"
             )
-        if self.max_poll_records < 1:
-            raise ConfigurationError("max_poll_records must be at least 1")
+        self.max_poll_records = _number("max_poll_records", self.max_poll_records, int, 1)
+        self.topic_partitions = _number("topic_partitions", self.topic_partitions, int, 1)
+        self.table_standby_replicas = _number(
+            "table_standby_replicas", self.table_standby_replicas, int, 0
+        )
+        for name in (
+            "commit_interval",
+            "poll_timeout",
+            "broker_start_timeout",
+            "broker_wait_timeout",
+        ):
+            setattr(self, name, _number(name, getattr(self, name), float, 0))
         if self.table_standby_replicas != 0:
             # Standbys would keep warm copies of other workers' table partitions by
             # following their changelogs. Not built: a newly assigned partition is

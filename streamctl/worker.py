@@ -18,8 +18,9 @@ With ``processing_guarantee: exactly_once`` (Kafka only) steps 4 and 6 become on
 transaction (outputs, changelog records and source offsets commit or abort together)
 and step 5 moves after it: a store never holds a write its changelog may yet abort.
 
-On a rebalance every batch is already committed (the loop commits before each poll);
-events held back by ``take`` in a revoked partition are dropped here, uncommitted, and
+Commits happen every ``commit_interval`` seconds, when the input goes idle and before
+stopping; on a rebalance, what was processed since the last commit is committed before
+the partitions go. Events held back by ``take`` in a revoked partition are dropped, uncommitted, and
 processed by the partition's next owner. Newly assigned table partitions are rebuilt
 from their changelogs before their first event. ``until_idle`` means the group is
 drained: this worker's partitions are read to their ends and every other source
@@ -253,10 +254,10 @@ class Worker(RebalanceListener):
 
     def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
         # Runs inside poll (on Kafka on a helper thread while the loop thread waits in
-        # poll, so nothing else touches the worker's state). Every batch is committed
-        # before the loop polls; only writes made since (by timers) may be pending.
+        # poll, so nothing else touches the worker's state). Batches processed since the
+        # last commit (commit_interval) are committed now, before the partitions go.
         log.info("revoked %s", _describe(revoked))
-        if self._dirty():
+        if self._dirty() or self._uncommitted:
             self._commit_now()
         dropped = sum(
             s.drop_held(revoked)
@@ -504,6 +505,10 @@ class Worker(RebalanceListener):
         if self._eos:
             self._commit_transaction()
             return
+        # the offsets first: while a flush waits for the broker, agents may process more
+        # (a take() chunk); those events' writes are not in this commit, so neither are
+        # their offsets
+        offsets = self._committable()
         tables = list(self.app.tables.values())
         producer = self.app.producer
         for table in tables:
@@ -514,7 +519,6 @@ class Worker(RebalanceListener):
             metadata = await self._retry(exc, producer.flush)
         for table in tables:
             table.commit(metadata)
-        offsets = self._committable()
         if offsets:
             try:
                 self.consumer.commit(offsets)
@@ -560,9 +564,11 @@ class Worker(RebalanceListener):
 
     def _commit_now(self) -> None:
         """Commit without retrying (from a rebalance listener)."""
+        self._last_commit = time.monotonic()
         if self._eos:
             self._commit_transaction()
             return
+        offsets = self._committable()
         tables = list(self.app.tables.values())
         producer = self.app.producer
         for table in tables:
@@ -570,7 +576,6 @@ class Worker(RebalanceListener):
         metadata = producer.flush()
         for table in tables:
             table.commit(metadata)
-        offsets = self._committable()
         if offsets:
             try:
                 self.consumer.commit(offsets)

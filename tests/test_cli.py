@@ -205,3 +205,20 @@ def test_version() -> None:
 def test_values_helper_reads_what_was_sent(tmp_path: Path) -> None:
     cli("send", "v", '{"a": 1}', "--partitions", "1", "-d", tmp_path)
     assert values(tmp_path, "v") == [{"a": 1}]
+
+
+def test_bad_settings_are_caught_by_validate_with_their_position(tmp_path: Path) -> None:
+    path = write(tmp_path, "app: x\nsettings:\n  commit_interval: fast\n")
+    result = cli("validate", path)
+    assert result.exit_code == 1
+    assert (
+        result.stderr.strip()
+        == f"{path}:3:20: setting commit_interval must be a number >= 0, not 'fast'"
+    )
+
+
+def test_send_refuses_infinite_numbers_in_one_line(tmp_path: Path) -> None:
+    result = cli("send", "t", "--partitions", "1", "-d", tmp_path, "1e400")
+    assert result.exit_code == 1
+    assert result.stderr.startswith("error: <argument>:1: invalid JSON")
+    assert "nothing was sent" in result.stderr and "Traceback" not in result.output

@@ -346,3 +346,36 @@ def test_broker_log_of_another_format_is_refused(tmp_path: Path) -> None:
     db.close()
     with pytest.raises(TransportError, match="has log format 1, this streamctl reads format 2"):
         LocalTransport(datadir=tmp_path)
+
+
+def test_compaction_of_distinct_keys_is_not_repeated_on_every_flush(
+    tmp_path: Path, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    import streamctl.transport.local as local
+    from streamctl.transport.base import TopicSpec
+
+    monkeypatch.setattr(local, "COMPACT_EVERY", 100)
+    t = LocalTransport(datadir=tmp_path)
+    t.create_topics([TopicSpec("cl", 1, compacting=True)])
+    p = t.producer()
+    for i in range(150):  # 150 distinct keys: compaction finds nothing to drop
+        p.send("cl", b"k%d" % i, b"v")
+    p.flush()
+
+    def state() -> tuple[int, int, int]:
+        return t.db.execute(
+            "SELECT next_offset, compacted_to, compacted_live FROM partitions"
+        ).fetchone()
+
+    assert state() == (150, 150, 150)
+    calls: list[object] = []
+    real = t.compact
+    monkeypatch.setattr(t, "compact", lambda *a: calls.append(a) or real(*a))
+    for i in range(149):  # fewer new records than the 150 kept: no full scan yet
+        p.send("cl", b"x%d" % i, b"v")
+        p.flush()
+    assert calls == [] and state() == (299, 150, 150)
+    p.send("cl", b"k0", b"w")
+    p.flush()
+    assert len(calls) == 1 and state() == (300, 300, 299)
+    t.close()

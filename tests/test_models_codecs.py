@@ -242,3 +242,36 @@ def test_json_encoding_is_byte_identical_to_the_standard_library() -> None:
     for bad in (float("nan"), [1, {"x": float("inf")}]):
         with pytest.raises(ValueError):
             codec.dumps(bad)
+
+
+def test_json_encoding_of_objects_does_not_depend_on_their_neighbours() -> None:
+    """UUIDs, enums and datetimes encode alike whether or not another field sends the
+    object down the standard library's path (a null does)."""
+    import dataclasses
+    import datetime
+    import enum
+    import uuid
+    from zoneinfo import ZoneInfo
+
+    from streamctl.models.codecs import JSONCodec
+
+    class Colour(enum.Enum):
+        RED = "red"
+
+    @dataclasses.dataclass
+    class Point:
+        x: int
+
+    codec = JSONCodec()
+    amsterdam_1900 = datetime.datetime(1900, 1, 1, tzinfo=ZoneInfo("Europe/Amsterdam"))
+    for value, text in [
+        (uuid.UUID(int=5), '"00000000-0000-0000-0000-000000000005"'),
+        (Colour.RED, '"red"'),
+        (amsterdam_1900, '"1900-01-01T00:00:00+00:19:32"'),
+        (datetime.date(2020, 1, 2), '"2020-01-02"'),
+    ]:
+        assert codec.dumps({"v": value}) == f'{{"v":{text}}}'.encode()
+        assert codec.dumps({"v": value, "n": None}) == f'{{"v":{text},"n":null}}'.encode()
+    for obj in ({"p": Point(1)}, {"p": Point(1), "n": None}):
+        with pytest.raises(TypeError):
+            codec.dumps(obj)

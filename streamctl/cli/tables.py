@@ -22,6 +22,8 @@ from typing import Any
 import typer
 
 from streamctl.cli.common import BrokerOpt, DatadirOpt, Group, err, out, setup_logging
+from streamctl.exceptions import DecodeError
+from streamctl.models.codecs import get_codec
 from streamctl.pipeline import load_pipeline
 from streamctl.tables import admin
 
@@ -50,8 +52,8 @@ def parse_arg(text: str, want: Any = None) -> Any:
     if want is str:
         return text
     try:
-        return json.loads(text)
-    except ValueError:
+        return get_codec("json").loads(text.encode())
+    except DecodeError:
         return text
 
 

@@ -13,6 +13,7 @@ import typer
 
 from streamctl.cli.common import BrokerOpt, DatadirOpt, Group, PipelineOpt, out, resolve_target
 from streamctl.exceptions import ConfigurationError, DecodeError
+from streamctl.models.codecs import get_codec
 from streamctl.transport.base import TopicPartition, TopicSpec
 
 topic_app = typer.Typer(
@@ -40,11 +41,16 @@ def _read_lines(file: str, value: str | None) -> list[tuple[str, int, Any]]:
 
 def _parse(text: str, name: str, line: int) -> Any:
     try:
-        return json.loads(text)
+        json.loads(text)  # for the column of a syntax error
     except json.JSONDecodeError as exc:
         raise DecodeError(
             f"{name}:{line}:{exc.colno}: invalid JSON ({exc.msg}); nothing was sent"
         ) from None
+    try:
+        # what the engine accepts: no NaN or Infinity (1e400), which no codec could write
+        return get_codec("json").loads(text.encode())
+    except DecodeError as exc:
+        raise DecodeError(f"{name}:{line}: {exc}; nothing was sent") from None
 
 
 def send(

@@ -18,10 +18,12 @@ from __future__ import annotations
 
 import base64
 import binascii
+import enum
 import importlib
 import json
 import math
 import re
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -55,6 +57,10 @@ def _default(obj: Any) -> Any:
     to_rep = getattr(obj, "to_representation", None)
     if to_rep is not None:
         return to_rep()
+    if isinstance(obj, enum.Enum):
+        return obj.value
+    if isinstance(obj, uuid.UUID):
+        return str(obj)
     if isinstance(obj, set | frozenset):
         return sorted(obj, key=repr)
     iso = getattr(obj, "isoformat", None)
@@ -176,11 +182,14 @@ def _make_dumps(stdlib: Callable[[Any], str]) -> Callable[[Any], bytes]:
         return slow
     fast = orjson.dumps
     refused = orjson.JSONEncodeError
+    # datetimes and dataclasses go through _default as on the standard library's path
+    # (orjson would round UTC offsets with seconds, and serialize dataclasses itself)
+    options = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
     suspect = _suspect
 
     def dumps(obj: Any) -> bytes:
         try:
-            out = fast(obj, default=_default)
+            out = fast(obj, default=_default, option=options)
         except refused:
             return slow(obj)
         if suspect(out):

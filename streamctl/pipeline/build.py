@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -67,7 +68,11 @@ def build_app(
             **settings,
         )
     except ConfigurationError as exc:
-        raise PipelineError([spec.located.problem(("settings",), str(exc))]) from None
+        named = re.match(r"setting (\w+) ", str(exc))
+        where = (
+            ("settings", named.group(1)) if named and named.group(1) in settings else ("settings",)
+        )
+        raise PipelineError([spec.located.problem(where, str(exc))]) from None
     except TypeError as exc:
         raise PipelineError([spec.located.problem(("settings",), str(exc))]) from None
 

@@ -49,6 +49,7 @@ CREATE TABLE IF NOT EXISTS topics(
 CREATE TABLE IF NOT EXISTS partitions(
     tid INTEGER NOT NULL, partition INTEGER NOT NULL, next_offset INTEGER NOT NULL DEFAULT 0,
     start_offset INTEGER NOT NULL DEFAULT 0, compacted_to INTEGER NOT NULL DEFAULT 0,
+    compacted_live INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY(tid, partition)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS group_offsets(
     group_id TEXT NOT NULL, tid INTEGER NOT NULL, partition INTEGER NOT NULL,
@@ -190,12 +191,13 @@ class LocalTransport(Transport):
                 self._compacted.add(name)
         return info
 
-    def compact(self, topic: str) -> int:
-        """Drop every record of a compacted topic that a later record with the same key replaces."""
+    def compact(self, topic: str, partitions: Iterable[int] | None = None) -> int:
+        """Drop every record of a compacted topic that a later record with the same key
+        replaces (in ``partitions``, default all); returns how many were dropped."""
         tid, parts = self.topic_info(topic)
         removed = 0
         with _write(self.db) as db:
-            for p in range(parts):
+            for p in range(parts) if partitions is None else partitions:
                 log = _log(tid, p)
                 records: list[tuple[int, bytes | None, bytes | None, int, Any]] = []
                 for row in db.execute(f"SELECT {_BATCH_COLUMNS} FROM {log} ORDER BY base"):
@@ -203,6 +205,11 @@ class LocalTransport(Transport):
                 latest = {key: off for off, key, _v, _t, _h in records}
                 kept = [r for r in records if latest[r[1]] == r[0]]
                 removed += len(records) - len(kept)
+                db.execute(
+                    "UPDATE partitions SET compacted_to=next_offset, compacted_live=? "
+                    "WHERE tid=? AND partition=?",
+                    (len(kept), tid, p),
+                )
                 if len(kept) == len(records):
                     continue
                 db.execute(f"DELETE FROM {log}")
@@ -220,10 +227,6 @@ class LocalTransport(Transport):
                         [r[3] for r in chunk],
                         [batches.encode_headers(r[4]) if r[4] else None for r in chunk],
                     )
-                db.execute(
-                    "UPDATE partitions SET compacted_to=next_offset WHERE tid=? AND partition=?",
-                    (tid, p),
-                )
         return removed
 
     def group_members(self, group_id: str) -> list[str] | None:
@@ -382,13 +385,21 @@ class LocalProducer(Producer):
         for name, (tid, _) in list(t._topics.items()):
             if tid not in tids:
                 continue
-            row = t.db.execute(
-                "SELECT t.compacting, MAX(p.next_offset - p.compacted_to) FROM topics t "
-                "JOIN partitions p ON p.tid=t.id WHERE t.id=?",
-                (tid,),
-            ).fetchone()
-            if row[0] and row[1] >= COMPACT_EVERY:
-                t.compact(name)
+            if name not in t._compacted:
+                continue
+            # a partition is compacted once it grew by COMPACT_EVERY records and by as many
+            # as it kept last time: a compaction's full scan is paid off by the records
+            # since, whatever the number of live keys
+            due = [
+                p
+                for (p,) in t.db.execute(
+                    "SELECT partition FROM partitions WHERE tid=? AND "
+                    "next_offset - compacted_to >= MAX(?, compacted_live)",
+                    (tid, COMPACT_EVERY),
+                )
+            ]
+            if due:
+                t.compact(name, due)
 
     def discard(self) -> None:
         self._queues.clear()
