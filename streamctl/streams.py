@@ -25,6 +25,9 @@ if TYPE_CHECKING:
 
 _FLUSH = "flush"
 
+#: returned by a ``group_by`` key function: leave this record out of the regrouped stream
+SKIP = object()
+
 
 class Stream:
     """An async iterator of values from one topic, for one agent instance."""
@@ -156,7 +159,8 @@ class Stream:
     def group_by(self, key: Callable[[Any], Any] | str, *, name: str | None = None) -> Stream:
         """Repartition by a new key through an internal topic; returns the stream to read.
 
-        ``key`` is a function of the value or the name of a field/attribute.
+        ``key`` is a function of the value or the name of a field/attribute; a key
+        function may return :data:`SKIP` to leave a record out.
         Call it before iterating (the worker must know the topic before it subscribes).
         """
         if isinstance(key, str):

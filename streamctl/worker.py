@@ -41,7 +41,7 @@ from streamctl.agents import Agent, AgentError
 from streamctl.events import Event
 from streamctl.exceptions import DecodeError, StreamctlError
 from streamctl.naming import consumer_group
-from streamctl.streams import Stream
+from streamctl.streams import SKIP, Stream
 from streamctl.transport.base import Message, RebalanceListener, TopicPartition
 from streamctl.transport.exceptions import BrokerUnavailable, CommitFailed
 
@@ -447,41 +447,67 @@ class Worker(RebalanceListener):
         dumps = topic.key_serde.dumps
         name = topic.name
         for event in events:
+            m = event.message
             try:
                 key = key_fn(event.value)
+                if key is SKIP:
+                    continue
+                if key is None:
+                    raise ValueError("the new key is None (a missing field?)")
             except Exception as exc:
-                m = event.message
-                raise AgentError(
-                    f"agent {agent.name}: group_by key failed on {m.topic}[{m.partition}]@{m.offset}: "
-                    f"{type(exc).__name__}: {exc}"
-                ) from exc
-            m = event.message
+                # a record without a key to group by is parked, not repartitioned: a None
+                # key would fail the table steps downstream on every restart
+                targets = self._dead_letter_targets(stream.topic)
+                if not targets:
+                    raise AgentError(
+                        f"agent {agent.name}: group_by key failed on {m.topic}[{m.partition}]"
+                        f"@{m.offset}: {type(exc).__name__}: {exc} (give the agent a "
+                        "dead_letter topic to park such records and go on)"
+                    ) from exc
+                self._send_dead_letter(targets, m, exc)
+                log.warning(
+                    "%s[%d]@%d: group_by key failed (%s); sent to %s",
+                    m.topic,
+                    m.partition,
+                    m.offset,
+                    exc,
+                    ", ".join(sorted(targets)),
+                )
+                continue
             send(name, dumps(key), m.value, headers=m.headers or None, timestamp=m.timestamp)
 
-    def _dead_letter(self, topic: Any, bad: list[tuple[Message, DecodeError]]) -> None:
+    def _dead_letter_targets(self, topic: Any) -> set[str]:
+        """The dead-letter topics of a source topic and of the agents reading it."""
         targets = {topic.dead_letter} if topic.dead_letter else set()
         for route in self.routes.get(topic.name, ()):
             if route.agent.dead_letter:
                 targets.add(route.agent.dead_letter)
+        return targets
+
+    def _send_dead_letter(self, targets: set[str], m: Message, exc: Exception) -> None:
+        """The record as it came, with headers saying what was wrong and where it was."""
+        headers = [
+            *m.headers,
+            ("streamctl.error", str(exc).encode()),
+            ("streamctl.error.type", type(exc).__name__.encode()),
+            ("streamctl.source.topic", m.topic.encode()),
+            ("streamctl.source.partition", str(m.partition).encode()),
+            ("streamctl.source.offset", str(m.offset).encode()),
+        ]
+        for target in sorted(targets):
+            self.app.producer.send(target, m.key, m.value, headers=headers, timestamp=m.timestamp)
+        self.stats.dead_lettered += 1
+
+    def _dead_letter(self, topic: Any, bad: list[tuple[Message, DecodeError]]) -> None:
+        targets = self._dead_letter_targets(topic)
         if not targets:
             m, exc = bad[0]
             raise DecodeError(
                 f"cannot decode {m.topic}[{m.partition}]@{m.offset}: {exc} "
                 "(give the topic or agent a dead_letter topic to park bad records and go on)"
             )
-        send = self.app.producer.send
         for m, exc in bad:
-            headers = [
-                *m.headers,
-                ("streamctl.error", str(exc).encode()),
-                ("streamctl.error.type", type(exc).__name__.encode()),
-                ("streamctl.source.topic", m.topic.encode()),
-                ("streamctl.source.partition", str(m.partition).encode()),
-                ("streamctl.source.offset", str(m.offset).encode()),
-            ]
-            for target in sorted(targets):
-                send(target, m.key, m.value, headers=headers, timestamp=m.timestamp)
-        self.stats.dead_lettered += len(bad)
+            self._send_dead_letter(targets, m, exc)
         log.warning(
             "%d record(s) of %s could not be decoded; sent to %s (first: @%d %s)",
             len(bad),

@@ -248,3 +248,63 @@ def test_global_tables_are_read_only_and_partitions_must_match(tmp_path: Path) -
         f"{path}:12:24: table 't' has 3 partition(s) but agent 'a' writes it from topic 'in' "
         "with 2: declare it with partitions: 2 (or leave partitions out)",
     ]
+
+
+GROUP_BY_PIPELINE = """
+app: gb
+topics:
+  events: {partitions: 2}
+tables:
+  per_user: {default: int}
+agents:
+  count:
+    from: events
+    %(dead_letter)s
+    steps:
+      - filter: "kind != 'noise'"
+      - group_by: user
+      - count: per_user
+"""
+
+
+@pytest.mark.parametrize("with_dead_letter", [True, False])
+def test_group_by_on_a_missing_field_parks_the_record_or_stops_naming_it(
+    tmp_path: Path, with_dead_letter: bool
+) -> None:
+    pipeline = tmp_path / "gb.yaml"
+    pipeline.write_text(
+        GROUP_BY_PIPELINE
+        % {"dead_letter": "dead_letter: events-invalid" if with_dead_letter else ""}
+    )
+    lines = [
+        {"user": "ada", "kind": "a"},
+        {"kind": "a"},
+        {"user": "ada", "kind": "noise"},
+        {"user": "bob", "kind": "b"},
+    ]
+    data = tmp_path / "data"
+    send = cli(
+        "send",
+        "events",
+        "-p",
+        pipeline,
+        "-d",
+        data,
+        "-k",
+        "k",
+        "--file",
+        "-",
+        input="".join(json.dumps(x) + "\n" for x in lines),
+    )
+    assert send.exit_code == 0, send.output
+    result = cli("run", pipeline, "-d", data, "--until-idle")
+    if with_dead_letter:
+        assert result.exit_code == 0, result.output
+        assert dump(pipeline, "per_user", data) == {"ada": 1, "bob": 1}
+        dead = read_topic(data, "events-invalid")
+        assert [json.loads(m.value) for m in dead] == [{"kind": "a"}]
+        assert b"the new key is None" in dict(dead[0].headers)["streamctl.error"]
+    else:
+        assert result.exit_code == 1
+        assert "group_by key failed on events[" in result.stderr
+        assert "the new key is None" in result.stderr

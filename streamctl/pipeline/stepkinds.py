@@ -24,6 +24,7 @@ from typing import Any
 from streamctl.events import _current
 from streamctl.pipeline.expressions import Expression, field_getter
 from streamctl.pipeline.steps import DROP, Step, StepFn
+from streamctl.streams import SKIP
 
 _FIELD = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 
@@ -136,8 +137,7 @@ class GroupBy(Step):
 
     def attach(self, before: list[StepFn], drop: Any) -> Any:
         """``regroup(stream)``: the stream's group_by with the transforms ``before`` applied
-        to compute the key (a dropped record is forwarded without a key and dropped again
-        on the other side)."""
+        to compute the key (a record they drop is not forwarded at all)."""
         key_of = self.key_fn
         fns = tuple(before)
         suffix = self.suffix
@@ -146,7 +146,7 @@ class GroupBy(Step):
             for f in fns:
                 v = f(v, None)
                 if v is drop:
-                    return None
+                    return SKIP
             return key_of(v, None)
 
         key_fn.__name__ = suffix
