@@ -520,9 +520,7 @@ class Worker(RebalanceListener):
     # -- committing ----------------------------------------------------------------------------
     def _dirty(self) -> bool:
         producer = self.app._producer
-        if producer is not None and (
-            getattr(producer, "_queue", None) or getattr(producer, "_pending", None)
-        ):
+        if producer is not None and producer.pending:
             return True
         return any(getattr(t, "dirty", False) for t in self.app.tables.values())
 

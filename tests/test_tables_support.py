@@ -105,6 +105,10 @@ class _ListProducer(Producer):
     def send(self, topic, key, value, *, partition=None, headers=None, timestamp=None):
         self.queue.append((topic, key, value, partition))
 
+    @property
+    def pending(self) -> int:
+        return len(self.queue)
+
     def flush(self) -> list[RecordMetadata]:
         out = []
         for topic, key, value, partition in self.queue:

@@ -76,6 +76,11 @@ class Producer(abc.ABC):
     def flush(self) -> list[RecordMetadata]:
         """Write every queued record; return their metadata in send order."""
 
+    @property
+    @abc.abstractmethod
+    def pending(self) -> int:
+        """How many records were sent and not flushed yet."""
+
     def discard(self) -> None:  # noqa: B027 - optional hook
         """Drop records queued but not flushed yet (a failed batch is replayed, not half-sent)."""
 

@@ -301,9 +301,8 @@ class LocalProducer(Producer):
         self._parts: dict[str, int] = {}
 
     @property
-    def _queue(self) -> list[tuple[str, int]]:
-        """Records queued and not flushed yet (their partitions, in send order)."""
-        return self._order
+    def pending(self) -> int:
+        return len(self._order)
 
     def send(
         self,

@@ -38,6 +38,10 @@ class KafkaTransportProducer(Producer):
         # (record, kafka-python FutureRecordMetadata), in send order
         self._pending: list[tuple[_Record, Any]] = []
 
+    @property
+    def pending(self) -> int:
+        return len(self._pending)
+
     def send(
         self,
         topic: str,
