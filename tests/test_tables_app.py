@@ -5,11 +5,7 @@ from __future__ import annotations
 import asyncio
 import shutil
 
-import pytest
-
-pytest.importorskip("streamctl.worker")
-
-from streamctl.app import App  # noqa: E402
+from streamctl.app import App
 
 
 def build(tmp_path, store="sqlite://"):

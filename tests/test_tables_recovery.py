@@ -18,8 +18,9 @@ def transport(request, tmp_path):
     if request.param == "list":
         yield ListTransport()
         return
-    local = pytest.importorskip("streamctl.transport.local", reason="LocalTransport not merged yet")
-    t = local.LocalTransport("local://", datadir=tmp_path / "broker")
+    from streamctl.transport.local import LocalTransport
+
+    t = LocalTransport("local://", datadir=tmp_path / "broker")
     yield t
     t.close()
 
