@@ -525,33 +525,47 @@ class Worker(RebalanceListener):
         return any(getattr(t, "dirty", False) for t in self.app.tables.values())
 
     async def _commit(self) -> None:
+        """Commit, waiting for the broker (up to broker_wait_timeout) when it is away."""
         self._last_commit = time.monotonic()
         if self._eos:
             self._commit_transaction()
             return
-        # the offsets first: while a flush waits for the broker, agents may process more
-        # (a take() chunk); those events' writes are not in this commit, so neither are
-        # their offsets
-        offsets = self._committable()
-        tables = list(self.app.tables.values())
+        offsets, tables = self._stage()
         producer = self.app.producer
-        for table in tables:
-            table.prepare_commit(producer)
         try:
             metadata = producer.flush()
         except BrokerUnavailable as exc:
             metadata = await self._retry(exc, producer.flush)
         for table in tables:
             table.commit(metadata)
-        if offsets:
-            try:
-                self.consumer.commit(offsets)
-            except BrokerUnavailable as exc:
-                await self._retry(exc, self.consumer.commit, offsets)
-            except CommitFailed as exc:
-                self._commit_failed(exc)
-                return
-            self._forget(offsets)
+        try:
+            self._commit_offsets(offsets)
+        except BrokerUnavailable as exc:
+            await self._retry(exc, self._commit_offsets, offsets)
+
+    def _stage(self) -> tuple[dict[TopicPartition, int], list[Any]]:
+        """The offsets to commit, then every table's changelog records queued.
+
+        The offsets come first: while a flush waits for the broker, agents may process
+        more (a take() chunk); those events' writes are not in this commit, so neither
+        are their offsets.
+        """
+        offsets = self._committable()
+        tables = list(self.app.tables.values())
+        producer = self.app.producer
+        for table in tables:
+            table.prepare_commit(producer)
+        return offsets, tables
+
+    def _commit_offsets(self, offsets: dict[TopicPartition, int]) -> None:
+        if not offsets:
+            return
+        try:
+            self.consumer.commit(offsets)
+        except CommitFailed as exc:
+            self._commit_failed(exc)
+            return
+        self._forget(offsets)
 
     def _forget(self, offsets: dict[TopicPartition, int]) -> None:
         for tp, off in offsets.items():
@@ -587,26 +601,16 @@ class Worker(RebalanceListener):
             return result
 
     def _commit_now(self) -> None:
-        """Commit without retrying (from a rebalance listener)."""
+        """Commit without waiting for the broker (from a rebalance listener)."""
         self._last_commit = time.monotonic()
         if self._eos:
             self._commit_transaction()
             return
-        offsets = self._committable()
-        tables = list(self.app.tables.values())
-        producer = self.app.producer
-        for table in tables:
-            table.prepare_commit(producer)
-        metadata = producer.flush()
+        offsets, tables = self._stage()
+        metadata = self.app.producer.flush()
         for table in tables:
             table.commit(metadata)
-        if offsets:
-            try:
-                self.consumer.commit(offsets)
-            except CommitFailed as exc:
-                self._commit_failed(exc)
-                return
-            self._forget(offsets)
+        self._commit_offsets(offsets)
 
     def _commit_transaction(self) -> None:
         """Exactly-once: one Kafka transaction per batch, then the stores, then the next one."""
