@@ -232,3 +232,25 @@ def test_send_refuses_infinite_numbers_in_one_line(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert result.stderr.startswith("error: <argument>:1: invalid JSON")
     assert "nothing was sent" in result.stderr and "Traceback" not in result.output
+
+
+def test_topic_tail_follow_prints_records_as_they_arrive(tmp_path: Path) -> None:
+    import signal
+    import time
+
+    from support import streamctl_process
+
+    assert cli("send", "live", '{"n": 0}', "--partitions", "2", "-d", tmp_path).exit_code == 0
+    proc = streamctl_process("topic", "tail", "live", "-n", "1", "--follow", "-d", tmp_path)
+    try:
+        assert proc.stdout is not None
+        first = json.loads(proc.stdout.readline())
+        assert first["value"] == {"n": 0}
+        time.sleep(0.3)  # the follower is polling now
+        assert cli("send", "live", '{"n": 1}', "-k", "a", "-d", tmp_path).exit_code == 0
+        second = json.loads(proc.stdout.readline())
+        assert (second["key"], second["value"]) == ("a", {"n": 1})
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(10)
+    assert proc.returncode == 0, proc.stderr.read() if proc.stderr else ""
