@@ -254,3 +254,23 @@ def test_topic_tail_follow_prints_records_as_they_arrive(tmp_path: Path) -> None
         proc.send_signal(signal.SIGINT)
         proc.wait(10)
     assert proc.returncode == 0, proc.stderr.read() if proc.stderr else ""
+
+
+def test_send_with_a_missing_key_field_sends_nothing(tmp_path: Path) -> None:
+    lines = '{"user": "a"}\n{"user": "b"}\n{"other": 1}\n'
+    result = cli(
+        "send",
+        "k",
+        "--partitions",
+        "1",
+        "-d",
+        tmp_path,
+        "--key-field",
+        "user",
+        "--file",
+        "-",
+        input=lines,
+    )
+    assert result.exit_code == 2
+    assert "<stdin>:3: no field 'user'" in result.stderr and "nothing was sent" in result.stderr
+    assert not (tmp_path / "broker.db").exists()  # checked before the broker was even opened

@@ -39,6 +39,17 @@ def _read_lines(file: str, value: str | None) -> list[tuple[str, int, Any]]:
     return [(name, n, _parse(text, name, n)) for n, text in enumerate(lines, 1) if text.strip()]
 
 
+def _key_of(obj: Any, key: str | None, key_field: str | None, source: str, line: int) -> Any:
+    """The record's key; checked for every line before the first is sent."""
+    if key_field is None:
+        return key
+    if not isinstance(obj, dict) or key_field not in obj:
+        raise ConfigurationError(
+            f"{source}:{line}: no field {key_field!r} to take the key from; nothing was sent"
+        )
+    return obj[key_field]
+
+
 def _parse(text: str, name: str, line: int) -> Any:
     try:
         json.loads(text)  # for the column of a syntax error
@@ -74,6 +85,7 @@ def send(
     Example: streamctl send orders --file orders.jsonl --key-field customer_id -p pipelines/quickstart.yaml
     """
     records = _read_lines(file, value)
+    keys = [_key_of(obj, key, key_field, source, line) for source, line, obj in records]
     app, _, _ = resolve_target(pipeline, broker, datadir)
     try:
         if pipeline is not None:
@@ -87,15 +99,7 @@ def send(
                 )
             app.transport.create_topics([TopicSpec(topic, partitions)])
         t = app.topics.get(topic) or app.topic(topic, key_type=str, key_serializer="raw")
-        for source, line, obj in records:
-            if key_field is not None:
-                if not isinstance(obj, dict) or key_field not in obj:
-                    raise ConfigurationError(
-                        f"{source}:{line}: no field {key_field!r} to take the key from; nothing was sent"
-                    )
-                k = obj[key_field]
-            else:
-                k = key
+        for (_source, _line, obj), k in zip(records, keys, strict=True):
             if (
                 k is not None
                 and t.key_serde.codec.name == "raw"
