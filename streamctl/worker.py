@@ -424,6 +424,7 @@ class Worker(RebalanceListener):
         if event is not None:
             m = event.message
             where = f" while processing {m.topic}[{m.partition}]@{m.offset}"
+        log.debug("agent %s failed%s", agent.name, where, exc_info=exc)
         raise AgentError(f"agent {agent.name} failed{where}: {type(exc).__name__}: {exc}") from exc
 
     def _raise_for_finished_tasks(self) -> None:
@@ -437,6 +438,7 @@ class Worker(RebalanceListener):
             if exc is not None:
                 if isinstance(exc, StreamctlError):
                     raise exc
+                log.debug("%s failed", what, exc_info=exc)
                 raise AgentError(f"{what} failed: {type(exc).__name__}: {exc}") from exc
             log.warning("%s returned; its events are no longer processed", what)
 

@@ -27,8 +27,16 @@ class Group(typer.core.TyperGroup):
         try:
             return super().invoke(ctx)
         except StreamctlError as exc:
+            message = str(exc)
+            cause = exc.__cause__
+            if (
+                isinstance(cause, Exception)
+                and not isinstance(cause, StreamctlError)
+                and not logging.getLogger("streamctl").isEnabledFor(logging.DEBUG)
+            ):
+                message += " (--log-level debug shows the traceback)"
             # escaped: messages quote user text, e.g. a pattern like [a-z] is not markup
-            err.print(f"[red]error:[/red] {escape(str(exc))}", markup=True, highlight=False)
+            err.print(f"[red]error:[/red] {escape(message)}", markup=True, highlight=False)
             ctx.exit(exc.exit_code)
 
 
