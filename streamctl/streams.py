@@ -47,6 +47,12 @@ class Stream:
     def __repr__(self) -> str:
         return f"<Stream {self.name}>"
 
+    @property
+    def app(self) -> Any:
+        """The App this stream belongs to: how a plugin agent reaches its tables
+        (``stream.app.tables["name"]``)."""
+        return self.topic.app
+
     # -- worker side ---------------------------------------------------------------------
     def feed(self, events: list[Event]) -> asyncio.Future[None]:
         """Hand a batch to the agent; the future resolves once all of it is processed."""

@@ -12,6 +12,7 @@ from typing import Any
 import typer
 
 from streamctl.cli.common import BrokerOpt, DatadirOpt, Group, PipelineOpt, out, resolve_target
+from streamctl.cli.tables import parse_arg
 from streamctl.exceptions import ConfigurationError, DecodeError
 from streamctl.models.codecs import get_codec
 from streamctl.transport.base import TopicPartition, TopicSpec
@@ -106,6 +107,8 @@ def send(
                 and not isinstance(k, (str, bytes))
             ):
                 k = str(k)
+            elif isinstance(k, str) and key_field is None and t.key_serde.codec.name == "json":
+                k = parse_arg(k, t.key_type)  # --key 5 for an int key, --key pen for text
             t.send_soon(key=k, value=obj)
         app.producer.flush()
     finally:

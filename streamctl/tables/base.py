@@ -160,11 +160,16 @@ class Collection:
             else ()
         )
         if changelog_topic is None:
+            # the changelog carries the table's own key and value encoding, so that
+            # records sent to it (streamctl send -p PIPELINE) are what the table reads
             changelog_topic = app.topic(
                 changelog_topic_name(app.id, name),
                 partitions=partitions,
                 compacting=True,
                 internal=True,
+                key_type=key_type,
+                key_serializer=self._key_serde.codec,
+                value_serializer=self._value_serde.codec,
             )
         self._changelog_topic = changelog_topic
         topic_partitions = changelog_topic.partitions
