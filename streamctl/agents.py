@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
-from streamctl.events import Event, current_event
+from streamctl.events import Event, _current, current_event
 from streamctl.exceptions import StreamctlError
 from streamctl.streams import Stream
 from streamctl.topics import Topic, dumper
@@ -151,19 +151,20 @@ class Agent:
 
     def send_to_topics(self, value: Any) -> None:
         """Queue ``value`` for every topic sink, with the current event's key and timestamp."""
-        event = current_event()
-        if self._topic_sinks:
-            send = self.app.producer.send
-            if event is None:
-                for topic in self._topic_sinks:
-                    send(topic.name, None, topic.value_serde.dumps(value))
-            else:
-                m = event.message
-                plan = self._plans.get(m.topic) or self._plan_for(m.topic)
-                for name, same, kdumps, vdumps in plan:
-                    # the key's bytes pass through unchanged when both topics encode keys alike
-                    kb = m.key if same else kdumps(event.key)
-                    send(name, kb, vdumps(value), timestamp=m.timestamp)
+        if not self._topic_sinks:
+            return
+        event = _current.get()
+        send = self.app.producer.send
+        if event is None:
+            for topic in self._topic_sinks:
+                send(topic.name, None, topic.value_serde.dumps(value))
+            return
+        m = event.message
+        plan = self._plans.get(m.topic) or self._plan_for(m.topic)
+        for name, same, kdumps, vdumps in plan:
+            # the key's bytes pass through unchanged when both topics encode keys alike
+            kb = m.key if same else kdumps(event.key)
+            send(name, kb, vdumps(value), timestamp=m.timestamp)
 
     def test_context(self) -> AgentTestWrapper:
         """Run this agent without a broker: ``async with agent.test_context() as a: await a.put(v)``."""
