@@ -29,6 +29,7 @@ tables:
   seen: {{default: int}}
 settings:
   max_poll_records: 10
+  commit_interval: 0           # a commit per batch: the outage always meets one
   broker_wait_timeout: 120
 broker_settings:
   request_timeout_ms: 8000
