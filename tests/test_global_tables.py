@@ -31,6 +31,7 @@ async def look(stream):
 
 
 def answers(data: Path) -> list[dict]:
+    """In order: every lookup is keyed alike, so all answers share one partition."""
     try:
         return [json.loads(m.value) for m in read_topic(data, "answers")]
     except KeyError:  # the worker has not created the topic yet
@@ -57,13 +58,23 @@ def test_a_running_worker_follows_its_global_table_changelog(tmp_path: Path) -> 
     assert cli("table", "set", pipeline, "prices", "pen", "2.5", "-d", data).exit_code == 0
     proc = streamctl_process("run", pipeline, "-d", data)
     try:
-        assert cli("send", "lookups", '{"item": "pen"}', "-p", pipeline, "-d", data).exit_code == 0
+        assert (
+            cli(
+                "send", "lookups", '{"item": "pen"}', "-k", "pen", "-p", pipeline, "-d", data
+            ).exit_code
+            == 0
+        )
         assert wait_for_answers(data, 1, proc) == [{"item": "pen", "price": 2.5}]
         # changed while it runs, by writing the changelog topic with the table's encoding
         sent = cli("send", "gt-prices-changelog", "3.0", "--key", "pen", "-p", pipeline, "-d", data)
         assert sent.exit_code == 0, sent.output
         time.sleep(0.5)  # the worker follows the changelog between batches
-        assert cli("send", "lookups", '{"item": "pen"}', "-p", pipeline, "-d", data).exit_code == 0
+        assert (
+            cli(
+                "send", "lookups", '{"item": "pen"}', "-k", "pen", "-p", pipeline, "-d", data
+            ).exit_code
+            == 0
+        )
         assert wait_for_answers(data, 2, proc)[1] == {"item": "pen", "price": 3.0}
     finally:
         proc.send_signal(signal.SIGTERM)
