@@ -101,8 +101,3 @@ class Settings:
             digest = hashlib.sha1(str(self.datadir.resolve()).encode()).hexdigest()[:10]
             worker = f"{socket.gethostname()}-{digest}"
         return f"streamctl-{self.id}-{worker}"
-
-    @property
-    def appdir(self) -> Path:
-        """Where this app keeps its own state (table stores) inside the data dir."""
-        return self.datadir / self.id

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from streamctl.events import Event
 from streamctl.exceptions import DecodeError
 from streamctl.models.serde import Serde
-from streamctl.transport.base import Headers, TopicSpec
+from streamctl.transport.base import Headers, Message, TopicSpec
 
 if TYPE_CHECKING:
     from streamctl.app import App
@@ -40,6 +40,9 @@ class Topic:
             key_serializer = "raw"  # Faust's default: keys are bytes (text with key_type=str)
         self.key_serde = Serde(key_type, key_serializer)
         self.value_serde = Serde(value_type, value_serializer)
+        #: bytes -> key / value, skipping the generic Serde path where the codec decides
+        self.key_loader = _loader(self.key_serde)
+        self.value_loader = _loader(self.value_serde)
         self.partitions = partitions
         self.compacting = compacting
         self.internal = internal
@@ -94,24 +97,29 @@ class Topic:
         if not self.app.worker_running:
             self.app.producer.flush()
 
-    def decode(self, message: Any) -> Event:
-        """Turn a transport message into an Event (raises DecodeError)."""
-        k, v = message.key, message.value
-        return Event(
-            self.key_loader(k) if k is not None else None,
-            self.value_loader(v) if v is not None else None,
-            message,
-        )
+    def decode(
+        self, messages: list[Message]
+    ) -> tuple[list[Event], list[tuple[Message, DecodeError]]]:
+        """Events for the messages that decode, and (message, error) for those that do not.
 
-    @property
-    def key_loader(self) -> Callable[[bytes], Any]:
-        """bytes -> key, the quickest correct way for this topic's key serde."""
-        return _loader(self.key_serde)
-
-    @property
-    def value_loader(self) -> Callable[[bytes], Any]:
-        """bytes -> value, the quickest correct way for this topic's value serde."""
-        return _loader(self.value_serde)
+        Runs once per record: the loaders are the quickest correct ones for the serdes.
+        """
+        kload, vload = self.key_loader, self.value_loader
+        events: list[Event] = []
+        append = events.append
+        new = tuple.__new__
+        bad: list[tuple[Message, DecodeError]] = []
+        for m in messages:
+            k, v = m[3], m[4]  # key, value
+            try:
+                append(
+                    new(
+                        Event, (None if k is None else kload(k), None if v is None else vload(v), m)
+                    )
+                )
+            except DecodeError as exc:
+                bad.append((m, exc))
+        return events, bad
 
 
 def dumper(serde: Serde) -> Callable[[Any], bytes | None]:

@@ -343,22 +343,7 @@ class Worker(RebalanceListener):
         waits: list[tuple[asyncio.Future[None], Stream, Agent]] = []
         for topic_name, msgs in by_topic.items():
             topic = self.app.topics[topic_name]
-            kload, vload = topic.key_loader, topic.value_loader
-            events: list[Event] = []
-            append = events.append
-            new = tuple.__new__
-            bad: list[tuple[Message, DecodeError]] = []
-            for m in msgs:
-                k, v = m[3], m[4]  # key, value
-                try:
-                    append(
-                        new(
-                            Event,
-                            (None if k is None else kload(k), None if v is None else vload(v), m),
-                        )
-                    )
-                except DecodeError as exc:
-                    bad.append((m, exc))
+            events, bad = topic.decode(msgs)
             if bad:
                 self._dead_letter(topic, bad)
             for route in self.routes.get(topic_name, ()):

@@ -269,21 +269,7 @@ class Set(_TableStep):
             return None
         table, value, key_fn = parsed
         assert value is not None
-        put, val = table.__setitem__, value.fn
-
-        if key_fn is None:
-
-            def set_(v: Any, k: Any) -> Any:
-                put(k, val(v, k))
-                return v
-
-            return set_
-
-        def set_keyed(v: Any, k: Any) -> Any:
-            put(key_fn(v, k), val(v, k))
-            return v
-
-        return set_keyed
+        return _member_op(table.__setitem__, value.fn, key_fn)
 
 
 class SetAdd(_TableStep):
@@ -311,6 +297,7 @@ class SetDiscard(SetAdd):
 
 
 def _member_op(op: Any, val: Any, key_fn: Any) -> StepFn:
+    """``op(key, value)`` per event: the table's __setitem__, a set's add or discard."""
     if key_fn is None:
 
         def member(v: Any, k: Any) -> Any:
