@@ -20,6 +20,7 @@ from streamctl.streams import Stream
 from streamctl.transport import open_transport
 from streamctl.transport.base import Message, TopicPartition
 from streamctl.transport.exceptions import BadBrokerURL
+from streamctl.worker import commit
 
 SECURE = """
 app: secure
@@ -137,8 +138,7 @@ def test_tables_recovered_on_a_helper_thread_serve_the_loop_thread(tmp_path: Pat
     table = app.Table("t", default=int, partitions=2)
     app.ensure_topics()
     table["a"] = 1
-    table.prepare_commit(app.producer)
-    table.commit(app.producer.flush())
+    commit.commit_batch(table, app.producer)
     table.close()
     app.close()
 
@@ -162,8 +162,7 @@ def test_tables_recovered_on_a_helper_thread_serve_the_loop_thread(tmp_path: Pat
     on_helper(lambda: table.recover(open_transport("local://", datadir=tmp_path), {0, 1}))
     assert table["a"] == 1  # stores opened there, read here: no check_same_thread error
     table["a"] += 1
-    table.prepare_commit(app.producer)
-    table.commit(app.producer.flush())
+    commit.commit_batch(table, app.producer)
     on_helper(table.release, {0, 1})
     assert table._stores == {}
     app.close()

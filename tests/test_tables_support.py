@@ -24,6 +24,7 @@ from streamctl.transport.base import (
     TopicSpec,
     Transport,
 )
+from streamctl.worker import commit
 
 
 @dataclass
@@ -164,7 +165,4 @@ class _ListConsumer(Consumer):
 
 def run_batch(table, producer: Producer) -> list[RecordMetadata]:
     """What the worker does at the end of a batch, for one table."""
-    table.prepare_commit(producer)
-    metadata = producer.flush()
-    table.commit(metadata)
-    return metadata
+    return commit.commit_batch(table, producer)

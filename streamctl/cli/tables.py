@@ -6,7 +6,7 @@ for a table declared with ``key_type: str`` a key is always the text given.
 Output is JSON (``--format json``, the default), one ``{"key", "value"}``
 object per line (``jsonl``), or a rich table (``table``).
 
-Writes are refused while a worker runs the app (see ``streamctl.tables.admin``).
+Writes are refused while a worker runs the app (see ``streamctl.admin.tables``).
 """
 
 from __future__ import annotations
@@ -21,11 +21,11 @@ from typing import Any
 
 import typer
 
+from streamctl.admin import tables as admin
 from streamctl.cli.common import BrokerOpt, DatadirOpt, Group, err, out, setup_logging
 from streamctl.exceptions import DecodeError
 from streamctl.models.codecs import get_codec
 from streamctl.pipeline import load_pipeline
-from streamctl.tables import admin
 
 table_app = typer.Typer(
     cls=Group,

@@ -27,6 +27,7 @@ from typing import Any
 from streamctl.naming import consumer_group
 from streamctl.tables.exceptions import TableError
 from streamctl.tables.recovery import Progress
+from streamctl.worker import commit
 
 
 class WorkerRunning(TableError):
@@ -117,10 +118,7 @@ def delete(app: Any, name: str, key: Any, progress: Progress | None = None) -> N
 
 
 def _commit(app: Any, table: Any) -> None:
-    # the worker's order: changelog records durable first, then the store with their offset
-    producer = app.producer
-    table.prepare_commit(producer)
-    table.commit(producer.flush())
+    commit.commit_batch(table, app.producer)
 
 
 def _write_global(app: Any, table: Any, key: Any, value: Any) -> None:

@@ -44,6 +44,7 @@ from streamctl.naming import consumer_group
 from streamctl.streams import SKIP, Stream
 from streamctl.transport.base import Message, RebalanceListener, TopicPartition
 from streamctl.transport.exceptions import BrokerUnavailable, CommitFailed
+from streamctl.worker import commit
 
 log = logging.getLogger("streamctl.worker")
 
@@ -517,38 +518,26 @@ class Worker(RebalanceListener):
         if self._eos:
             self._commit_transaction()
             return
-        offsets, tables = self._stage()
+        # the offsets come first: while a flush waits for the broker, agents may process
+        # more (a take() chunk); those events' writes are not in this commit, nor their offsets
+        offsets = self._committable()
+        state = _Tables(self.app)
         producer = self.app.producer
         try:
-            metadata = producer.flush()
+            metadata = commit.flush(state, producer)
         except BrokerUnavailable as exc:
-            metadata = await self._retry(exc, producer.flush)
-        for table in tables:
-            table.commit(metadata)
+            metadata = await self._retry(exc, commit.flush_again, producer)
+        commit.apply(state, metadata)
         try:
             self._commit_offsets(offsets)
         except BrokerUnavailable as exc:
             await self._retry(exc, self._commit_offsets, offsets)
 
-    def _stage(self) -> tuple[dict[TopicPartition, int], list[Any]]:
-        """The offsets to commit, then every table's changelog records queued.
-
-        The offsets come first: while a flush waits for the broker, agents may process
-        more (a take() chunk); those events' writes are not in this commit, so neither
-        are their offsets.
-        """
-        offsets = self._committable()
-        tables = list(self.app.tables.values())
-        producer = self.app.producer
-        for table in tables:
-            table.prepare_commit(producer)
-        return offsets, tables
-
     def _commit_offsets(self, offsets: dict[TopicPartition, int]) -> None:
         if not offsets:
             return
         try:
-            self.consumer.commit(offsets)
+            commit.commit_offsets(self.consumer, offsets)
         except CommitFailed as exc:
             self._commit_failed(exc)
             return
@@ -593,32 +582,15 @@ class Worker(RebalanceListener):
         if self._eos:
             self._commit_transaction()
             return
-        offsets, tables = self._stage()
-        metadata = self.app.producer.flush()
-        for table in tables:
-            table.commit(metadata)
+        offsets = self._committable()
+        commit.commit_batch(_Tables(self.app), self.app.producer)
         self._commit_offsets(offsets)
 
     def _commit_transaction(self) -> None:
         """Exactly-once: one Kafka transaction per batch, then the stores, then the next one."""
-        tables = list(self.app.tables.values())
-        producer = self.app.producer
         offsets = self._committable()
-        try:
-            for table in tables:
-                table.prepare_commit(producer)
-            metadata = producer.flush()
-            producer.commit_transaction(offsets, self.consumer)
-        except BaseException:
-            producer.abort_transaction()
-            for table in tables:
-                table.discard_batch()
-            raise
-        # stores only ever hold committed writes (a crash here: recovery replays them)
-        for table in tables:
-            table.commit(metadata)
+        commit.commit_transaction(_Tables(self.app), self.app.producer, self.consumer, offsets)
         self._forget(offsets)
-        producer.begin_transaction()
 
     def _committable(self) -> dict[TopicPartition, int]:
         offsets = dict(self._uncommitted)
@@ -712,3 +684,21 @@ def _describe(tps: set[TopicPartition]) -> str:
         " ".join(f"{t}[{','.join(map(str, sorted(ps)))}]" for t, ps in sorted(by_topic.items()))
         or "nothing"
     )
+
+
+class _Tables:
+    """All of an app's tables as one :class:`commit.BatchState`."""
+
+    def __init__(self, app: Any) -> None:
+        self.tables = list(app.tables.values())
+
+    def prepare_commit(self, producer: Any) -> int:
+        return sum(t.prepare_commit(producer) for t in self.tables)
+
+    def commit(self, metadata: list[Any]) -> None:
+        for t in self.tables:
+            t.commit(metadata)
+
+    def discard_batch(self) -> None:
+        for t in self.tables:
+            t.discard_batch()
