@@ -90,7 +90,10 @@ class Producer(abc.ABC):
         raise NotImplementedError(f"{type(self).__name__} has no transactions")
 
     def commit_transaction(self, offsets: Mapping[TopicPartition, int], consumer: Consumer) -> None:
-        """Flush, add ``consumer``'s group ``offsets`` to the transaction and commit it."""
+        """Flush, add ``consumer``'s group ``offsets`` to the transaction and commit it.
+
+        The group is named by ``consumer.group_metadata()`` (see :class:`Consumer`).
+        """
         raise NotImplementedError(f"{type(self).__name__} has no transactions")
 
     def abort_transaction(self) -> None:
@@ -151,6 +154,18 @@ class Consumer(abc.ABC):
 
     def beginning_offsets(self, tps: Iterable[TopicPartition]) -> dict[TopicPartition, int]:
         return {tp: 0 for tp in tps}
+
+    # -- exactly-once (only consumers whose transport has transactional producers) --
+    def group_metadata(self) -> object:
+        """This member's group identity, for :meth:`Producer.commit_transaction`.
+
+        An opaque value that only a producer of the same transport reads (on Kafka:
+        the group id, generation and member id, so a zombie member is fenced,
+        KIP-447). Transports without transactions raise NotImplementedError.
+        """
+        raise NotImplementedError(
+            f"{type(self).__name__} cannot commit offsets in a transaction (no transactions)"
+        )
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Leave the group and release resources (does not commit)."""
