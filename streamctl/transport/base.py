@@ -1,8 +1,9 @@
 """The transport seam: what the engine needs from a broker, and nothing more.
 
 A transport hands out producers, consumers and an admin view over one broker.
-Implementations: ``local`` (the embedded SQLite log) and ``kafka`` (kafka-python).
-Both must pass ``tests/test_transport_contract.py``.
+Implementations: ``local`` (the embedded SQLite log), ``kafka`` (kafka-python) and
+``memory`` (in this process, for tests: :mod:`streamctl.testing`). All must pass
+``tests/test_transport_contract.py``.
 
 Offsets follow Kafka: the offset of a record is its position in its partition;
 a committed offset is the offset of the *next* record to read; the end offset
