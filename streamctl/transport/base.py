@@ -82,7 +82,8 @@ class Producer(abc.ABC):
     def pending(self) -> int:
         """How many records were sent and not flushed yet."""
 
-    def discard(self) -> None:  # noqa: B027 - optional hook
+    @abc.abstractmethod
+    def discard(self) -> None:
         """Drop records queued but not flushed yet (a failed batch is replayed, not half-sent)."""
 
     # -- transactions (``processing_guarantee: exactly_once``; only transactional producers) --
@@ -101,8 +102,9 @@ class Producer(abc.ABC):
         """Abort the open transaction: its records are never seen by committed readers."""
         raise NotImplementedError(f"{type(self).__name__} has no transactions")
 
-    def close(self) -> None:  # noqa: B027 - optional hook
-        """Release resources; queued records are flushed first."""
+    def close(self) -> None:
+        """Flush queued records, then release resources (the default only flushes)."""
+        self.flush()
 
 
 class RebalanceListener:
@@ -168,7 +170,8 @@ class Consumer(abc.ABC):
             f"{type(self).__name__} cannot commit offsets in a transaction (no transactions)"
         )
 
-    def close(self) -> None:  # noqa: B027 - optional hook
+    @abc.abstractmethod
+    def close(self) -> None:
         """Leave the group and release resources (does not commit)."""
 
 
@@ -201,5 +204,6 @@ class Transport(abc.ABC):
         """
         return None
 
-    def close(self) -> None:  # noqa: B027 - optional hook
+    @abc.abstractmethod
+    def close(self) -> None:
         """Release resources."""

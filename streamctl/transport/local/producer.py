@@ -121,6 +121,3 @@ class LocalProducer(Producer):
     def discard(self) -> None:
         self._queues.clear()
         self._order.clear()
-
-    def close(self) -> None:
-        self.flush()
