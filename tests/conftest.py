@@ -22,6 +22,7 @@ KAFKA_BOOTSTRAP = os.environ.get(
 TRANSPORTS = [
     pytest.param("local", id="local"),
     pytest.param("kafka", id="kafka", marks=pytest.mark.kafka),
+    pytest.param("memory", id="memory"),
 ]
 
 
@@ -83,9 +84,9 @@ def kafka_broker() -> Iterator[str]:
 
 @pytest.fixture(params=TRANSPORTS)
 def transport(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Transport]:
-    """A fresh transport of each kind (local: a new data dir; kafka: the shared broker)."""
-    if request.param == "local":
-        url = "local://"
+    """A fresh transport of each kind (local, memory: a new data dir; kafka: the shared broker)."""
+    if request.param in ("local", "memory"):
+        url = f"{request.param}://"
     else:
         url = f"kafka://{request.getfixturevalue('kafka_broker')}"
     t = open_transport(url, datadir=tmp_path / "data")

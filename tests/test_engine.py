@@ -351,7 +351,7 @@ def test_broker_log_of_another_format_is_refused(tmp_path: Path) -> None:
 def test_compaction_of_distinct_keys_is_not_repeated_on_every_flush(
     tmp_path: Path, monkeypatch
 ) -> None:  # type: ignore[no-untyped-def]
-    import streamctl.transport.local as local
+    import streamctl.transport.local.log as local
     from streamctl.transport.base import TopicSpec
 
     monkeypatch.setattr(local, "COMPACT_EVERY", 100)

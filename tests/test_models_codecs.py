@@ -175,7 +175,6 @@ def test_register_lazy_and_instances(monkeypatch):
 def test_entry_points_are_read_lazily(monkeypatch):
     monkeypatch.setattr(codecs, "CODECS", dict(codecs.CODECS))
     monkeypatch.setattr(codecs, "_LAZY", {})
-    monkeypatch.setattr(codecs, "_entry_points_loaded", False)
     calls = []
 
     def fake_entry_points(group):

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from test_tables_support import App, ListTransport, in_event, run_batch
+from tables_support import App, in_event, run_batch
 
 from streamctl.exceptions import ConfigurationError
 from streamctl.tables import GlobalTable, Table
 from streamctl.tables.exceptions import TableError
+from streamctl.testing import MemoryTransport
 from streamctl.transport.base import RecordMetadata, TopicPartition
 from streamctl.transport.partitioner import partition_for
 
@@ -16,7 +17,7 @@ TOPIC = "app-t-changelog"
 
 @pytest.fixture
 def transport():
-    return ListTransport()
+    return MemoryTransport()
 
 
 @pytest.fixture
@@ -25,8 +26,9 @@ def producer(transport):
 
 
 @pytest.fixture
-def table(tmp_path):
-    return Table(App("app", tmp_path, topic_partitions=4), name="t", default=int)
+def table(tmp_path, transport):
+    app = App("app", tmp_path, topic_partitions=4, transport=transport)
+    return Table(app, name="t", default=int)
 
 
 def records(transport, partition=None):
@@ -96,7 +98,8 @@ def test_write_outside_a_stream_goes_by_key_hash(table, transport, producer):
 
 
 def test_use_partitioner_ignores_the_event(tmp_path, transport, producer):
-    table = Table(App("app", tmp_path, topic_partitions=4), name="t", use_partitioner=True)
+    app = App("app", tmp_path, topic_partitions=4, transport=transport)
+    table = Table(app, name="t", use_partitioner=True)
     with in_event(3):
         table["x"] = 1
     run_batch(table, producer)

@@ -6,17 +6,18 @@ import logging
 import shutil
 
 import pytest
-from test_tables_support import App, ListTransport, in_event, run_batch
+from tables_support import App, in_event, run_batch
 
 from streamctl.tables import GlobalTable, SetTable, Table
 from streamctl.tables.stores.sqlite import SqliteStore
+from streamctl.testing import MemoryTransport
 from streamctl.transport.base import TopicPartition
 
 
-@pytest.fixture(params=["list", "local"])
+@pytest.fixture(params=["memory", "local"])
 def transport(request, tmp_path):
-    if request.param == "list":
-        yield ListTransport()
+    if request.param == "memory":
+        yield MemoryTransport()
         return
     from streamctl.transport.local import LocalTransport
 

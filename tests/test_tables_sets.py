@@ -5,19 +5,20 @@ from __future__ import annotations
 import json
 
 import pytest
-from test_tables_support import App, ListTransport, in_event, run_batch
+from tables_support import App, in_event, run_batch
 
 from streamctl.tables import SetGlobalTable, SetTable
+from streamctl.testing import MemoryTransport
 
 
 @pytest.fixture(params=["sqlite://", "memory://"])
-def app(request, tmp_path):
-    return App("app", tmp_path, table_store=request.param, topic_partitions=2)
+def app(request, tmp_path, transport):
+    return App("app", tmp_path, table_store=request.param, topic_partitions=2, transport=transport)
 
 
 @pytest.fixture
 def transport():
-    return ListTransport()
+    return MemoryTransport()
 
 
 @pytest.fixture

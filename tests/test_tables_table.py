@@ -3,21 +3,26 @@
 from __future__ import annotations
 
 import pytest
-from test_tables_support import App, ListTransport, Topic, run_batch
+from tables_support import App, Topic, run_batch
 
 from streamctl.exceptions import ConfigurationError
 from streamctl.tables import Table
+from streamctl.testing import MemoryTransport
 
 
 @pytest.fixture(params=["sqlite://", "memory://"])
-def app(request, tmp_path):
-    return App("app", tmp_path, table_store=request.param, topic_partitions=4)
+def app(request, tmp_path, transport):
+    return App("app", tmp_path, table_store=request.param, topic_partitions=4, transport=transport)
 
 
 @pytest.fixture
-def producer():
-    t = ListTransport()
-    return t.producer()
+def transport():
+    return MemoryTransport()
+
+
+@pytest.fixture
+def producer(transport):
+    return transport.producer()
 
 
 def make(app, **kw):

@@ -1,4 +1,4 @@
-"""The transport contract: every implementation (local, kafka) must pass the same cases."""
+"""The transport contract: every implementation (local, kafka, memory) must pass the same cases."""
 
 from __future__ import annotations
 

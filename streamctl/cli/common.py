@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -13,11 +12,12 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from streamctl.envvars import expand
 from streamctl.exceptions import StreamctlError
+from streamctl.redact import Redact, is_secret, secret_values
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
-_ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
 
 class Group(typer.core.TyperGroup):
@@ -106,10 +106,6 @@ def setup_logging(level: str) -> None:
     root.propagate = False
 
 
-#: broker setting names whose values are secrets (kept out of every log line)
-SECRET_HINTS = ("password", "secret", "token", "credential")
-
-
 def parse_broker_settings(items: list[str] | None) -> dict[str, Any]:
     """``["acks=1", "sasl_plain_password=${KAFKA_PASSWORD}"]`` -> settings.
 
@@ -127,21 +123,12 @@ def parse_broker_settings(items: list[str] | None) -> dict[str, Any]:
         if not sep or not key:
             raise ConfigurationError(f"--broker-setting wants KEY=VALUE, not {key or item!r}")
         missing: list[str] = []
-
-        def env(m: re.Match[str], missing: list[str] = missing) -> str:
-            name, default = m.group(1), m.group(2)
-            if name in os.environ:
-                return os.environ[name]
-            if default is None:
-                missing.append(name)
-            return default or ""
-
-        value = _ENV.sub(env, raw)
+        value = expand(raw, missing.append)
         if missing:
             raise ConfigurationError(
                 f"--broker-setting {key}: environment variable {missing[0]} is not set"
             )
-        if any(h in key.lower() for h in SECRET_HINTS):
+        if is_secret(key):
             out[key] = value  # never reinterpreted (nor echoed in a YAML error)
             continue
         try:
@@ -151,28 +138,9 @@ def parse_broker_settings(items: list[str] | None) -> dict[str, Any]:
     return out
 
 
-class Redact(logging.Filter):
-    """Replaces secret values in log records with ``***``."""
-
-    def __init__(self, secrets: list[str]) -> None:
-        super().__init__()
-        self.secrets = sorted({s for s in secrets if s}, key=len, reverse=True)
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        redacted = message
-        for secret in self.secrets:
-            redacted = redacted.replace(secret, "***")
-        if redacted != message:
-            record.msg, record.args = redacted, None
-        return True
-
-
 def redact_secrets(settings: dict[str, Any]) -> None:
     """Keep the secret values among ``settings`` out of every log line from now on."""
-    secrets = [
-        str(v) for k, v in settings.items() if v and any(h in k.lower() for h in SECRET_HINTS)
-    ]
+    secrets = secret_values(settings)
     if not secrets:
         return
     redact = Redact(secrets)

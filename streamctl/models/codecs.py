@@ -19,7 +19,6 @@ from __future__ import annotations
 import base64
 import binascii
 import enum
-import importlib
 import json
 import math
 import re
@@ -27,6 +26,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+from streamctl import seams
 from streamctl.exceptions import ConfigurationError, DecodeError
 
 ENTRY_POINT_GROUP = "streamctl.codecs"
@@ -279,9 +279,8 @@ class ComposedCodec(Codec):
 #: name -> codec instance (built-ins, resolved plugins and composed names are cached here).
 CODECS: dict[str, Codec] = {"json": JSONCodec(), "raw": RawCodec(), "binary": BinaryCodec()}
 
-#: name -> "module:attr" registered but not imported yet.
+#: name -> "module:attr" registered but not imported yet (plugins: the entry points).
 _LAZY: dict[str, str] = {}
-_entry_points_loaded = False
 
 
 def register_codec(name: str, codec: Codec | type[Codec] | str) -> None:
@@ -306,33 +305,18 @@ def _instantiate(name: str, obj: Any) -> Codec:
     return obj
 
 
-def _load_entry_points() -> None:
-    global _entry_points_loaded
-    if _entry_points_loaded:
-        return
-    _entry_points_loaded = True
-    from importlib.metadata import entry_points
-
-    for ep in entry_points(group=ENTRY_POINT_GROUP):
-        if ep.name not in CODECS and ep.name not in _LAZY:
-            _LAZY[ep.name] = ep.value
-
-
 def _resolve(name: str) -> Codec:
+    """One codec by name: an instance already made, else a registered or plugged-in
+    ``module:attr`` (:mod:`streamctl.seams`), imported and made once."""
     codec = CODECS.get(name)
     if codec is not None:
         return codec
-    if name not in _LAZY:
-        _load_entry_points()
-    target = _LAZY.get(name)
+    target = seams.target(ENTRY_POINT_GROUP, name, _LAZY)
     if target is None:
-        known = sorted(set(CODECS) | set(_LAZY))
+        known = seams.names(ENTRY_POINT_GROUP, {*CODECS, *_LAZY})
         raise ConfigurationError(f"unknown serializer {name!r} (known: {', '.join(known)})")
-    module_name, _, attr = target.partition(":")
     try:
-        obj: Any = importlib.import_module(module_name)
-        for part in attr.split(".") if attr else ():
-            obj = getattr(obj, part)
+        obj = seams.load_object(target)
     except (ImportError, AttributeError) as exc:
         raise ConfigurationError(f"cannot load codec {name!r} from {target!r}: {exc}") from None
     codec = CODECS[name] = _instantiate(name, obj)
@@ -358,5 +342,4 @@ def get_codec(name: str | Codec | None) -> Codec:
 
 def available_codecs() -> list[str]:
     """Every codec name known now (built-ins, registered and installed plugins)."""
-    _load_entry_points()
-    return sorted(set(CODECS) | set(_LAZY))
+    return seams.names(ENTRY_POINT_GROUP, {*CODECS, *_LAZY})

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import inspect
 import sys
 from collections.abc import Callable
@@ -39,16 +38,13 @@ def resolve_agent(ref: str, *, search_dir: Path | None = None) -> Callable[..., 
     if search_dir is not None and str(search_dir) not in sys.path:
         sys.path.insert(0, str(search_dir))
     try:
-        obj: Any = importlib.import_module(module_name)
-    except Exception as exc:  # noqa: BLE001 - any import failure is the plugin's problem
+        obj = seams.load_object(target)
+    except seams.MissingAttribute:
+        raise PluginError(f"plugin module {module_name!r} has no attribute {attr!r}") from None
+    except Exception as exc:  # any import failure is the plugin's problem
         raise PluginError(
             f"cannot import plugin module {module_name!r}: {type(exc).__name__}: {exc}"
         ) from None
-    for part in attr.split("."):
-        try:
-            obj = getattr(obj, part)
-        except AttributeError:
-            raise PluginError(f"plugin module {module_name!r} has no attribute {attr!r}") from None
     fun = getattr(obj, "__wrapped__", obj)
     if not (inspect.iscoroutinefunction(fun) or inspect.isasyncgenfunction(fun)):
         raise PluginError(

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import os
-import re
 from typing import Any
 
 import yaml
 
+from streamctl import envvars
 from streamctl.pipeline.errors import Problem
 
 Path_ = tuple[Any, ...]
-_ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
 
 class Located:
@@ -92,19 +90,13 @@ class _Builder:
         return value
 
     def expand(self, value: str, node: yaml.Node) -> str:
-        def sub(m: re.Match[str]) -> str:
-            name, default = m.group(1), m.group(2)
-            if name in os.environ:
-                return os.environ[name]
-            if default is not None:
-                return default
+        def missing(name: str) -> None:
             line, col = node.start_mark.line + 1, node.start_mark.column + 1
             self.problems.append(
                 Problem(self.file, line, col, f"environment variable {name} is not set")
             )
-            return ""
 
-        return _ENV.sub(sub, value)
+        return envvars.expand(value, missing)
 
 
 def load_located(text: str, file: str) -> tuple[Located | None, list[Problem]]:

@@ -1,8 +1,9 @@
 """The transport seam: what the engine needs from a broker, and nothing more.
 
 A transport hands out producers, consumers and an admin view over one broker.
-Implementations: ``local`` (the embedded SQLite log) and ``kafka`` (kafka-python).
-Both must pass ``tests/test_transport_contract.py``.
+Implementations: ``local`` (the embedded SQLite log), ``kafka`` (kafka-python) and
+``memory`` (in this process, for tests: :mod:`streamctl.testing`). All must pass
+``tests/test_transport_contract.py``.
 
 Offsets follow Kafka: the offset of a record is its position in its partition;
 a committed offset is the offset of the *next* record to read; the end offset
@@ -81,7 +82,8 @@ class Producer(abc.ABC):
     def pending(self) -> int:
         """How many records were sent and not flushed yet."""
 
-    def discard(self) -> None:  # noqa: B027 - optional hook
+    @abc.abstractmethod
+    def discard(self) -> None:
         """Drop records queued but not flushed yet (a failed batch is replayed, not half-sent)."""
 
     # -- transactions (``processing_guarantee: exactly_once``; only transactional producers) --
@@ -90,15 +92,19 @@ class Producer(abc.ABC):
         raise NotImplementedError(f"{type(self).__name__} has no transactions")
 
     def commit_transaction(self, offsets: Mapping[TopicPartition, int], consumer: Consumer) -> None:
-        """Flush, add ``consumer``'s group ``offsets`` to the transaction and commit it."""
+        """Flush, add ``consumer``'s group ``offsets`` to the transaction and commit it.
+
+        The group is named by ``consumer.group_metadata()`` (see :class:`Consumer`).
+        """
         raise NotImplementedError(f"{type(self).__name__} has no transactions")
 
     def abort_transaction(self) -> None:
         """Abort the open transaction: its records are never seen by committed readers."""
         raise NotImplementedError(f"{type(self).__name__} has no transactions")
 
-    def close(self) -> None:  # noqa: B027 - optional hook
-        """Release resources; queued records are flushed first."""
+    def close(self) -> None:
+        """Flush queued records, then release resources (the default only flushes)."""
+        self.flush()
 
 
 class RebalanceListener:
@@ -152,7 +158,20 @@ class Consumer(abc.ABC):
     def beginning_offsets(self, tps: Iterable[TopicPartition]) -> dict[TopicPartition, int]:
         return {tp: 0 for tp in tps}
 
-    def close(self) -> None:  # noqa: B027 - optional hook
+    # -- exactly-once (only consumers whose transport has transactional producers) --
+    def group_metadata(self) -> object:
+        """This member's group identity, for :meth:`Producer.commit_transaction`.
+
+        An opaque value that only a producer of the same transport reads (on Kafka:
+        the group id, generation and member id, so a zombie member is fenced,
+        KIP-447). Transports without transactions raise NotImplementedError.
+        """
+        raise NotImplementedError(
+            f"{type(self).__name__} cannot commit offsets in a transaction (no transactions)"
+        )
+
+    @abc.abstractmethod
+    def close(self) -> None:
         """Leave the group and release resources (does not commit)."""
 
 
@@ -185,5 +204,6 @@ class Transport(abc.ABC):
         """
         return None
 
-    def close(self) -> None:  # noqa: B027 - optional hook
+    @abc.abstractmethod
+    def close(self) -> None:
         """Release resources."""

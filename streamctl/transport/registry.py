@@ -13,6 +13,7 @@ from streamctl.transport.exceptions import BadBrokerURL
 BUILTIN: dict[str, str] = {
     "local": "streamctl.transport.local:LocalTransport",
     "kafka": "streamctl.transport.kafka:KafkaTransport",
+    "memory": "streamctl.transport.memory:MemoryTransport",
 }
 
 
@@ -25,7 +26,7 @@ def _target(scheme: str) -> str:
 
 
 def open_transport(url: str, *, datadir: str | Path, **settings: Any) -> Transport:
-    """Open the transport for ``url`` (``local://``, ``kafka://host:9092``)."""
+    """Open the transport for ``url`` (``local://``, ``kafka://host:9092``, ``memory://``)."""
     scheme = urlsplit(url).scheme or url.rstrip(":/")
     if not scheme:
         raise BadBrokerURL(f"broker URL {url!r} has no scheme (try local:// or kafka://host:9092)")

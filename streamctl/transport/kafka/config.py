@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 
 from streamctl.exceptions import ConfigurationError
+from streamctl.redact import secret_values
 from streamctl.transport.exceptions import BadBrokerURL
 
 # Defaults tuned for a stream processor: explicit commits only, start at the
@@ -39,10 +40,6 @@ CONSUMER_DEFAULTS: dict[str, Any] = {
     "heartbeat_interval_ms": 3_000,
     "allow_auto_create_topics": False,
 }
-# Settings whose values are secrets: kept out of logs, errors and reprs.
-SECRET_KEYS = frozenset(
-    {"sasl_plain_password", "ssl_password", "sasl_oauth_token_provider", "ssl_context"}
-)
 # Settings whose streamctl name differs from kafka-python's.
 ALIASES = {"compression": "compression_type"}
 # Settings the engine owns; a user value would break its offset bookkeeping.
@@ -107,7 +104,7 @@ class KafkaSettings:
 
     def secrets(self) -> list[str]:
         """The secret values among the settings (for log redaction)."""
-        return [str(v) for k, v in self._merged.items() if k in SECRET_KEYS and v]
+        return secret_values(self._merged)
 
     @property
     def bootstrap(self) -> str:

@@ -123,7 +123,7 @@ class KafkaTransportProducer(Producer):
             self._producer.begin_transaction()
 
     def commit_transaction(self, offsets: Mapping[TopicPartition, int], consumer: Consumer) -> None:
-        group_metadata = consumer.group_metadata()  # type: ignore[attr-defined]
+        group_metadata = consumer.group_metadata()
         to_commit = {
             KafkaTP(tp[0], tp[1]): OffsetAndMetadata(off, "", -1) for tp, off in offsets.items()
         }

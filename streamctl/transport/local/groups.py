@@ -1,0 +1,102 @@
+"""Consumer groups on the embedded broker: the one live member per group, committed offsets.
+
+The embedded broker does not balance a group across processes (that is what
+Kafka is for): a group has at most one live member, recorded in
+``group_members`` with its process id and host. A member whose process is gone
+(it crashed) no longer counts, so a restarted worker takes its group back.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import time
+from collections.abc import Iterable
+from pathlib import Path
+
+from streamctl.transport.exceptions import TransportError
+from streamctl.transport.local.log import write
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether process ``pid`` runs on this host (one we may not signal counts as running)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def me() -> tuple[int, str]:
+    """This process as a group member: (pid, host name)."""
+    return os.getpid(), os.uname().nodename
+
+
+def live_members(db: sqlite3.Connection, group_id: str) -> list[str]:
+    """The group's live member as ``"pid 123 on host"``, if its process still runs."""
+    rows = db.execute(
+        "SELECT pid, host FROM group_members WHERE group_id=?", (group_id,)
+    ).fetchall()
+    here = os.uname().nodename
+    return [f"pid {pid} on {host}" for pid, host in rows if host != here or pid_alive(pid)]
+
+
+def join(db: sqlite3.Connection, group_id: str, datadir: Path) -> None:
+    """Become the group's only member; TransportError if a live process already is."""
+    with write(db):
+        row = db.execute(
+            "SELECT pid, host FROM group_members WHERE group_id=?", (group_id,)
+        ).fetchone()
+        pid, host = me()
+        if row is not None and tuple(row) != (pid, host) and row[1] == host and pid_alive(row[0]):
+            raise TransportError(
+                f"consumer group {group_id!r} is already consumed by process {row[0]} "
+                f"on the embedded broker at {datadir}; the embedded broker "
+                "runs one worker per group (use Kafka to scale out)"
+            )
+        db.execute(
+            "INSERT OR REPLACE INTO group_members VALUES (?,?,?,?)",
+            (group_id, pid, host, time.time()),
+        )
+
+
+def leave(db: sqlite3.Connection, group_id: str) -> None:
+    """Stop being the group's member (best effort: a locked or closed log is ignored)."""
+    try:
+        with write(db):
+            db.execute(
+                "DELETE FROM group_members WHERE group_id=? AND pid=?", (group_id, os.getpid())
+            )
+    except (sqlite3.Error, TransportError):
+        pass
+
+
+def commit_offsets(
+    db: sqlite3.Connection,
+    group_id: str,
+    offsets: Iterable[tuple[int, int, int]],
+    *,
+    heartbeat: bool,
+) -> None:
+    """Commit ``(topic id, partition, next offset)`` triples for the group in one
+    transaction; with ``heartbeat``, also note that its member is alive now."""
+    with write(db):
+        db.executemany(
+            "INSERT OR REPLACE INTO group_offsets VALUES (?,?,?,?)",
+            [(group_id, tid, partition, off) for tid, partition, off in offsets],
+        )
+        if heartbeat:
+            db.execute(
+                "UPDATE group_members SET heartbeat=? WHERE group_id=?", (time.time(), group_id)
+            )
+
+
+def committed_offset(db: sqlite3.Connection, group_id: str, tid: int, partition: int) -> int | None:
+    """The offset the group committed for topic ``tid``'s ``partition``; None if none."""
+    row = db.execute(
+        "SELECT offset FROM group_offsets WHERE group_id=? AND tid=? AND partition=?",
+        (group_id, tid, partition),
+    ).fetchone()
+    return None if row is None else int(row[0])

@@ -1,0 +1,114 @@
+"""LocalTransport: producers, consumers and topic admin on the embedded broker's log."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from streamctl.exceptions import ConfigurationError
+from streamctl.transport.base import TopicSpec, Transport
+from streamctl.transport.exceptions import TransportError, UnknownTopic
+from streamctl.transport.local import groups, log
+from streamctl.transport.local.consumer import LocalConsumer
+from streamctl.transport.local.producer import LocalProducer
+
+
+class LocalTransport(Transport):
+    """``local://``: the embedded broker under ``datadir`` (``<datadir>/broker.db``).
+
+    Raises TransportError when the data dir cannot hold a broker log (see
+    :func:`streamctl.transport.local.log.open_log`).
+    """
+
+    scheme = "local"
+
+    def __init__(self, url: str = "local://", *, datadir: Path, **settings: Any) -> None:
+        self.url = url
+        self.datadir = Path(datadir)
+        self.path = log.broker_path(self.datadir)
+        self.settings = settings
+        self._topics: dict[str, tuple[int, int]] = {}  # name -> (id, partitions)
+        self._compacted: set[str] = set()
+        self.db = log.open_log(self.datadir)
+
+    def close(self) -> None:
+        try:
+            self.db.close()
+        except sqlite3.Error:
+            pass
+
+    # -- admin --------------------------------------------------------------------
+    def create_topics(self, specs: Iterable[TopicSpec]) -> None:
+        specs = list(specs)
+        with log.write(self.db):
+            for spec in specs:
+                if spec.partitions < 1:
+                    raise TransportError(f"topic {spec.name!r}: partitions must be >= 1")
+                row = self.db.execute("SELECT id FROM topics WHERE name=?", (spec.name,)).fetchone()
+                if row is not None:
+                    continue
+                cur = self.db.execute(
+                    "INSERT INTO topics(name, partitions, compacting, config) VALUES (?,?,?,?)",
+                    (
+                        spec.name,
+                        spec.partitions,
+                        int(spec.compacting),
+                        json.dumps(dict(spec.config)),
+                    ),
+                )
+                tid = cur.lastrowid
+                assert tid is not None
+                for p in range(spec.partitions):
+                    log.create_partition_log(self.db, tid, p)
+
+    def list_topics(self) -> dict[str, TopicSpec]:
+        rows = self.db.execute("SELECT name, partitions, compacting, config FROM topics").fetchall()
+        return {
+            name: TopicSpec(name, parts, bool(comp), json.loads(conf))
+            for name, parts, comp, conf in rows
+        }
+
+    def topic_info(self, name: str) -> tuple[int, int]:
+        """(topic id, partition count); raises UnknownTopic."""
+        info = self._topics.get(name)
+        if info is None:
+            row = self.db.execute(
+                "SELECT id, partitions, compacting FROM topics WHERE name=?", (name,)
+            ).fetchone()
+            if row is None:
+                raise UnknownTopic(
+                    f"topic {name!r} does not exist on the embedded broker at {self.datadir}"
+                )
+            info = self._topics[name] = (row[0], row[1])
+            if row[2]:
+                self._compacted.add(name)
+        return info
+
+    def is_compacted(self, name: str) -> bool:
+        """Whether topic ``name`` is compacted; raises UnknownTopic."""
+        self.topic_info(name)
+        return name in self._compacted
+
+    def compact(self, topic: str, partitions: Iterable[int] | None = None) -> int:
+        """Drop every record of a compacted topic that a later record with the same key
+        replaces (in ``partitions``, default all); returns how many were dropped."""
+        tid, parts = self.topic_info(topic)
+        return log.compact(self.db, tid, range(parts) if partitions is None else partitions)
+
+    def group_members(self, group_id: str) -> list[str] | None:
+        """The group's live member, if its process still runs (a crashed one does not count)."""
+        return groups.live_members(self.db, group_id)
+
+    def producer(self, *, transactional_id: str | None = None) -> LocalProducer:
+        if transactional_id is not None:
+            raise ConfigurationError(
+                "processing_guarantee exactly_once needs kafka:// (Kafka transactions); "
+                "the embedded broker (local://) is at-least-once"
+            )
+        return LocalProducer(self)
+
+    def consumer(self, group_id: str | None) -> LocalConsumer:
+        return LocalConsumer(self, group_id)
