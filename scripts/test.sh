@@ -1,11 +1,18 @@
 #!/usr/bin/env bash
-# Install the test dependencies, start what the tests need (a real Apache Kafka broker,
+# Install the test dependencies, run the linters (ruff, mypy, import-linter's layer
+# contracts in pyproject.toml), start what the tests need (a real Apache Kafka broker,
 # KRaft single node, from Maven Central jars), run the whole suite, stop the broker.
 #   scripts/test.sh                 # everything
 #   scripts/test.sh -k kafka -x     # arguments go to pytest
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python3 -m pip install --quiet --disable-pip-version-check -e '.[test]'
+# the cheap checks first: a broken layer, lint or type error fails before the broker starts
+echo "lint: ruff, ruff format, mypy, import-linter"
+python3 -m ruff check --quiet .
+python3 -m ruff format --check --quiet .
+python3 -m mypy
+lint-imports --no-cache >/dev/null || lint-imports --no-cache
 started=""
 if [ -x scripts/kafka.sh ]; then
   if ! scripts/kafka.sh status >/dev/null 2>&1; then
