@@ -135,8 +135,7 @@ class Worker(RebalanceListener):
             await self._start_agents()
             await self._connect()
             if self._eos:
-                app._producer = app.transport.producer(transactional_id=app.conf.transactional_id)
-                app._producer.begin_transaction()
+                app.context.transactional_producer().begin_transaction()
             self._check_copartitioning()
             self._start_global_tables()
             self.consumer = app.transport.consumer(consumer_group(app.id))
@@ -149,10 +148,11 @@ class Worker(RebalanceListener):
             return 0
         except BaseException:
             # the failed batch is neither flushed nor committed: it is replayed on restart
-            if app._producer is not None:
+            producer = app.context.producer_if_open()
+            if producer is not None:
                 if self._eos:
-                    app._producer.abort_transaction()
-                app._producer.discard()
+                    producer.abort_transaction()
+                producer.discard()
             for table in app.tables.values():
                 table.discard_batch()
             raise
@@ -404,8 +404,7 @@ class Worker(RebalanceListener):
         exc = task.exception() if not task.cancelled() else None
         if exc is None:
             return
-        i = stream._i - 1
-        event = stream._events[i] if 0 <= i < len(stream._events) else None
+        event = stream.in_flight()
         where = ""
         if event is not None:
             m = event.message
@@ -507,7 +506,7 @@ class Worker(RebalanceListener):
 
     # -- committing ----------------------------------------------------------------------------
     def _dirty(self) -> bool:
-        producer = self.app._producer
+        producer = self.app.context.producer_if_open()
         if producer is not None and producer.pending:
             return True
         return any(getattr(t, "dirty", False) for t in self.app.tables.values())
@@ -665,8 +664,9 @@ class Worker(RebalanceListener):
                 await task
             except BaseException:  # noqa: BLE001 - already reported or cancelled
                 pass
-        if self._eos and app._producer is not None:
-            app._producer.abort_transaction()  # the empty one begun after the last commit
+        producer = app.context.producer_if_open()
+        if self._eos and producer is not None:
+            producer.abort_transaction()  # the empty one begun after the last commit
         if self.consumer is not None:
             self.consumer.close()
         if self._global_consumer is not None:
