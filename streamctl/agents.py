@@ -7,16 +7,14 @@ import inspect
 import itertools
 import time
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from streamctl.context import Context
 from streamctl.events import Event, _current, current_event
 from streamctl.exceptions import StreamctlError
 from streamctl.streams import Stream
 from streamctl.topics import Topic, dumper
 from streamctl.transport.base import Headers, Message
-
-if TYPE_CHECKING:
-    from streamctl.app import App
 
 
 class AgentError(StreamctlError):
@@ -28,7 +26,7 @@ class Agent:
 
     def __init__(
         self,
-        app: App,
+        context: Context,
         fun: Callable[[Stream], Any],
         *,
         channel: Topic,
@@ -39,7 +37,7 @@ class Agent:
     ) -> None:
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
-        self.app = app
+        self.context = context
         self.fun = fun
         self.channel = channel
         self.name = name
@@ -54,6 +52,11 @@ class Agent:
 
     def __repr__(self) -> str:
         return f"<Agent {self.name} <- {self.channel.name}>"
+
+    @property
+    def app(self) -> Any:
+        """The App that declared this agent (Faust's ``agent.app``)."""
+        return self.context.app
 
     def __call__(self, stream: Stream) -> Any:
         return self.fun(stream)
@@ -127,7 +130,8 @@ class Agent:
         self, source: str
     ) -> list[tuple[str, bool, Callable[[Any], Any], Callable[[Any], Any]]]:
         """Per source topic: (sink name, pass key bytes through?, key dumps, value dumps)."""
-        src = self.app.topics[source].key_serde if source in self.app.topics else None
+        topics = self.context.topics
+        src = topics[source].key_serde if source in topics else None
         plan: list[tuple[str, bool, Callable[[Any], Any], Callable[[Any], Any]]] = []
         for topic in self._topic_sinks:
             ks = topic.key_serde
@@ -154,7 +158,7 @@ class Agent:
         if not self._topic_sinks:
             return
         event = _current.get()
-        send = self.app.producer.send
+        send = self.context.producer.send
         if event is None:
             for topic in self._topic_sinks:
                 send(topic.name, None, topic.value_serde.dumps(value))

@@ -7,15 +7,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from streamctl.agents import Agent
+from streamctl.context import Context
 from streamctl.exceptions import ConfigurationError
-from streamctl.naming import agent_topic_name, repartition_topic_name
+from streamctl.naming import agent_topic_name
 from streamctl.settings import Settings
 from streamctl.timers import Timer
 from streamctl.topics import Topic
 from streamctl.transport.base import Producer, Transport
-from streamctl.transport.registry import open_transport
 
 if TYPE_CHECKING:
+    from streamctl.tables import Collection
     from streamctl.worker import Worker
 
 
@@ -35,17 +36,25 @@ class App:
         if datadir is not None:
             kwargs["datadir"] = Path(datadir)
         self.conf = Settings(id=id, broker=broker, table_store=store, **kwargs)
-        self.topics: dict[str, Topic] = {}
+        #: what this app's topics, agents, streams and timers use at run time
+        self.context = Context(self.conf, app=self)
+        self.topics: dict[str, Topic] = self.context.topics
         self.agents: dict[str, Agent] = {}
-        self.tables: dict[str, Any] = {}
+        self.tables: dict[str, Collection] = self.context.tables
         self.timers: list[Timer] = []
-        self.worker_running = False
-        self._transport: Transport | None = None
-        self._producer: Producer | None = None
 
     @property
     def id(self) -> str:
         return self.conf.id
+
+    @property
+    def worker_running(self) -> bool:
+        """True while a worker runs this app (sends then commit with its batches)."""
+        return self.context.worker_running
+
+    @worker_running.setter
+    def worker_running(self, running: bool) -> None:
+        self.context.worker_running = running
 
     def __repr__(self) -> str:
         return f"<App {self.id} broker={self.conf.broker}>"
@@ -53,18 +62,7 @@ class App:
     # -- declarations ----------------------------------------------------------------------
     def topic(self, name: str, **options: Any) -> Topic:
         """Declare (or get) a topic. Declaring one name twice with different partitions is an error."""
-        existing = self.topics.get(name)
-        if existing is not None:
-            wanted = options.get("partitions")
-            if wanted is not None and existing.partitions not in (None, wanted):
-                raise ConfigurationError(
-                    f"topic {name!r} declared with {existing.partitions} and {wanted} partitions"
-                )
-            if not options:
-                return existing
-        topic = Topic(self, name, **options)
-        self.topics[name] = topic
-        return topic
+        return self.context.topic(name, **options)
 
     def agent(
         self,
@@ -88,7 +86,7 @@ class App:
             else:
                 topic = channel
             agent = Agent(
-                self,
+                self.context,
                 fun,
                 channel=topic,
                 name=agent_name,
@@ -107,7 +105,7 @@ class App:
         """Decorator: call an async function every ``interval`` seconds while a worker runs."""
 
         def decorate(fun: Callable[..., Any]) -> Timer:
-            timer = Timer(self, fun, interval, on_leader=on_leader)
+            timer = Timer(self.context, fun, interval, on_leader=on_leader)
             self.timers.append(timer)
             return timer
 
@@ -115,18 +113,7 @@ class App:
 
     def repartition_topic(self, source: Topic, name: str) -> Topic:
         """The internal topic a ``group_by`` on ``source`` writes to (created on first use)."""
-        topic_name = repartition_topic_name(self.id, source.name, name)
-        existing = self.topics.get(topic_name)
-        if existing is not None:
-            return existing
-        return self.topic(
-            topic_name,
-            key_serializer="json",
-            value_type=source.value_type,
-            value_serializer=source.value_serde.codec,
-            partitions=source.partitions,
-            internal=True,
-        )
+        return self.context.repartition_topic(source, name)
 
     # -- tables (implemented in streamctl.tables; imported lazily) --------------------------
     def _register_table(self, kind: str, name: str, **kwargs: Any) -> Any:
@@ -138,36 +125,26 @@ class App:
         self.tables[name] = table
         return table
 
-    def Table(self, name: str, **kwargs: Any) -> Any:  # noqa: N802 - Faust's name
+    def Table(self, name: str, **kwargs: Any) -> Any:
         return self._register_table("Table", name, **kwargs)
 
-    def GlobalTable(self, name: str, **kwargs: Any) -> Any:  # noqa: N802
+    def GlobalTable(self, name: str, **kwargs: Any) -> Any:
         return self._register_table("GlobalTable", name, **kwargs)
 
-    def SetTable(self, name: str, **kwargs: Any) -> Any:  # noqa: N802
+    def SetTable(self, name: str, **kwargs: Any) -> Any:
         return self._register_table("SetTable", name, **kwargs)
 
-    def SetGlobalTable(self, name: str, **kwargs: Any) -> Any:  # noqa: N802
+    def SetGlobalTable(self, name: str, **kwargs: Any) -> Any:
         return self._register_table("SetGlobalTable", name, **kwargs)
 
     # -- connections ---------------------------------------------------------------------------
     @property
     def transport(self) -> Transport:
-        if self._transport is None:
-            settings = dict(self.conf.broker_settings)
-            if self.conf.exactly_once and self.conf.broker.startswith("kafka:"):
-                # never read records of aborted (or still open) transactions
-                settings.setdefault("isolation_level", "read_committed")
-            self._transport = open_transport(
-                self.conf.broker, datadir=self.conf.datadir, **settings
-            )
-        return self._transport
+        return self.context.transport
 
     @property
     def producer(self) -> Producer:
-        if self._producer is None:
-            self._producer = self.transport.producer()
-        return self._producer
+        return self.context.producer
 
     def ensure_topics(self) -> None:
         """Create every declared topic (and dead-letter topic) the broker does not have."""
@@ -192,11 +169,5 @@ class App:
         return self.worker(until_idle=until_idle).run()
 
     def close(self) -> None:
-        if self._producer is not None:
-            self._producer.close()
-            self._producer = None
-        for table in self.tables.values():
-            table.close()
-        if self._transport is not None:
-            self._transport.close()
-            self._transport = None
+        """Close the producer (writing what it holds), the tables, then the transport."""
+        self.context.close()

@@ -51,7 +51,7 @@ class Stream:
     def app(self) -> Any:
         """The App this stream belongs to: how a plugin agent reaches its tables
         (``stream.app.tables["name"]``)."""
-        return self.topic.app
+        return self.topic.context.app
 
     # -- worker side ---------------------------------------------------------------------
     def feed(self, events: list[Event]) -> asyncio.Future[None]:
@@ -74,6 +74,13 @@ class Stream:
         waiter = self._waiter
         if waiter is not None and not waiter.done():
             waiter.set_result(how or "batch")
+
+    def in_flight(self) -> Event | None:
+        """The event of the current batch the agent took last (the one it is processing);
+        None before it took one."""
+        i = self._i - 1
+        events = self._events
+        return events[i] if 0 <= i < len(events) else None
 
     def held(self) -> list[Event]:
         """Events received but not yet fully processed (held by ``take``)."""
@@ -103,7 +110,8 @@ class Stream:
         drained = self._drained
         if drained is not None and not drained.done():
             drained.set_result(None)
-        self._waiter = waiter = asyncio.get_running_loop().create_future()
+        waiter: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+        self._waiter = waiter
         try:
             if timeout is None:
                 return await waiter
@@ -181,7 +189,7 @@ class Stream:
             name = name or getattr(key, "__name__", "") or ""
         if not name or name == "<lambda>":
             raise ValueError("group_by needs name= when the key is a lambda (it names the topic)")
-        topic = self.topic.app.repartition_topic(self.topic, name)
+        topic = self.topic.context.repartition_topic(self.topic, name)
         self.forward_to = (key_fn, topic)
         child = Stream(topic, name=f"{self.name}->{name}")
         self.children.append(child)

@@ -5,26 +5,35 @@ from __future__ import annotations
 import asyncio
 import inspect
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from streamctl.app import App
+from streamctl.context import Context
 
 
 class Timer:
     """Calls ``fun`` every ``interval`` seconds while a worker runs (first call after one interval)."""
 
     def __init__(
-        self, app: App, fun: Callable[..., Any], interval: float, *, on_leader: bool = False
+        self,
+        context: Context,
+        fun: Callable[..., Any],
+        interval: float,
+        *,
+        on_leader: bool = False,
     ) -> None:
         if interval <= 0:
             raise ValueError("timer interval must be positive")
-        self.app = app
+        self.context = context
         self.fun = fun
         self.interval = float(interval)
         self.on_leader = on_leader
         self.name = getattr(fun, "__qualname__", repr(fun))
         self._takes_app = len(inspect.signature(fun).parameters) >= 1
+
+    @property
+    def app(self) -> Any:
+        """The App that declared this timer; a timer function taking an argument gets it."""
+        return self.context.app
 
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
@@ -32,7 +41,7 @@ class Timer:
         while True:
             await asyncio.sleep(max(0.0, next_at - loop.time()))
             next_at += self.interval
-            out = self.fun(self.app) if self._takes_app else self.fun()
+            out = self.fun(self.context.app) if self._takes_app else self.fun()
             if inspect.isawaitable(out):
                 await out
 

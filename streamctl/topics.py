@@ -3,15 +3,34 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from streamctl.events import Event
 from streamctl.exceptions import DecodeError
 from streamctl.models.serde import Serde
-from streamctl.transport.base import Headers, Message, TopicSpec
+from streamctl.settings import Settings
+from streamctl.transport.base import Headers, Message, Producer, TopicSpec
 
-if TYPE_CHECKING:
-    from streamctl.app import App
+
+class TopicContext(Protocol):
+    """What a topic and its streams use at run time: a :class:`streamctl.context.Context`.
+
+    (Written out here because the context declares topics: it imports this module.)
+    """
+
+    @property
+    def app(self) -> object: ...
+
+    @property
+    def conf(self) -> Settings: ...
+
+    @property
+    def producer(self) -> Producer: ...
+
+    @property
+    def worker_running(self) -> bool: ...
+
+    def repartition_topic(self, source: Topic, name: str) -> Topic: ...
 
 
 class Topic:
@@ -19,7 +38,7 @@ class Topic:
 
     def __init__(
         self,
-        app: App,
+        context: TopicContext,
         name: str,
         *,
         key_type: Any = None,
@@ -32,7 +51,7 @@ class Topic:
         dead_letter: str | Topic | None = None,
         config: dict[str, str] | None = None,
     ) -> None:
-        self.app = app
+        self.context = context
         self.name = name
         self.key_type = key_type
         self.value_type = value_type
@@ -52,10 +71,15 @@ class Topic:
     def __repr__(self) -> str:
         return f"<Topic {self.name} partitions={self.partitions}>"
 
+    @property
+    def app(self) -> Any:
+        """The App that declared this topic (Faust's ``topic.app``)."""
+        return self.context.app
+
     def spec(self) -> TopicSpec:
         return TopicSpec(
             self.name,
-            self.partitions or self.app.conf.topic_partitions,
+            self.partitions or self.context.conf.topic_partitions,
             self.compacting,
             self.config,
         )
@@ -71,7 +95,7 @@ class Topic:
         timestamp: int | None = None,
     ) -> None:
         """Queue a record; the worker writes it with the batch's commit (Faust's ``send_soon``)."""
-        self.app.producer.send(
+        self.context.producer.send(
             self.name,
             self.key_serde.dumps(key),
             self.value_serde.dumps(value),
@@ -94,8 +118,8 @@ class Topic:
         self.send_soon(
             key=key, value=value, partition=partition, headers=headers, timestamp=timestamp
         )
-        if not self.app.worker_running:
-            self.app.producer.flush()
+        if not self.context.worker_running:
+            self.context.producer.flush()
 
     def decode(
         self, messages: list[Message]

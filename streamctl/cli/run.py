@@ -6,6 +6,7 @@ import logging
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -20,6 +21,9 @@ from streamctl.cli.common import (
 )
 from streamctl.cli.tables import RecoveryProgress
 from streamctl.pipeline import load_pipeline
+
+if TYPE_CHECKING:
+    from streamctl.worker import WorkerStats
 
 log = logging.getLogger("streamctl.cli")
 
@@ -50,16 +54,10 @@ def run(
     app.conf.broker_settings.update(extra)
     redact_secrets(app.conf.broker_settings)
     status = _Status(app.id)
-    worker = app.worker(until_idle=until_idle, on_stats=status.update)
-    # a progress bar for long changelog replays on a terminal; the worker's own callback
-    # (a log line per partition) still runs. TODO(engine): a Worker(on_recovery=) option.
-    bar, logged = RecoveryProgress(), worker._recovery_progress
-
-    def recovery_progress(table: object, partition: int, done: int, total: int) -> None:
-        bar(table, partition, done, total)
-        logged(table, partition, done, total)
-
-    worker._recovery_progress = recovery_progress  # type: ignore[method-assign]
+    # a progress bar for long changelog replays on a terminal (besides the worker's own
+    # log line per partition)
+    bar = RecoveryProgress()
+    worker = app.worker(until_idle=until_idle, on_stats=status.update, on_recovery=bar)
     log.info(
         "running %s: app %s on %s (data dir %s), %d agent(s), %d table(s)",
         pipeline,
@@ -98,14 +96,13 @@ class _Status:
             self.live = Live("", console=err, refresh_per_second=4, transient=True)
             self.live.start()
 
-    def line(self, stats: object) -> str:
+    def line(self, stats: WorkerStats) -> str:
         s = stats
-        return (
-            f"{self.app_id}: {s.processed:,} events · {s.rate:,.0f} ev/s · lag {s.lag:,}"  # type: ignore[attr-defined]
-            + (f" · {s.dead_lettered:,} dead-lettered" if s.dead_lettered else "")  # type: ignore[attr-defined]
+        return f"{self.app_id}: {s.processed:,} events · {s.rate:,.0f} ev/s · lag {s.lag:,}" + (
+            f" · {s.dead_lettered:,} dead-lettered" if s.dead_lettered else ""
         )
 
-    def update(self, stats: object) -> None:
+    def update(self, stats: WorkerStats) -> None:
         if self.live is not None:
             self.live.update(self.line(stats))
         elif time.monotonic() - self.last_log >= 10:

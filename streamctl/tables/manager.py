@@ -1,0 +1,122 @@
+"""The table manager: an app's tables as one group, the way a worker drives them.
+
+The worker holds one :class:`TableManager` and calls it at each step of a table's
+life (see ``tables/base.py`` for what each table does):
+
+1. start-up, :meth:`TableManager.start`: every table partitioned like every source
+   topic (co-partitioning, checked before any event is read); global tables rebuilt
+   from their changelogs, then following them, each with a consumer of its own;
+2. on assignment, :meth:`TableManager.assign`: the newly assigned partitions of every
+   (non-global) table rebuilt from their changelogs before their first event;
+3. after a revoke was committed, :meth:`TableManager.revoke`: the stores of partitions
+   this worker no longer has are closed;
+4. per batch, it is the all-tables ``BatchState`` of ``worker/commit.py`` (the commit
+   order), and :attr:`TableManager.dirty` tells whether a table holds uncommitted writes;
+5. in the run loop, :meth:`TableManager.follow_globals` applies what global tables'
+   changelogs received meanwhile.
+
+It knows tables and a transport, nothing of workers or apps.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping
+
+from streamctl.tables.base import Collection
+from streamctl.tables.recovery import Progress
+from streamctl.transport.base import Consumer, Message, Producer, RecordMetadata, Transport
+
+log = logging.getLogger("streamctl.tables")
+
+#: changelog records a global table applies per poll while the worker runs
+FOLLOW_BATCH = 10_000
+
+
+class TableManager:
+    """Co-partitioning, recovery on assign, release on revoke, global following, commit."""
+
+    def __init__(self, tables: Iterable[Collection], *, progress: Progress | None = None) -> None:
+        self.tables = list(tables)
+        self.partitioned = [t for t in self.tables if not t.is_global]
+        self.globals = [t for t in self.tables if t.is_global]
+        #: ``progress(table, partition, done, total)`` while changelogs are replayed
+        self.progress = progress
+        self._transport: Transport | None = None
+        self._assigned: set[int] = set()
+        self._following: list[tuple[Consumer, Collection]] = []
+
+    # -- start-up ---------------------------------------------------------------------------
+    def start(self, transport: Transport, sources: Mapping[str, int]) -> None:
+        """Check co-partitioning against ``sources`` (topic -> partitions), then rebuild
+        the global tables and follow their changelogs. Recoveries use ``transport``."""
+        self._transport = transport
+        for topic, partitions in sources.items():
+            for table in self.partitioned:
+                table.check_copartitioning(partitions, source=topic)
+        for table in self.globals:
+            table.recover(transport, None, progress=self.progress)
+        for table in self.globals:
+            consumer = transport.consumer(None)
+            table.follow(consumer)
+            self._following.append((consumer, table))
+
+    def follow_globals(self) -> int:
+        """Apply the changelog records global tables received since the last call."""
+        applied = 0
+        for consumer, table in self._following:
+            messages: list[Message] = consumer.poll(FOLLOW_BATCH, timeout=0.0)
+            if messages:
+                applied += table.apply_changelog(messages)
+        return applied
+
+    # -- rebalance --------------------------------------------------------------------------
+    def assign(self, partitions: Iterable[int]) -> set[int]:
+        """Rebuild the partitions not assigned before; returns them."""
+        parts = set(partitions)
+        new = parts - self._assigned
+        self._assigned |= parts
+        if new and self.partitioned:
+            transport = self._transport
+            if transport is None:
+                raise RuntimeError("TableManager.assign before start")
+            for table in self.partitioned:
+                table.recover(transport, new, progress=self.progress)
+        return new
+
+    def revoke(self, remaining: Iterable[int]) -> set[int]:
+        """Close the stores of partitions not in ``remaining`` (after their last commit);
+        returns the partitions released."""
+        keep = set(remaining)
+        gone = self._assigned - keep
+        self._assigned = keep
+        if gone:
+            for table in self.partitioned:
+                table.release(gone)
+        return gone
+
+    # -- the batch (worker/commit.py's BatchState) ------------------------------------------
+    def prepare_commit(self, producer: Producer) -> int:
+        """Every table sends its batch's coalesced changelog records; returns how many."""
+        return sum(t.prepare_commit(producer) for t in self.tables)
+
+    def commit(self, metadata: list[RecordMetadata]) -> None:
+        """Every table's stores commit, each with the changelog offset it reflects."""
+        for t in self.tables:
+            t.commit(metadata)
+
+    def discard_batch(self) -> None:
+        """Every table forgets its buffered and in-flight writes."""
+        for t in self.tables:
+            t.discard_batch()
+
+    @property
+    def dirty(self) -> bool:
+        """True while some table holds writes not yet in its stores."""
+        return any(t.dirty for t in self.tables)
+
+    def close(self) -> None:
+        """Close the global tables' consumers (the tables themselves belong to the app)."""
+        following, self._following = self._following, []
+        for consumer, _table in following:
+            consumer.close()

@@ -1,0 +1,255 @@
+"""Dispatch: from source topics to agent streams, and waiting until the agents are done.
+
+Each agent instance reads one stream; a ``group_by`` in it adds a child stream on the
+repartition topic. The routes map every topic the worker subscribes to onto the agents
+and streams reading it. Per batch, the records of a topic are decoded once (failures
+are dead-lettered or stop the worker), split over an agent's instances by partition,
+and fed to their streams; a stream regrouped by ``group_by`` forwards its records to
+the repartition topic instead (keyed anew; a record without a key is dead-lettered).
+The worker then waits until every fed stream has been fully processed, and stops
+with the failing agent and record when an agent raises.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from streamctl.agents import Agent, AgentError
+from streamctl.app import App
+from streamctl.events import Event
+from streamctl.exceptions import StreamctlError
+from streamctl.streams import SKIP, Stream
+from streamctl.transport.base import Message, TopicPartition
+from streamctl.worker.deadletter import DeadLetters
+
+log = logging.getLogger("streamctl.worker")
+
+#: (drained future, stream, agent): what the worker waits for after feeding a batch
+Wait = tuple["asyncio.Future[None]", Stream, Agent]
+
+
+@dataclass
+class Route:
+    """An agent's streams on one topic (one per instance)."""
+
+    agent: Agent
+    streams: list[Stream]
+
+
+class Dispatcher:
+    """Routes, agent and timer tasks; feeds batches to streams and waits for the agents."""
+
+    def __init__(self, app: App, dead_letters: DeadLetters) -> None:
+        self.app = app
+        self.dead_letters = dead_letters
+        self.routes: dict[str, list[Route]] = {}
+        #: agent and timer tasks, and what each is (for messages)
+        self.tasks: dict[asyncio.Task[Any], str] = {}
+
+    # -- start-up ----------------------------------------------------------------------------
+    async def start_agents(self) -> None:
+        """Start every agent, let each run to its first wait, then route its streams."""
+        agents = self.app.agents.values()
+        for agent in agents:
+            agent.start()
+            for i, task in enumerate(agent.tasks):
+                self.tasks[task] = f"agent {agent.name}#{i}"
+        # let every agent run up to its first wait, so group_by topics are declared
+        for _ in range(3):
+            await asyncio.sleep(0)
+        self.raise_for_finished_tasks()
+        for agent in agents:
+            self._add_route(agent, agent.streams)
+            children = [s.children for s in agent.streams]
+            while any(children):
+                level = [c[0] if c else None for c in children]
+                if None in level:
+                    raise StreamctlError(
+                        f"agent {agent.name}: every instance must call group_by alike"
+                    )
+                self._add_route(agent, [s for s in level if s is not None])
+                children = [c[0].children if c else [] for c in children]
+
+    def _add_route(self, agent: Agent, streams: list[Stream]) -> None:
+        self.routes.setdefault(streams[0].topic.name, []).append(Route(agent, streams))
+
+    def start_timers(self) -> None:
+        for timer in self.app.timers:
+            task = asyncio.create_task(timer.run(), name=f"timer:{timer.name}")
+            self.tasks[task] = f"timer {timer.name}"
+
+    # -- a batch -----------------------------------------------------------------------------
+    async def dispatch(self, messages: list[Message]) -> None:
+        """Decode, feed every route's streams (or forward), wait until all is processed."""
+        by_topic: dict[str, list[Message]] = {}
+        for m in messages:
+            lst = by_topic.get(m.topic)
+            if lst is None:
+                lst = by_topic[m.topic] = []
+            lst.append(m)
+        waits: list[Wait] = []
+        topics = self.app.topics
+        routes = self.routes
+        for topic_name, msgs in by_topic.items():
+            topic = topics[topic_name]
+            events, bad = topic.decode(msgs)
+            if bad:
+                agents = [r.agent for r in routes.get(topic_name, ())]
+                self.dead_letters.undecodable(topic, agents, bad)
+            for route in routes.get(topic_name, ()):
+                streams = route.streams
+                if len(streams) == 1:
+                    parts = [events]
+                else:
+                    n = len(streams)
+                    parts = [[e for e in events if e.message.partition % n == i] for i in range(n)]
+                for stream, evs in zip(streams, parts):
+                    if not evs:
+                        continue
+                    if stream.forward_to is not None:
+                        self._forward(route.agent, stream, evs)
+                    else:
+                        waits.append((stream.feed(evs), stream, route.agent))
+        if waits:
+            await self.wait(waits)
+
+    def _forward(self, agent: Agent, stream: Stream, events: list[Event]) -> None:
+        """``group_by``: send each record, keyed anew, to the repartition topic."""
+        assert stream.forward_to is not None
+        key_fn, topic = stream.forward_to
+        # the record's headers pass through as they came (a sequence of pairs; producers
+        # take any, though ``Producer.send`` says list): no copy per record
+        send: Callable[..., None] = self.app.producer.send
+        dumps = topic.key_serde.dumps
+        name = topic.name
+        for event in events:
+            m = event.message
+            try:
+                key = key_fn(event.value)
+                if key is SKIP:
+                    continue
+                if key is None:
+                    raise ValueError("the new key is None (a missing field?)")
+            except Exception as exc:
+                self._unkeyed(agent, stream, m, exc)
+                continue
+            send(name, dumps(key), m.value, headers=m.headers or None, timestamp=m.timestamp)
+
+    def _unkeyed(self, agent: Agent, stream: Stream, m: Message, exc: Exception) -> None:
+        # a record without a key to group by is parked, not repartitioned: a None
+        # key would fail the table steps downstream on every restart
+        agents = [r.agent for r in self.routes.get(stream.topic.name, ())]
+        targets = self.dead_letters.targets(stream.topic, agents)
+        if not targets:
+            raise AgentError(
+                f"agent {agent.name}: group_by key failed on {m.topic}[{m.partition}]"
+                f"@{m.offset}: {type(exc).__name__}: {exc} (give the agent a "
+                "dead_letter topic to park such records and go on)"
+            ) from exc
+        self.dead_letters.send(targets, m, exc)
+        log.warning(
+            "%s[%d]@%d: group_by key failed (%s); sent to %s",
+            m.topic,
+            m.partition,
+            m.offset,
+            exc,
+            ", ".join(sorted(targets)),
+        )
+
+    # -- waiting for the agents --------------------------------------------------------------
+    async def wait(self, waits: list[Wait]) -> None:
+        """Until every stream fed is processed; raises AgentError when an agent fails."""
+        pending = {fut for fut, _, _ in waits}
+        while pending:
+            done, _ = await asyncio.wait(
+                pending | set(self.tasks), return_when=asyncio.FIRST_COMPLETED
+            )
+            pending -= done
+            if done - {fut for fut, _, _ in waits}:
+                for fut, stream, agent in waits:
+                    if not fut.done():
+                        task = (
+                            agent.tasks[agent.streams.index(stream)]
+                            if stream in agent.streams
+                            else None
+                        )
+                        if task is not None and task.done():
+                            _agent_failed(agent, stream, task)
+                self.raise_for_finished_tasks()
+                # a task that ended normally: its streams will not drain; drop them
+                pending = {f for f in pending if not f.done() and not _owner_done(f, waits)}
+
+    def raise_for_finished_tasks(self) -> None:
+        """Raise for an agent or timer task that failed; warn about one that returned."""
+        for task, what in list(self.tasks.items()):
+            if not task.done():
+                continue
+            del self.tasks[task]
+            if task.cancelled():
+                continue
+            exc = task.exception()
+            if exc is not None:
+                if isinstance(exc, StreamctlError):
+                    raise exc
+                log.debug("%s failed", what, exc_info=exc)
+                raise AgentError(f"{what} failed: {type(exc).__name__}: {exc}") from exc
+            log.warning("%s returned; its events are no longer processed", what)
+
+    async def cancel_tasks(self) -> None:
+        """Cancel every agent and timer task and wait for them to end."""
+        tasks = list(self.tasks)
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            try:
+                await task
+            except BaseException:
+                pass  # failures were reported already; cancellations are what was asked for
+
+    # -- held events (``take``) ---------------------------------------------------------------
+    def streams(self) -> Iterator[tuple[Stream, Agent]]:
+        for routes in self.routes.values():
+            for route in routes:
+                for stream in route.streams:
+                    yield stream, route.agent
+
+    def held(self) -> Iterator[Event]:
+        """Events streams hold back (``take``): received, not yet fully processed."""
+        for stream, _agent in self.streams():
+            yield from stream.held()
+
+    async def release_held(self) -> bool:
+        """Ask streams holding events to release them and wait; False if none held any."""
+        held = [(s, a) for s, a in self.streams() if s.held()]
+        if not held:
+            return False
+        await self.wait([(s.flush(), s, a) for s, a in held])
+        return True
+
+    def drop_held(self, revoked: set[TopicPartition]) -> int:
+        """Forget held events of revoked partitions; returns how many."""
+        return sum(s.drop_held(revoked) for s, _agent in self.streams())
+
+
+def _owner_done(fut: asyncio.Future[None], waits: list[Wait]) -> bool:
+    for f, _stream, agent in waits:
+        if f is fut:
+            return all(t.done() for t in agent.tasks)
+    return False
+
+
+def _agent_failed(agent: Agent, stream: Stream, task: asyncio.Task[Any]) -> None:
+    exc = task.exception() if not task.cancelled() else None
+    if exc is None:
+        return
+    event = stream.in_flight()
+    where = ""
+    if event is not None:
+        m = event.message
+        where = f" while processing {m.topic}[{m.partition}]@{m.offset}"
+    log.debug("agent %s failed%s", agent.name, where, exc_info=exc)
+    raise AgentError(f"agent {agent.name} failed{where}: {type(exc).__name__}: {exc}") from exc
