@@ -45,7 +45,7 @@ def test_many_writes_to_one_key_make_one_record(table, transport, producer):
     assert table.prepare_commit(producer) == 1
     table.commit(producer.flush())
     assert records(transport) == [(1, b'"k"', b"100")]
-    assert table._store(1).persisted_offset() == 0
+    assert table._state.store(1).persisted_offset() == 0
 
 
 def test_coalescing_keeps_only_the_last_value_per_key(table, transport, producer):
@@ -65,8 +65,8 @@ def test_delete_is_a_tombstone(table, transport, producer):
         del table["a"]
     run_batch(table, producer)
     assert records(transport) == [(2, b'"a"', b"1"), (2, b'"a"', None)]
-    assert table._store(2).get(b'"a"') is None
-    assert table._store(2).persisted_offset() == 1
+    assert table._state.store(2).get(b'"a"') is None
+    assert table._state.store(2).persisted_offset() == 1
 
 
 def test_write_then_delete_in_one_batch_is_one_tombstone(table, transport, producer):
@@ -149,9 +149,9 @@ def test_reads_see_buffered_and_inflight_writes(table, producer):
         assert table["k"] == 2
     table.commit(producer.flush())
     assert table["k"] == 2
-    assert table._store(0).get(b'"k"') == b"1"
+    assert table._state.store(0).get(b'"k"') == b"1"
     run_batch(table, producer)
-    assert table._store(0).get(b'"k"') == b"2"
+    assert table._state.store(0).get(b'"k"') == b"2"
 
 
 def test_commit_records_the_highest_offset_per_partition(table, producer):
@@ -161,8 +161,8 @@ def test_commit_records_the_highest_offset_per_partition(table, producer):
                 table[f"k{round_}"] = round_
                 table[f"j{round_}"] = round_
         run_batch(table, producer)
-    assert table._store(0).persisted_offset() == 5
-    assert table._store(2).persisted_offset() == 5
+    assert table._state.store(0).persisted_offset() == 5
+    assert table._state.store(2).persisted_offset() == 5
 
 
 def test_commit_ignores_other_topics_metadata(table, producer):
@@ -171,7 +171,7 @@ def test_commit_ignores_other_topics_metadata(table, producer):
     table.prepare_commit(producer)
     metadata = [RecordMetadata("sink", 0, 99), *producer.flush()]
     table.commit(metadata)
-    assert table._store(0).persisted_offset() == 0
+    assert table._state.store(0).persisted_offset() == 0
 
 
 def test_commit_without_metadata_for_a_partition_fails(table, producer):
@@ -225,9 +225,9 @@ def test_release(table, producer):
         table.release({1})
     run_batch(table, producer)
     table.release({1})
-    assert 1 not in table._stores
+    assert 1 not in table._state.stores
     assert "k" not in table  # partition 1 is no longer local
-    assert table._local() == [0, 2, 3]
+    assert table._state.local() == [0, 2, 3]
 
 
 def test_close_drops_uncommitted_writes_with_a_warning(table, caplog):
