@@ -275,3 +275,47 @@ def test_app_default_partitions_when_the_topic_has_none(tmp_path):
     app.conf = Conf()
     app.topic_partitions = None
     assert Table(app, name="t").partitions == 6
+
+
+def test_send_to_changelog_follows_the_rule_of_writes_outside_a_stream(tmp_path, transport):
+    """How `streamctl table set` changes a GlobalTable: straight to its changelog, to the
+    partition holding the key, else the key's home; the stores see it on recovery."""
+    from streamctl.tables import SetGlobalTable
+
+    app = App("app", tmp_path, topic_partitions=4)
+    table = GlobalTable(app, name="t")
+    producer = transport.producer()
+    home = partition_for(b'"k"', 4)
+    other = (home + 1) % 4
+    producer.send(TOPIC, b'"k"', b"1", partition=other)
+    producer.flush()
+    table.recover(transport)
+    table.send_to_changelog(producer, "k", 2)
+    table.send_to_changelog(producer, "new", 3)
+    producer.flush()
+    assert (other, b'"k"', b"2") in records(transport)
+    assert (partition_for(b'"new"', 4), b'"new"', b"3") in records(transport)
+    assert table.get("k") == 1 and not table.dirty  # nothing buffered: the changelog is the input
+    table.recover(transport)
+    assert dict(table.items()) == {"k": 2, "new": 3}
+    table.send_to_changelog(producer, "k", None)
+    producer.flush()
+    table.recover(transport)
+    assert (other, b'"k"', None) in records(transport)
+    assert dict(table.items()) == {"new": 3}
+
+    sets = SetGlobalTable(app, name="s")
+    sets.send_to_changelog(producer, "k", ["b", "a", "b"])
+    producer.flush()
+    sets.recover(transport)
+    assert sets["k"] == {"a", "b"}
+    assert [v for _, k, v in records_of(transport, "app-s-changelog")] == [b'["a","b"]']
+
+
+def records_of(transport, topic):
+    return [
+        (m.partition, m.key, m.value)
+        for tp, log in sorted(transport.logs.items())
+        for m in log
+        if tp.topic == topic
+    ]
