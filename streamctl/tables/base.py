@@ -23,15 +23,12 @@ crash recovery exact):
 2. ``recover(transport, partitions, progress=...)`` before the first event of
    those partitions is processed (on assignment); ``release(partitions)`` after
    they are revoked and committed.
-3. Per batch: run the agents (tables buffer their writes); then
-   ``prepare_commit(producer)`` for every table (sends the coalesced changelog
-   records); ``metadata = producer.flush()``; ``commit(metadata)`` for every
-   table (one store transaction per partition: data plus the highest changelog
-   offset); only then commit the source offsets.
-   A crash before ``commit`` leaves stores behind their changelogs: recovery
-   replays the difference. A crash after it, before the source offsets are
-   committed, replays source records: at-least-once, as documented.
-   If a batch fails before ``prepare_commit``, ``discard_batch()`` drops its writes.
+3. Per batch, the commit order written in ``streamctl.worker.commit``: the agents
+   run (tables buffer their writes), ``prepare_commit(producer)`` sends each
+   table's coalesced changelog records, the producer flushes, ``commit(metadata)``
+   applies them to the stores (one transaction per partition, with the highest
+   changelog offset), then the source offsets are committed. ``discard_batch()``
+   drops the writes of a batch that failed before its changelog was flushed.
 4. GlobalTables only: ``follow(consumer)`` once after ``recover`` (or assign the
    changelog partitions and seek each to ``next_offset(p)``), then
    ``apply_changelog(records)`` with what that consumer polls.

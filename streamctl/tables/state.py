@@ -57,10 +57,6 @@ class TableState:
         #: partitions this process holds; None: all (no worker said otherwise)
         self.assigned: set[int] | None = None
 
-    @property
-    def partitions(self) -> int:
-        return self.placement.partitions
-
     def changelog_spec(self) -> TopicSpec:
         """The compacted changelog topic to create before recovery."""
         return TopicSpec(self.topic, self.placement.partitions, compacting=True)
