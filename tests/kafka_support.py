@@ -75,6 +75,18 @@ def wait_for_log(
     raise AssertionError(f"no {pattern!r} in {log} after {timeout}s:\n{log.read_text()[-3000:]}")
 
 
+def count_records(bootstrap: str, topic: str, partitions: set[int]) -> int:
+    """How many records ``partitions`` of ``topic`` hold between them (their end offsets)."""
+    from kafka import KafkaConsumer, TopicPartition
+
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap)
+    try:
+        tps = [TopicPartition(topic, p) for p in partitions]
+        return int(sum(consumer.end_offsets(tps).values()))
+    finally:
+        consumer.close()
+
+
 def wait_for_records(
     bootstrap: str, topic: str, partitions: set[int], at_least: int, timeout: float = 30
 ) -> None:

@@ -164,7 +164,7 @@ def test_tables_recovered_on_a_helper_thread_serve_the_loop_thread(tmp_path: Pat
     table["a"] += 1
     commit.commit_batch(table, app.producer)
     on_helper(table.release, {0, 1})
-    assert table._stores == {}
+    assert table._state.stores == {}
     app.close()
 
 

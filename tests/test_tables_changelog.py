@@ -47,7 +47,7 @@ def test_many_writes_to_one_key_make_one_record(table, transport, producer):
     assert table.prepare_commit(producer) == 1
     table.commit(producer.flush())
     assert records(transport) == [(1, b'"k"', b"100")]
-    assert table._store(1).persisted_offset() == 0
+    assert table._state.store(1).persisted_offset() == 0
 
 
 def test_coalescing_keeps_only_the_last_value_per_key(table, transport, producer):
@@ -67,8 +67,8 @@ def test_delete_is_a_tombstone(table, transport, producer):
         del table["a"]
     run_batch(table, producer)
     assert records(transport) == [(2, b'"a"', b"1"), (2, b'"a"', None)]
-    assert table._store(2).get(b'"a"') is None
-    assert table._store(2).persisted_offset() == 1
+    assert table._state.store(2).get(b'"a"') is None
+    assert table._state.store(2).persisted_offset() == 1
 
 
 def test_write_then_delete_in_one_batch_is_one_tombstone(table, transport, producer):
@@ -152,9 +152,9 @@ def test_reads_see_buffered_and_inflight_writes(table, producer):
         assert table["k"] == 2
     table.commit(producer.flush())
     assert table["k"] == 2
-    assert table._store(0).get(b'"k"') == b"1"
+    assert table._state.store(0).get(b'"k"') == b"1"
     run_batch(table, producer)
-    assert table._store(0).get(b'"k"') == b"2"
+    assert table._state.store(0).get(b'"k"') == b"2"
 
 
 def test_commit_records_the_highest_offset_per_partition(table, producer):
@@ -164,8 +164,8 @@ def test_commit_records_the_highest_offset_per_partition(table, producer):
                 table[f"k{round_}"] = round_
                 table[f"j{round_}"] = round_
         run_batch(table, producer)
-    assert table._store(0).persisted_offset() == 5
-    assert table._store(2).persisted_offset() == 5
+    assert table._state.store(0).persisted_offset() == 5
+    assert table._state.store(2).persisted_offset() == 5
 
 
 def test_commit_ignores_other_topics_metadata(table, producer):
@@ -174,7 +174,7 @@ def test_commit_ignores_other_topics_metadata(table, producer):
     table.prepare_commit(producer)
     metadata = [RecordMetadata("sink", 0, 99), *producer.flush()]
     table.commit(metadata)
-    assert table._store(0).persisted_offset() == 0
+    assert table._state.store(0).persisted_offset() == 0
 
 
 def test_commit_without_metadata_for_a_partition_fails(table, producer):
@@ -228,9 +228,9 @@ def test_release(table, producer):
         table.release({1})
     run_batch(table, producer)
     table.release({1})
-    assert 1 not in table._stores
+    assert 1 not in table._state.stores
     assert "k" not in table  # partition 1 is no longer local
-    assert table._local() == [0, 2, 3]
+    assert table._state.local() == [0, 2, 3]
 
 
 def test_close_drops_uncommitted_writes_with_a_warning(table, caplog):
@@ -278,3 +278,47 @@ def test_app_default_partitions_when_the_topic_has_none(tmp_path):
     app.conf = Conf()
     app.topic_partitions = None
     assert Table(app, name="t").partitions == 6
+
+
+def test_send_to_changelog_follows_the_rule_of_writes_outside_a_stream(tmp_path, transport):
+    """How `streamctl table set` changes a GlobalTable: straight to its changelog, to the
+    partition holding the key, else the key's home; the stores see it on recovery."""
+    from streamctl.tables import SetGlobalTable
+
+    app = App("app", tmp_path, topic_partitions=4)
+    table = GlobalTable(app, name="t")
+    producer = transport.producer()
+    home = partition_for(b'"k"', 4)
+    other = (home + 1) % 4
+    producer.send(TOPIC, b'"k"', b"1", partition=other)
+    producer.flush()
+    table.recover(transport)
+    table.send_to_changelog(producer, "k", 2)
+    table.send_to_changelog(producer, "new", 3)
+    producer.flush()
+    assert (other, b'"k"', b"2") in records(transport)
+    assert (partition_for(b'"new"', 4), b'"new"', b"3") in records(transport)
+    assert table.get("k") == 1 and not table.dirty  # nothing buffered: the changelog is the input
+    table.recover(transport)
+    assert dict(table.items()) == {"k": 2, "new": 3}
+    table.send_to_changelog(producer, "k", None)
+    producer.flush()
+    table.recover(transport)
+    assert (other, b'"k"', None) in records(transport)
+    assert dict(table.items()) == {"new": 3}
+
+    sets = SetGlobalTable(app, name="s")
+    sets.send_to_changelog(producer, "k", ["b", "a", "b"])
+    producer.flush()
+    sets.recover(transport)
+    assert sets["k"] == {"a", "b"}
+    assert [v for _, k, v in records_of(transport, "app-s-changelog")] == [b'["a","b"]']
+
+
+def records_of(transport, topic):
+    return [
+        (m.partition, m.key, m.value)
+        for tp, log in sorted(transport.logs.items())
+        for m in log
+        if tp.topic == topic
+    ]

@@ -43,7 +43,7 @@ def fill(table, transport, batches=5):
 
 def contents(table):
     """Each partition's store, as bytes."""
-    return {p: dict(table._store(p).items()) for p in range(table.partitions)}
+    return {p: dict(table._state.store(p).items()) for p in range(table.partitions)}
 
 
 def new_table(tmp_path, cls=Table, store=None, **kw):
@@ -148,7 +148,7 @@ def test_recover_a_subset_of_partitions(tmp_path, transport, filled):
     shutil.rmtree(tmp_path / "stores")
     table = new_table(tmp_path)
     assert set(table.recover(transport, {1})) == {1}
-    assert set(table._stores) == {1}
+    assert set(table._state.stores) == {1}
     assert set(table) == {k for k in filled[0] if k.startswith("p1-")}
     table.close()
 

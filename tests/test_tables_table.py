@@ -201,7 +201,7 @@ class TestGetSet:
         t = make(app, partitions=1)
         t["k"] = {"v": 1}
         run_batch(t, producer)
-        store = t._store(0)
+        store = t._state.store(0)
         assert list(store.items()) == [(b'"k"', b'{"v":1}')]
 
 

@@ -123,13 +123,7 @@ def _commit(app: Any, table: Any) -> None:
 
 def _write_global(app: Any, table: Any, key: Any, value: Any) -> None:
     """Global tables are read-only to agents; their changelog is their input."""
-    encoded = table._encode_key(key)
-    data = None
-    if value is not None:
-        data = table._dump_value(set(value) if table.default is set else value)
-    partitions = [p for p in table._candidates(encoded) if table._get_in(p, encoded) is not None]
-    for p in partitions or [table._home(encoded)]:
-        app.producer.send(table.changelog_spec().name, encoded, data, partition=p)
+    table.send_to_changelog(app.producer, key, value)
     app.producer.flush()
     table.recover(app.transport, None)
 

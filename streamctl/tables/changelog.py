@@ -8,19 +8,19 @@ deletion (a tombstone in the changelog).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Final
 
 from streamctl.tables.exceptions import TableError
 from streamctl.transport.base import Producer, RecordMetadata
 
 Writes = dict[bytes, bytes | None]
 
-#: ``lookup`` result for a key the buffer knows nothing about.
-MISSING: Final = object()
-
 
 class WriteBuffer:
-    """Pending writes (this batch) and in-flight writes (sent, not yet in the store)."""
+    """Pending writes (this batch) and in-flight writes (sent, not yet in the store).
+
+    Reads through the buffer (:meth:`TableState.get_in`) look at ``pending`` then
+    ``inflight`` directly: they run once per event.
+    """
 
     __slots__ = ("pending", "inflight")
 
@@ -29,15 +29,10 @@ class WriteBuffer:
         self.inflight: dict[int, Writes] = {}
 
     def put(self, partition: int, key: bytes, value: bytes | None) -> None:
-        self.pending.setdefault(partition, {})[key] = value
-
-    def lookup(self, partition: int, key: bytes) -> object:
-        """The buffered value (None for a deletion), or MISSING."""
-        for layer in (self.pending, self.inflight):
-            writes = layer.get(partition)
-            if writes is not None and key in writes:
-                return writes[key]
-        return MISSING
+        writes = self.pending.get(partition)
+        if writes is None:
+            writes = self.pending[partition] = {}
+        writes[key] = value
 
     def overlay(self, partition: int) -> Writes:
         """Everything buffered for a partition, newest value per key."""

@@ -1,9 +1,11 @@
-"""Rebuild table partitions from their changelogs.
+"""Rebuild table partitions from their changelogs, and follow them while running.
 
 Before a partition's first event is processed, its changelog is replayed from
-the offset after the one the store last applied up to the high-water mark.
-Stores that cannot be trusted (unreadable, or ahead of the changelog) are
-reset and rebuilt from the first offset.
+the offset after the one the store last applied up to the high-water mark
+(:func:`recover`). Stores that cannot be trusted (unreadable, or ahead of the
+changelog) are reset and rebuilt from the first offset. A GlobalTable then keeps
+reading its changelog: :func:`follow` assigns a consumer after the stores, and
+:func:`apply_changelog` applies what it polls.
 """
 
 from __future__ import annotations
@@ -15,8 +17,9 @@ from typing import Any
 
 from streamctl.tables.changelog import Writes
 from streamctl.tables.exceptions import RecoveryStalled
+from streamctl.tables.state import TableState
 from streamctl.tables.stores.base import Store
-from streamctl.transport.base import Consumer, Message, TopicPartition
+from streamctl.transport.base import Consumer, Message, TopicPartition, Transport
 
 log = logging.getLogger("streamctl.tables")
 
@@ -110,3 +113,66 @@ def replay(
             )
         report(position - start, total)
     return read
+
+
+def recover(
+    state: TableState,
+    transport: Transport,
+    partitions: Iterable[int] | None,
+    *,
+    committed_only: bool = False,
+    report: Callable[[int, int, int], None] | None = None,
+    batch: int = 10_000,
+) -> dict[int, int]:
+    """Replay the changelog into the stores of ``partitions`` (None: all) and hold them.
+
+    Returns the number of changelog records read per partition; ``report(partition,
+    done, total)`` follows the progress. ``committed_only``: see :func:`trusted_start`.
+    """
+    wanted = state.assign(partitions)
+    transport.create_topics([state.changelog_spec()])
+    tps = {p: TopicPartition(state.topic, p) for p in sorted(wanted)}
+    consumer = transport.consumer(None)
+    try:
+        ends = consumer.end_offsets(tps.values())
+        begins = consumer.beginning_offsets(tps.values())
+        read: dict[int, int] = {}
+        for p, tp in tps.items():
+            store = state.store(p)
+            label = f"table {state.name} partition {p}"
+            start = trusted_start(store, label, begins[tp], ends[tp], committed_only=committed_only)
+
+            def progress(done: int, total: int, p: int = p) -> None:
+                if report is not None:
+                    report(p, done, total)
+
+            read[p] = replay(store, consumer, tp, start, ends[tp], report=progress, batch=batch)
+        return read
+    finally:
+        consumer.close()
+
+
+def follow(state: TableState, consumer: Consumer) -> set[TopicPartition]:
+    """Assign ``consumer`` (one of its own, no group) to the changelog after the stores."""
+    tps = {TopicPartition(state.topic, p) for p in state.local()}
+    consumer.assign(consumer.assignment() | tps)
+    for tp in tps:
+        consumer.seek(tp, state.next_offset(tp.partition))
+    return tps
+
+
+def apply_changelog(state: TableState, messages: Iterable[Message]) -> int:
+    """Apply changelog records read while running; ones a store already has are skipped."""
+    topic = state.topic
+    by_partition: dict[int, list[Message]] = {}
+    for m in messages:
+        if m.topic == topic:
+            by_partition.setdefault(m.partition, []).append(m)
+    applied = 0
+    for partition, records in by_partition.items():
+        store = state.store(partition)
+        writes, last = coalesce(records, after=store.persisted_offset())
+        if last is not None:
+            store.apply(writes, last)
+            applied += len(writes)
+    return applied

@@ -8,16 +8,15 @@ empty set is a deletion (tombstone).
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, MutableSet
-from typing import Any
+from typing import Any, ClassVar
 
-from streamctl.tables.base import AppLike, TopicLike, _freeze
+from streamctl.tables.base import AppLike, TopicLike
+from streamctl.tables.codec import SetCodec, TableCodec
 from streamctl.tables.globaltable import GlobalTable
 from streamctl.tables.mapping import TableMapping
 
-_SCALARS = (int, float, str, bool)
 
-
-class SetView(MutableSet):
+class SetView(MutableSet[Any]):
     """``table[key]``: a live view of one key's set; ``add``/``discard`` go to the table."""
 
     __slots__ = ("_table", "_key")
@@ -58,6 +57,8 @@ class SetTable(TableMapping):
     keys must use ``table.get(key)`` or ``key in table.keys()``.
     """
 
+    _codec_class: ClassVar[type[TableCodec]] = SetCodec
+
     def __init__(
         self,
         app: AppLike,
@@ -83,29 +84,19 @@ class SetTable(TableMapping):
             **kwargs,
         )
 
-    # -- encoding: the whole set as a list ------------------------------------------
-
-    def _dump_value(self, value: Any) -> bytes:
-        return self._value_serde.codec.dumps(sorted(value, key=repr))
-
-    def _load_value(self, data: bytes) -> set[Any]:
-        return {self._member(m) for m in self._value_serde.codec.loads(data)}
-
-    def _member(self, obj: Any) -> Any:
-        t = self._value_type
-        from_data = getattr(t, "from_data", None)
-        if from_data is not None:
-            return from_data(obj)
-        if t in _SCALARS and not isinstance(obj, t):
-            return t(obj)
-        return _freeze(obj)
+    # -- one key's members (encoded by SetCodec: the whole set as a list) -------------
 
     def _members(self, key: Any) -> set[Any]:
-        data = self._lookup(self._encode_key(key))
-        return set() if data is None else self._load_value(data)
+        data = self._state.lookup(self._codec.encode_key(key))
+        if data is None:
+            return set()
+        members: set[Any] = self._codec.load_value(data)  # SetCodec.load_value: a new set
+        return members
 
     def _store_members(self, key: Any, members: set[Any]) -> None:
-        self._write(self._encode_key(key), self._dump_value(members) if members else None)
+        self._state.write(
+            self._codec.encode_key(key), self._codec.dump_value(members) if members else None
+        )
 
     def _check_writable(self) -> None:
         if self._read_only:
@@ -114,7 +105,7 @@ class SetTable(TableMapping):
     # -- the spec ----------------------------------------------------------------------
 
     def __getitem__(self, key: Any) -> SetView:
-        self._encode_key(key)  # reject None keys now, not on first use
+        self._codec.encode_key(key)  # reject None keys now, not on first use
         return SetView(self, key)
 
     def __setitem__(self, key: Any, members: Any) -> None:

@@ -2,20 +2,37 @@
 
 The file is in WAL journal mode, so a reader in another process (the CLI)
 sees either the state before a batch or after it, never a torn write. Keys
-and values are stored as given (already encoded by the table's Serde; never
+and values are stored as given (already encoded by the table's codec; never
 pickled) and the changelog offset lives in a ``meta`` table of the same file,
 written in the same transaction as the data it describes.
 
-sqlitedict runs every statement on its own thread through a queue, one queue
-item per statement. :meth:`SqliteStore.apply` therefore writes many rows per
-statement (multi-row ``REPLACE ... VALUES (?,?),(?,?)...``) and commits once;
-``bench/stores.py`` measures the difference.
+sqlitedict opens the file, owns the writing connection (its own thread, fed
+by a queue: one queue item per statement), counts rows (``len``) and closes.
+Where this module goes around sqlitedict's dict API, and why:
 
-Point reads (:meth:`SqliteStore.get`) do not go through that queue: a second,
-read-only connection in the caller's thread answers them (WAL lets it read
-while the writer writes; it sees every committed batch, since ``apply``
-commits before it returns). A queue round trip costs a thread switch per
-read, which made a table's first read of each key per batch its slowest step.
+- :meth:`SqliteStore.apply` sends SQL through sqlitedict's connection
+  (``conn.execute``, still its queue and its transaction) instead of
+  ``d.update(...)`` / ``del d[k]``: ``update`` queues one item per row (its
+  ``executemany`` loops), ``del d[k]`` first reads whether the key exists and
+  raises KeyError if not, and the offset row must commit in the same
+  transaction as the data (a second SqliteDict for ``meta`` would be a second
+  connection, so a second transaction). Multi-row ``REPLACE ... VALUES
+  (?,?),(?,?)...`` and one commit per batch; ``bench/stores.py`` measures it.
+- :meth:`SqliteStore.reset` deletes data and offset in one transaction;
+  ``d.clear()`` commits on its own, and a crash between it and the offset's
+  deletion would leave an empty store trusted at an old offset.
+- :meth:`SqliteStore.items` orders by key, so ``streamctl table dump`` is
+  stable; sqlitedict's ``items()`` orders by rowid, which every ``REPLACE``
+  renumbers.
+- Point reads (:meth:`SqliteStore.get`) do not go through the queue: a second,
+  read-only ``sqlite3`` connection in the caller's thread answers them (WAL
+  lets it read while the writer writes; it sees every committed batch, since
+  ``apply`` commits before it returns). A queue round trip costs a thread
+  switch per read, which made a table's first read of each key per batch its
+  slowest step.
+- Opening first probes the file with a plain ``sqlite3`` connection: a damaged
+  file then fails in the caller's thread (as StoreCorrupt, and the table
+  rebuilds it) instead of killing sqlitedict's thread.
 """
 
 from __future__ import annotations
@@ -131,10 +148,14 @@ class SqliteStore(Store):
                 db.close(force=True)
 
     @property
-    def _conn(self) -> Any:
+    def _dict(self) -> Any:
         if self._db is None or self._db.conn is None:
             raise StoreError(f"table store {self.path} is closed")
-        return self._db.conn
+        return self._db
+
+    @property
+    def _conn(self) -> Any:
+        return self._dict.conn
 
     def get(self, key: bytes) -> bytes | None:
         reader = self._reader
@@ -194,7 +215,7 @@ class SqliteStore(Store):
             db.close()
 
     def __len__(self) -> int:
-        return int(self._conn.select_one(f'SELECT COUNT(*) FROM "{_DATA}"')[0])
+        return len(self._dict)
 
     @classmethod
     def remove(cls, url: str, path: Path) -> None:

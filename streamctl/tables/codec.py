@@ -1,0 +1,147 @@
+"""Key and value bytes of one table: its two Serdes, a key cache and a number memo.
+
+Keys and values are encoded once, on the way into the write buffer, and decoded
+on the way out; stores and changelogs only ever see bytes. Both directions run
+once per event (``table[k] += x``), so the common cases are cached: str and int
+keys map to their bytes through a bounded dict, and numbers this process wrote
+map back from their bytes without the JSON decoder.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any, Final
+
+from streamctl.models.serde import Serde
+
+#: entries the key cache and the number memo hold before they start over
+CACHE_MAX: Final = 100_000
+
+_SCALARS = (int, float, str, bool)
+
+
+def finite(x: float) -> bool:
+    """False for inf and nan (whose JSON would not read back)."""
+    return x - x == 0
+
+
+def freeze(obj: Any) -> Any:
+    """JSON gives lists back for tuples; keys and set members must be hashable."""
+    if isinstance(obj, list):
+        return tuple(freeze(x) for x in obj)
+    return obj
+
+
+class TableCodec:
+    """Encode and decode one table's keys and values (``table`` names it in errors)."""
+
+    __slots__ = (
+        "table",
+        "key_type",
+        "value_type",
+        "key_serde",
+        "value_serde",
+        "_json_values",
+        "_key_cache",
+        "_memo",
+        "_memo_types",
+    )
+
+    def __init__(
+        self,
+        table: str,
+        key_type: Any = None,
+        value_type: Any = None,
+        key_serializer: Any = None,
+        value_serializer: Any = None,
+    ) -> None:
+        self.table = table
+        self.key_type = key_type
+        self.value_type = value_type
+        self.key_serde = Serde(key_type, key_serializer)
+        self.value_serde = Serde(value_type, value_serializer)
+        self._json_values = self.value_serde.codec.name == "json"
+        self._key_cache: dict[tuple[type, Any], bytes] = {}
+        #: encoded number -> number, for values written by this process (see dump_value)
+        self._memo: dict[bytes, Any] = {}
+        self._memo_types: tuple[type, ...] = (
+            ((int, float) if value_type is None else (value_type,))
+            if self._json_values and value_type in (None, int, float)
+            else ()
+        )
+
+    def encode_key(self, key: Any) -> bytes:
+        """The key's bytes (TypeError for None)."""
+        # hot path: the same keys come back batch after batch; text and numbers are cached
+        cls = key.__class__
+        if cls is str or cls is int:
+            cache = self._key_cache
+            data = cache.get((cls, key))
+            if data is None:
+                data = self.key_serde.dumps(key)
+                assert data is not None
+                if len(cache) >= CACHE_MAX:
+                    cache.clear()
+                cache[(cls, key)] = data
+            return data
+        if key is None:
+            raise TypeError(f"table {self.table!r}: keys cannot be None")
+        data = self.key_serde.dumps(key)
+        assert data is not None
+        return data
+
+    def decode_key(self, data: bytes) -> Any:
+        key = self.key_serde.loads(data)
+        return freeze(key) if self.key_type is None else key
+
+    def dump_value(self, value: Any) -> bytes:
+        """The value's bytes (TypeError for None unless values are JSON)."""
+        cls = value.__class__
+        if cls in self._memo_types and finite(value):
+            # a number's JSON is its repr; remember it so reading it back in this batch
+            # (``table[k] += x`` on a hot key) skips the JSON decoder
+            data = repr(value).encode()
+            memo = self._memo
+            if len(memo) >= CACHE_MAX:
+                memo.clear()
+            memo[data] = value
+            return data
+        if value is None:
+            if not self._json_values:
+                raise TypeError(f"table {self.table!r}: cannot store None; delete the key")
+            return b"null"
+        encoded = self.value_serde.dumps(value)
+        assert encoded is not None
+        return encoded
+
+    def load_value(self, data: bytes) -> Any:
+        value = self._memo.get(data)
+        if value is not None:
+            return value
+        if data == b"null" and self._json_values:
+            return None
+        return self.value_serde.loads(data)
+
+
+class SetCodec(TableCodec):
+    """A set table's values: the whole set of a key as a list, members sorted by repr."""
+
+    __slots__ = ()
+
+    def dump_value(self, value: Iterable[Any]) -> bytes:
+        """Any iterable of members (duplicates collapse)."""
+        return self.value_serde.codec.dumps(sorted(set(value), key=repr))
+
+    def load_value(self, data: bytes) -> set[Any]:
+        member = self.member
+        return {member(m) for m in self.value_serde.codec.loads(data)}
+
+    def member(self, obj: Any) -> Any:
+        """One member as the table's value type reads it."""
+        t = self.value_type
+        from_data = getattr(t, "from_data", None)
+        if from_data is not None:
+            return from_data(obj)
+        if t in _SCALARS and not isinstance(obj, t):
+            return t(obj)
+        return freeze(obj)
