@@ -285,7 +285,7 @@ def test_send_to_changelog_follows_the_rule_of_writes_outside_a_stream(tmp_path,
     partition holding the key, else the key's home; the stores see it on recovery."""
     from streamctl.tables import SetGlobalTable
 
-    app = App("app", tmp_path, topic_partitions=4)
+    app = App("app", tmp_path, topic_partitions=4, transport=transport)
     table = GlobalTable(app, name="t")
     producer = transport.producer()
     home = partition_for(b'"k"', 4)
