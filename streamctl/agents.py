@@ -216,8 +216,10 @@ class AgentTestWrapper:
             await result
 
     def _check(self) -> None:
-        if self._task is not None and self._task.done() and self._task.exception() is not None:
-            raise self._task.exception()  # type: ignore[misc]
+        if self._task is not None and self._task.done():
+            exc = self._task.exception()
+            if exc is not None:
+                raise exc
 
     async def put(
         self,

@@ -177,6 +177,7 @@ class Stream:
         function may return :data:`SKIP` to leave a record out.
         Call it before iterating (the worker must know the topic before it subscribes).
         """
+        key_fn: Callable[[Any], Any]
         if isinstance(key, str):
             field = key
 
@@ -185,7 +186,7 @@ class Stream:
 
             name = name or field
         else:
-            key_fn = key  # type: ignore[assignment]
+            key_fn = key
             name = name or getattr(key, "__name__", "") or ""
         if not name or name == "<lambda>":
             raise ValueError("group_by needs name= when the key is a lambda (it names the topic)")

@@ -57,9 +57,13 @@ class Store(abc.ABC):
     def __contains__(self, key: object) -> bool:
         return isinstance(key, bytes) and self.get(key) is not None
 
-    @classmethod  # noqa: B027 - optional: a store without files has nothing to remove
+    @classmethod
     def remove(cls, url: str, path: Path) -> None:
-        """Delete whatever a store left at ``path`` (used when it is corrupt)."""
+        """Delete whatever a store left at ``path`` (used when it is corrupt).
+
+        The default removes nothing: a store without files (``memory://``) has none.
+        """
+        return None
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.path}>"
