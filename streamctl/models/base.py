@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from streamctl.exceptions import DecodeError
 from streamctl.models.codecs import get_codec
 from streamctl.models.exceptions import ValidationError
 from streamctl.models.options import USER_OPTIONS, ModelOptions
 from streamctl.models.registry import BLESSED_KEY, namespace_of, registry
+
+_M = TypeVar("_M", bound="Model")
 
 
 class Model:
@@ -21,6 +23,8 @@ class Model:
     __is_abstract__: ClassVar[bool] = True
     __is_model__: ClassVar[bool] = True
     _options: ClassVar[ModelOptions] = ModelOptions()
+    #: the JSON Schema validator of this very class, once models.schema has compiled it
+    _json_schema_validator: ClassVar[Any]
 
     def __init_subclass__(
         cls,
@@ -76,7 +80,9 @@ class Model:
         raise NotImplementedError
 
     @classmethod
-    def _resolve_target(cls, data: Any, preferred_type: type[Model] | None = None) -> type[Model]:
+    def _resolve_target(
+        cls: type[_M], data: Any, preferred_type: type[Model] | None = None
+    ) -> type[_M]:
         """Pick the class to build from ``data``'s ``__faust`` namespace, safely.
 
         The namespace is honoured only when it names a registered subclass of the
@@ -84,7 +90,7 @@ class Model:
         ``allow_blessed_key``). Any other namespace is an error for an abstract expected
         class and is ignored for a concrete one: loading never builds an unrelated class.
         """
-        base: type[Model] = cls
+        base = cls
         if preferred_type is not None and issubclass(preferred_type, cls):
             base = preferred_type
         ns = namespace_of(data)
@@ -93,13 +99,11 @@ class Model:
         else:
             found = registry.get(ns)
             opts = base._options
-            allowed = (
+            if (
                 found is not None
                 and issubclass(found, base)
                 and (base.__is_abstract__ or opts.polymorphic_fields or opts.allow_blessed_key)
-            )
-            if allowed:
-                assert found is not None
+            ):
                 target = found
             elif base.__is_abstract__:
                 why = "unknown" if found is None else f"not a {base.__name__}"

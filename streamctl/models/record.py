@@ -6,7 +6,7 @@ import inspect
 import typing
 from collections.abc import Mapping
 from operator import attrgetter
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from streamctl.exceptions import DecodeError
 from streamctl.models.base import Model
@@ -45,6 +45,11 @@ class Record(Model, abstract=True):
     _getter: ClassVar[Any] = None
     _check_on_load: ClassVar[bool] = False
     _post_init: ClassVar[bool] = False
+
+    if TYPE_CHECKING:
+        # Not defined here, so that ``hasattr(cls, "__post_init__")`` tells whether a
+        # subclass has one; declared for the type checker only.
+        def __post_init__(self) -> None: ...
 
     # ---------------------------------------------------------------- class setup
 
@@ -175,7 +180,7 @@ class Record(Model, abstract=True):
         if cls._check_on_load:
             self._raise_if_invalid()
         if cls._post_init:
-            self.__post_init__()  # type: ignore[attr-defined]
+            self.__post_init__()
 
     @classmethod
     def from_data(cls, data: Any, *, preferred_type: type[Model] | None = None) -> Any:
@@ -196,7 +201,7 @@ class Record(Model, abstract=True):
             data = dict(data)
         target: type[Record] = cls
         if BLESSED_KEY in data or cls.__is_abstract__ or preferred_type is not None:
-            target = cls._resolve_target(data, preferred_type)  # type: ignore[assignment]
+            target = cls._resolve_target(data, preferred_type)
         return target._from_dict(data)
 
     @classmethod
@@ -231,7 +236,7 @@ class Record(Model, abstract=True):
         if invalid:
             self._raise_if_invalid()
         if cls._post_init:
-            self.__post_init__()  # type: ignore[attr-defined]
+            self.__post_init__()
         return self
 
     @classmethod
@@ -361,7 +366,7 @@ def _with_default_none(descr: FieldDescriptor) -> FieldDescriptor:
     return descr
 
 
-def _field_error(cls: type, name: str, value: Any, exc: Exception) -> DecodeError:
+def _field_error(cls: type[Model], name: str, value: Any, exc: Exception) -> DecodeError:
     cls_name = cls.__name__
     if isinstance(exc, ValidationError):
         return exc.nested(cls_name, name)
@@ -370,7 +375,7 @@ def _field_error(cls: type, name: str, value: Any, exc: Exception) -> DecodeErro
     if isinstance(exc, RecursionError):
         return DecodeError(f"{cls_name}: data nested too deeply")
     if isinstance(exc, _CONVERT_ERRORS):
-        descr = cls._options.descriptors.get(name)  # type: ignore[attr-defined]
+        descr = cls._options.descriptors.get(name)
         label = type_label(descr.node) if descr is not None else "field type"
         reason = str(exc)
         if len(reason) > 100:

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from streamctl.models.base import Model
 from streamctl.models.exceptions import ValidationError, short_repr
 from streamctl.models.fields import MISSING, FieldDescriptor
 from streamctl.models.registry import BLESSED_KEY
@@ -25,7 +26,7 @@ METADATA_SCHEMA = {
 }
 
 
-def model_json_schema(cls: type) -> dict[str, Any]:
+def model_json_schema(cls: type[Model]) -> dict[str, Any]:
     """The JSON Schema of ``cls`` (nested models under ``$defs``).
 
     ``additionalProperties`` is true because loading ignores keys that are not fields
@@ -37,7 +38,7 @@ def model_json_schema(cls: type) -> dict[str, Any]:
     body = _model_body(cls, defs, names)
     schema: dict[str, Any] = {
         "$schema": DIALECT,
-        "$id": ID_PREFIX + cls._options.namespace,  # type: ignore[attr-defined]
+        "$id": ID_PREFIX + cls._options.namespace,
         **body,
     }
     if defs:
@@ -45,8 +46,8 @@ def model_json_schema(cls: type) -> dict[str, Any]:
     return schema
 
 
-def _model_body(cls: type, defs: dict[str, Any], names: dict[type, str]) -> dict[str, Any]:
-    options = cls._options  # type: ignore[attr-defined]
+def _model_body(cls: type[Model], defs: dict[str, Any], names: dict[type, str]) -> dict[str, Any]:
+    options = cls._options
     properties: dict[str, Any] = {}
     required: list[str] = []
     for descr in options.descriptors.values():
@@ -130,12 +131,12 @@ def node_schema(node: TypeNode, defs: dict[str, Any], names: dict[type, str]) ->
     return {}
 
 
-def _def_name(model: type, defs: dict[str, Any], names: dict[type, str]) -> str:
+def _def_name(model: type[Model], defs: dict[str, Any], names: dict[type, str]) -> str:
     if model in names:
         return names[model]
     name = model.__name__
     if name in defs or name in names.values():
-        name = model._options.namespace  # type: ignore[attr-defined]
+        name = model._options.namespace
     names[model] = name
     defs[name] = {}  # reserve first: recursive models refer to themselves
     defs[name] = _model_body(model, defs, names)
@@ -150,7 +151,7 @@ def _is_json(value: Any) -> bool:
     return True
 
 
-def dump_schema(cls: type) -> str:
+def dump_schema(cls: type[Model]) -> str:
     """Deterministic text of the schema: sorted keys, indent 2, trailing newline."""
     return json.dumps(model_json_schema(cls), sort_keys=True, indent=2, ensure_ascii=False) + "\n"
 
@@ -160,7 +161,7 @@ def schema_path(out_dir: str | Path, name: str) -> Path:
     return Path(out_dir) / f"{name}.schema.json"
 
 
-def write_schemas(models: Mapping[str, type], out_dir: str | Path) -> list[Path]:
+def write_schemas(models: Mapping[str, type[Model]], out_dir: str | Path) -> list[Path]:
     """Write one ``<Name>.schema.json`` per model; returns the paths in name order."""
     Path(out_dir).mkdir(parents=True, exist_ok=True)
     written = []
@@ -171,7 +172,7 @@ def write_schemas(models: Mapping[str, type], out_dir: str | Path) -> list[Path]
     return written
 
 
-def stale_schemas(models: Mapping[str, type], out_dir: str | Path) -> list[str]:
+def stale_schemas(models: Mapping[str, type[Model]], out_dir: str | Path) -> list[str]:
     """Names whose schema file in ``out_dir`` is missing or differs from the model."""
     stale = []
     for name in sorted(models):
@@ -189,7 +190,7 @@ def stale_schemas(models: Mapping[str, type], out_dir: str | Path) -> list[str]:
 # --------------------------------------------------------------------------- validator
 
 
-def schema_validator(cls: type) -> Any:
+def schema_validator(cls: type[Model]) -> Any:
     """A ``jsonschema.Draft202012Validator`` for ``cls``, compiled once and cached."""
     cached = cls.__dict__.get("_json_schema_validator")
     if cached is not None:
@@ -197,11 +198,11 @@ def schema_validator(cls: type) -> Any:
     from jsonschema import Draft202012Validator, FormatChecker
 
     validator = Draft202012Validator(model_json_schema(cls), format_checker=FormatChecker())
-    cls._json_schema_validator = validator  # type: ignore[attr-defined]
+    cls._json_schema_validator = validator
     return validator
 
 
-def validate_data(cls: type, data: Any) -> None:
+def validate_data(cls: type[Model], data: Any) -> None:
     """Check decoded ``data`` against the schema of ``cls``; raise one clear ValidationError."""
     from jsonschema.exceptions import best_match
 

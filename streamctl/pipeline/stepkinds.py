@@ -243,10 +243,11 @@ def _accumulate(table: Any, value: Expression | None, key_fn: Any) -> StepFn:
             return v
 
         return count
-    if key_fn is None:
+    if key_fn is None and value is not None:  # not a constant: count() took those
+        fn = value.fn
 
         def add(v: Any, k: Any) -> Any:
-            increment(k, val(v, k), zero)  # type: ignore[misc]
+            increment(k, fn(v, k), zero)
             return v
 
         return add

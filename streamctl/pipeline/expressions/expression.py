@@ -1,0 +1,39 @@
+"""Expression, and compile_expression: expression text to a callable checked once at load."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from streamctl.pipeline.expressions.builder import NOTHING, Builder
+from streamctl.pipeline.expressions.runtime import Fn
+from streamctl.pipeline.expressions.source import ExpressionError, parse
+
+
+@dataclass
+class Expression:
+    """A compiled expression: ``fn(value, key)``; ``constant`` when it depends on neither."""
+
+    text: str
+    fn: Fn
+    constant: Any = NOTHING
+    names: set[str] = field(default_factory=set)
+
+    @property
+    def is_constant(self) -> bool:
+        return self.constant is not NOTHING
+
+    def __call__(self, value: Any, key: Any = None) -> Any:
+        return self.fn(value, key)
+
+
+def compile_expression(text: str) -> Expression:
+    """Parse and check ``text``; raise ExpressionError (with an offset) if it is not allowed."""
+    if not isinstance(text, str):
+        if isinstance(text, (int, float, bool)) or text is None:
+            return Expression(repr(text), lambda v, k, c=text: c, text, set())
+        raise ExpressionError(f"an expression must be text, not {type(text).__name__}")
+    tree = parse(text)
+    builder = Builder(text)
+    fn, const = builder.build(tree)
+    return Expression(text, fn, const, builder.names)

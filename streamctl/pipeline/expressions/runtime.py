@@ -1,0 +1,46 @@
+"""What compiled expressions call per event: field reads, subscripts and a bounded ``*``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+#: A compiled expression or sub-expression: ``fn(value, key)``.
+Fn = Callable[[Any, Any], Any]
+
+#: the longest string, list or tuple ``*`` may build (keeps ``"x" * 10**12`` out)
+MAX_REPEAT = 1_000_000
+_SEQ = (str, bytes, list, tuple)
+
+
+def field_getter(name: str) -> Fn:
+    """``fn(value, key)`` reading field ``name``: a mapping item or an attribute; None if missing."""
+
+    def get(v: Any, k: Any) -> Any:
+        if v.__class__ is dict:
+            return v.get(name)
+        if isinstance(v, dict):
+            return v.get(name)
+        return getattr(v, name, None)
+
+    return get
+
+
+def item(container: Any, index: Any) -> Any:
+    """``container[index]``: a mapping item, a record field (not a private one), or an element."""
+    if isinstance(container, dict):
+        return container.get(index)
+    if isinstance(index, str):
+        if index.startswith("_"):
+            raise ValueError(f"field {index!r} is private")
+        return getattr(container, index, None)
+    return container[index]
+
+
+def safe_mul(a: Any, b: Any) -> Any:
+    """``a * b``, refusing to build a sequence longer than MAX_REPEAT."""
+    if isinstance(a, _SEQ) and isinstance(b, int) and b * len(a) > MAX_REPEAT:
+        raise ValueError(f"'*' would build a sequence longer than {MAX_REPEAT:,}")
+    if isinstance(b, _SEQ) and isinstance(a, int) and a * len(b) > MAX_REPEAT:
+        raise ValueError(f"'*' would build a sequence longer than {MAX_REPEAT:,}")
+    return a * b
