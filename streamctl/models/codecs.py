@@ -24,7 +24,7 @@ import math
 import re
 import uuid
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from streamctl import seams
 from streamctl.exceptions import ConfigurationError, DecodeError
@@ -268,7 +268,7 @@ class ComposedCodec(Codec):
     def dumps(self, obj: Any) -> bytes:
         for codec in self.codecs:
             obj = codec.dumps(obj)
-        return obj
+        return cast(bytes, obj)  # the last codec's bytes
 
     def loads(self, data: bytes) -> Any:
         for codec in reversed(self.codecs):

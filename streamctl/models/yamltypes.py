@@ -118,4 +118,5 @@ def base_kind(ast: TypeAst) -> str:
     """The scalar name under an Optional, or the generic/model kind."""
     while ast[0] == "optional":
         ast = ast[1]
-    return ast[1] if ast[0] == "scalar" else ast[0]
+    kind: str = ast[1] if ast[0] == "scalar" else ast[0]
+    return kind

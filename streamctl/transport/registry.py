@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -30,5 +31,5 @@ def open_transport(url: str, *, datadir: str | Path, **settings: Any) -> Transpo
     scheme = urlsplit(url).scheme or url.rstrip(":/")
     if not scheme:
         raise BadBrokerURL(f"broker URL {url!r} has no scheme (try local:// or kafka://host:9092)")
-    cls = seams.load_object(_target(scheme))
+    cls: Callable[..., Transport] = seams.load_object(_target(scheme))
     return cls(url, datadir=Path(datadir), **settings)

@@ -92,7 +92,8 @@ def compile_load(node: TypeNode, ctx: LoadContext) -> Fn | None:
         f = compile_load(node.args[0], ctx)
         return None if f is None else _none_safe(f)
     if kind == "model":
-        return node.type._load_field
+        load: Fn = node.type._load_field
+        return load
     if kind == "int" and ctx.coerce:
         return lambda v: v if type(v) is int else _coerce_int(v)
     if kind == "float" and ctx.coerce:
