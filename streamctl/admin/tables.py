@@ -64,6 +64,18 @@ def recover(app: Any, tables: Iterable[Any], progress: Progress | None = None) -
     return True
 
 
+def stored_key(app: Any, name: str, candidates: list[Any], progress: Progress | None = None) -> Any:
+    """The first of ``candidates`` the table holds, else the first: how a key typed on
+    the command line (``2024``) finds a key that a stream wrote as bytes (``b'2024'``, a
+    topic with no key type) in a table with no key type (#9)."""
+    table = table_named(app, name)
+    recover(app, [table], progress)
+    for key in candidates:
+        if key in table:
+            return key
+    return candidates[0]
+
+
 def get(app: Any, name: str, key: Any, progress: Progress | None = None) -> Any:
     table = table_named(app, name)
     recover(app, [table], progress)

@@ -168,6 +168,7 @@ class Collection:
             is_global=self._is_global,
             use_partitioner=use_partitioner,
             decode_key=codec.decode_key,
+            partition_bytes=codec.partition_bytes,
         )
         self._state = TableState(
             placement,

@@ -4,7 +4,8 @@ Inside a stream a write lands in the partition of the event being processed
 (Faust's co-partitioning rule: a table is partitioned like its source topics).
 Outside a stream (``streamctl table set``), or when the table opts into
 ``use_partitioner=True``, a key's *home* is the partition Kafka's default
-partitioner picks for the key bytes, unless a ``key_partitioner`` says where
+partitioner picks for the key bytes a topic's default key serializer produces
+(``TableCodec.partition_bytes``: text as UTF-8, not as JSON), unless a ``key_partitioner`` says where
 the stream that writes the table puts that key. GlobalTables have no event
 partition: every worker holds all of them.
 """
@@ -29,6 +30,7 @@ class Placement:
         "use_partitioner",
         "key_partitioner",
         "_decode",
+        "_partition_bytes",
     )
 
     def __init__(
@@ -39,6 +41,7 @@ class Placement:
         is_global: bool,
         use_partitioner: bool,
         decode_key: Callable[[bytes], Any],
+        partition_bytes: Callable[[bytes], bytes] | None = None,
     ) -> None:
         self.table = table
         self.partitions = partitions
@@ -49,6 +52,7 @@ class Placement:
         #: that key. None: Kafka's default partitioner on the table's own key bytes.
         self.key_partitioner: Callable[[Any], int] | None = None
         self._decode = decode_key
+        self._partition_bytes = partition_bytes
 
     def event_partition(self) -> int | None:
         """The partition of the event being processed, or None (outside a stream, global,
@@ -68,9 +72,12 @@ class Placement:
         return partition
 
     def home(self, key: bytes) -> int:
-        """Where a key not in the table yet goes when no event says."""
+        """Where a key not in the table yet goes when no event says: where the topic
+        that writes the table puts the key's records (#9)."""
         if self.key_partitioner is not None:
             return self.key_partitioner(self._decode(key))
+        if self._partition_bytes is not None:
+            key = self._partition_bytes(key)
         return partition_for(key, self.partitions)
 
     def candidates(self, key: bytes, local: list[int]) -> list[int]:
