@@ -24,6 +24,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from streamctl.exceptions import ConfigurationError
 from streamctl.naming import consumer_group
 from streamctl.tables.exceptions import TableError
 from streamctl.tables.recovery import Progress
@@ -55,8 +56,22 @@ def running_workers(app: Any) -> list[str]:
     return app.transport.group_members(consumer_group(app.id)) or []
 
 
+def check_changelogs(app: Any, tables: Iterable[Any]) -> None:
+    """ConfigurationError naming the changelog topic (or source topic) that the broker has with
+    another partition count than the table declares (#9): reading such a table would
+    miss or misplace keys."""
+    from streamctl.tables.manager import partition_problems
+
+    existing = {name: spec.partitions for name, spec in app.transport.list_topics().items()}
+    problems = partition_problems(tables, {}, existing)
+    if problems:
+        raise ConfigurationError(problems[0][1])
+
+
 def recover(app: Any, tables: Iterable[Any], progress: Progress | None = None) -> bool:
     """Replay changelogs into the stores unless a worker runs; True if it recovered."""
+    tables = list(tables)
+    check_changelogs(app, tables)
     if running_workers(app):
         return False
     for table in tables:

@@ -260,6 +260,23 @@ class Collection:
         """Raise ConfigurationError unless a source topic is partitioned like this table."""
         self._placement.check_copartitioning(source_topic_partitions, source)
 
+    def written_from(self, topic: Any) -> None:
+        """Note that events of ``topic`` write this table (a step pipeline knows it; for a
+        Python agent, the App finds the tables its function names). Co-partitioning is
+        checked against those topics before anything is created, and keys written outside
+        a stream go where ``topic``'s key serializer puts them (#9)."""
+        self._placement.written_from(topic)
+
+    def partition_problem(self, topic: str, partitions: int, *, exists: bool) -> str | None:
+        """Why ``topic`` with ``partitions`` (``exists``: on the broker already) cannot
+        write this table, or None."""
+        return self._placement.partition_problem(topic, partitions, exists=exists)
+
+    @property
+    def sources(self) -> dict[str, int | None]:
+        """Topic name -> declared partitions of the topics known to write this table."""
+        return dict(self._placement.sources)
+
     def recover(
         self,
         transport: Transport,

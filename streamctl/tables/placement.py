@@ -31,6 +31,8 @@ class Placement:
         "key_partitioner",
         "_decode",
         "_partition_bytes",
+        "sources",
+        "source_key_serde",
     )
 
     def __init__(
@@ -53,6 +55,24 @@ class Placement:
         self.key_partitioner: Callable[[Any], int] | None = None
         self._decode = decode_key
         self._partition_bytes = partition_bytes
+        #: topic name -> partitions declared (None: the app's default), for the topics
+        #: whose events write this table (see :meth:`written_from`)
+        self.sources: dict[str, int | None] = {}
+        #: the key Serde of the topics that write this table, when they all share one
+        #: (None: none known, or several that disagree)
+        self.source_key_serde: Any = None
+
+    def written_from(self, topic: Any) -> None:
+        """Note that events of ``topic`` (a Topic: ``name``, ``partitions``, ``key_serde``)
+        write this table: co-partitioning is checked against it, and a key written outside
+        a stream goes where ``topic``'s key serializer puts it (#9)."""
+        first = not self.sources
+        self.sources[topic.name] = topic.partitions
+        serde = getattr(topic, "key_serde", None)
+        if first:
+            self.source_key_serde = serde
+        elif not _same_serde(self.source_key_serde, serde):
+            self.source_key_serde = None
 
     def event_partition(self) -> int | None:
         """The partition of the event being processed, or None (outside a stream, global,
@@ -76,6 +96,14 @@ class Placement:
         that writes the table puts the key's records (#9)."""
         if self.key_partitioner is not None:
             return self.key_partitioner(self._decode(key))
+        serde = self.source_key_serde
+        if serde is not None:
+            try:
+                data = serde.dumps(self._decode(key))
+            except (TypeError, ValueError):
+                data = None  # a key the topic could not carry: the table's own rule
+            if data is not None:
+                return partition_for(data, self.partitions)
         if self._partition_bytes is not None:
             key = self._partition_bytes(key)
         return partition_for(key, self.partitions)
@@ -90,6 +118,18 @@ class Placement:
             return [home, *(p for p in local if p != home)]
         return local
 
+    def partition_problem(self, topic: str, partitions: int, *, exists: bool) -> str | None:
+        """Why ``topic`` with ``partitions`` cannot write this table, or None."""
+        if self.is_global or self.use_partitioner or partitions == self.partitions:
+            return None
+        has = f"exists with {partitions}" if exists else f"has {partitions}"
+        return (
+            f"table {self.table!r} has {self.partitions} partition(s) but topic {topic!r}, "
+            f"whose events write it, {has}: a table must be partitioned like the topics "
+            f"whose events write it (declare the table with partitions={partitions}, or "
+            "repartition the stream with group_by)"
+        )
+
     def check_copartitioning(self, source_topic_partitions: int, source: str = "") -> None:
         """Raise ConfigurationError unless a source topic is partitioned like this table."""
         if self.is_global or self.use_partitioner:
@@ -102,3 +142,9 @@ class Placement:
                 f"whose events write it (declare it with partitions={source_topic_partitions}, "
                 "or use group_by to repartition the stream)"
             )
+
+
+def _same_serde(a: Any, b: Any) -> bool:
+    if a is None or b is None:
+        return False
+    return bool(a.type == b.type and a.codec.name == b.codec.name)
