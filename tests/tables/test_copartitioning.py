@@ -155,3 +155,50 @@ def test_python_agents_are_checked_against_the_tables_their_code_names(tmp_path:
     with pytest.raises(ConfigurationError, match="table 'bad' has 1 partition.*'wide'.*has 4"):
         other.ensure_topics()
     assert other.transport.list_topics() == {}
+
+
+KAFKA = """
+app: cp-{run}
+broker: kafka://{bootstrap}
+topics:
+  sales-{run}: {{partitions: 4}}
+tables:
+  counts: {{default: int, partitions: 4}}
+agents:
+  tally:
+    from: sales-{run}
+    steps:
+      - count: counts
+"""
+
+
+@pytest.mark.kafka
+def test_kafka_names_an_existing_changelog_with_other_partitions(
+    kafka_broker: str, tmp_path: Path, run_id: str
+) -> None:
+    from streamctl.transport.kafka import KafkaTransport
+
+    pipeline = tmp_path / "p.yaml"
+    pipeline.write_text(KAFKA.format(run=run_id, bootstrap=kafka_broker))
+    changelog = f"cp-{run_id}-counts-changelog"
+    transport = KafkaTransport(f"kafka://{kafka_broker}")
+    try:
+        transport.create_topics([TopicSpec(changelog, 1, compacting=True)])
+    finally:
+        transport.close()
+    want = (
+        f"table 'counts' has 4 partition(s) but its changelog topic {changelog!r} exists "
+        "with 1: declare the table with partitions=1"
+    )
+    run = cli("run", pipeline, "-d", tmp_path / "data", "--until-idle")
+    assert run.exit_code == 2, run.stderr
+    assert want in run.stderr and "rebalance" not in run.stderr
+    problems = [line for line in run.stderr.splitlines() if " INFO " not in line]
+    assert len(problems) == 1 and problems[0].startswith("error: ")
+    dump = cli("table", "dump", pipeline, "counts", "-d", tmp_path / "data")
+    assert (dump.exit_code, want in dump.stderr) == (2, True), dump.stderr
+    transport = KafkaTransport(f"kafka://{kafka_broker}")
+    try:
+        assert f"sales-{run_id}" not in transport.list_topics()  # the refused run created nothing
+    finally:
+        transport.close()
