@@ -105,7 +105,12 @@ class TableManager:
         broker) whose events write it, then rebuild the global tables and follow their
         changelogs. Recoveries use ``transport``."""
         self._transport = transport
-        check_partitions(self.partitioned, {}, sources)
+        for topic, partitions in sources.items():
+            for table in self.partitioned:
+                if topic in table.sources:
+                    why = table.partition_problem(topic, partitions, exists=True)
+                    if why is not None:
+                        raise ConfigurationError(why)
         for table in self.globals:
             table.recover(transport, None, progress=self.progress)
         for table in self.globals:
