@@ -40,6 +40,11 @@ def finite(x: float) -> bool:
     return x - x == 0
 
 
+def _representation(obj: Any) -> Any:
+    to_rep = getattr(obj, "to_representation", None)
+    return obj if to_rep is None else to_rep()
+
+
 def freeze(obj: Any) -> Any:
     """JSON gives lists back for tuples; keys and set members must be hashable."""
     if isinstance(obj, list):
@@ -173,8 +178,13 @@ class SetCodec(TableCodec):
     __slots__ = ()
 
     def dump_value(self, value: Iterable[Any]) -> bytes:
-        """Any iterable of members (duplicates collapse)."""
-        return self.value_serde.codec.dumps(sorted(set(value), key=repr))
+        """Any iterable of members (duplicates collapse); model members reach a codec
+        other than JSON as their field dicts, as ``Model.dumps()`` gives them."""
+        members = sorted(set(value), key=repr)
+        codec = self.value_serde.codec
+        if not self._json_values:
+            members = [_representation(m) for m in members]
+        return codec.dumps(members)
 
     def load_value(self, data: bytes) -> set[Any]:
         member = self.member

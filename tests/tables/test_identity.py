@@ -13,7 +13,7 @@ import streamctl
 from streamctl import App
 from streamctl.models.codecs import Codec, register_codec
 from streamctl.models.exceptions import ValidationError
-from streamctl.testing import read_topic, run_until_idle, send
+from streamctl.testing import read_table, read_topic, run_until_idle, send
 
 WORDS = [b"2024", b"true", b"hello", b"2024", b"null", b'"q"', b"\xff"]
 
@@ -109,6 +109,35 @@ def test_custom_codec_gets_the_field_dict_everywhere(tmp_path: Path) -> None:
     assert [e.message.value for e in read_topic(app, "out")] == [b"10;20"]
     assert table["last"] == p
     assert set(PointCodec.seen) == {dict}
+
+
+class PointsCodec(Codec):
+    """A set table's members through a custom codec: a list of field dicts."""
+
+    def dumps(self, obj: Any) -> bytes:
+        return "|".join(f"{m['x']};{m['y']}" for m in obj).encode()
+
+    def loads(self, data: bytes) -> Any:
+        pairs = [part.split(";") for part in data.decode().split("|") if part]
+        return [{"x": int(x), "y": int(y)} for x, y in pairs]
+
+
+def test_custom_codec_gets_field_dicts_of_set_members(tmp_path: Path) -> None:
+    register_codec("pointlist", PointsCodec)
+    app = App("ps", broker="memory://", datadir=tmp_path)
+    seen = app.SetTable("seen", partitions=1, value_type=Point, value_serializer="pointlist")
+    app.ensure_topics()
+    seen["a"].add(Point(x=1, y=2))
+    seen["a"].add(Point(x=3, y=4))
+    from streamctl.worker import commit
+
+    commit.commit_batch(seen, app.producer)
+    assert seen["a"] == {Point(x=1, y=2), Point(x=3, y=4)}
+    app.close()
+    again = App("ps", broker="memory://", datadir=tmp_path)
+    table = again.SetTable("seen", partitions=1, value_type=Point, value_serializer="pointlist")
+    assert read_table(again, "seen") == {"a": {Point(x=1, y=2), Point(x=3, y=4)}}
+    assert table is again.tables["seen"]
 
 
 class Account(streamctl.Record):

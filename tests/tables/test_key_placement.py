@@ -8,16 +8,25 @@ from typing import Any
 
 import pytest
 
+import streamctl
 from streamctl import App
 from streamctl.testing import run_until_idle, send
 from streamctl.transport.partitioner import partition_for
 
 PARTS = 4
+
+
+class User(streamctl.Record):
+    name: str
+    id: int
+
+
 #: key type of the topic and the table -> keys that spread over the partitions
 KEYS: dict[str, tuple[Any, list[Any]]] = {
     "str": (str, ["zed", "ada", "bob", "carol", "dave", "eve", "42", "true"]),
     "int": (int, [0, 1, 2, 3, 17, 99, 1234, -5]),
     "bytes": (None, [b"zed", b"ada", b"2024", b"true", b"x y", b"\xff\x00"]),
+    "record": (User, [User(name=n, id=i) for i, n in enumerate(["zed", "ada", "bob", "cy"])]),
 }
 
 
