@@ -202,3 +202,22 @@ def test_kafka_names_an_existing_changelog_with_other_partitions(
         assert f"sales-{run_id}" not in transport.list_topics()  # the refused run created nothing
     finally:
         transport.close()
+
+
+def test_an_existing_source_topic_with_other_partitions_is_named(tmp_path: Path) -> None:
+    pipeline = tmp_path / "p.yaml"
+    pipeline.write_text(
+        "app: es\ntopics:\n  orders: {partitions: 4}\ntables:\n  n: {default: int, "
+        "partitions: 4}\nagents:\n  c:\n    from: orders\n    steps:\n      - count: n\n"
+    )
+    data = tmp_path / "data"
+    # sent before the pipeline was written, to a topic made with 1 partition
+    sent = cli("send", "orders", "{}", "-k", "a", "--partitions", "1", "-d", data)
+    assert sent.exit_code == 0
+    run = cli("run", pipeline, "-d", data, "--until-idle")
+    assert run.exit_code == 2
+    assert (
+        "table 'n' has 4 partition(s) but topic 'orders', whose events write it, exists with 1"
+        in run.stderr
+    )
+    assert topic_counts(data) == {"orders": 1}  # no changelog was created
