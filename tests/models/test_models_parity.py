@@ -35,8 +35,8 @@ class Order(Record, namespace="parity.Order", validation=True, isodates=True, de
     price: Decimal = DecimalField(max_digits=10, decimal_places=2)
     code: str = StringField(pattern=r"^[A-Z]{3}$", min_length=3, max_length=3)
     created: datetime = DatetimeField(timezone="UTC")
-    tags: list[str] = []  # noqa: RUF012
-    attrs: dict[str, int] = {}  # noqa: RUF012
+    tags: list[str] = []
+    attrs: dict[str, int] = {}
     note: Optional[str] = None  # noqa: UP045
     weight: float = 1.0
     paid: bool = False
