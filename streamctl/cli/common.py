@@ -70,17 +70,39 @@ PipelineOpt = typer.Option(
 )
 
 
+def load_for_cli(pipeline: Path, broker: str | None, datadir: Path | None) -> Any:
+    """``load_pipeline`` for a command: also refuses a broker that lives in one process."""
+    from streamctl.pipeline import load_pipeline
+
+    loaded = load_pipeline(pipeline, broker=broker, datadir=datadir)
+    check_cli_broker(loaded.app.conf.broker)
+    return loaded
+
+
+def check_cli_broker(url: str) -> None:
+    """Refuse ``memory://`` (and any transport that is not durable) on the command line."""
+    from streamctl.exceptions import ConfigurationError
+    from streamctl.transport.registry import transport_class
+
+    if not transport_class(url).durable:
+        raise ConfigurationError(
+            f"broker {url!r} lives in one process: what one command writes is gone when it "
+            "exits; use local:// (the embedded broker) or kafka://HOST:PORT "
+            "(memory:// is for tests: streamctl.testing)"
+        )
+
+
 def resolve_target(
     pipeline: Path | None, broker: str | None, datadir: Path | None
 ) -> tuple[Any, str, Path]:
     """The App (from --pipeline, or a bare one) plus the broker URL and data dir to use."""
     from streamctl.app import App
-    from streamctl.pipeline import load_pipeline
     from streamctl.settings import default_datadir
 
     if pipeline is not None:
-        app = load_pipeline(pipeline, broker=broker, datadir=datadir).app
+        app = load_for_cli(pipeline, broker, datadir).app
     else:
+        check_cli_broker(broker or "local://")
         app = App(
             "streamctl-cli", broker=broker or "local://", datadir=datadir or default_datadir()
         )

@@ -15,12 +15,12 @@ from streamctl.cli.common import (
     BrokerSettingOpt,
     DatadirOpt,
     err,
+    load_for_cli,
     parse_broker_settings,
     redact_secrets,
     setup_logging,
 )
 from streamctl.cli.tables import RecoveryProgress
-from streamctl.pipeline import load_pipeline
 
 if TYPE_CHECKING:
     from streamctl.worker import WorkerStats
@@ -49,7 +49,7 @@ def run(
     """
     setup_logging(log_level)
     extra = parse_broker_settings(broker_setting)
-    loaded = load_pipeline(pipeline, broker=broker, datadir=datadir)
+    loaded = load_for_cli(pipeline, broker, datadir)
     app = loaded.app
     app.conf.broker_settings.update(extra)
     redact_secrets(app.conf.broker_settings)

@@ -22,10 +22,17 @@ from typing import Any
 import typer
 
 from streamctl.admin import tables as admin
-from streamctl.cli.common import BrokerOpt, DatadirOpt, Group, err, out, setup_logging
+from streamctl.cli.common import (
+    BrokerOpt,
+    DatadirOpt,
+    Group,
+    err,
+    load_for_cli,
+    out,
+    setup_logging,
+)
 from streamctl.exceptions import DecodeError
 from streamctl.models.codecs import get_codec
-from streamctl.pipeline import load_pipeline
 
 table_app = typer.Typer(
     cls=Group,
@@ -135,7 +142,7 @@ def _session(pipeline: Path, broker: str | None, datadir: Path | None) -> Iterat
 
 def _open(pipeline: Path, broker: str | None, datadir: Path | None) -> Any:
     setup_logging("warning")  # a rebuilt store or a slow recovery is worth a line on stderr
-    return load_pipeline(pipeline, broker=broker, datadir=datadir).app
+    return load_for_cli(pipeline, broker, datadir).app
 
 
 @table_app.command("list")

@@ -26,10 +26,16 @@ def _target(scheme: str) -> str:
     return found
 
 
-def open_transport(url: str, *, datadir: str | Path, **settings: Any) -> Transport:
-    """Open the transport for ``url`` (``local://``, ``kafka://host:9092``, ``memory://``)."""
+def transport_class(url: str) -> type[Transport]:
+    """The transport class for ``url``'s scheme; raises BadBrokerURL for an unknown one."""
     scheme = urlsplit(url).scheme or url.rstrip(":/")
     if not scheme:
         raise BadBrokerURL(f"broker URL {url!r} has no scheme (try local:// or kafka://host:9092)")
-    cls: Callable[..., Transport] = seams.load_object(_target(scheme))
+    cls: type[Transport] = seams.load_object(_target(scheme))
+    return cls
+
+
+def open_transport(url: str, *, datadir: str | Path, **settings: Any) -> Transport:
+    """Open the transport for ``url`` (``local://``, ``kafka://host:9092``, ``memory://``)."""
+    cls: Callable[..., Transport] = transport_class(url)
     return cls(url, datadir=Path(datadir), **settings)

@@ -274,3 +274,24 @@ def test_send_with_a_missing_key_field_sends_nothing(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "<stdin>:3: no field 'user'" in result.stderr and "nothing was sent" in result.stderr
     assert not (tmp_path / "broker.db").exists()  # checked before the broker was even opened
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["send", "orders", "-b", "memory://", "--file", "-"],
+        ["run", "pipelines/quickstart.yaml", "-b", "memory://", "--until-idle"],
+        ["table", "list", "pipelines/revenue.yaml", "-b", "memory://"],
+        ["topic", "list", "-b", "memory://"],
+    ],
+)
+def test_the_cli_refuses_a_broker_that_lives_in_one_process(
+    tmp_path: Path, args: list[str]
+) -> None:
+    """What `send -b memory://` wrote would vanish when it exits: refused, nothing run."""
+    args = [str(ROOT / a) if a.startswith("pipelines/") else a for a in args]
+    result = cli(*args, "-d", str(tmp_path / "data"), input='{"id": 1}\n')
+    assert result.exit_code == 2, result.output
+    assert "lives in one process" in result.stderr
+    assert "use local://" in result.stderr
+    assert not (tmp_path / "data").exists()
