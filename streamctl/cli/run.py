@@ -38,7 +38,9 @@ def run(
         help="Exit 0 once the group's input is drained: this worker's partitions read to "
         "their ends, every other source partition committed to its end, nothing in flight.",
     ),
-    log_level: str = typer.Option("info", "--log-level", help="debug, info, warning or error."),
+    log_level: str = typer.Option(
+        "info", "--log-level", help="debug, info, warning or error.", metavar="LEVEL"
+    ),
     broker_setting: list[str] = BrokerSettingOpt,
 ) -> None:
     """Run a pipeline: consume its topics, run its agents, update its tables.

@@ -46,7 +46,7 @@ from typing import Any
 
 from sqlitedict import SqliteDict
 
-from streamctl.tables.exceptions import StoreCorrupt, StoreError
+from streamctl.tables.exceptions import StoreCorrupt, StoreDirUnusable, StoreError
 from streamctl.tables.stores.base import Store
 
 _HEADER = b"SQLite format 3\x00"
@@ -85,7 +85,12 @@ class SqliteStore(Store):
         self._db: SqliteDict | None = None
         self._reader: sqlite3.Connection | None = None
         self._check_header()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreDirUnusable(
+                f"data dir: cannot create {self.path.parent} ({exc.strerror})"
+            ) from None
         self._probe()
         try:
             self._db = SqliteDict(
