@@ -38,6 +38,12 @@ class KeyNotFound(TableError):
     """``get``/``delete`` of a key the table does not have."""
 
 
+class UnknownTable(TableError):
+    """A table name the app does not declare: bad input (exit 2)."""
+
+    exit_code = 2
+
+
 def table_named(app: Any, name: str) -> Any:
     table = app.tables.get(name)
     if table is None:
@@ -46,7 +52,7 @@ def table_named(app: Any, name: str) -> Any:
         close = difflib.get_close_matches(name, list(app.tables), n=1)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
         known = ", ".join(sorted(app.tables)) or "none"
-        raise TableError(f"app {app.id!r} has no table {name!r}{hint} (tables: {known})")
+        raise UnknownTable(f"app {app.id!r} has no table {name!r}{hint} (tables: {known})")
     return table
 
 

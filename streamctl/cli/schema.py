@@ -12,7 +12,8 @@ from streamctl.pipeline.loader import read_pipeline_spec
 
 schema_app = typer.Typer(
     cls=Group,
-    help="Export and check the JSON Schemas of pipeline models.",
+    help="Export and check the JSON Schemas of pipeline models.\n\n"
+    "Example: streamctl schema check pipelines/*.yaml --dir schemas/",
     no_args_is_help=True,
     rich_markup_mode=None,
 )

@@ -38,7 +38,8 @@ from streamctl.pipeline import load_pipeline
 
 table_app = typer.Typer(
     cls=Group,
-    help="Read and change a pipeline's tables (recovered from their changelogs).",
+    help="Read and change a pipeline's tables (recovered from their changelogs).\n\n"
+    "Example: streamctl table dump pipelines/revenue.yaml orders_per_customer -f table",
     no_args_is_help=True,
     rich_markup_mode=None,
 )

@@ -30,7 +30,7 @@ READ_TIMEOUT = 30.0
 
 @topic_app.command("list")
 def list_topics(
-    format: Format = format_option(Format.table),
+    format: Format = format_option(),
     as_json: bool = typer.Option(False, "--json", hidden=True, help="Deprecated: --format json."),
     pipeline: Path = PipelineOpt,
     broker: str = BrokerOpt,

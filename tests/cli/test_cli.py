@@ -197,16 +197,6 @@ def test_every_command_has_help_with_an_example() -> None:
         assert "Example:" in result.stdout, f"streamctl {' '.join(path)} --help has no example"
 
 
-def test_every_command_is_documented_in_the_readme() -> None:
-    readme = (ROOT / "README.md").read_text()
-    for path in _commands(cli_app):
-        group, name = (path[0], path[-1]) if len(path) > 1 else ("", path[0])
-        documented = f"streamctl {' '.join(path)}" in readme or (
-            group and re.search(rf"streamctl {group} [a-z|\\]*\b{name}\b", readme)
-        )
-        assert documented, f"streamctl {' '.join(path)} is not in README.md"
-
-
 def test_version() -> None:
     result = cli("--version")
     assert result.exit_code == 0 and result.stdout.startswith("streamctl ")

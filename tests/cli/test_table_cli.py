@@ -84,7 +84,7 @@ def test_unknown_table_or_key_is_a_clear_error(tmp_path: Path) -> None:
     assert missing.exit_code == 1
     assert missing.stderr == "error: table 'orders_per_customer' has no key 'nobody'\n"
     unknown = cli("table", "dump", REVENUE, "orders", "-d", tmp_path)
-    assert unknown.exit_code == 1
+    assert unknown.exit_code == 2
     assert "app 'revenue' has no table 'orders'" in unknown.stderr
     gone = cli("table", "del", REVENUE, "orders_per_customer", "nobody", "-d", tmp_path)
     assert gone.exit_code == 1 and "has no key 'nobody'" in gone.stderr
