@@ -82,7 +82,7 @@ def get(app: Any, name: str, key: Any, progress: Progress | None = None) -> Any:
 def items(app: Any, name: str, progress: Progress | None = None) -> list[tuple[Any, Any]]:
     table = table_named(app, name)
     recover(app, [table], progress)
-    return list(table.items())
+    return list(iter(table.items()))  # iter(): list() would ask len(), a second full scan
 
 
 def _refuse_if_running(app: Any, action: str) -> None:

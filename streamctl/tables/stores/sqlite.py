@@ -199,7 +199,14 @@ class SqliteStore(Store):
             raise StoreError(f"writing table store {self.path} failed: {exc}") from exc
 
     def items(self) -> Iterator[tuple[bytes, bytes]]:
-        yield from self._conn.select(f'SELECT key, value FROM "{_DATA}" ORDER BY key')
+        # the read-only connection, not sqlitedict's worker thread (one queue hop per row):
+        # it sees every committed batch, and apply() commits before it returns
+        reader = self._reader
+        if reader is None:
+            raise StoreError(f"table store {self.path} is closed")
+        cursor = reader.execute(f'SELECT key, value FROM "{_DATA}" ORDER BY key')
+        while rows := cursor.fetchmany(1000):
+            yield from rows
 
     def persisted_offset(self) -> int | None:
         row = self._conn.select_one("SELECT value FROM meta WHERE name = 'offset'")
