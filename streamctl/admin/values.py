@@ -58,7 +58,9 @@ def _check(table: Any, value: Any, expected: Any, what: str) -> Any:
     if expected is float and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
     if expected in (int, float) and (isinstance(value, bool) or not isinstance(value, expected)):
-        raise BadValue(f"table {table.name!r} holds {name} values; {what} {_show(value)} is not one")
+        raise BadValue(
+            f"table {table.name!r} holds {name} values; {what} {_show(value)} is not one"
+        )
     if expected in (str, bool, list, dict):
         if not isinstance(value, expected):
             raise BadValue(

@@ -19,6 +19,7 @@ from streamctl.cli.common import (
     redact_secrets,
     setup_logging,
 )
+from streamctl.cli.output import number
 from streamctl.cli.tables import RecoveryProgress
 from streamctl.pipeline import load_pipeline
 
@@ -76,11 +77,12 @@ def run(
         status.close()
     s = worker.stats
     log.info(
-        "processed %d event(s) in %.1fs (%d dead-lettered), lag %d",
-        s.processed,
+        "processed %s source event(s) in %.1fs (%s dead-lettered%s), lag %s",
+        number(s.processed),
         time.monotonic() - s.started,
-        s.dead_lettered,
-        s.lag,
+        number(s.dead_lettered),
+        f", {number(s.repartitioned)} repartitioned" if s.repartitioned else "",
+        number(s.lag),
     )
     raise typer.Exit(code)
 
@@ -100,8 +102,11 @@ class _Status:
 
     def line(self, stats: WorkerStats) -> str:
         s = stats
-        return f"{self.app_id}: {s.processed:,} events · {s.rate:,.0f} ev/s · lag {s.lag:,}" + (
-            f" · {s.dead_lettered:,} dead-lettered" if s.dead_lettered else ""
+        return (
+            f"{self.app_id}: {number(s.processed)} events · {s.rate:,.0f} ev/s · "
+            f"lag {number(s.lag)}"
+            + (f" · {number(s.dead_lettered)} dead-lettered" if s.dead_lettered else "")
+            + (f" · {number(s.repartitioned)} repartitioned" if s.repartitioned else "")
         )
 
     def update(self, stats: WorkerStats) -> None:

@@ -229,7 +229,9 @@ def test_not_a_mapping():
         build_models(["Order"])  # type: ignore[arg-type]
 
 
-def test_yaml_models_write_no_faust_metadata_unless_asked_python_records_keep_faust_default() -> None:
+def test_yaml_models_write_no_faust_metadata_unless_asked_python_records_keep_faust_default() -> (
+    None
+):
     """(#10) Non-Faust consumers of a YAML model's records see no ``__faust`` key."""
 
     saved = dict(registry)
