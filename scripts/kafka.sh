@@ -267,8 +267,11 @@ cmd_stop() {
 }
 
 cmd_status() {
+    # exit 0 when a broker serves $BOOTSTRAP: ours (pidfile), or one started elsewhere
     if pid_running; then
         echo "running pid=$(cat "$PIDFILE") bootstrap=$BOOTSTRAP"
+    elif port_open "$PORT"; then
+        echo "answering bootstrap=$BOOTSTRAP (not started from $STATE)"
     else
         echo "stopped bootstrap=$BOOTSTRAP"
         return 3
