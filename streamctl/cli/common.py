@@ -24,6 +24,18 @@ err = Console(stderr=True, highlight=False, soft_wrap=True)
 _OPTION_METAVARS = {"Path": "PATH", "int": "N", "float": "SECONDS", "str": "TEXT"}
 
 
+class _ReadableArgument(typer.core.TyperArgument):
+    """An argument shown by its metavar alone: no ``<list[Path]>`` type label, and
+    ``PIPELINE...`` (not ``{PIPELINE...}...``) in the usage line."""
+
+    def display_type_rich(self, ctx: Any) -> str | None:
+        return None
+
+    def _usage_display_name(self) -> str:
+        name = self.metavar or (self.name or "").upper()
+        return name if self.required else f"[{name}]"
+
+
 def readable_metavars(command: Any) -> Any:
     """Give ``command``'s parameters readable metavars: ``PIPELINE...``, not ``<list[Path]>``.
 
@@ -39,10 +51,7 @@ def readable_metavars(command: Any) -> Any:
             if param.nargs != 1 and name.endswith("S"):
                 name = name[:-1]
             param.metavar = name + ("..." if param.nargs != 1 else "")
-            param.display_type_rich = lambda ctx: None
-            param._usage_display_name = lambda p=param: (
-                f"{p.metavar}" if p.required else f"[{p.metavar}]"
-            )
+            param.__class__ = _ReadableArgument
         elif isinstance(param, typer.core.TyperOption) and not param.is_flag:
             annotation = getattr(param.type_descriptor, "annotation", None)
             kind = _OPTION_METAVARS.get(getattr(annotation, "__name__", ""))
