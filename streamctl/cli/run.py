@@ -22,6 +22,7 @@ from streamctl.cli.common import (
 from streamctl.cli.output import number
 from streamctl.cli.tables import RecoveryProgress
 from streamctl.pipeline import load_pipeline
+from streamctl.redact import mask_url
 
 if TYPE_CHECKING:
     from streamctl.worker import WorkerStats
@@ -56,6 +57,7 @@ def run(
     app = loaded.app
     app.conf.broker_settings.update(extra)
     redact_secrets(app.conf.broker_settings)
+    _ = app.transport  # a malformed broker URL is refused here, before any line quotes it
     status = _Status(app.id)
     # a progress bar for long changelog replays on a terminal (besides the worker's own
     # log line per partition)
@@ -65,7 +67,7 @@ def run(
         "running %s: app %s on %s (data dir %s), %d agent(s), %d table(s)",
         pipeline,
         app.id,
-        app.conf.broker,
+        mask_url(app.conf.broker),
         app.conf.datadir,
         len(app.agents),
         len(app.tables),
