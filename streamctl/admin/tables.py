@@ -39,6 +39,12 @@ class KeyNotFound(TableError):
     """``get``/``delete`` of a key the table does not have."""
 
 
+class UnknownTable(TableError):
+    """A table name the app does not declare: bad input (exit 2)."""
+
+    exit_code = 2
+
+
 def table_named(app: Any, name: str) -> Any:
     table = app.tables.get(name)
     if table is None:
@@ -47,7 +53,7 @@ def table_named(app: Any, name: str) -> Any:
         close = difflib.get_close_matches(name, list(app.tables), n=1)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
         known = ", ".join(sorted(app.tables)) or "none"
-        raise TableError(f"app {app.id!r} has no table {name!r}{hint} (tables: {known})")
+        raise UnknownTable(f"app {app.id!r} has no table {name!r}{hint} (tables: {known})")
     return table
 
 
@@ -103,7 +109,7 @@ def get(app: Any, name: str, key: Any, progress: Progress | None = None) -> Any:
 def items(app: Any, name: str, progress: Progress | None = None) -> list[tuple[Any, Any]]:
     table = table_named(app, name)
     recover(app, [table], progress)
-    return list(table.items())
+    return list(iter(table.items()))  # iter(): list() would ask len(), a second full scan
 
 
 def _refuse_if_running(app: Any, action: str) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from streamctl import seams
+from streamctl.redact import mask_url
 from streamctl.transport.base import Transport
 from streamctl.transport.exceptions import BadBrokerURL
 
@@ -22,7 +23,7 @@ def _target(scheme: str) -> str:
     found = seams.target("streamctl.transports", scheme, BUILTIN)
     if found is None:
         known = ", ".join(seams.names("streamctl.transports", BUILTIN))
-        raise BadBrokerURL(f"unknown broker scheme {scheme!r} (known: {known})")
+        raise BadBrokerURL(f"unknown broker scheme {mask_url(scheme)!r} (known: {known})")
     return found
 
 
@@ -30,7 +31,9 @@ def transport_class(url: str) -> type[Transport]:
     """The transport class for ``url``'s scheme; raises BadBrokerURL for an unknown one."""
     scheme = urlsplit(url).scheme or url.rstrip(":/")
     if not scheme:
-        raise BadBrokerURL(f"broker URL {url!r} has no scheme (try local:// or kafka://host:9092)")
+        raise BadBrokerURL(
+            f"broker URL {mask_url(url)!r} has no scheme (try local:// or kafka://host:9092)"
+        )
     cls: type[Transport] = seams.load_object(_target(scheme))
     return cls
 

@@ -45,7 +45,7 @@ class Order(Record, namespace="parity.Order", validation=True, isodates=True, de
 
 YAML = {
     "Order": {
-        "options": {"namespace": "parity.Order", "validation": True},
+        "options": {"namespace": "parity.Order", "validation": True, "include_metadata": True},
         "fields": {
             "id": "int",
             "customer": "Customer",
@@ -62,7 +62,7 @@ YAML = {
         },
     },
     "Customer": {
-        "options": {"namespace": "parity.Customer", "validation": True},
+        "options": {"namespace": "parity.Customer", "validation": True, "include_metadata": True},
         "fields": {
             "id": "str",
             "level": {"type": "str", "enum": ["gold", "silver"], "default": "silver"},

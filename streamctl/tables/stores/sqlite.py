@@ -46,7 +46,7 @@ from typing import Any
 
 from sqlitedict import SqliteDict
 
-from streamctl.tables.exceptions import StoreCorrupt, StoreError
+from streamctl.tables.exceptions import StoreCorrupt, StoreDirUnusable, StoreError
 from streamctl.tables.stores.base import Store
 
 _HEADER = b"SQLite format 3\x00"
@@ -85,7 +85,12 @@ class SqliteStore(Store):
         self._db: SqliteDict | None = None
         self._reader: sqlite3.Connection | None = None
         self._check_header()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreDirUnusable(
+                f"data dir: cannot create {self.path.parent} ({exc.strerror})"
+            ) from None
         self._probe()
         try:
             self._db = SqliteDict(
@@ -194,7 +199,14 @@ class SqliteStore(Store):
             raise StoreError(f"writing table store {self.path} failed: {exc}") from exc
 
     def items(self) -> Iterator[tuple[bytes, bytes]]:
-        yield from self._conn.select(f'SELECT key, value FROM "{_DATA}" ORDER BY key')
+        # the read-only connection, not sqlitedict's worker thread (one queue hop per row):
+        # it sees every committed batch, and apply() commits before it returns
+        reader = self._reader
+        if reader is None:
+            raise StoreError(f"table store {self.path} is closed")
+        cursor = reader.execute(f'SELECT key, value FROM "{_DATA}" ORDER BY key')
+        while rows := cursor.fetchmany(1000):
+            yield from rows
 
     def persisted_offset(self) -> int | None:
         row = self._conn.select_one("SELECT value FROM meta WHERE name = 'offset'")

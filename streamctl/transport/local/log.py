@@ -25,7 +25,7 @@ from types import TracebackType
 from typing import Any
 
 from streamctl.transport import batches
-from streamctl.transport.exceptions import TransportError
+from streamctl.transport.exceptions import BadDatadir, TransportError
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS topics(
@@ -72,9 +72,9 @@ def open_log(datadir: Path) -> sqlite3.Connection:
     try:
         datadir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise TransportError(f"data dir {datadir}: cannot create it ({exc.strerror})") from None
+        raise BadDatadir(f"data dir {datadir}: cannot create it ({exc.strerror})") from None
     if path.exists() and not os.access(path, os.R_OK | os.W_OK):
-        raise TransportError(f"data dir {datadir}: {path.name} is not readable and writable")
+        raise BadDatadir(f"data dir {datadir}: {path.name} is not readable and writable")
     try:
         db = sqlite3.connect(path, isolation_level=None, timeout=30.0)
         db.execute("PRAGMA journal_mode=WAL")
