@@ -18,7 +18,10 @@ from streamctl.models.codecs import get_codec
 from streamctl.transport.base import TopicPartition, TopicSpec
 
 topic_app = typer.Typer(
-    cls=Group, help="List and read topics.", no_args_is_help=True, rich_markup_mode=None
+    cls=Group,
+    help="List, read, create and delete topics.\n\nExample: streamctl topic list -f json",
+    no_args_is_help=True,
+    rich_markup_mode=None,
 )
 
 
