@@ -3,7 +3,6 @@ is :mod:`streamctl.admin.topics`'s)."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import typer
@@ -81,13 +80,13 @@ def delete(
         if not yes:
             count = admin.record_count(transport, name)
             question = f"Delete topic {name!r} and its {count:,} record(s)?"
+            why = ""
             try:
                 confirmed = typer.confirm(question, default=False, err=True)
-            except typer.Abort:
-                confirmed = False
+            except typer.Abort:  # end of input (a script without --yes) or Ctrl-C
+                confirmed, why = False, " (no answer; pass --yes to delete without asking)"
             if not confirmed:
-                where = "" if sys.stdin.isatty() else " (no answer on stdin; pass --yes)"
-                raise NotConfirmed(f"topic {name!r} was not deleted{where}")
+                raise NotConfirmed(f"topic {name!r} was not deleted{why}")
         admin.delete(transport, name, apps)
     finally:
         app.close()
