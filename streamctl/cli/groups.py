@@ -50,7 +50,7 @@ class Format(str, Enum):
 FormatOpt = typer.Option(Format.text, "--format", "-f", help="text (columns) or json.")
 AppArg = typer.Argument(
     None,
-    metavar="[APP]",
+    metavar="APP",
     help="App id (its consumer group) or pipeline file; or give -p PIPELINE.",
     show_default=False,
 )
@@ -113,8 +113,12 @@ def list_groups(
 
     Example: streamctl group list -b kafka://127.0.0.1:19092
     """
-    with _target(None, pipeline, broker, datadir, broker_setting, need_app=False) as (app, _, _):
-        groups = app.transport.list_groups()
+    with _target(None, pipeline, broker, datadir, broker_setting, need_app=False) as (
+        target,
+        _,
+        _,
+    ):
+        groups = target.transport.list_groups()
     rows = [
         {"group": g.group_id, "state": g.state, "members": [str(m) for m in g.members]}
         for g in groups
@@ -130,7 +134,7 @@ def list_groups(
 
 @group_app.command("describe")
 def describe(
-    app_arg: str = AppArg,
+    app: str = AppArg,
     format: Format = FormatOpt,
     pipeline: Path = PipelineOpt,
     broker: str = BrokerOpt,
@@ -142,10 +146,10 @@ def describe(
 
     Example: streamctl group describe pipelines/revenue.yaml
     """
-    with _target(app_arg, pipeline, broker, datadir, broker_setting) as (app, group, sources):
-        view = admin.describe(app.transport, group, sources)
+    with _target(app, pipeline, broker, datadir, broker_setting) as (target, group, sources):
+        view = admin.describe(target.transport, group, sources)
         if view.state == "Dead" and not view.partitions:
-            known = [g.group_id for g in app.transport.list_groups()]
+            known = [g.group_id for g in target.transport.list_groups()]
             import difflib
 
             close = difflib.get_close_matches(group, known, n=1)
@@ -194,7 +198,7 @@ def describe(
 
 @group_app.command("reset")
 def reset(
-    app_arg: str = AppArg,
+    app: str = AppArg,
     to_earliest: bool = typer.Option(
         False, "--to-earliest", help="To each partition's first offset."
     ),
@@ -265,10 +269,10 @@ def reset(
     mode, raw = chosen[0]
     value = admin.parse_datetime(str(raw)) if mode == "datetime" else raw
     assert value is None or isinstance(value, int)
-    with _target(app_arg, pipeline, broker, datadir, broker_setting) as (app, group, sources):
-        admin.refuse_if_live(app.transport, group)
+    with _target(app, pipeline, broker, datadir, broker_setting) as (target, group, sources):
+        admin.refuse_if_live(target.transport, group)
         plan = admin.plan_reset(
-            app.transport,
+            target.transport,
             group,
             mode,
             value,
@@ -277,7 +281,7 @@ def reset(
             app_topics=sources,
         )
         if execute:
-            admin.execute(app.transport, group, plan)
+            admin.execute(target.transport, group, plan)
     if format is Format.json:
         rows = [
             {

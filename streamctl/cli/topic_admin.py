@@ -26,7 +26,7 @@ class NotConfirmed(StreamctlError):
 
 
 def create(
-    name: str = typer.Argument(..., metavar="NAME", help="Topic to create.", show_default=False),
+    name: str = typer.Argument(..., help="Topic to create.", show_default=False),
     partitions: int = typer.Option(
         ..., "--partitions", metavar="N", min=1, help="Partition count.", show_default=False
     ),
@@ -56,7 +56,7 @@ def create(
 
 
 def delete(
-    name: str = typer.Argument(..., metavar="NAME", help="Topic to delete.", show_default=False),
+    name: str = typer.Argument(..., help="Topic to delete.", show_default=False),
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
     pipeline: Path = PipelineOpt,
     broker: str = BrokerOpt,
