@@ -126,6 +126,10 @@ def test_reset_to_earliest_reprocesses_everything(setup: Setup) -> None:
         g["group"] for g in json.loads(setup.ok("group", "list", "-f", "json").stdout)
     ]
     assert setup.records(setup.out) == len(EVENTS)
+    text = setup.ok("group", "describe", setup.app).stdout.splitlines()
+    assert text[0] == f"group {setup.app}: Empty, no live member"
+    assert text[1].split() == ["topic", "partition", "committed", "end", "lag", "member"]
+    assert text[-1] == "lag 0 (source topics)"
 
     # a dry run shows the plan and changes nothing
     plan = setup.reset("--to-earliest")
