@@ -3,7 +3,8 @@
 A transport hands out producers, consumers and an admin view over one broker.
 Implementations: ``local`` (the embedded SQLite log), ``kafka`` (kafka-python) and
 ``memory`` (in this process, for tests: :mod:`streamctl.testing`). All must pass
-``tests/test_transport_contract.py``.
+``tests/transport/test_transport_contract.py`` and, for the group and topic
+administration methods, ``tests/transport/test_transport_admin_contract.py``.
 
 Offsets follow Kafka: the offset of a record is its position in its partition;
 a committed offset is the offset of the *next* record to read; the end offset
