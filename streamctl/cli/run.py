@@ -49,9 +49,10 @@ def run(
     """
     setup_logging(log_level)
     extra = parse_broker_settings(broker_setting)
-    loaded = load_pipeline(pipeline, broker=broker, datadir=datadir)
+    loaded = load_pipeline(pipeline, broker=broker, datadir=datadir, broker_settings=extra)
+    for warning in loaded.warnings:
+        log.warning("%s", warning)
     app = loaded.app
-    app.conf.broker_settings.update(extra)
     redact_secrets(app.conf.broker_settings)
     status = _Status(app.id)
     # a progress bar for long changelog replays on a terminal (besides the worker's own

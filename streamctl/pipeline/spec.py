@@ -207,7 +207,8 @@ def read_spec(doc: Located) -> tuple[PipelineSpec | None, list[Problem]]:
         body = c.mapping(body, path, f"agent {name!r}")
         c.unknown_keys(body, AGENT_KEYS, path, f"agent {name!r}")
         source = c.typed(body, "from", str, path)
-        if "from" not in body:
+        misspelt = any(_hint(str(k), AGENT_KEYS) == " (did you mean 'from'?)" for k in body)
+        if "from" not in body and not misspelt:  # a misspelt 'from' is reported as such
             c.error(path + ("<key>",), f"agent {name!r} needs 'from': the topic it reads")
         elif source is not None and source not in spec.topics:
             c.error(

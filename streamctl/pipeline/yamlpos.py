@@ -8,6 +8,7 @@ import yaml
 
 from streamctl import envvars
 from streamctl.pipeline.errors import Problem
+from streamctl.pipeline.limits import MAX_DEPTH, MAX_NODES
 
 Path_ = tuple[Any, ...]
 
@@ -44,9 +45,18 @@ class Located:
         return Problem(self.file, line, col, message)
 
 
+class _TooLarge(Exception):
+    """The document expands past MAX_NODES; ``node`` is where the budget ran out."""
+
+    def __init__(self, node: yaml.Node) -> None:
+        super().__init__("too large")
+        self.node = node
+
+
 class _Builder:
     def __init__(self, file: str) -> None:
         self.file = file
+        self.budget = MAX_NODES
         self.marks: dict[Path_, tuple[int, int]] = {}
         self.inline: dict[Path_, int] = {}
         self.problems: list[Problem] = []
@@ -56,6 +66,9 @@ class _Builder:
         self.marks[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
 
     def build(self, node: yaml.Node, path: Path_) -> Any:
+        self.budget -= 1
+        if self.budget < 0:
+            raise _TooLarge(node)
         if isinstance(node, yaml.MappingNode):
             out: dict[Any, Any] = {}
             for key_node, value_node in node.value:
@@ -99,9 +112,38 @@ class _Builder:
         return envvars.expand(value, missing)
 
 
+def _at(file: str, mark: Any, message: str) -> Problem:
+    return Problem(file, mark.line + 1, mark.column + 1, message)
+
+
+def _too_deep(text: str, file: str) -> Problem | None:
+    """A problem at the first collection nested deeper than MAX_DEPTH (checked on the event
+    stream, which needs no recursion), else None."""
+    depth = 0
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                return _at(
+                    file,
+                    event.start_mark,
+                    f"YAML nested deeper than {MAX_DEPTH} levels; flatten the structure",
+                )
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+    return None
+
+
 def load_located(text: str, file: str) -> tuple[Located | None, list[Problem]]:
-    """Parse ``text``; on a syntax error return no data and one problem with its position."""
+    """Parse ``text``; on a syntax error return no data and one problem with its position.
+
+    Bounded: nesting deeper than MAX_DEPTH, or more than MAX_NODES nodes once
+    aliases are expanded (a billion-laughs file), is one problem with its position.
+    """
     try:
+        deep = _too_deep(text, file)
+        if deep is not None:
+            return None, [deep]
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -112,6 +154,8 @@ def load_located(text: str, file: str) -> tuple[Located | None, list[Problem]]:
         return None, [Problem(file, line, col, f"YAML syntax error: {what}")]
     except yaml.YAMLError as exc:
         return None, [Problem(file, 1, 1, f"YAML error: {exc}")]
+    except RecursionError:
+        return None, [Problem(file, 1, 1, "YAML nested too deeply; flatten the structure")]
     if node is None:
         return Located(file, {}, {}), []
     builder = _Builder(file)
@@ -121,4 +165,12 @@ def load_located(text: str, file: str) -> tuple[Located | None, list[Problem]]:
         mark = exc.problem_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         return None, [Problem(file, line, col, f"YAML error: {exc.problem}")]
+    except _TooLarge as exc:
+        message = (
+            f"YAML expands to more than {MAX_NODES:,} nodes once aliases are resolved "
+            "(an alias bomb?); write the data out or use fewer aliases"
+        )
+        return None, [_at(file, exc.node.start_mark, message)]
+    except RecursionError:
+        return None, [Problem(file, 1, 1, "YAML nested too deeply; flatten the structure")]
     return Located(file, data, builder.marks, builder.inline), builder.problems

@@ -26,6 +26,15 @@ def _target(scheme: str) -> str:
     return found
 
 
+def transport_class(url: str) -> type[Transport]:
+    """The transport class for ``url``'s scheme (imported, not opened); BadBrokerURL if none."""
+    scheme = urlsplit(url).scheme or url.rstrip(":/")
+    if not scheme:
+        raise BadBrokerURL(f"broker URL {url!r} has no scheme (try local:// or kafka://host:9092)")
+    cls: type[Transport] = seams.load_object(_target(scheme))
+    return cls
+
+
 def open_transport(url: str, *, datadir: str | Path, **settings: Any) -> Transport:
     """Open the transport for ``url`` (``local://``, ``kafka://host:9092``, ``memory://``)."""
     scheme = urlsplit(url).scheme or url.rstrip(":/")

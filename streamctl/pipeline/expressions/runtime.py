@@ -44,3 +44,18 @@ def safe_mul(a: Any, b: Any) -> Any:
     if isinstance(b, _SEQ) and isinstance(a, int) and a * len(b) > MAX_REPEAT:
         raise ValueError(f"'*' would build a sequence longer than {MAX_REPEAT:,}")
     return a * b
+
+
+def safe_mod(a: Any, b: Any) -> Any:
+    """``a % b`` for numbers; ``%``-formatting of a string is refused (its widths can ask
+    for gigabytes: ``'%999999999d' % 1``)."""
+    if isinstance(a, (str, bytes)):
+        raise ValueError("'%' formatting of strings is not allowed; use str() and '+'")
+    return a % b
+
+
+def bounded(value: Any) -> Any:
+    """``value``, unless it is a string, bytes, list or tuple longer than MAX_REPEAT."""
+    if isinstance(value, _SEQ) and len(value) > MAX_REPEAT:
+        raise ValueError(f"the result would be longer than {MAX_REPEAT:,}")
+    return value
