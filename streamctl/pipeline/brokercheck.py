@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 from typing import Any
+from urllib.parse import urlsplit
 
 from streamctl.exceptions import ConfigurationError
 from streamctl.pipeline.errors import Problem
@@ -37,13 +38,14 @@ def check_broker(
     """Check ``broker`` (its scheme, URL, exactly-once support) and the broker settings from
     the file and from ``-S`` (``extra``) against what its transport takes. True when the
     broker itself is usable."""
-    from streamctl.transport.registry import transport_class
+    from streamctl.transport.registry import BUILTIN, transport_class
 
     where = ("broker",)
     try:
         cls = transport_class(broker)
     except ConfigurationError as exc:
-        problems.append(spec.located.problem(where, str(exc)))
+        scheme = urlsplit(broker).scheme
+        problems.append(spec.located.problem(where, str(exc) + _hint(scheme, BUILTIN)))
         return False
     reason = cls.check_url(broker)
     if reason is not None:
@@ -72,9 +74,7 @@ def check_broker(
             if key in engine:
                 what += f"; {key} is an engine setting: put it under settings:"
             if source == "cli":
-                problems.append(
-                    spec.located.problem(("broker_settings",), f"--broker-setting {key}: {what}")
-                )
+                problems.append(Problem(f"--broker-setting {key}", 0, 0, what))
             else:
                 problems.append(spec.located.problem(("broker_settings", key, "<key>"), what))
     return reason is None

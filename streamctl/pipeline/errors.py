@@ -9,6 +9,9 @@ from streamctl.exceptions import ConfigurationError
 
 @dataclass(frozen=True)
 class Problem:
+    """A problem at ``file:line:column`` (1-based); line 0 when ``file`` is a command-line
+    option, not a file."""
+
     file: str
     line: int
     column: int
@@ -18,6 +21,8 @@ class Problem:
 
     def __str__(self) -> str:
         kind = "warning: " if self.warning else ""
+        if self.line == 0:  # not in a file: a command-line option (``file`` names it)
+            return f"{self.file}: {kind}{self.message}"
         return f"{self.file}:{self.line}:{self.column}: {kind}{self.message}"
 
     def sort_key(self) -> tuple[str, int, int]:

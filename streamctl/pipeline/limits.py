@@ -48,5 +48,5 @@ def inside(base: Path, ref: str) -> Path:
     root = base.resolve()
     target = (root / ref).resolve()
     if not target.is_relative_to(root):
-        raise FileRefused(f"{ref!r} is outside the pipeline's folder {str(root)!r}")
+        raise FileRefused(f"outside the pipeline's folder {str(root)!r}")
     return target

@@ -116,21 +116,49 @@ def _at(file: str, mark: Any, message: str) -> Problem:
     return Problem(file, mark.line + 1, mark.column + 1, message)
 
 
-def _too_deep(text: str, file: str) -> Problem | None:
-    """A problem at the first collection nested deeper than MAX_DEPTH (checked on the event
-    stream, which needs no recursion), else None."""
-    depth = 0
+def _too_large(text: str, file: str) -> Problem | None:
+    """A problem at the first collection nested deeper than MAX_DEPTH, or at the first
+    alias that takes the document past MAX_NODES nodes once aliases are expanded; else None.
+
+    Walks the event stream (no recursion, no expansion): each anchor's expanded size is
+    noted when its node ends, and an alias adds that size.
+    """
+    sizes: dict[str, int] = {}
+    stack: list[list[Any]] = [[0, None]]  # per open collection: [expanded size, anchor]
+    total = 0
     for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        if isinstance(event, yaml.AliasEvent):
+            size = sizes.get(event.anchor or "", 1)
+        elif isinstance(event, (yaml.ScalarEvent, yaml.CollectionStartEvent)):
+            size = 1
+        elif isinstance(event, yaml.CollectionEndEvent):
+            size, anchor = stack.pop()
+            if anchor:
+                sizes[anchor] = size
+            stack[-1][0] += size
+            continue
+        else:
+            continue
+        total += size
+        if total > MAX_NODES:
+            return _at(
+                file,
+                event.start_mark,
+                f"YAML expands to more than {MAX_NODES:,} nodes once aliases are resolved "
+                "(an alias bomb?); write the data out or use fewer aliases",
+            )
         if isinstance(event, yaml.CollectionStartEvent):
-            depth += 1
-            if depth > MAX_DEPTH:
+            stack.append([1, event.anchor])
+            if len(stack) - 1 > MAX_DEPTH:
                 return _at(
                     file,
                     event.start_mark,
                     f"YAML nested deeper than {MAX_DEPTH} levels; flatten the structure",
                 )
-        elif isinstance(event, yaml.CollectionEndEvent):
-            depth -= 1
+            continue
+        if isinstance(event, yaml.ScalarEvent) and event.anchor:
+            sizes[event.anchor] = 1
+        stack[-1][0] += size
     return None
 
 
@@ -141,9 +169,9 @@ def load_located(text: str, file: str) -> tuple[Located | None, list[Problem]]:
     aliases are expanded (a billion-laughs file), is one problem with its position.
     """
     try:
-        deep = _too_deep(text, file)
-        if deep is not None:
-            return None, [deep]
+        large = _too_large(text, file)
+        if large is not None:
+            return None, [large]
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark

@@ -21,6 +21,11 @@ class ExpressionError(ValueError):
         self.offset = offset
 
 
+def shorten(text: str, width: int = 60) -> str:
+    """``text``, cut to ``width`` characters with an ellipsis (for quoting it in a message)."""
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
 def parse(text: str) -> ast.expr:
     """The AST of ``text`` (never run); ExpressionError with an offset when it is not Python."""
     if not text.strip():
