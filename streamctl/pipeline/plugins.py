@@ -45,16 +45,37 @@ def resolve_agent(ref: str, *, search_dir: Path | None = None) -> Callable[..., 
         obj = seams.load_object(target)
     except seams.MissingAttribute:
         raise PluginError(f"plugin module {module_name!r} has no attribute {attr!r}") from None
+    except ModuleNotFoundError as exc:
+        if exc.name and (module_name + ".").startswith(exc.name + "."):
+            raise PluginError(
+                f"cannot import plugin module {module_name!r}: no such module"
+            ) from None
+        raise PluginError(
+            f"cannot import plugin module {module_name!r}: {type(exc).__name__}: {exc}"
+        ) from None
     except Exception as exc:  # any import failure is the plugin's problem
         raise PluginError(
             f"cannot import plugin module {module_name!r}: {type(exc).__name__}: {exc}"
         ) from None
     fun = getattr(obj, "__wrapped__", obj)
-    if not (inspect.iscoroutinefunction(fun) or inspect.isasyncgenfunction(fun)):
+    if not (inspect.iscoroutinefunction(fun) or inspect.isasyncgenfunction(fun)) or not (
+        _takes_stream(fun)
+    ):
         raise PluginError(
             f"plugin {ref!r} must be an async function taking a stream (async def f(stream))"
         )
     return fun
+
+
+def _takes_stream(fun: Callable[..., Any]) -> bool:
+    """True when ``fun`` can be called with one positional argument (the stream)."""
+    try:
+        inspect.signature(fun).bind(None)
+    except TypeError:
+        return False
+    except ValueError:  # no signature to read: trust it
+        return True
+    return True
 
 
 def _module_source(module_name: str, search_dir: Path | None) -> tuple[str, str]:
@@ -109,7 +130,12 @@ def check_agent(ref: str, *, search_dir: Path | None = None) -> None:
     if "." in attr or not isinstance(bound, (ast.FunctionDef, ast.AsyncFunctionDef)):
         return  # bound by an assignment, import or class: checked when run imports it
     args = bound.args
-    takes_stream = bool(args.posonlyargs or args.args or args.vararg)
+    positional = len(args.posonlyargs) + len(args.args)
+    takes_stream = (
+        (positional >= 1 or args.vararg is not None)
+        and positional - len(args.defaults) <= 1
+        and all(d is not None for d in args.kw_defaults)
+    )
     if not isinstance(bound, ast.AsyncFunctionDef) or not takes_stream:
         raise PluginError(
             f"plugin {ref!r} must be an async function taking a stream (async def f(stream))"

@@ -47,6 +47,10 @@ def parse(text: str) -> ast.expr:
     return tree.body
 
 
+#: AST nodes with no position of their own (Load, Add, And, ...): not counted
+_UNPLACED = (ast.expr_context, ast.operator, ast.boolop, ast.unaryop, ast.cmpop)
+
+
 def _check_size(text: str, root: ast.expr) -> None:
     """ExpressionError at the first node past MAX_NODES or nested deeper than MAX_DEPTH
     (walked without recursion, so a 1,000-term sum is refused, not a RecursionError)."""
@@ -63,7 +67,8 @@ def _check_size(text: str, root: ast.expr) -> None:
             raise Source(text).fail(
                 node, f"expression has more than {MAX_NODES} parts; split it into steps"
             )
-        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
+        children = [c for c in ast.iter_child_nodes(node) if not isinstance(c, _UNPLACED)]
+        stack.extend((child, depth + 1) for child in reversed(children))  # text order
 
 
 class Source:
