@@ -12,7 +12,10 @@ from streamctl.pipeline import check_pipeline
 
 def validate(
     pipelines: list[Path] = typer.Argument(
-        ..., help="Pipeline files to check.", show_default=False
+        ...,
+        help="Pipeline files to check; a folder stands for its *.yaml and *.yml files.",
+        show_default=False,
+        metavar="PIPELINE...",
     ),
     broker: str = BrokerOpt,
     broker_setting: list[str] = BrokerSettingOpt,
@@ -27,11 +30,11 @@ def validate(
 
     Exit 0 when no file has an error, 2 when any has one.
 
-    Example: streamctl validate pipelines/*.yaml
+    Example: streamctl validate pipelines/
     """
     extra = parse_broker_settings(broker_setting)
     failed = False
-    for path in pipelines:
+    for path in _expand(pipelines):
         problems = check_pipeline(path, broker=broker, broker_settings=extra)
         for problem in problems:
             err.print(str(problem), markup=False)
@@ -41,3 +44,14 @@ def validate(
             out.print(f"ok: {path}", markup=False)
     if failed:
         raise typer.Exit(2)
+
+
+def _expand(paths: list[Path]) -> list[Path]:
+    """``paths`` with each folder replaced by its ``*.yaml`` and ``*.yml`` files, sorted."""
+    out: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            out += sorted(p for p in path.iterdir() if p.suffix in (".yaml", ".yml"))
+        else:
+            out.append(path)
+    return out

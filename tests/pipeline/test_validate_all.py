@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -200,3 +201,13 @@ def test_one_problem_does_not_hide_others(tmp_path: Path) -> None:
         f"{path}:4:{sync}: plugin 'plug:sync' must be an async function "
         "taking a stream (async def f(stream))",
     ]
+
+
+def test_validate_takes_a_folder_and_writes_nothing(tmp_path: Path) -> None:
+    shutil.copytree(ROOT / "pipelines", tmp_path / "pipelines")
+    before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
+    result = cli("validate", tmp_path / "pipelines")
+    names = ["orders.yaml", "products.yaml", "quickstart.yaml", "revenue.yaml"]
+    assert (result.exit_code, result.stderr) == (0, "")
+    assert result.stdout.splitlines() == [f"ok: {tmp_path / 'pipelines' / n}" for n in names]
+    assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before
