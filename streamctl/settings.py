@@ -62,6 +62,12 @@ class Settings:
         if not self.id or not isinstance(self.id, str):
             raise ConfigurationError("an app needs a non-empty string id")
         self.datadir = Path(self.datadir)
+        for name, optional in (("broker", False), ("table_store", False), ("worker_id", True)):
+            value = getattr(self, name)
+            if not (isinstance(value, str) or (optional and value is None)):
+                raise ConfigurationError(
+                    f"setting {name} must be a string, not {type(value).__name__} {value!r}"
+                )
         if self.processing_guarantee not in GUARANTEES:
             raise ConfigurationError(
                 f"processing_guarantee must be one of {', '.join(GUARANTEES)}, "

@@ -25,6 +25,14 @@ def check_engine_settings(spec: PipelineSpec, problems: list[Problem]) -> dict[s
         if reason.startswith("unknown setting"):
             continue  # the spec checker reported it, with a hint
         problems.append(spec.located.problem(("settings", name), reason))
+    if "table_store" in settings:
+        from streamctl.tables.stores.registry import store_class
+
+        try:
+            store_class(settings["table_store"])
+        except ConfigurationError as exc:
+            problems.append(spec.located.problem(("settings", "table_store"), str(exc)))
+            settings.pop("table_store")
     return settings
 
 

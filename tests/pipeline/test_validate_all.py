@@ -148,6 +148,10 @@ REFUSED = {
     "setting": "app: x\nsettings: {poll_timeout: -1}\n",
     "standby": "app: x\nsettings: {table_standby_replicas: 1}\n",
     "broker-setting": "app: x\nbroker_settings: {acks: 1}\n",
+    "store": "app: x\nsettings: {table_store: 'nope://'}\ntopics: {a: {}}\n"
+    "tables: {t: {default: int}}\nagents: {f: {from: a, steps: [count: t]}}\n",
+    "store-type": "app: x\nsettings: {table_store: 5}\ntables: {t: {default: int}}\n",
+    "worker-id": "app: x\nsettings: {worker_id: [1]}\n",
     "factory": "app: x\ntables: {t: {default: flaot}}\n",
     "count-default": "app: x\ntopics: {a: {}}\ntables: {t: {default: abc}}\n"
     "agents: {f: {from: a, steps: [count: t]}}\n",
