@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 from streamctl.exceptions import ConfigurationError
 from streamctl.pipeline.errors import Problem
+from streamctl.pipeline.limits import MOST
 from streamctl.pipeline.spec import SETTINGS_KEYS, PipelineSpec
 from streamctl.settings import check_settings
 
@@ -25,6 +26,16 @@ def check_engine_settings(spec: PipelineSpec, problems: list[Problem]) -> dict[s
         if reason.startswith("unknown setting"):
             continue  # the spec checker reported it, with a hint
         problems.append(spec.located.problem(("settings", name), reason))
+    value = settings.get("topic_partitions")
+    if isinstance(value, int) and value > MOST["topic_partitions"]:
+        problems.append(
+            spec.located.problem(
+                ("settings", "topic_partitions"),
+                f"setting topic_partitions must be at most {MOST['topic_partitions']:,}, "
+                f"not {value:,}",
+            )
+        )
+        settings.pop("topic_partitions")
     if "table_store" in settings:
         from streamctl.tables.stores.registry import store_class
 

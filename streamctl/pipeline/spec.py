@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from streamctl.pipeline.errors import Problem
+from streamctl.pipeline.limits import MOST
 from streamctl.pipeline.tables import TableDef, read_tables
 from streamctl.pipeline.yamlpos import Located, Path_
 
@@ -136,9 +137,14 @@ class Checker:
     def positive_int(
         self, mapping: dict[str, Any], key: str, path: Path_, default: Any = None
     ) -> Any:
+        """``mapping[key]`` as a whole number from 1 to its bound in ``limits.MOST``."""
         value = self.typed(mapping, key, int, path, default)
         if key in mapping and isinstance(value, int) and value < 1:
             self.error(path + (key,), f"{key} must be at least 1, not {value}")
+            return default
+        most = MOST.get(key)
+        if key in mapping and isinstance(value, int) and most is not None and value > most:
+            self.error(path + (key,), f"{key} must be at most {most:,}, not {value:,}")
             return default
         return value
 

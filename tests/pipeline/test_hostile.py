@@ -218,3 +218,17 @@ def test_plugin_references_are_checked_statically_as_run_checks_them(
     assert (checked.returncode, checked.stderr) == (2, f"{path}:6:10: {message}\n")
     ran = bounded("run", path, "--until-idle", "-d", tmp_path / "data")
     assert (ran.returncode, ran.stderr) == (2, f"error: {path}:6:10: {message}\n"), message
+
+
+def test_counts_are_bounded_before_anything_is_created(tmp_path: Path) -> None:
+    path = tmp_path / "p.yaml"
+    path.write_text(
+        "app: x\ntopics: {a: {partitions: 1000000000}}\nagents: {f: {from: a, use: forward}}\n"
+    )
+    refused(path, f"{path}:2:26: partitions must be at most 10,000, not 1,000,000,000")
+    path.write_text("app: x\nsettings: {topic_partitions: 100000}\n")
+    refused(path, f"{path}:2:30: setting topic_partitions must be at most 10,000, not 100,000")
+    path.write_text(
+        "app: x\ntopics: {a: {}}\nagents: {f: {from: a, use: forward, concurrency: 100000}}\n"
+    )
+    refused(path, f"{path}:3:50: concurrency must be at most 1,000, not 100,000")
