@@ -53,22 +53,27 @@ def check_broker(
     settings: dict[str, Any],
     extra: dict[str, Any],
     problems: list[Problem],
+    *,
+    from_cli: bool = False,
 ) -> bool:
     """Check ``broker`` (its scheme, URL, exactly-once support) and the broker settings from
     the file and from ``-S`` (``extra``) against what its transport takes. True when the
-    broker itself is usable."""
+    broker itself is usable. ``from_cli``: ``broker`` came from ``--broker``, not the file."""
     from streamctl.transport.registry import BUILTIN, transport_class
 
-    where = ("broker",)
+    def at(message: str) -> Problem:
+        if from_cli:
+            return Problem("--broker", 0, 0, message)
+        return spec.located.problem(("broker",), message)
+
     try:
         cls = transport_class(broker)
     except ConfigurationError as exc:
-        scheme = urlsplit(broker).scheme
-        problems.append(spec.located.problem(where, str(exc) + _hint(scheme, BUILTIN)))
+        problems.append(at(str(exc) + _hint(urlsplit(broker).scheme, BUILTIN)))
         return False
     reason = cls.check_url(broker)
     if reason is not None:
-        problems.append(spec.located.problem(where, reason))
+        problems.append(at(reason))
     scheme = f"{cls.scheme}://" if cls.scheme else broker
     if settings.get("processing_guarantee") == "exactly_once" and not cls.supports_transactions:
         problems.append(

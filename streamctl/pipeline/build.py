@@ -69,7 +69,9 @@ def build_app(
     settings = check_engine_settings(spec, found)
     store = settings.pop("table_store", "sqlite://")
     url = broker or spec.broker
-    usable = check_broker(spec, url, spec.settings, extra_broker_settings or {}, found)
+    usable = check_broker(
+        spec, url, spec.settings, extra_broker_settings or {}, found, from_cli=broker is not None
+    )
     try:
         app = App(
             spec.app_id or "invalid",

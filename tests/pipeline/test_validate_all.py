@@ -94,6 +94,13 @@ def test_an_unknown_broker_scheme_is_named_with_a_hint(tmp_path: Path) -> None:
     assert cli("validate", path).stderr == (
         f"{path}:2:9: unknown broker scheme 'rabbit' (known: kafka, local, memory)\n"
     )
+    # from the command line, the problem names the option, not a line of the file
+    result = cli("validate", ROOT / "pipelines" / "quickstart.yaml", "-b", "kafak://h:9092")
+    assert (result.exit_code, result.stderr) == (
+        2,
+        "--broker: unknown broker scheme 'kafak' (known: kafka, local, memory) "
+        "(did you mean 'kafka'?)\n",
+    )
 
 
 def test_broker_settings_from_the_command_line_are_checked_for_every_broker(
