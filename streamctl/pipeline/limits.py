@@ -13,6 +13,8 @@ MAX_DEPTH = 64
 #: the largest counts a pipeline may ask for (a topic of 10**9 partitions would take the
 #: embedded broker hours and gigabytes to create)
 MOST = {"partitions": 10_000, "topic_partitions": 10_000, "concurrency": 1_000}
+#: the most topics, tables, agents or models one pipeline file may declare
+MAX_ENTRIES = 1_000
 #: the most YAML nodes a file may hold once aliases are expanded (a billion-laughs guard)
 MAX_NODES = 100_000
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from streamctl.pipeline.errors import Problem
-from streamctl.pipeline.limits import MOST
+from streamctl.pipeline.limits import MAX_ENTRIES, MOST
 from streamctl.pipeline.tables import TableDef, read_tables
 from streamctl.pipeline.yamlpos import Located, Path_
 
@@ -47,6 +47,8 @@ SETTINGS_KEYS = {
     "broker_wait_timeout",
     "worker_id",
 }
+#: the sections whose entries are counted against MAX_ENTRIES
+SECTIONS = ("topics", "tables", "agents", "models")
 NAME = re.compile(r"^[A-Za-z0-9._-]+$")
 
 
@@ -115,6 +117,11 @@ class Checker:
             return {}
         if not isinstance(value, dict):
             self.error(path, f"{what} must be a mapping, not {_kind(value)}")
+            return {}
+        if len(path) == 1 and path[0] in SECTIONS and len(value) > MAX_ENTRIES:
+            self.error(
+                path + ("<key>",), f"{what} has {len(value):,} entries; the most is {MAX_ENTRIES:,}"
+            )
             return {}
         return value
 

@@ -45,6 +45,10 @@ class Located:
         return Problem(self.file, line, col, message)
 
 
+#: the event parser for the size pre-scan: libyaml's when PyYAML has it (much faster)
+_FAST: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 class _TooLarge(Exception):
     """The document expands past MAX_NODES; ``node`` is where the budget ran out."""
 
@@ -126,39 +130,43 @@ def _too_large(text: str, file: str) -> Problem | None:
     sizes: dict[str, int] = {}
     stack: list[list[Any]] = [[0, None]]  # per open collection: [expanded size, anchor]
     total = 0
-    for event in yaml.parse(text, Loader=yaml.SafeLoader):
-        if isinstance(event, yaml.AliasEvent):
-            size = sizes.get(event.anchor or "", 1)
-        elif isinstance(event, (yaml.ScalarEvent, yaml.CollectionStartEvent)):
-            size = 1
-        elif isinstance(event, yaml.CollectionEndEvent):
-            size, anchor = stack.pop()
-            if anchor:
-                sizes[anchor] = size
-            stack[-1][0] += size
-            continue
-        else:
-            continue
-        total += size
-        if total > MAX_NODES:
-            return _at(
-                file,
-                event.start_mark,
-                f"YAML expands to more than {MAX_NODES:,} nodes once aliases are resolved "
-                "(an alias bomb?); write the data out or use fewer aliases",
-            )
-        if isinstance(event, yaml.CollectionStartEvent):
-            stack.append([1, event.anchor])
-            if len(stack) - 1 > MAX_DEPTH:
-                return _at(
-                    file,
-                    event.start_mark,
-                    f"YAML nested deeper than {MAX_DEPTH} levels; flatten the structure",
+    try:
+        for event in yaml.parse(text, Loader=_FAST):
+            if isinstance(event, yaml.AliasEvent):
+                size = sizes.get(event.anchor or "", 1)
+            elif isinstance(event, (yaml.ScalarEvent, yaml.CollectionStartEvent)):
+                size = 1
+            elif isinstance(event, yaml.CollectionEndEvent):
+                size, anchor = stack.pop()
+                if anchor:
+                    sizes[anchor] = size
+                stack[-1][0] += size
+                continue
+            else:
+                continue
+            total += size
+            if total > MAX_NODES:
+                what = (
+                    "expands to more than {:,} nodes once aliases are resolved (an alias bomb?); "
+                    "write the data out or use fewer aliases"
+                    if isinstance(event, yaml.AliasEvent)
+                    else "has more than {:,} nodes; split the file"
                 )
-            continue
-        if isinstance(event, yaml.ScalarEvent) and event.anchor:
-            sizes[event.anchor] = 1
-        stack[-1][0] += size
+                return _at(file, event.start_mark, "YAML " + what.format(MAX_NODES))
+            if isinstance(event, yaml.CollectionStartEvent):
+                stack.append([1, event.anchor])
+                if len(stack) - 1 > MAX_DEPTH:
+                    return _at(
+                        file,
+                        event.start_mark,
+                        f"YAML nested deeper than {MAX_DEPTH} levels; flatten the structure",
+                    )
+                continue
+            if isinstance(event, yaml.ScalarEvent) and event.anchor:
+                sizes[event.anchor] = 1
+            stack[-1][0] += size
+    except yaml.YAMLError:
+        return None  # a syntax error: reported, worded as always, by the composer
     return None
 
 
@@ -172,7 +180,10 @@ def load_located(text: str, file: str) -> tuple[Located | None, list[Problem]]:
         large = _too_large(text, file)
         if large is not None:
             return None, [large]
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        try:
+            node = yaml.compose(text, Loader=_FAST)
+        except yaml.YAMLError:  # say it in PyYAML's own words, the same with or without libyaml
+            node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)

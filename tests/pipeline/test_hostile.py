@@ -232,3 +232,21 @@ def test_counts_are_bounded_before_anything_is_created(tmp_path: Path) -> None:
         "app: x\ntopics: {a: {}}\nagents: {f: {from: a, use: forward, concurrency: 100000}}\n"
     )
     refused(path, f"{path}:3:50: concurrency must be at most 1,000, not 100,000")
+
+
+def test_a_large_file_without_aliases_is_refused_at_the_node_past_the_bound(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "p.yaml"
+    path.write_text("app: x\nx: [" + ",".join(["1"] * 120_000) + "]\n")
+    # the root mapping, 'app', 'x', 'x' and the list are 5 nodes: item 99,996 is node 100,001
+    column = len("x: [") + 2 * (99_996 - 1) + 1
+    refused(path, f"{path}:2:{column}: YAML has more than 100,000 nodes; split the file")
+
+
+def test_a_section_of_more_than_1000_entries_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "p.yaml"
+    path.write_text(
+        "app: x\ntables:\n" + "".join(f"  t{i}: {{default: int}}\n" for i in range(1001))
+    )
+    refused(path, f"{path}:2:1: tables has 1,001 entries; the most is 1,000")
