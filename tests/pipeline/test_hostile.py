@@ -133,14 +133,14 @@ LONG_LIST = '"x in [' + ",".join(["1"] * 250_000) + ']"'
         (
             "\"'x' * 1000000000 != ''\"",
             18,
-            "ValueError: '*' would build a sequence longer than 1,000,000 in expression "
+            "ValueError: '*' would build a sequence longer than 10,000 in expression "
             "\"'x' * 1000000000 != ''\"",
         ),
         (
-            "\"'x' * 1000000 + 'y' != ''\"",
+            "\"'x' * 10000 + 'y' != ''\"",
             18,
-            "ValueError: the result would be longer than 1,000,000 in expression "
-            "\"'x' * 1000000 + 'y' != ''\"",
+            "ValueError: the result would be longer than 10,000 in expression "
+            "\"'x' * 10000 + 'y' != ''\"",
         ),
         (
             '"' + "+".join(["x"] * 1000) + '"',

@@ -8,8 +8,10 @@ from typing import Any
 #: A compiled expression or sub-expression: ``fn(value, key)``.
 Fn = Callable[[Any, Any], Any]
 
-#: the longest string, list or tuple ``*`` may build (keeps ``"x" * 10**12`` out)
-MAX_REPEAT = 1_000_000
+#: the longest string, list or tuple ``*`` (or a folded constant) may build: with at most
+#: MAX_NODES (500) nodes an expression builds at most 500 * 10,000 items beyond the event's
+#: own data (``[[0] * 10000, [0] * 10000, ...]``), where 1,000,000 allowed gigabytes
+MAX_REPEAT = 10_000
 _SEQ = (str, bytes, list, tuple)
 
 
