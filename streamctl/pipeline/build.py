@@ -10,7 +10,7 @@ from streamctl.exceptions import ConfigurationError
 from streamctl.pipeline.brokercheck import check_broker, check_engine_settings
 from streamctl.pipeline.errors import PipelineError, Problem
 from streamctl.pipeline.plugins import PluginError, check_agent, resolve_agent
-from streamctl.pipeline.spec import AgentDef, PipelineSpec, TopicDef
+from streamctl.pipeline.spec import AgentDef, PipelineSpec, TopicDef, _hint
 from streamctl.pipeline.tables import build_tables
 
 #: YAML type names for keys and values without a model: (python type, serializer)
@@ -39,7 +39,9 @@ def _side(
     known = ", ".join([*SCALAR_TYPES, *models])
     problems.append(
         spec.located.problem(
-            topic.path + (f"{which}_type",), f"unknown type {type_name!r} (known: {known})"
+            topic.path + (f"{which}_type",),
+            f"unknown type {type_name!r} (known: {known})"
+            + _hint(type_name, [*SCALAR_TYPES, *models]),
         )
     )
     return {}

@@ -159,6 +159,7 @@ def build_tables(
 ) -> None:
     """Declare every table on ``app`` (after its topics, before its agents)."""
     from streamctl.pipeline.build import SCALAR_TYPES
+    from streamctl.pipeline.spec import _hint
 
     check_accumulated_defaults(spec, problems)
     inferred = infer_partitions(spec)
@@ -176,7 +177,9 @@ def build_tables(
                 known = ", ".join([*SCALAR_TYPES, *models])
                 problems.append(
                     spec.located.problem(
-                        t.path + (f"{side}_type",), f"unknown type {type_name!r} (known: {known})"
+                        t.path + (f"{side}_type",),
+                        f"unknown type {type_name!r} (known: {known})"
+                        + _hint(type_name, [*SCALAR_TYPES, *models]),
                     )
                 )
         if t.default is not None:

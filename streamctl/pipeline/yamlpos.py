@@ -180,10 +180,8 @@ def load_located(text: str, file: str) -> tuple[Located | None, list[Problem]]:
         large = _too_large(text, file)
         if large is not None:
             return None, [large]
-        try:
-            node = yaml.compose(text, Loader=_FAST)
-        except yaml.YAMLError:  # say it in PyYAML's own words, the same with or without libyaml
-            node = yaml.compose(text, Loader=yaml.SafeLoader)
+        # PyYAML's own composer: libyaml places some nodes (an empty value) differently
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)

@@ -222,3 +222,20 @@ def test_validate_takes_a_folder_and_writes_nothing(tmp_path: Path) -> None:
     assert (result.exit_code, result.stderr) == (0, "")
     assert result.stdout.splitlines() == [f"ok: {tmp_path / 'pipelines' / n}" for n in names]
     assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before
+
+
+def test_misspelt_type_names_get_a_hint(tmp_path: Path) -> None:
+    path = tmp_path / "p.yaml"
+    path.write_text(
+        "app: x\nmodels: {Order: {fields: {a: int}}}\ntopics: {a: {value_type: Ordr}}\n"
+        "tables: {t: {value_type: flaot}}\n"
+    )
+    known = "(known: str, bytes, json, int, float, bool, Order)"
+    result = cli("validate", path)
+    assert (result.exit_code, result.stderr.splitlines()) == (
+        2,
+        [
+            f"{path}:3:26: unknown type 'Ordr' {known} (did you mean 'Order'?)",
+            f"{path}:4:26: unknown type 'flaot' {known} (did you mean 'float'?)",
+        ],
+    )
