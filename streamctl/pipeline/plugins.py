@@ -78,7 +78,7 @@ def _takes_stream(fun: Callable[..., Any]) -> bool:
     return True
 
 
-def _module_source(module_name: str, search_dir: Path | None) -> tuple[str, str]:
+def _module_source(module_name: str, search_dir: Path | None) -> tuple[str, str | None]:
     """The file and source text of ``module_name``, found without importing it or its
     parent packages (``importlib.machinery.PathFinder``, the pipeline's folder first)."""
     path: list[str] = [str(search_dir)] if search_dir is not None else []
@@ -94,7 +94,7 @@ def _module_source(module_name: str, search_dir: Path | None) -> tuple[str, str]
         path = list(spec.submodule_search_locations or [])
     origin = spec.origin if spec is not None else None
     if not origin or not origin.endswith(".py"):
-        return origin or module_name, ""
+        return origin or module_name, None
     try:
         text = read_bounded(Path(origin))
     except FileRefused as exc:
@@ -110,8 +110,8 @@ def check_agent(ref: str, *, search_dir: Path | None = None) -> None:
     target = _target(ref)
     module_name, _, attr = target.partition(":")
     file, text = _module_source(module_name, search_dir)
-    if not text:
-        return  # a compiled module: nothing to read
+    if text is None:
+        return  # a compiled or namespace module: nothing to read
     try:
         tree = ast.parse(text, filename=file)
     except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:

@@ -167,6 +167,7 @@ REFUSED = {
     "hidden": "app: x\ntopics: {a: {}}\ntables: {t: {default: flaot}}\n"
     "agents: {f: {from: b, use: 'nosuch:f'}, g: {from: a, use: 'plug:sync'}}\n",
     "sync-plugin": "app: x\ntopics: {a: {}}\nagents: {f: {from: a, use: 'plug:sync'}}\n",
+    "empty-plugin": "app: x\ntopics: {a: {}}\nagents: {f: {from: a, use: 'empty:f'}}\n",
     "no-args-plugin": "app: x\ntopics: {a: {}}\nagents: {f: {from: a, use: 'plug:noargs'}}\n",
     "syntax-plugin": "app: x\ntopics: {a: {}}\nagents: {f: {from: a, use: 'broken:f'}}\n",
     "model": "app: x\nmodels: {M: {fields: {a: {type: int, min: 5, max: 1}}}}\n",
@@ -185,6 +186,7 @@ def test_validate_refuses_what_run_refuses_for_the_same_reasons(tmp_path: Path, 
         "def sync(stream):\n    pass\n\nasync def noargs():\n    pass\n"
     )
     (folder / "broken.py").write_text("async def f(stream)\n    pass\n")
+    (folder / "empty.py").write_text("")
     path = folder / f"{name}.yaml"
     path.write_text(REFUSED[name])
     checked = cli("validate", path)
