@@ -250,3 +250,17 @@ def test_a_section_of_more_than_1000_entries_is_refused(tmp_path: Path) -> None:
         "app: x\ntables:\n" + "".join(f"  t{i}: {{default: int}}\n" for i in range(1001))
     )
     refused(path, f"{path}:2:1: tables has 1,001 entries; the most is 1,000")
+
+
+def test_a_pipeline_path_that_is_not_a_regular_file_is_refused_unread(tmp_path: Path) -> None:
+    checked = bounded("validate", "/dev/zero")
+    assert (checked.returncode, checked.stderr) == (
+        2,
+        "/dev/zero:1:1: cannot read pipeline file: not a regular file\n",
+    )
+    os.mkfifo(tmp_path / "fifo.yaml")
+    ran = bounded("run", tmp_path / "fifo.yaml", "-d", tmp_path / "data")
+    assert (ran.returncode, ran.stderr) == (
+        2,
+        f"error: {tmp_path / 'fifo.yaml'}:1:1: cannot read pipeline file: not a regular file\n",
+    )
