@@ -53,9 +53,10 @@ def run(
     """
     setup_logging(log_level)
     extra = parse_broker_settings(broker_setting)
-    loaded = load_for_cli(pipeline, broker, datadir)
+    loaded = load_for_cli(pipeline, broker, datadir, broker_settings=extra)
+    for warning in loaded.warnings:
+        log.warning("%s", warning)
     app = loaded.app
-    app.conf.broker_settings.update(extra)
     redact_secrets(app.conf.broker_settings)
     _ = app.transport  # a malformed broker URL is refused here, before any line quotes it
     status = _Status(app.id)

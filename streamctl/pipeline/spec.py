@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from streamctl.pipeline.errors import Problem
+from streamctl.pipeline.limits import MAX_ENTRIES, MOST
 from streamctl.pipeline.tables import TableDef, read_tables
 from streamctl.pipeline.yamlpos import Located, Path_
 
@@ -46,6 +47,8 @@ SETTINGS_KEYS = {
     "broker_wait_timeout",
     "worker_id",
 }
+#: the sections whose entries are counted against MAX_ENTRIES
+SECTIONS = ("topics", "tables", "agents", "models")
 NAME = re.compile(r"^[A-Za-z0-9._-]+$")
 
 
@@ -115,6 +118,11 @@ class Checker:
         if not isinstance(value, dict):
             self.error(path, f"{what} must be a mapping, not {_kind(value)}")
             return {}
+        if len(path) == 1 and path[0] in SECTIONS and len(value) > MAX_ENTRIES:
+            self.error(
+                path + ("<key>",), f"{what} has {len(value):,} entries; the most is {MAX_ENTRIES:,}"
+            )
+            return {}
         return value
 
     def typed(
@@ -136,9 +144,14 @@ class Checker:
     def positive_int(
         self, mapping: dict[str, Any], key: str, path: Path_, default: Any = None
     ) -> Any:
+        """``mapping[key]`` as a whole number from 1 to its bound in ``limits.MOST``."""
         value = self.typed(mapping, key, int, path, default)
         if key in mapping and isinstance(value, int) and value < 1:
             self.error(path + (key,), f"{key} must be at least 1, not {value}")
+            return default
+        most = MOST.get(key)
+        if key in mapping and isinstance(value, int) and most is not None and value > most:
+            self.error(path + (key,), f"{key} must be at most {most:,}, not {value:,}")
             return default
         return value
 
@@ -207,7 +220,8 @@ def read_spec(doc: Located) -> tuple[PipelineSpec | None, list[Problem]]:
         body = c.mapping(body, path, f"agent {name!r}")
         c.unknown_keys(body, AGENT_KEYS, path, f"agent {name!r}")
         source = c.typed(body, "from", str, path)
-        if "from" not in body:
+        misspelt = any(_hint(str(k), AGENT_KEYS) == " (did you mean 'from'?)" for k in body)
+        if "from" not in body and not misspelt:  # a misspelt 'from' is reported as such
             c.error(path + ("<key>",), f"agent {name!r} needs 'from': the topic it reads")
         elif source is not None and source not in spec.topics:
             c.error(

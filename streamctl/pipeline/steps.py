@@ -24,7 +24,12 @@ from typing import TYPE_CHECKING, Any, ClassVar, cast
 from streamctl import seams
 from streamctl.events import _current  # the ContextVar itself: one C call per event
 from streamctl.pipeline.errors import PipelineError, Problem
-from streamctl.pipeline.expressions import Expression, ExpressionError, compile_expression
+from streamctl.pipeline.expressions import (
+    Expression,
+    ExpressionError,
+    compile_expression,
+    shorten,
+)
 from streamctl.pipeline.yamlpos import Path_
 
 if TYPE_CHECKING:
@@ -70,7 +75,7 @@ class StepContext:
         try:
             e = compile_expression(text)
         except ExpressionError as exc:
-            self.error(f"{exc.message} in expression {str(text)!r}", sub, exc.offset)
+            self.error(f"{exc.message} in expression {shorten(str(text))!r}", sub, exc.offset)
             return None
         if not allow_key and "key" in e.names:
             self.error(f"'key' cannot be used here (expression {text!r})", sub)

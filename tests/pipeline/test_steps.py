@@ -230,7 +230,7 @@ def test_validate_reports_bad_steps_with_positions(
     path = tmp_path / "p.yaml"
     path.write_text(PIPE % steps)
     result = cli("validate", path)
-    assert result.exit_code == 1, result.output
+    assert result.exit_code == 2, result.output
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(f"{path}:{problem}"), lines
 
