@@ -11,7 +11,7 @@ from typing import Any
 
 from streamctl.context import Context
 from streamctl.events import Event, _current, current_event
-from streamctl.exceptions import StreamctlError
+from streamctl.exceptions import ConfigurationError, StreamctlError
 from streamctl.streams import Stream
 from streamctl.topics import Topic, dumper
 from streamctl.transport.base import Headers, Message
@@ -19,6 +19,41 @@ from streamctl.transport.base import Headers, Message
 
 class AgentError(StreamctlError):
     """An agent raised while processing an event; the worker stops without committing it."""
+
+
+#: what an agent does with an event it fails on (Kafka Streams' processing-exception
+#: handler: FAIL is ``stop``, CONTINUE is ``skip``; ``dead_letter`` parks the record)
+ON_ERROR = ("stop", "skip", "dead_letter")
+
+#: (step kind, where): ``("filter", "orders.yaml:12")``, ``("agent", "mymod.py:40")``
+Blame = tuple[str, str]
+
+
+def blame(exc: BaseException, label: Blame | None) -> None:
+    """Note on ``exc`` the step that raised it, unless an inner step did already."""
+    if label is not None and getattr(exc, "streamctl_step", None) is None:
+        try:
+            vars(exc)["streamctl_step"] = label
+        except TypeError:
+            pass  # an exception type without a __dict__: no step named
+
+
+def blamed(exc: BaseException) -> Blame | None:
+    """The step :func:`blame` noted on ``exc``, if any."""
+    label = getattr(exc, "streamctl_step", None)
+    return label if isinstance(label, tuple) else None
+
+
+def check_on_error(on_error: str | None, dead_letter: str | None, what: str) -> None:
+    """Raise ConfigurationError for an unknown policy or ``dead_letter`` without a topic."""
+    if on_error is None:
+        return
+    if on_error not in ON_ERROR:
+        raise ConfigurationError(
+            f"{what}: on_error must be one of {', '.join(ON_ERROR)}, not {on_error!r}"
+        )
+    if on_error == "dead_letter" and not dead_letter:
+        raise ConfigurationError(f"{what}: on_error: dead_letter needs a dead_letter topic")
 
 
 class Agent:
@@ -34,16 +69,27 @@ class Agent:
         concurrency: int = 1,
         sink: Iterable[Any] | None = None,
         dead_letter: str | Topic | None = None,
+        on_error: str | None = None,
     ) -> None:
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
+        dl = dead_letter.name if isinstance(dead_letter, Topic) else dead_letter
+        check_on_error(on_error, dl or channel.dead_letter, f"agent {name!r}")
         self.context = context
         self.fun = fun
         self.channel = channel
         self.name = name
         self.concurrency = concurrency
         self.sinks = list(sink or [])
-        self.dead_letter = dead_letter.name if isinstance(dead_letter, Topic) else dead_letter
+        self.dead_letter = dl
+        #: stop, skip or dead_letter; None: dead_letter when a dead-letter topic is set
+        self.on_error = on_error
+        #: the step blamed for a failure no step noted (a plugin agent: set by a pipeline
+        #: to its ``use:`` line; else the innermost frame of the traceback)
+        self.origin: Blame | None = None
+        #: ``on_failure(agent, event, exc)``: what the worker does with a failed event
+        #: (raise to stop; return to go on with the next event). None: the agent stops.
+        self.on_failure: Callable[[Agent, Event, Exception], None] | None = None
         self.streams: list[Stream] = []
         self.tasks: list[asyncio.Task[None]] = []
         self._plan_sinks()
@@ -60,6 +106,19 @@ class Agent:
 
     def __call__(self, stream: Stream) -> Any:
         return self.fun(stream)
+
+    @property
+    def error_policy(self) -> str:
+        """``on_error``, or its default: dead_letter when the agent or its topic has a
+        dead-letter topic, else stop."""
+        if self.on_error is not None:
+            return self.on_error
+        return "dead_letter" if self.dead_letter or self.channel.dead_letter else "stop"
+
+    @property
+    def dead_letter_topic(self) -> str | None:
+        """Where failed events go: the agent's dead-letter topic, else its topic's."""
+        return self.dead_letter or self.channel.dead_letter
 
     # -- sending to the agent's topic -----------------------------------------------------
     async def send(
@@ -92,6 +151,28 @@ class Agent:
         return self.streams
 
     async def _run(self, stream: Stream) -> None:
+        """Run the agent function; after an event it failed on was parked or skipped,
+        run it again on the same stream, which goes on after that event (as Faust's
+        supervisor restarts a crashed agent). Events it had fully processed keep their
+        effects; the failed one's table writes were rolled back by ``on_failure``."""
+        failed: Event | None = None
+        while True:
+            try:
+                await self._run_once(stream)
+                return
+            except AgentError:
+                raise
+            except Exception as exc:
+                event = _current.get()
+                handler = self.on_failure
+                if handler is None or event is None or event is failed:
+                    raise  # no event to blame (or it failed again before taking the next)
+                failed = event
+                if blamed(exc) is None:
+                    blame(exc, self.origin or _innermost(exc, self.fun))
+                handler(self, event, exc)
+
+    async def _run_once(self, stream: Stream) -> None:
         result = self.fun(stream)
         if inspect.isasyncgen(result):
             if self._other_sinks:
@@ -173,6 +254,20 @@ class Agent:
     def test_context(self) -> AgentTestWrapper:
         """Run this agent without a broker: ``async with agent.test_context() as a: await a.put(v)``."""
         return AgentTestWrapper(self)
+
+
+def _innermost(exc: BaseException, fun: Any) -> Blame:
+    """("agent", "file.py:line"): the last line of the agent's own file in the traceback."""
+    code = getattr(fun, "__code__", None)
+    home = code.co_filename if code is not None else None
+    where = "?"
+    tb = exc.__traceback__
+    while tb is not None:
+        filename = tb.tb_frame.f_code.co_filename
+        if filename == home or where == "?":
+            where = f"{filename}:{tb.tb_lineno}"
+        tb = tb.tb_next
+    return ("agent", where)
 
 
 class AgentTestWrapper:

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from streamctl.events import Event
-from streamctl.exceptions import DecodeError
+from streamctl.exceptions import ConfigurationError, DecodeError
 from streamctl.models.serde import Serde
 from streamctl.settings import Settings
 from streamctl.transport.base import Headers, Message, Producer, TopicSpec
@@ -50,6 +50,7 @@ class Topic:
         internal: bool = False,
         dead_letter: str | Topic | None = None,
         config: dict[str, str] | None = None,
+        on_error: str | None = None,
     ) -> None:
         self.context = context
         self.name = name
@@ -66,6 +67,18 @@ class Topic:
         self.compacting = compacting
         self.internal = internal
         self.dead_letter = dead_letter.name if isinstance(dead_letter, Topic) else dead_letter
+        if on_error not in (None, "stop", "skip", "dead_letter"):
+            raise ConfigurationError(
+                f"topic {name!r}: on_error must be one of stop, skip, dead_letter, not {on_error!r}"
+            )
+        if on_error == "dead_letter" and not self.dead_letter:
+            raise ConfigurationError(
+                f"topic {name!r}: on_error: dead_letter needs a dead_letter topic"
+            )
+        #: what the worker does with a record that does not decode: stop, skip or
+        #: dead_letter (None: dead_letter when the topic or an agent reading it has a
+        #: dead-letter topic, else stop)
+        self.on_error = on_error
         self.config = dict(config or {})
 
     def __repr__(self) -> str:

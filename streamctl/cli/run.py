@@ -74,10 +74,11 @@ def run(
         status.close()
     s = worker.stats
     log.info(
-        "processed %d event(s) in %.1fs (%d dead-lettered), lag %d",
+        "processed %d event(s) in %.1fs (%d dead-lettered, %d skipped), lag %d",
         s.processed,
         time.monotonic() - s.started,
         s.dead_lettered,
+        s.skipped,
         s.lag,
     )
     raise typer.Exit(code)
