@@ -108,7 +108,11 @@ class Dispatcher:
             if bad:
                 agents = [r.agent for r in routes.get(topic_name, ())]
                 self.dead_letters.undecodable(topic, agents, bad)
-            for route in routes.get(topic_name, ()):
+            for n, route in enumerate(routes.get(topic_name, ())):
+                if n:
+                    # each agent its own Event objects: a failed event's table writes are
+                    # rolled back by identity, and must not take another agent's with them
+                    events = [Event(e.key, e.value, e.message) for e in events]
                 streams = route.streams
                 if len(streams) == 1:
                     parts = [events]

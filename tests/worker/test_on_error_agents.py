@@ -159,3 +159,29 @@ def test_on_error_values_are_checked_when_the_agent_is_declared(tmp_path: Path) 
 async def idle_agent(stream: Any) -> None:
     async for _ in stream:
         pass
+
+
+def test_a_failed_event_rolls_back_only_the_failing_agents_writes(tmp_path: Path) -> None:
+    app = App("two", broker="memory://", datadir=tmp_path, store="memory://")
+    src = app.topic("in", partitions=1)
+    a_seen = app.Table("a_seen", default=int, partitions=1)
+    b_seen = app.Table("b_seen", default=int, partitions=1)
+
+    @app.agent(src)
+    async def steady(stream):  # type: ignore[no-untyped-def]
+        async for value in stream:
+            a_seen[value] += 1
+
+    @app.agent(src, on_error="skip")
+    async def picky(stream):  # type: ignore[no-untyped-def]
+        async for value in stream:
+            b_seen[value] += 1
+            a_seen["picky"] += 1  # the same table as the other agent: rolled back too
+            if value == "x":
+                raise ValueError("no x")
+
+    for v in ["a", "x", "b"]:
+        send(app, "in", v, key="k")
+    assert run_until_idle(app) == 0
+    assert read_table(app, "a_seen") == {"a": 1, "x": 1, "b": 1, "picky": 2}
+    assert read_table(app, "b_seen") == {"a": 1, "b": 1}
