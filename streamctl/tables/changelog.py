@@ -16,10 +16,13 @@ from streamctl.transport.base import Producer, RecordMetadata
 
 Writes = dict[bytes, bytes | None]
 
+#: the event being processed (bound once: the undo log calls it per write)
+_event = _current.get
 #: in an undo entry: the key had no pending write before
 _ABSENT: Any = object()
-#: (the partition's pending writes, key, the pending value before or _ABSENT, the event)
-UndoEntry = tuple[Writes, bytes, Any, Any]
+#: per write, four items in a row: the partition's pending writes, the key, the pending
+#: value before (or _ABSENT), the event that wrote
+UndoLog = list[Any]
 
 
 class WriteBuffer:
@@ -35,7 +38,7 @@ class WriteBuffer:
     #: (None outside a worker: nothing is recorded); see :func:`savepoints` and
     #: :func:`rollback_event`. One list for all tables, so one event's writes to
     #: several tables roll back together.
-    undo: ClassVar[list[UndoEntry] | None] = None
+    undo: ClassVar[UndoLog | None] = None
 
     def __init__(self) -> None:
         self.pending: dict[int, Writes] = {}
@@ -47,7 +50,8 @@ class WriteBuffer:
             writes = self.pending[partition] = {}
         undo = WriteBuffer.undo
         if undo is not None:
-            undo.append((writes, key, writes.get(key, _ABSENT), _current.get()))
+            # flat, four items per write: the batch's entries are not GC-tracked tuples
+            undo += (writes, key, writes.get(key, _ABSENT), _event())
         writes[key] = value
 
     def overlay(self, partition: int) -> Writes:
@@ -106,11 +110,11 @@ def rollback_event(event: Any) -> int:
     if not undo:
         return 0
     undone = 0
-    keep: list[UndoEntry] = []
-    for entry in reversed(undo):
-        writes, key, before, owner = entry
+    keep: UndoLog = []
+    for i in range(len(undo) - 4, -1, -4):
+        writes, key, before, owner = undo[i : i + 4]
         if owner is not event:
-            keep.append(entry)
+            keep += (owner, before, key, writes)  # reversed below
             continue
         if before is _ABSENT:
             writes.pop(key, None)
