@@ -57,7 +57,13 @@ def check_on_error(on_error: str | None, dead_letter: str | None, what: str) -> 
 
 
 class Agent:
-    """A stream processor bound to a topic; ``yield`` in it forwards to its sinks."""
+    """A stream processor bound to a topic; ``yield`` in it forwards to its sinks.
+
+    ``on_error`` (``"stop"``, ``"skip"`` or ``"dead_letter"``; None: dead_letter when
+    the agent or its topic has a dead-letter topic, else stop) says what the worker
+    does with an event the agent raises on; see :meth:`_run`. Raises
+    ConfigurationError for another value, or for dead_letter with no topic.
+    """
 
     def __init__(
         self,

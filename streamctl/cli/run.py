@@ -99,8 +99,10 @@ class _Status:
 
     def line(self, stats: WorkerStats) -> str:
         s = stats
-        return f"{self.app_id}: {s.processed:,} events · {s.rate:,.0f} ev/s · lag {s.lag:,}" + (
-            f" · {s.dead_lettered:,} dead-lettered" if s.dead_lettered else ""
+        return (
+            f"{self.app_id}: {s.processed:,} events · {s.rate:,.0f} ev/s · lag {s.lag:,}"
+            + (f" · {s.dead_lettered:,} dead-lettered" if s.dead_lettered else "")
+            + (f" · {s.skipped:,} skipped" if s.skipped else "")
         )
 
     def update(self, stats: WorkerStats) -> None:

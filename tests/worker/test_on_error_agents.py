@@ -36,12 +36,12 @@ agents:
   p:
     from: events
     dead_letter: bad
-    use: plug:agent
+    use: onerr_plug:agent
 """
 
 
 def test_a_plugin_agent_raising_on_one_record_parks_it_and_goes_on(tmp_path: Path) -> None:
-    (tmp_path / "plug.py").write_text(PLUGIN)
+    (tmp_path / "onerr_plug.py").write_text(PLUGIN)
     path = tmp_path / "pl.yaml"
     path.write_text(PIPELINE)
     data = tmp_path / "d"

@@ -47,7 +47,7 @@ agents:
       - add: {table: amount, value: "amount / qty"}
   plugin:
     from: events
-    use: plug:agent
+    use: onerr_hyp_plug:agent
 """
 
 MISSING: Any = object()
@@ -138,7 +138,7 @@ def raw_records(app: Any, topic: str) -> list[Message]:
 
 HOME = Path(tempfile.mkdtemp(prefix="on-error-hypothesis-"))
 atexit.register(shutil.rmtree, HOME, True)
-(HOME / "plug.py").write_text(PLUGIN)
+(HOME / "onerr_hyp_plug.py").write_text(PLUGIN)
 (HOME / "h.yaml").write_text(PIPELINE)
 
 
