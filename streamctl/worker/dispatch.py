@@ -55,11 +55,16 @@ class Dispatcher:
         self.routes: dict[str, list[Route]] = {}
         #: agent and timer tasks, and what each is (for messages)
         self.tasks: dict[asyncio.Task[Any], str] = {}
+        #: record an undo log of table writes per batch (some agent skips or parks)
+        self.savepoints = False
 
     # -- start-up ----------------------------------------------------------------------------
     async def start_agents(self) -> None:
         """Start every agent, let each run to its first wait, then route its streams."""
         agents = self.app.agents.values()
+        # savepoints cost a little per table write: only an agent that goes on after a
+        # failed event needs them (with stop, the whole batch is dropped and replayed)
+        self.savepoints = any(a.error_policy != "stop" for a in agents)
         for agent in agents:
             agent.on_failure = self.event_failed
             agent.start()
@@ -98,7 +103,8 @@ class Dispatcher:
             if lst is None:
                 lst = by_topic[m.topic] = []
             lst.append(m)
-        savepoints(True)  # an undo log per batch: a failed event's table writes roll back
+        if self.savepoints:
+            savepoints(True)  # an undo log per batch: a failed event's table writes roll back
         waits: list[Wait] = []
         topics = self.app.topics
         routes = self.routes
@@ -238,7 +244,8 @@ class Dispatcher:
         held = [(s, a) for s, a in self.streams() if s.held()]
         if not held:
             return False
-        savepoints(True)
+        if self.savepoints:
+            savepoints(True)
         await self.wait([(s.flush(), s, a) for s, a in held])
         return True
 
