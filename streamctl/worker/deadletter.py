@@ -35,6 +35,46 @@ log = logging.getLogger("streamctl.worker")
 REPORT_INTERVAL = 5.0
 
 
+#: headers a record forwarded by ``group_by`` carries when its agent parks failures:
+#: the source record's topic, partition, offset and key (absent: a null key)
+ORIGIN = ("streamctl.origin.topic", "streamctl.origin.partition", "streamctl.origin.offset")
+ORIGIN_KEY = "streamctl.origin.key"
+
+
+def with_origin(m: Message) -> list[tuple[str, bytes]]:
+    """``m``'s headers plus where it came from (see :func:`original`)."""
+    headers = [
+        *m.headers,
+        (ORIGIN[0], m.topic.encode()),
+        (ORIGIN[1], str(m.partition).encode()),
+        (ORIGIN[2], str(m.offset).encode()),
+    ]
+    if m.key is not None:
+        headers.append((ORIGIN_KEY, m.key))
+    return headers
+
+
+def original(m: Message) -> Message:
+    """The source record a repartitioned record came from (``m`` itself if it has no
+    origin headers): its topic, partition, offset, key and headers."""
+    found = dict(m.headers)
+    if ORIGIN[0] not in found:
+        return m
+    drop = {*ORIGIN, ORIGIN_KEY}
+    try:
+        return Message(
+            found[ORIGIN[0]].decode(),
+            int(found[ORIGIN[1]]),
+            int(found[ORIGIN[2]]),
+            found.get(ORIGIN_KEY),
+            m.value,
+            m.timestamp,
+            [(k, v) for k, v in m.headers if k not in drop],
+        )
+    except (KeyError, ValueError, UnicodeDecodeError):
+        return m  # not headers streamctl wrote: park the record as it is
+
+
 class DeadLetters:
     """Parks or skips records, counts them in the worker's stats and logs a summary."""
 
@@ -63,7 +103,9 @@ class DeadLetters:
         agent: str | None = None,
         step: Blame | None = None,
     ) -> None:
-        """The record as it came, with headers saying what was wrong and where it was."""
+        """The record as it came, with headers saying what was wrong and where it was
+        (a record repartitioned by ``group_by``: the source record it came from)."""
+        m = original(m)
         headers = [
             *m.headers,
             ("streamctl.error", str(exc).encode()),

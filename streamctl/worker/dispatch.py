@@ -30,7 +30,7 @@ from streamctl.exceptions import StreamctlError
 from streamctl.streams import SKIP, Stream
 from streamctl.tables.changelog import rollback_event, savepoints
 from streamctl.transport.base import Message, TopicPartition
-from streamctl.worker.deadletter import DeadLetters
+from streamctl.worker.deadletter import DeadLetters, with_origin
 
 log = logging.getLogger("streamctl.worker")
 
@@ -145,6 +145,9 @@ class Dispatcher:
         send: Callable[..., None] = self.app.producer.send
         dumps = topic.key_serde.dumps
         name = topic.name
+        # a record the agent may park after group_by carries where it came from, so it
+        # is parked as it came (its key, headers, topic, partition and offset)
+        stamp = agent.error_policy == "dead_letter"
         for event in events:
             m = event.message
             try:
@@ -157,7 +160,8 @@ class Dispatcher:
                 blame(exc, ("group_by", name))
                 self.event_failed(agent, event, exc)
                 continue
-            send(name, dumps(key), m.value, headers=m.headers or None, timestamp=m.timestamp)
+            headers = with_origin(m) if stamp else m.headers or None
+            send(name, dumps(key), m.value, headers=headers, timestamp=m.timestamp)
 
     def event_failed(self, agent: Agent, event: Event, exc: Exception) -> None:
         """``agent`` raised ``exc`` on ``event``: stop (raise AgentError), or roll back its

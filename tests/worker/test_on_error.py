@@ -216,6 +216,16 @@ def test_failures_before_and_after_group_by_are_parked_blaming_the_right_step(
     assert result.exit_code == 0, result.output
     assert dump(path, "ratio", data) == {"a": 5.0, "c": 10.0, "d": 10.0}
     assert all(h["streamctl.agent"] == b"x" for _k, _v, h in parked(data))
+    # each as it came: its own key and source offset, also when it failed after group_by
+    offsets = {
+        json.dumps(v): (k, h["streamctl.source.topic"], h["streamctl.source.offset"])
+        for k, v, h in parked(data)
+    }
+    assert offsets == {
+        '{"user": "b", "qty": 0}': (b"k", b"events", b"1"),
+        '{"qty": 1}': (b"k", b"events", b"3"),
+        '{"user": "e"}': (b"k", b"events", b"4"),
+    }
     steps = {
         json.dumps(v): (h["streamctl.step"].decode(), h["streamctl.step.where"].decode())
         for _k, v, h in parked(data)

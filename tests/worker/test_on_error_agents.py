@@ -145,7 +145,10 @@ def test_python_agent_default_policy_follows_the_dead_letter_topic(tmp_path: Pat
     headers = dict(parked.headers)
     assert headers["streamctl.step"] == b"agent"
     assert headers["streamctl.step.where"] == f"{__file__}:{fragile_line()}".encode()
-    assert headers["streamctl.source.topic"] == b"a-in-user-repartition"
+    # parked as it came to the app, not as group_by repartitioned it
+    assert parked.message.key == b"k"
+    assert (headers["streamctl.source.topic"], headers["streamctl.source.offset"]) == (b"in", b"0")
+    assert not [k for k in headers if k.startswith("streamctl.origin")]
 
 
 def test_on_error_values_are_checked_when_the_agent_is_declared(tmp_path: Path) -> None:
