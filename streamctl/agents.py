@@ -98,6 +98,7 @@ class Agent:
         self.on_failure: Callable[[Agent, Event, Exception], None] | None = None
         self.streams: list[Stream] = []
         self.tasks: list[asyncio.Task[None]] = []
+        self._outboxes: list[_Outbox] = []
         self._plan_sinks()
         self.__doc__ = fun.__doc__
         self.__wrapped__ = fun
@@ -162,9 +163,14 @@ class Agent:
         supervisor restarts a crashed agent). Events it had fully processed keep their
         effects; the failed one's table writes were rolled back by ``on_failure``."""
         failed: Event | None = None
+        # an agent that goes on after a failed event holds what it yields for an event
+        # until it takes the next one (or the batch ends): a failed event sends nothing
+        outbox = _Outbox(self) if self.error_policy != "stop" else None
+        if outbox is not None:
+            self._outboxes.append(outbox)
         while True:
             try:
-                await self._run_once(stream)
+                await self._run_once(stream, outbox)
                 return
             except AgentError:
                 raise
@@ -174,14 +180,23 @@ class Agent:
                 if handler is None or event is None or event is failed:
                     raise  # no event to blame (or it failed again before taking the next)
                 failed = event
+                if outbox is not None:
+                    outbox.drop(event)
                 if blamed(exc) is None:
                     blame(exc, self.origin or _innermost(exc, self.fun))
                 handler(self, event, exc)
 
-    async def _run_once(self, stream: Stream) -> None:
+    async def _run_once(self, stream: Stream, outbox: _Outbox | None = None) -> None:
         result = self.fun(stream)
         if inspect.isasyncgen(result):
-            if self._other_sinks:
+            if outbox is not None:
+                async for out in result:
+                    outbox.stage(out)
+                    for sink in self._other_sinks:
+                        res = sink(out)
+                        if inspect.isawaitable(res):
+                            await res
+            elif self._other_sinks:
                 async for out in result:
                     await self.deliver(out)
             else:  # only topics: no coroutine per value
@@ -240,6 +255,12 @@ class Agent:
             if inspect.isawaitable(out):
                 await out
 
+    def release_outputs(self) -> None:
+        """Send what the agent's instances hold back for their last events (the worker
+        calls this once the batch is processed)."""
+        for outbox in self._outboxes:
+            outbox.release()
+
     def send_to_topics(self, value: Any) -> None:
         """Queue ``value`` for every topic sink, with the current event's key and timestamp."""
         if not self._topic_sinks:
@@ -260,6 +281,50 @@ class Agent:
     def test_context(self) -> AgentTestWrapper:
         """Run this agent without a broker: ``async with agent.test_context() as a: await a.put(v)``."""
         return AgentTestWrapper(self)
+
+
+class _Outbox:
+    """The records one agent instance yielded for its current event, encoded, not sent yet."""
+
+    __slots__ = ("agent", "event", "records")
+
+    def __init__(self, agent: Agent) -> None:
+        self.agent = agent
+        self.event: Event | None = None
+        self.records: list[tuple[str, bytes | None, bytes | None, int | None]] = []
+
+    def stage(self, value: Any) -> None:
+        """Encode ``value`` for every topic sink (raising here blames the event)."""
+        event = _current.get()
+        if event is not self.event:
+            self.release()  # the agent took another event: the last one is done
+            self.event = event
+        agent = self.agent
+        if not agent._topic_sinks:
+            return
+        if event is None:
+            agent.send_to_topics(value)
+            return
+        m = event.message
+        plan = agent._plans.get(m.topic) or agent._plan_for(m.topic)
+        records = self.records
+        for name, same, kdumps, vdumps in plan:
+            kb = m.key if same else kdumps(event.key)
+            records.append((name, kb, vdumps(value), m.timestamp))
+
+    def release(self) -> None:
+        if self.records:
+            send = self.agent.context.producer.send
+            for name, kb, vb, timestamp in self.records:
+                send(name, kb, vb, timestamp=timestamp)
+            self.records.clear()
+
+    def drop(self, event: Event) -> None:
+        """Forget what ``event`` yielded (it failed); send what earlier events did."""
+        if event is self.event:
+            self.records.clear()
+        else:
+            self.release()
 
 
 def _innermost(exc: BaseException, fun: Any) -> Blame:

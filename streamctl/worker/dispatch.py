@@ -134,6 +134,8 @@ class Dispatcher:
                         waits.append((stream.feed(evs), stream, route.agent))
         if waits:
             await self.wait(waits)
+            for _fut, _stream, agent in waits:
+                agent.release_outputs()
         self.dead_letters.report()
 
     def _forward(self, agent: Agent, stream: Stream, events: list[Event]) -> None:
@@ -251,6 +253,8 @@ class Dispatcher:
         if self.savepoints:
             savepoints(True)
         await self.wait([(s.flush(), s, a) for s, a in held])
+        for _s, agent in held:
+            agent.release_outputs()
         return True
 
     def drop_held(self, revoked: set[TopicPartition]) -> int:

@@ -188,3 +188,25 @@ def test_a_failed_event_rolls_back_only_the_failing_agents_writes(tmp_path: Path
     assert run_until_idle(app) == 0
     assert read_table(app, "a_seen") == {"a": 1, "x": 1, "b": 1, "picky": 2}
     assert read_table(app, "b_seen") == {"a": 1, "b": 1}
+
+
+@pytest.mark.parametrize("concurrency", [1, 2])
+def test_what_a_failed_event_yielded_is_not_sent(tmp_path: Path, concurrency: int) -> None:
+    app = App("y", broker="memory://", datadir=tmp_path, store="memory://")
+    src = app.topic("in", partitions=2)
+    out = app.topic("out", partitions=1)
+
+    @app.agent(src, sink=[out], concurrency=concurrency, dead_letter="bad")
+    async def twice(stream):  # type: ignore[no-untyped-def]
+        async for value in stream:
+            yield f"{value}-1"
+            if value.startswith("x"):
+                raise ValueError("x after its first output")
+            yield f"{value}-2"
+
+    for i, v in enumerate(["a", "x1", "b", "c", "x2", "d"]):
+        send(app, "in", v, key=v, partition=i % 2)
+    assert run_until_idle(app) == 0
+    sent = sorted(e.value for e in read_events(app, "out"))
+    assert sent == ["a-1", "a-2", "b-1", "b-2", "c-1", "c-2", "d-1", "d-2"]
+    assert sorted(e.value for e in read_events(app, "bad")) == ["x1", "x2"]
