@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Protocol
 
+from streamctl.errorpolicy import check_on_error
 from streamctl.events import Event
-from streamctl.exceptions import ConfigurationError, DecodeError
+from streamctl.exceptions import DecodeError
 from streamctl.models.serde import Serde
 from streamctl.settings import Settings
 from streamctl.transport.base import Headers, Message, Producer, TopicSpec
@@ -67,14 +68,7 @@ class Topic:
         self.compacting = compacting
         self.internal = internal
         self.dead_letter = dead_letter.name if isinstance(dead_letter, Topic) else dead_letter
-        if on_error not in (None, "stop", "skip", "dead_letter"):
-            raise ConfigurationError(
-                f"topic {name!r}: on_error must be one of stop, skip, dead_letter, not {on_error!r}"
-            )
-        if on_error == "dead_letter" and not self.dead_letter:
-            raise ConfigurationError(
-                f"topic {name!r}: on_error: dead_letter needs a dead_letter topic"
-            )
+        check_on_error(on_error, self.dead_letter, f"topic {name!r}")
         #: what the worker does with a record that does not decode: stop, skip or
         #: dead_letter (None: dead_letter when the topic or an agent reading it has a
         #: dead-letter topic, else stop)

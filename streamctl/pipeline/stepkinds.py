@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from streamctl.agents import Blame, blame
+from streamctl.errorpolicy import Blame, blame
 from streamctl.events import _current
 from streamctl.pipeline.expressions import Expression, field_getter
 from streamctl.pipeline.steps import DROP, Step, StepFn

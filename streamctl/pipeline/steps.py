@@ -25,7 +25,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from streamctl import seams
-from streamctl.agents import Blame, blame
+from streamctl.errorpolicy import Blame, blame
 from streamctl.events import _current  # the ContextVar itself: one C call per event
 from streamctl.pipeline.errors import PipelineError, Problem
 from streamctl.pipeline.expressions import Expression, ExpressionError, compile_expression

@@ -22,8 +22,9 @@ import time
 from collections import Counter
 from collections.abc import Iterable
 
-from streamctl.agents import Agent, Blame
+from streamctl.agents import Agent
 from streamctl.context import Context
+from streamctl.errorpolicy import Blame
 from streamctl.exceptions import DecodeError
 from streamctl.topics import Topic
 from streamctl.transport.base import Message

@@ -23,8 +23,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from streamctl.agents import Agent, AgentError, blame, blamed
+from streamctl.agents import Agent, AgentError
 from streamctl.app import App
+from streamctl.errorpolicy import blame, blamed
 from streamctl.events import Event
 from streamctl.exceptions import StreamctlError
 from streamctl.streams import SKIP, Stream
