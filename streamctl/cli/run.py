@@ -80,10 +80,11 @@ def run(
         status.close()
     s = worker.stats
     log.info(
-        "processed %s source event(s) in %.1fs (%s dead-lettered%s), lag %s",
+        "processed %s source event(s) in %.1fs (%s dead-lettered, %s skipped%s), lag %s",
         number(s.processed),
         time.monotonic() - s.started,
         number(s.dead_lettered),
+        number(s.skipped),
         f", {number(s.repartitioned)} repartitioned" if s.repartitioned else "",
         number(s.lag),
     )
@@ -110,6 +111,7 @@ class _Status:
             f"lag {number(s.lag)}"
             + (f" · {number(s.dead_lettered)} dead-lettered" if s.dead_lettered else "")
             + (f" · {number(s.repartitioned)} repartitioned" if s.repartitioned else "")
+            + (f" · {number(s.skipped)} skipped" if s.skipped else "")
         )
 
     def update(self, stats: WorkerStats) -> None:

@@ -101,6 +101,7 @@ def build_app(
                 internal=topic.internal,
                 dead_letter=topic.dead_letter,
                 config=topic.config,
+                on_error=topic.on_error,
                 **options,
             )
         except ConfigurationError as exc:
@@ -158,13 +159,22 @@ def _build_agent(
             return
     if not declared:
         return  # reported by the checker
-    app.agent(
-        app.topics[agent.source],
-        name=agent.name,
-        concurrency=agent.concurrency,
-        sink=[app.topics[s] for s in agent.sinks],
-        dead_letter=agent.dead_letter,
-    )(fun)
+    try:
+        made = app.agent(
+            app.topics[agent.source],
+            name=agent.name,
+            concurrency=agent.concurrency,
+            sink=[app.topics[s] for s in agent.sinks],
+            dead_letter=agent.dead_letter,
+            on_error=agent.on_error,
+        )(fun)
+    except ConfigurationError as exc:
+        problems.append(spec.located.problem(agent.path + ("on_error",), str(exc)))
+        return
+    # what a failure no step claims is blamed on: the plugin, or the agent's sinks
+    what = "use" if agent.use is not None else "to"
+    line, _col = spec.located.where(agent.path + (what,))
+    made.origin = (what, f"{spec.file}:{line}")
     # what the imported function's code would show (streamctl.tables.writers), read from
     # the plugin's source instead, so validate checks its tables' partitions as run does
     for name in sorted(named & app.tables.keys()):

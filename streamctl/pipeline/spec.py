@@ -31,10 +31,20 @@ TOPIC_KEYS = {
     "key_serializer",
     "value_serializer",
     "dead_letter",
+    "on_error",
     "internal",
     "config",
 }
-AGENT_KEYS = {"from", "use", "to", "concurrency", "dead_letter", "steps", "description"}
+AGENT_KEYS = {
+    "from",
+    "use",
+    "to",
+    "concurrency",
+    "dead_letter",
+    "on_error",
+    "steps",
+    "description",
+}
 SETTINGS_KEYS = {
     "max_poll_records",
     "commit_interval",
@@ -62,6 +72,8 @@ class TopicDef:
     key_serializer: str | None = None
     value_serializer: str | None = None
     dead_letter: str | None = None
+    #: stop | skip | dead_letter for records that do not decode (None: the default)
+    on_error: str | None = None
     internal: bool = False
     config: dict[str, str] = field(default_factory=dict)
     path: Path_ = ()
@@ -75,6 +87,8 @@ class AgentDef:
     sinks: list[str] = field(default_factory=list)
     concurrency: int = 1
     dead_letter: str | None = None
+    #: stop | skip | dead_letter for events the agent fails on (None: the default)
+    on_error: str | None = None
     steps: list[Any] = field(default_factory=list)
     path: Path_ = ()
 
@@ -206,6 +220,7 @@ def read_spec(doc: Located) -> tuple[PipelineSpec | None, list[Problem]]:
             key_serializer=c.typed(body, "key_serializer", str, path),
             value_serializer=c.typed(body, "value_serializer", str, path),
             dead_letter=c.typed(body, "dead_letter", str, path),
+            on_error=c.typed(body, "on_error", str, path),
             internal=c.typed(body, "internal", bool, path, False),
             config={
                 str(k): str(v)
@@ -263,6 +278,7 @@ def read_spec(doc: Located) -> tuple[PipelineSpec | None, list[Problem]]:
             sinks=sinks,
             concurrency=c.positive_int(body, "concurrency", path, 1),
             dead_letter=c.typed(body, "dead_letter", str, path),
+            on_error=c.typed(body, "on_error", str, path),
             steps=steps,
             path=path,
         )

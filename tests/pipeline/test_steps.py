@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -306,5 +307,10 @@ def test_group_by_on_a_missing_field_parks_the_record_or_stops_naming_it(
         assert b"the new key is None" in dict(dead[0].headers)["streamctl.error"]
     else:
         assert result.exit_code == 1
-        assert "group_by key failed on events[" in result.stderr
-        assert "the new key is None" in result.stderr
+        last = result.stderr.strip().splitlines()[-1]
+        line = pipeline.read_text().splitlines().index("      - group_by: user") + 1
+        assert re.fullmatch(
+            rf"error: events\[\d\]@1: agent 'count' failed in step group_by \({pipeline}:{line}\): "
+            r"ValueError: the new key is None \(a missing field\?\) \(on_error: stop; .*\)",
+            last,
+        ), last
