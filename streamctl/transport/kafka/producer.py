@@ -146,4 +146,7 @@ class KafkaTransportProducer(Producer):
             if not self._transactional:
                 self.flush()
         finally:
-            self._producer.close()
+            # a transactional producer holds nothing to deliver (an open transaction is
+            # aborted by the broker); bounded, so a fenced producer or an absent broker
+            # cannot hold the worker
+            self._producer.close(timeout=5 if self._transactional else None)

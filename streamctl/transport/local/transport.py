@@ -8,7 +8,6 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from streamctl.exceptions import ConfigurationError
 from streamctl.transport.base import TopicSpec, Transport
 from streamctl.transport.exceptions import TransportError, UnknownTopic
 from streamctl.transport.local import groups, log
@@ -103,12 +102,11 @@ class LocalTransport(Transport):
         return groups.live_members(self.db, group_id)
 
     def producer(self, *, transactional_id: str | None = None) -> LocalProducer:
-        if transactional_id is not None:
-            raise ConfigurationError(
-                "processing_guarantee exactly_once needs kafka:// (Kafka transactions); "
-                "the embedded broker (local://) is at-least-once"
-            )
-        return LocalProducer(self)
+        """A producer; with ``transactional_id``, a transactional one: its records and the
+        offsets it commits land in one SQLite transaction (exactly-once). The embedded
+        broker runs one worker per group, so there is no zombie to fence: the id only
+        selects transactions."""
+        return LocalProducer(self, transactional=transactional_id is not None)
 
     def consumer(self, group_id: str | None) -> LocalConsumer:
         return LocalConsumer(self, group_id)
