@@ -122,14 +122,18 @@ class KafkaTransportProducer(Producer):
         with translate(self._bootstrap, "begin transaction"):
             self._producer.begin_transaction()
 
-    def commit_transaction(self, offsets: Mapping[TopicPartition, int], consumer: Consumer) -> None:
-        group_metadata = consumer.group_metadata()
+    def commit_transaction(
+        self, offsets: Mapping[TopicPartition, int], consumer: Consumer | None = None
+    ) -> None:
         to_commit = {
             KafkaTP(tp[0], tp[1]): OffsetAndMetadata(off, "", -1) for tp, off in offsets.items()
         }
+        if to_commit and consumer is None:
+            raise TransportError("commit_transaction: offsets to commit need their consumer")
         with translate(self._bootstrap, "commit transaction"):
             if to_commit:
-                self._producer.send_offsets_to_transaction(to_commit, group_metadata)
+                assert consumer is not None
+                self._producer.send_offsets_to_transaction(to_commit, consumer.group_metadata())
             self._producer.commit_transaction()
 
     def abort_transaction(self) -> None:

@@ -177,7 +177,9 @@ class LocalProducer(Producer):
             raise TransportError("a transaction is already open on this producer")
         self._in_transaction = True
 
-    def commit_transaction(self, offsets: Mapping[TopicPartition, int], consumer: Consumer) -> None:
+    def commit_transaction(
+        self, offsets: Mapping[TopicPartition, int], consumer: Consumer | None = None
+    ) -> None:
         """Flush, commit ``consumer``'s group ``offsets`` in the same SQLite transaction
         and commit it: readers see the records and the offsets together, or neither.
 
@@ -189,14 +191,14 @@ class LocalProducer(Producer):
         self._check_transactional()
         if not self._in_transaction:
             raise TransportError("commit_transaction without begin_transaction")
-        group = consumer.group_metadata()
         t = self.transport
-        if not isinstance(group, groups.GroupMetadata) or group.path != t.path:
+        group = consumer.group_metadata() if consumer is not None and offsets else None
+        if offsets and (not isinstance(group, groups.GroupMetadata) or group.path != t.path):
             raise TransportError(
                 f"commit_transaction: the consumer is not one of this embedded broker's ({t.path})"
             )
         self.flush()
-        if offsets:
+        if isinstance(group, groups.GroupMetadata):
             if not self._open:
                 _log.begin(t.db)
                 self._open = True
