@@ -21,3 +21,9 @@ class BadBrokerURL(ConfigurationError):
 
 class CommitFailed(TransportError):
     """Offsets were not committed because the group rebalanced (the batch is replayed)."""
+
+
+class TransactionFailed(TransportError):
+    """A transaction could not commit and was (or will be) aborted: the producer was
+    fenced, or the broker aborted it (on its timeout, e.g. through an outage). Its batch
+    is processed again from the committed offsets by a new transactional producer."""

@@ -27,7 +27,12 @@ from typing import TypeVar
 from streamctl.context import Context
 from streamctl.tables.manager import TableManager
 from streamctl.transport.base import Consumer, Message, TopicPartition
-from streamctl.transport.exceptions import BrokerUnavailable, CommitFailed, TransportError
+from streamctl.transport.exceptions import (
+    BrokerUnavailable,
+    CommitFailed,
+    TransactionFailed,
+    TransportError,
+)
 from streamctl.worker import commit
 from streamctl.worker.dispatch import Dispatcher
 from streamctl.worker.retry import until_broker_answers
@@ -104,7 +109,7 @@ class Committer:
         if self.exactly_once:
             try:
                 self._commit_transaction()
-            except TransportError as exc:  # BrokerUnavailable, fenced, transaction aborted
+            except (BrokerUnavailable, TransactionFailed) as exc:
                 await self._restart_transaction(exc)
             return
         # the offsets come first: while a flush waits for the broker, agents may process
@@ -128,7 +133,7 @@ class Committer:
         if self.exactly_once:
             try:
                 self._commit_transaction()
-            except TransportError as exc:
+            except (BrokerUnavailable, TransactionFailed) as exc:
                 # the partitions go: their next owner (maybe this worker again) starts from
                 # the committed offsets; the producer is replaced by the next commit()
                 log.warning(
@@ -146,7 +151,7 @@ class Committer:
     def _commit_transaction(self) -> None:
         """Exactly-once: one transaction per batch, then the stores, then the next one."""
         if self.broken:
-            raise TransportError("the transaction committed before a rebalance failed")
+            raise TransactionFailed("the transaction committed before a rebalance failed")
         offsets = self.committable()
         commit.commit_transaction(self.tables, self.context.producer, self.consumer, offsets)
         self._forget(offsets)
@@ -154,7 +159,7 @@ class Committer:
     async def restart_transaction(self) -> None:
         """After a transaction failed inside a rebalance (:attr:`broken`): start anew."""
         await self._restart_transaction(
-            TransportError("the transaction committed before a rebalance failed")
+            TransactionFailed("the transaction committed before a rebalance failed")
         )
 
     async def _restart_transaction(self, exc: TransportError) -> None:
@@ -164,13 +169,11 @@ class Committer:
         Waits for the broker up to ``broker_wait_timeout``; raises BrokerUnavailable past
         it (a restart then replays the batch, which was never committed).
         """
-        log.warning(
-            "%s; the transaction was aborted: its batch is processed again from the "
-            "committed offsets",
-            exc,
-        )
         self._drop_uncommitted()
-        failed = exc if isinstance(exc, BrokerUnavailable) else BrokerUnavailable(str(exc))
+        failed = BrokerUnavailable(
+            f"{exc}; the transaction was aborted and its batch is processed again from "
+            "the committed offsets"
+        )
         await self._wait_for_broker(failed, self._reopen)
         self.broken = False
         log.info("a new transaction began; processing resumes from the committed offsets")
@@ -186,22 +189,23 @@ class Committer:
 
     def _reopen(self) -> None:
         """A new transactional producer (fencing the old one) and transaction; the consumer
-        seeks back to the committed offsets. Raises BrokerUnavailable while Kafka is away."""
+        seeks back to the committed offsets and the stores catch up with their changelogs.
+        Raises BrokerUnavailable while the broker is away or not ready yet."""
         try:
             producer = self.context.transactional_producer()
             producer.begin_transaction()
+            consumer = self.consumer
+            tps = consumer.assignment()
+            beginning = consumer.beginning_offsets(tps)
+            for tp in tps:
+                committed = consumer.committed(tp)
+                consumer.seek(tp, beginning[tp] if committed is None else committed)
+            # a commit that timed out may have committed on the broker: stores catch up
+            self.tables.catch_up()
         except BrokerUnavailable:
             raise
-        except TransportError as exc:  # e.g. the coordinator is not ready yet after a restart
+        except TransportError as exc:  # e.g. a broker just restarted and not ready yet
             raise BrokerUnavailable(str(exc)) from exc
-        consumer = self.consumer
-        tps = consumer.assignment()
-        beginning = consumer.beginning_offsets(tps)
-        for tp in tps:
-            committed = consumer.committed(tp)
-            consumer.seek(tp, beginning[tp] if committed is None else committed)
-        # a commit that timed out may have committed on the broker: stores catch up
-        self.tables.catch_up()
 
     def _commit_offsets(self, offsets: dict[TopicPartition, int]) -> None:
         if not offsets:

@@ -11,7 +11,12 @@ from kafka import TopicPartition as KafkaTP
 from kafka import errors as kerrors
 
 from streamctl.transport.base import Consumer, Headers, Producer, RecordMetadata, TopicPartition
-from streamctl.transport.exceptions import BrokerUnavailable, TransportError, UnknownTopic
+from streamctl.transport.exceptions import (
+    BrokerUnavailable,
+    TransactionFailed,
+    TransportError,
+    UnknownTopic,
+)
 from streamctl.transport.kafka.errors import translate
 
 log = logging.getLogger("streamctl.transport.kafka")
@@ -130,11 +135,18 @@ class KafkaTransportProducer(Producer):
         }
         if to_commit and consumer is None:
             raise TransportError("commit_transaction: offsets to commit need their consumer")
-        with translate(self._bootstrap, "commit transaction"):
-            if to_commit:
-                assert consumer is not None
-                self._producer.send_offsets_to_transaction(to_commit, consumer.group_metadata())
-            self._producer.commit_transaction()
+        try:
+            with translate(self._bootstrap, "commit transaction"):
+                if to_commit:
+                    assert consumer is not None
+                    self._producer.send_offsets_to_transaction(to_commit, consumer.group_metadata())
+                self._producer.commit_transaction()
+        except (BrokerUnavailable, TransactionFailed):
+            raise
+        except TransportError as exc:
+            # e.g. "Cannot execute transactional method because we are in an error state"
+            # (the producer was fenced earlier): only an abort and a new producer help
+            raise TransactionFailed(str(exc)) from exc
 
     def abort_transaction(self) -> None:
         self._pending = []
