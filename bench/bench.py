@@ -128,11 +128,21 @@ KAFKA: dict[str, str] = {}
 
 
 def stateful(
-    datadir: Path, events: int, broker: str = "local://", topic: str = "events", extra: str = ""
+    datadir: Path,
+    events: int,
+    broker: str = "local://",
+    topic: str = "events",
+    extra: str = "",
+    guarantee: str = "at_least_once",
 ) -> float:
-    """(c) YAML steps summing the amount per key into a Table (SQLite store, changelog on)."""
+    """(c) YAML steps summing the amount per key into a Table (SQLite store, changelog on).
+
+    ``guarantee``: the processing_guarantee (c_eos: exactly_once, one SQLite transaction
+    per commit for outputs, changelog and offsets).
+    """
     from streamctl.pipeline import load_pipeline
 
+    extra += f"settings: {{processing_guarantee: {guarantee}}}\n"
     path = datadir / "stateful.yaml"
     app_id = "bench-stateful" if topic == "events" else f"bench-stateful-{topic}"
     path.write_text(
@@ -213,7 +223,11 @@ def stateful_models(datadir: Path, events: int, validation: bool = True) -> floa
 SCENARIOS: dict[str, tuple[str, Callable[..., float]]] = {
     "a": ("raw consume loop + JSON decode (the limit)", raw_loop),
     "b": ("stateless agent: decode, filter, produce", stateless),
-    "c": ("stateful steps: sum per key into a Table (sqlite)", stateful),
+    "c": ("stateful steps: sum per key into a Table (sqlite), at-least-once", stateful),
+    "c_eos": (
+        "as c, processing_guarantee exactly_once",
+        lambda d, n: stateful(d, n, guarantee="exactly_once"),
+    ),
     "d0": ("as c, values decoded into a YAML model", lambda d, n: stateful_models(d, n, False)),
     "d1": ("as c, values decoded into a validated YAML model", stateful_models),
     "ka": ("Kafka: raw kafka-python loop + JSON decode (the limit)", kafka_raw_loop),

@@ -116,17 +116,21 @@ class Context:
         """The producer if one was opened, else None (asking does not open one)."""
         return self._producer
 
-    def transactional_producer(self) -> Producer:
-        """Exactly-once: make a transactional producer (``conf.transactional_id``) the producer.
+    def transactional_producer(self, transactional_id: str | None = None) -> Producer:
+        """Exactly-once: make a transactional producer the producer.
 
-        A plain producer opened before is closed first (what it holds is written).
-        The caller begins, commits and aborts the transactions.
+        ``transactional_id``: default ``conf.transactional_id`` (the worker's, stable
+        across restarts so a new worker fences its old self). A producer opened before
+        is closed first (a plain one writes what it holds). The caller begins, commits
+        and aborts the transactions.
         """
         previous = self._producer
         self._producer = None
         if previous is not None:
             previous.close()
-        producer = self.transport.producer(transactional_id=self.conf.transactional_id)
+        producer = self.transport.producer(
+            transactional_id=transactional_id or self.conf.transactional_id
+        )
         self._producer = producer
         return producer
 

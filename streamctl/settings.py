@@ -31,6 +31,12 @@ def _number(name: str, value: Any, kind: type, minimum: float) -> Any:
     return kind(value)
 
 
+def default_guarantee(broker: str) -> str:
+    """The processing guarantee a broker gets when none is set: ``exactly_once`` on the
+    embedded broker (``local://``), ``at_least_once`` elsewhere (as Kafka Streams)."""
+    return "exactly_once" if broker.startswith("local:") else "at_least_once"
+
+
 @dataclass
 class Settings:
     id: str
@@ -38,7 +44,10 @@ class Settings:
     datadir: Path = field(default_factory=default_datadir)
     table_store: str = "sqlite://"
     topic_partitions: int = 1
-    processing_guarantee: str = "at_least_once"
+    #: ``exactly_once`` or ``at_least_once``; empty: the broker's default, exactly_once on
+    #: the embedded broker (one SQLite transaction per commit, no slower than at-least-once)
+    #: and at_least_once on Kafka and memory://
+    processing_guarantee: str = ""
     #: most records handled per poll (one batch)
     max_poll_records: int = 5000
     #: seconds between commits (Kafka Streams' commit.interval.ms, Faust's commit_interval):
@@ -68,6 +77,8 @@ class Settings:
                 raise ConfigurationError(
                     f"setting {name} must be a string, not {type(value).__name__} {value!r}"
                 )
+        if self.processing_guarantee in ("", None):
+            self.processing_guarantee = default_guarantee(self.broker)
         if self.processing_guarantee not in GUARANTEES:
             raise ConfigurationError(
                 f"processing_guarantee must be one of {', '.join(GUARANTEES)}, "
@@ -98,6 +109,13 @@ class Settings:
     @property
     def exactly_once(self) -> bool:
         return self.processing_guarantee == "exactly_once"
+
+    @property
+    def reads_last_stable_offset(self) -> bool:
+        """Exactly-once on Kafka: a changelog's end is its last stable offset, which a dead
+        worker's open transaction holds back, so a store may be ahead of it (and is trusted).
+        On the embedded broker a transaction commits in one SQLite transaction: never."""
+        return self.exactly_once and self.broker.startswith("kafka:")
 
     @property
     def transactional_id(self) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,10 @@ from streamctl.cli.tables import parse_arg
 from streamctl.exceptions import ConfigurationError
 from streamctl.models.codecs import get_codec
 from streamctl.transport.base import TopicSpec
+
+#: ``streamctl send`` on Kafka: the transaction timeout, in milliseconds (a whole file is
+#: one transaction; Kafka aborts a killed send's transaction after this long)
+SEND_TRANSACTION_MS = 60_000
 
 
 class BadInput(ConfigurationError):
@@ -93,8 +98,13 @@ def send(
     broker: str = BrokerOpt,
     datadir: Path = DatadirOpt,
 ) -> None:
-    """Send JSON values to a topic, one record per value (all or nothing: every line is
-    parsed before the first is sent).
+    """Send JSON values to a topic, one record per value, all or nothing: every line is
+    parsed before the first is sent, then all are written in one transaction. On the
+    embedded broker that is one SQLite transaction. On Kafka it is a Kafka transaction:
+    consumers reading read_committed (streamctl workers with exactly_once) see every
+    record or none; read_uncommitted consumers (Kafka's default) may see the records of
+    a send that was killed or failed. A killed send's open transaction holds back
+    read_committed readers of its partitions until Kafka aborts it (60 s).
 
     Example: streamctl send orders --file orders.jsonl --key-field customer_id -p pipelines/quickstart.yaml
     """
@@ -106,6 +116,10 @@ def send(
     records = read_values(file, value)
     keys = [_key_of(obj, key, key_field, source, line) for source, line, obj in records]
     app, _, _ = resolve_target(pipeline, broker, datadir)
+    transactional = app.conf.broker.startswith("kafka:")
+    if transactional:
+        # a whole file in one transaction: longer than a worker's batch (10 s)
+        app.conf.broker_settings.setdefault("transaction_timeout_ms", SEND_TRANSACTION_MS)
     try:
         if pipeline is not None:
             app.ensure_topics()
@@ -118,6 +132,10 @@ def send(
                 )
             app.transport.create_topics([TopicSpec(topic, partitions)])
         t = app.topics.get(topic) or app.topic(topic, key_type=str, key_serializer="raw")
+        producer = app.producer
+        if transactional:
+            producer = app.context.transactional_producer(f"streamctl-send-{uuid.uuid4().hex}")
+            producer.begin_transaction()
         for (_source, _line, obj), k in zip(records, keys, strict=True):
             if (
                 k is not None
@@ -128,7 +146,14 @@ def send(
             elif isinstance(k, str) and key_field is None and t.key_serde.codec.name == "json":
                 k = parse_arg(k, t.key_type)  # --key 5 for an int key, --key pen for text
             t.send_soon(key=k, value=obj)
-        app.producer.flush()
+        if transactional:
+            try:
+                producer.commit_transaction({})
+            except BaseException:
+                producer.abort_transaction()
+                raise
+        else:
+            producer.flush()  # one SQLite transaction on the embedded broker
     finally:
         app.close()
     out.print(f"sent {number(len(records))} record(s) to {topic}", markup=False)

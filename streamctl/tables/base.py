@@ -78,7 +78,7 @@ class AppConfLike(Protocol):
 
 class AppLike(Protocol):
     """What a table needs from the App (``conf.table_store``, ``conf.topic_partitions``
-    and ``conf.exactly_once`` are optional)."""
+    and ``conf.reads_last_stable_offset`` are optional)."""
 
     @property
     def id(self) -> str: ...
@@ -299,7 +299,7 @@ class Collection:
             self._state,
             transport,
             partitions,
-            committed_only=bool(getattr(self.app.conf, "exactly_once", False)),
+            committed_only=bool(getattr(self.app.conf, "reads_last_stable_offset", False)),
             report=report,
             batch=self.recovery_batch,
         )

@@ -141,6 +141,18 @@ class TableManager:
                 table.recover(transport, new, progress=self.progress)
         return new
 
+    def catch_up(self) -> None:
+        """Replay into the held partitions' stores what their changelogs have beyond them.
+
+        Exactly-once, after a transaction whose outcome is unknown (a commit that timed
+        out may have committed on the broker): the stores apply only committed writes,
+        so they may be behind their changelogs, never ahead.
+        """
+        if self._transport is None or not self._assigned:
+            return
+        for table in self.partitioned:
+            table.recover(self._transport, set(self._assigned), progress=self.progress)
+
     def revoke(self, remaining: Iterable[int]) -> set[int]:
         """Close the stores of partitions not in ``remaining`` (after their last commit);
         returns the partitions released."""

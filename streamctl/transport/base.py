@@ -125,10 +125,14 @@ class Producer(abc.ABC):
         """Start a transaction: records sent from now on are atomic with the offsets below."""
         raise NotImplementedError(f"{type(self).__name__} has no transactions")
 
-    def commit_transaction(self, offsets: Mapping[TopicPartition, int], consumer: Consumer) -> None:
+    def commit_transaction(
+        self, offsets: Mapping[TopicPartition, int], consumer: Consumer | None = None
+    ) -> None:
         """Flush, add ``consumer``'s group ``offsets`` to the transaction and commit it.
 
         The group is named by ``consumer.group_metadata()`` (see :class:`Consumer`).
+        With no ``offsets`` no consumer is needed (a producer's own transaction, as
+        ``streamctl send --file`` on Kafka makes).
         """
         raise NotImplementedError(f"{type(self).__name__} has no transactions")
 

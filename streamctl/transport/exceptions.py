@@ -31,3 +31,9 @@ class CommitFailed(TransportError):
 
 class GroupNotEmpty(TransportError):
     """A consumer group's offsets were not changed: it has live members."""
+
+
+class TransactionFailed(TransportError):
+    """A transaction could not commit and was (or will be) aborted: the producer was
+    fenced, or the broker aborted it (on its timeout, e.g. through an outage). Its batch
+    is processed again from the committed offsets by a new transactional producer."""

@@ -16,8 +16,10 @@ what makes crash recovery exact:
 A crash before 3 leaves stores behind their changelogs: recovery replays the
 difference. A crash between 3 and 4 replays source records: at-least-once.
 
-Exactly-once (Kafka transactions) puts 1, 2 and 4 into one transaction and moves 3
-after it, so a store never holds a write whose changelog record may yet abort.
+Exactly-once (a Kafka transaction, or one SQLite transaction on the embedded broker)
+puts 1, 2 and 4 into one transaction and moves 3 after it, so a store never holds a
+write whose changelog record may yet abort; a crash between the transaction and 3
+leaves stores behind their changelogs, and recovery replays the difference.
 """
 
 from __future__ import annotations

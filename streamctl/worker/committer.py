@@ -8,7 +8,13 @@ go (:meth:`Committer.commit_now`, which cannot wait: it runs inside ``poll``).
 
 The offsets committed are the next offset to read per partition, never past an event
 a stream still holds back (``take``): such an event is processed by whoever reads the
-partition next. With exactly-once every commit is one Kafka transaction.
+partition next. With exactly-once every commit is one transaction (Kafka's, or one
+SQLite transaction on the embedded broker). A transaction that fails (the broker went
+away, the producer was fenced because the broker aborted the transaction on its
+timeout) is aborted, the batch's table writes are dropped, a new transactional producer
+is opened (waiting for the broker up to ``broker_wait_timeout``), the consumer seeks back
+to the committed offsets and a new transaction begins: the batch is processed again, as
+Kafka Streams does when a task migrates.
 """
 
 from __future__ import annotations
@@ -21,7 +27,12 @@ from typing import TypeVar
 from streamctl.context import Context
 from streamctl.tables.manager import TableManager
 from streamctl.transport.base import Consumer, Message, TopicPartition
-from streamctl.transport.exceptions import BrokerUnavailable, CommitFailed
+from streamctl.transport.exceptions import (
+    BrokerUnavailable,
+    CommitFailed,
+    TransactionFailed,
+    TransportError,
+)
 from streamctl.worker import commit
 from streamctl.worker.dispatch import Dispatcher
 from streamctl.worker.retry import until_broker_answers
@@ -48,6 +59,9 @@ class Committer:
         self.last_commit = time.monotonic()
         #: per partition, the offset after the last record processed (not committed yet)
         self.uncommitted: dict[TopicPartition, int] = {}
+        #: exactly-once: a transaction failed where the producer could not be replaced
+        #: (inside a rebalance); the next commit replaces it first
+        self.broken = False
 
     # -- what there is to commit -------------------------------------------------------------
     def note(self, messages: list[Message]) -> None:
@@ -93,7 +107,10 @@ class Committer:
         """Commit, waiting for the broker (up to broker_wait_timeout) when it is away."""
         self.last_commit = time.monotonic()
         if self.exactly_once:
-            self._commit_transaction()
+            try:
+                self._commit_transaction()
+            except (BrokerUnavailable, TransactionFailed) as exc:
+                await self._restart_transaction(exc)
             return
         # the offsets come first: while a flush waits for the broker, agents may process
         # more (a take() chunk); those events' writes are not in this commit, nor their offsets
@@ -114,17 +131,81 @@ class Committer:
         """Commit without waiting for the broker (from a rebalance listener)."""
         self.last_commit = time.monotonic()
         if self.exactly_once:
-            self._commit_transaction()
+            try:
+                self._commit_transaction()
+            except (BrokerUnavailable, TransactionFailed) as exc:
+                # the partitions go: their next owner (maybe this worker again) starts from
+                # the committed offsets; the producer is replaced by the next commit()
+                log.warning(
+                    "%s; the transaction was aborted and its batch is left to the "
+                    "partitions' next owner",
+                    exc,
+                )
+                self._drop_uncommitted()
+                self.broken = True
             return
         offsets = self.committable()
         commit.commit_batch(self.tables, self.context.producer)
         self._commit_offsets(offsets)
 
     def _commit_transaction(self) -> None:
-        """Exactly-once: one Kafka transaction per batch, then the stores, then the next one."""
+        """Exactly-once: one transaction per batch, then the stores, then the next one."""
+        if self.broken:
+            raise TransactionFailed("the transaction committed before a rebalance failed")
         offsets = self.committable()
         commit.commit_transaction(self.tables, self.context.producer, self.consumer, offsets)
         self._forget(offsets)
+
+    async def restart_transaction(self) -> None:
+        """After a transaction failed inside a rebalance (:attr:`broken`): start anew."""
+        await self._restart_transaction(
+            TransactionFailed("the transaction committed before a rebalance failed")
+        )
+
+    async def _restart_transaction(self, exc: TransportError) -> None:
+        """After a failed transaction (already aborted, its table writes dropped): a new
+        transactional producer and transaction, the consumer back at the committed offsets.
+
+        Waits for the broker up to ``broker_wait_timeout``; raises BrokerUnavailable past
+        it (a restart then replays the batch, which was never committed).
+        """
+        self._drop_uncommitted()
+        failed = BrokerUnavailable(
+            f"{exc}; the transaction was aborted and its batch is processed again from "
+            "the committed offsets"
+        )
+        await self._wait_for_broker(failed, self._reopen)
+        self.broken = False
+        log.info("a new transaction began; processing resumes from the committed offsets")
+
+    def _drop_uncommitted(self) -> None:
+        """Forget what the failed transaction carried: offsets, held events, queued records."""
+        self.tables.discard_batch()
+        producer = self.context.producer_if_open()
+        if producer is not None:
+            producer.discard()
+        self.dispatcher.drop_held(self.consumer.assignment())
+        self.uncommitted.clear()
+
+    def _reopen(self) -> None:
+        """A new transactional producer (fencing the old one) and transaction; the consumer
+        seeks back to the committed offsets and the stores catch up with their changelogs.
+        Raises BrokerUnavailable while the broker is away or not ready yet."""
+        try:
+            producer = self.context.transactional_producer()
+            producer.begin_transaction()
+            consumer = self.consumer
+            tps = consumer.assignment()
+            beginning = consumer.beginning_offsets(tps)
+            for tp in tps:
+                committed = consumer.committed(tp)
+                consumer.seek(tp, beginning[tp] if committed is None else committed)
+            # a commit that timed out may have committed on the broker: stores catch up
+            self.tables.catch_up()
+        except BrokerUnavailable:
+            raise
+        except TransportError as exc:  # e.g. a broker just restarted and not ready yet
+            raise BrokerUnavailable(str(exc)) from exc
 
     def _commit_offsets(self, offsets: dict[TopicPartition, int]) -> None:
         if not offsets:

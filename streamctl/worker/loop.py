@@ -17,9 +17,10 @@ order), the choice of when to commit and which offsets ``committer``'s.
 A crash before 6 replays the batch from the last committed offsets: every event is
 processed at least once, and tables never miss an update their changelog has.
 
-With ``processing_guarantee: exactly_once`` (Kafka only) steps 4 and 6 become one Kafka
-transaction (outputs, changelog records and source offsets commit or abort together)
-and step 5 moves after it: a store never holds a write its changelog may yet abort.
+With ``processing_guarantee: exactly_once`` (the default on the embedded broker) steps 4
+and 6 become one transaction, Kafka's or one SQLite transaction (outputs, changelog
+records and source offsets commit or abort together), and step 5 moves after it: a
+store never holds a write its changelog may yet abort.
 
 Commits happen every ``commit_interval`` seconds, when the input goes idle and before
 stopping; on a rebalance, what was processed since the last commit is committed before
@@ -43,7 +44,7 @@ from streamctl.naming import consumer_group, is_repartition_topic
 from streamctl.tables.base import Collection
 from streamctl.tables.manager import TableManager
 from streamctl.tables.recovery import Progress
-from streamctl.transport.base import Consumer, Message, Producer, TopicPartition
+from streamctl.transport.base import Consumer, Message, TopicPartition
 from streamctl.transport.exceptions import BrokerUnavailable
 from streamctl.worker.committer import Committer
 from streamctl.worker.deadletter import DeadLetters
@@ -83,7 +84,9 @@ class Worker:
         self.tables = TableManager(app.tables.values(), progress=self._recovery_progress)
         self.consumer: Consumer | None = None
         self._stopping = False
-        self._transactional: Producer | None = None
+        #: exactly-once: the context's producer is transactional (a failed transaction
+        #: replaces it: ``committer``)
+        self._transactional = False
         self._source_tps: set[TopicPartition] = set()
         #: (table, changelog records) of each table partition rebuilt since the last summary
         self._recovered: list[tuple[str, int]] = []
@@ -116,8 +119,8 @@ class Worker:
             await self.dispatch.start_agents()
             sources = await self._connect()
             if app.conf.exactly_once:
-                self._transactional = app.context.transactional_producer()
-                self._transactional.begin_transaction()
+                app.context.transactional_producer().begin_transaction()
+                self._transactional = True
             # the tables again: an agent may have declared one as it started
             self.tables = TableManager(app.tables.values(), progress=self._recovery_progress)
             self.tables.start(app.transport, sources)
@@ -134,7 +137,7 @@ class Worker:
             # the failed batch is neither flushed nor committed: it is replayed on restart
             producer = app.context.producer_if_open()
             if producer is not None:
-                if producer is self._transactional:
+                if self._transactional:
                     producer.abort_transaction()
                 producer.discard()
             self.tables.discard_batch()
@@ -191,7 +194,7 @@ class Worker:
         last_stats = 0.0
         while not self._stopping:
             self.tables.follow_globals()
-            messages = consumer.poll(conf.max_poll_records, timeout=0.0)
+            messages = await self._poll(consumer, committer, 0.0)
             if messages:
                 await self._process(messages, committer)
             self.dispatch.raise_for_finished_tasks()
@@ -209,7 +212,7 @@ class Worker:
                     break
                 # wait for records without starving timers and signal handlers
                 await asyncio.sleep(0)
-                messages = consumer.poll(conf.max_poll_records, timeout=conf.poll_timeout)
+                messages = await self._poll(consumer, committer, conf.poll_timeout)
                 if messages:
                     await self._process(messages, committer)
                     if committer.due():
@@ -218,6 +221,17 @@ class Worker:
         if committer.pending:
             await committer.commit()  # stopping: the last batches are committed before closing
         self._update_lag()
+
+    async def _poll(
+        self, consumer: Consumer, committer: Committer, timeout: float
+    ) -> list[Message]:
+        """Poll; after a transaction that failed inside the poll's rebalance, the records are
+        dropped and the transaction restarted (it seeks back to the committed offsets)."""
+        messages = consumer.poll(self.app.conf.max_poll_records, timeout=timeout)
+        if committer.broken:
+            await committer.restart_transaction()
+            return []
+        return messages
 
     async def _process(self, messages: list[Message], committer: Committer) -> None:
         await self.dispatch.dispatch(messages)
@@ -267,8 +281,9 @@ class Worker:
 
     async def _shutdown(self) -> None:
         await self.dispatch.cancel_tasks()
-        if self._transactional is not None:
-            self._transactional.abort_transaction()  # the empty one begun after the last commit
+        producer = self.app.context.producer_if_open()
+        if self._transactional and producer is not None:
+            producer.abort_transaction()  # the empty one begun after the last commit
         if self.consumer is not None:
             self.consumer.close()
         self.tables.close()

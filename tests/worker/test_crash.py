@@ -21,6 +21,7 @@ topics:
   in: {partitions: 4}
   out: {partitions: 4}
 settings:
+  processing_guarantee: at_least_once   # these tests pin at-least-once (test_crash_eos.py: exactly-once)
   max_poll_records: 40
   commit_interval: 0        # commit after every batch: the tests reason per batch
 agents:

@@ -114,19 +114,6 @@ def test_credentials_in_a_kafka_url_are_refused_without_echoing_them(tmp_path: P
     assert PASSWORD not in str(err.value)
 
 
-def test_exactly_once_on_the_embedded_broker_is_a_clear_error(tmp_path: Path) -> None:
-    app = App("eos", datadir=tmp_path, processing_guarantee="exactly_once")
-    topic = app.topic("in")
-
-    @app.agent(topic)
-    async def noop(stream):  # type: ignore[no-untyped-def]
-        async for _ in stream:
-            pass
-
-    with pytest.raises(ConfigurationError, match="exactly_once needs kafka://"):
-        app.run(until_idle=True)
-
-
 def test_standby_replicas_are_refused_not_half_built(tmp_path: Path) -> None:
     with pytest.raises(ConfigurationError, match="standby"):
         App("x", datadir=tmp_path, table_standby_replicas=1)

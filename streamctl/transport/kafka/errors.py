@@ -13,6 +13,7 @@ from kafka import errors as kerrors
 from streamctl.transport.exceptions import (
     BrokerUnavailable,
     CommitFailed,
+    TransactionFailed,
     TransportError,
     UnknownTopic,
 )
@@ -90,9 +91,12 @@ def translate(bootstrap: str, what: str) -> Iterator[None]:
             f"{what}: Kafka at {bootstrap} refused the offsets: the group rebalanced"
         ) from exc
     except (kerrors.ProducerFencedError, kerrors.InvalidProducerEpochError) as exc:
-        raise TransportError(
-            f"{what}: fenced by Kafka at {bootstrap}: another worker uses this "
-            "transactional id (give each worker its own datadir or worker_id)"
+        raise TransactionFailed(
+            f"{what}: fenced by Kafka at {bootstrap}: the broker aborted the transaction "
+            "(its timeout passed) or another worker uses this transactional id (give "
+            "each worker its own datadir or worker_id)"
         ) from exc
     except kerrors.KafkaError as exc:
+        if getattr(exc, "retriable", False):  # e.g. NodeNotReadyError after a restart
+            raise BrokerUnavailable(f"{what}: Kafka at {bootstrap} is not ready ({exc})") from exc
         raise TransportError(f"{what}: Kafka at {bootstrap} failed: {exc}") from exc

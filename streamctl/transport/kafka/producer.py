@@ -11,7 +11,12 @@ from kafka import TopicPartition as KafkaTP
 from kafka import errors as kerrors
 
 from streamctl.transport.base import Consumer, Headers, Producer, RecordMetadata, TopicPartition
-from streamctl.transport.exceptions import BrokerUnavailable, TransportError, UnknownTopic
+from streamctl.transport.exceptions import (
+    BrokerUnavailable,
+    TransactionFailed,
+    TransportError,
+    UnknownTopic,
+)
 from streamctl.transport.kafka.errors import translate
 
 log = logging.getLogger("streamctl.transport.kafka")
@@ -122,15 +127,26 @@ class KafkaTransportProducer(Producer):
         with translate(self._bootstrap, "begin transaction"):
             self._producer.begin_transaction()
 
-    def commit_transaction(self, offsets: Mapping[TopicPartition, int], consumer: Consumer) -> None:
-        group_metadata = consumer.group_metadata()
+    def commit_transaction(
+        self, offsets: Mapping[TopicPartition, int], consumer: Consumer | None = None
+    ) -> None:
         to_commit = {
             KafkaTP(tp[0], tp[1]): OffsetAndMetadata(off, "", -1) for tp, off in offsets.items()
         }
-        with translate(self._bootstrap, "commit transaction"):
-            if to_commit:
-                self._producer.send_offsets_to_transaction(to_commit, group_metadata)
-            self._producer.commit_transaction()
+        if to_commit and consumer is None:
+            raise TransportError("commit_transaction: offsets to commit need their consumer")
+        try:
+            with translate(self._bootstrap, "commit transaction"):
+                if to_commit:
+                    assert consumer is not None
+                    self._producer.send_offsets_to_transaction(to_commit, consumer.group_metadata())
+                self._producer.commit_transaction()
+        except (BrokerUnavailable, TransactionFailed):
+            raise
+        except TransportError as exc:
+            # e.g. "Cannot execute transactional method because we are in an error state"
+            # (the producer was fenced earlier): only an abort and a new producer help
+            raise TransactionFailed(str(exc)) from exc
 
     def abort_transaction(self) -> None:
         self._pending = []
@@ -146,4 +162,7 @@ class KafkaTransportProducer(Producer):
             if not self._transactional:
                 self.flush()
         finally:
-            self._producer.close()
+            # a transactional producer holds nothing to deliver (an open transaction is
+            # aborted by the broker); bounded, so a fenced producer or an absent broker
+            # cannot hold the worker
+            self._producer.close(timeout=5 if self._transactional else None)

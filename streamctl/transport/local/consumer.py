@@ -158,6 +158,12 @@ class LocalConsumer(Consumer):
             heartbeat=self._member,
         )
 
+    def group_metadata(self) -> groups.GroupMetadata:
+        """The group and broker file, for a transactional producer's ``commit_transaction``."""
+        if self.group_id is None:
+            raise TransportError("a consumer without a consumer group has no group metadata")
+        return groups.GroupMetadata(self.group_id, self.transport.path)
+
     def committed(self, tp: TopicPartition) -> int | None:
         if self.group_id is None:
             return None

@@ -13,9 +13,17 @@ import sqlite3
 import time
 from collections.abc import Iterable
 from pathlib import Path
+from typing import NamedTuple
 
 from streamctl.transport.exceptions import TransportError
 from streamctl.transport.local.log import write
+
+
+class GroupMetadata(NamedTuple):
+    """A consumer's group identity, for a transactional producer of the same broker file."""
+
+    group_id: str
+    path: Path
 
 
 def pid_alive(pid: int) -> bool:
@@ -83,14 +91,22 @@ def commit_offsets(
     """Commit ``(topic id, partition, next offset)`` triples for the group in one
     transaction; with ``heartbeat``, also note that its member is alive now."""
     with write(db):
-        db.executemany(
-            "INSERT OR REPLACE INTO group_offsets VALUES (?,?,?,?)",
-            [(group_id, tid, partition, off) for tid, partition, off in offsets],
-        )
+        write_offsets(db, group_id, offsets)
         if heartbeat:
             db.execute(
                 "UPDATE group_members SET heartbeat=? WHERE group_id=?", (time.time(), group_id)
             )
+
+
+def write_offsets(
+    db: sqlite3.Connection, group_id: str, offsets: Iterable[tuple[int, int, int]]
+) -> None:
+    """Write ``(topic id, partition, next offset)`` triples for the group inside the
+    caller's write transaction (a transactional producer's, or :func:`commit_offsets`)."""
+    db.executemany(
+        "INSERT OR REPLACE INTO group_offsets VALUES (?,?,?,?)",
+        [(group_id, tid, partition, off) for tid, partition, off in offsets],
+    )
 
 
 def committed_offset(db: sqlite3.Connection, group_id: str, tid: int, partition: int) -> int | None:

@@ -108,6 +108,14 @@ def create_partition_log(db: sqlite3.Connection, tid: int, partition: int) -> No
     db.execute(f"CREATE UNIQUE INDEX {log}_last ON {log}(last)")
 
 
+def begin(db: sqlite3.Connection) -> None:
+    """Open an immediate (write-locking) transaction that the caller commits or rolls back."""
+    try:
+        db.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError as exc:
+        raise TransportError(f"embedded broker is locked by another process: {exc}") from None
+
+
 class write:
     """``with write(db):`` an immediate (write-locking) transaction, rolled back on error."""
 
@@ -115,10 +123,7 @@ class write:
         self.db = db
 
     def __enter__(self) -> sqlite3.Connection:
-        try:
-            self.db.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError as exc:
-            raise TransportError(f"embedded broker is locked by another process: {exc}") from None
+        begin(self.db)
         return self.db
 
     def __exit__(

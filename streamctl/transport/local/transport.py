@@ -8,7 +8,6 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from streamctl.exceptions import ConfigurationError
 from streamctl.transport.base import GroupInfo, TopicPartition, TopicSpec, Transport
 from streamctl.transport.exceptions import TransportError, UnknownTopic
 from streamctl.transport.local import admin, groups, log
@@ -24,6 +23,8 @@ class LocalTransport(Transport):
     """
 
     scheme = "local"
+    #: one SQLite transaction holds a batch's outputs, changelog records and offsets
+    supports_transactions = True
 
     @classmethod
     def setting_names(cls) -> frozenset[str]:
@@ -133,12 +134,11 @@ class LocalTransport(Transport):
             self._compacted.discard(name)
 
     def producer(self, *, transactional_id: str | None = None) -> LocalProducer:
-        if transactional_id is not None:
-            raise ConfigurationError(
-                "processing_guarantee exactly_once needs kafka:// (Kafka transactions); "
-                "the embedded broker (local://) is at-least-once"
-            )
-        return LocalProducer(self)
+        """A producer; with ``transactional_id``, a transactional one: its records and the
+        offsets it commits land in one SQLite transaction (exactly-once). The embedded
+        broker runs one worker per group, so there is no zombie to fence: the id only
+        selects transactions."""
+        return LocalProducer(self, transactional=transactional_id is not None)
 
     def consumer(self, group_id: str | None) -> LocalConsumer:
         return LocalConsumer(self, group_id)

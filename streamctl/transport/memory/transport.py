@@ -29,7 +29,7 @@ class MemoryTransport(Transport):
     consumer groups with committed offsets, rebalance callbacks, end offsets,
     headers and timestamps. Unlike the embedded broker it balances a group's
     partitions across its members, so rebalancing can be tested in one process.
-    It has no transactions (``exactly_once`` needs Kafka).
+    It has no transactions (``exactly_once`` needs Kafka or the embedded broker).
 
     Every transport opened on the same ``datadir`` shares one broker, for the
     life of the process (as ``local://`` transports share ``broker.db``); one made
@@ -54,7 +54,8 @@ class MemoryTransport(Transport):
     def producer(self, *, transactional_id: str | None = None) -> MemoryProducer:
         if transactional_id is not None:
             raise ConfigurationError(
-                "processing_guarantee exactly_once needs kafka:// (Kafka transactions); "
+                "processing_guarantee exactly_once needs kafka:// (Kafka transactions) or "
+                "local:// (SQLite transactions); "
                 "the in-memory broker (memory://) is at-least-once"
             )
         return MemoryProducer(self.broker)
