@@ -58,11 +58,8 @@ LATER = [
     [
         (
             "local://",
-            [
-                "6:25: processing_guarantee exactly_once needs a broker with transactions; "
-                "local:// is at-least-once (use kafka:// or at_least_once)",
-                "8:3: local:// takes no broker settings",
-            ],
+            # local:// has transactions (#9): exactly_once is fine there
+            ["8:3: local:// takes no broker settings"],
         ),
         (
             "kafka://localhost:9092",
@@ -150,7 +147,7 @@ def test_a_warning_does_not_fail_validate(tmp_path: Path) -> None:
 REFUSED = {
     "scheme": "app: x\nbroker: rabbit://h\n",
     "kafka-credentials": "app: x\nbroker: kafka://u:p@h:9092\n",
-    "exactly-once": "app: x\nsettings: {processing_guarantee: exactly_once}\n",
+    "exactly-once": "app: x\nbroker: memory://\nsettings: {processing_guarantee: exactly_once}\n",
     "guarantee": "app: x\nsettings: {processing_guarantee: twice}\n",
     "setting": "app: x\nsettings: {poll_timeout: -1}\n",
     "standby": "app: x\nsettings: {table_standby_replicas: 1}\n",
