@@ -59,6 +59,8 @@ class Committer:
         self.last_commit = time.monotonic()
         #: per partition, the offset after the last record processed (not committed yet)
         self.uncommitted: dict[TopicPartition, int] = {}
+        #: per partition, the offset this worker last committed
+        self.committed: dict[TopicPartition, int] = {}
         #: exactly-once: a transaction failed where the producer could not be replaced
         #: (inside a rebalance); the next commit replaces it first
         self.broken = False
@@ -91,6 +93,29 @@ class Committer:
         """Revoked partitions: what was not committed is their next owner's to process."""
         for tp in revoked:
             self.uncommitted.pop(tp, None)
+            self.committed.pop(tp, None)
+
+    def note_idle(self) -> None:
+        """A poll returned nothing: every record before each partition's position was
+        processed, so the position itself is committable.
+
+        On Kafka a transactional producer (an exactly-once app, ``streamctl send``) ends
+        each transaction with a commit marker, which takes an offset but is no record:
+        the last record's offset + 1 then stays one behind the end forever, and the group
+        shows a lag it never works off. The consumer's position is past the marker, so
+        it is what gets committed, as Kafka Streams commits ``consumer.position()``.
+        Partitions with events held back by ``take`` are left as they are.
+        """
+        held = {
+            TopicPartition(e.message.topic, e.message.partition) for e in self.dispatcher.held()
+        }
+        uncommitted, committed, consumer = self.uncommitted, self.committed, self.consumer
+        for tp in consumer.assignment():
+            if tp in held:
+                continue
+            position = consumer.position(tp)
+            if position > uncommitted.get(tp, -1) and position > committed.get(tp, -1):
+                uncommitted[tp] = position
 
     def committable(self) -> dict[TopicPartition, int]:
         """The offsets to commit: processed ones, held back before any held event."""
@@ -223,6 +248,7 @@ class Committer:
 
     def _forget(self, offsets: dict[TopicPartition, int]) -> None:
         uncommitted = self.uncommitted
+        self.committed.update(offsets)
         for tp, off in offsets.items():
             if uncommitted.get(tp) == off:
                 del uncommitted[tp]

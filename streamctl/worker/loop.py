@@ -205,6 +205,7 @@ class Worker:
                 last_stats = now
                 self._update_lag()
             if not messages:
+                committer.note_idle()
                 if committer.pending:
                     await committer.commit()  # nothing new: commit what is pending now
                 if self.until_idle and await self._idle(consumer, committer):

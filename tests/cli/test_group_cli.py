@@ -73,13 +73,23 @@ class Setup:
         return data
 
     def records(self, topic: str) -> int:
+        """The records in ``topic``, read back (on Kafka a transaction's commit marker
+        takes an offset too, so end offsets overcount)."""
         transport = open_transport(self.url, datadir=self.datadir)
         try:
             parts = transport.list_topics()[topic].partitions
             consumer = transport.consumer(None)
-            ends = consumer.end_offsets([TopicPartition(topic, p) for p in range(parts)])
+            tps = [TopicPartition(topic, p) for p in range(parts)]
+            consumer.assign(tps)
+            for tp in tps:
+                consumer.seek(tp, 0)
+            ends = consumer.end_offsets(tps)
+            count, deadline = 0, time.monotonic() + 60
+            while any(consumer.position(tp) < end for tp, end in ends.items()):
+                assert time.monotonic() < deadline, "could not read the topic back"
+                count += len(consumer.poll(10_000, timeout=0.5))
             consumer.close()
-            return sum(ends.values())
+            return count
         finally:
             transport.close()
 
@@ -119,7 +129,7 @@ def test_reset_to_earliest_reprocesses_everything(setup: Setup) -> None:
     view = setup.describe()
     assert (view["group"], view["state"], view["lag"]) == (setup.app, "Empty", 0)
     rows = {p["partition"]: p for p in view["partitions"] if p["topic"] == setup.src}
-    assert sum(p["end"] for p in rows.values()) == len(EVENTS)
+    assert setup.records(setup.src) == len(EVENTS)
     assert all(p["lag"] == 0 for p in rows.values())
     assert all(p["committed"] == p["end"] for p in rows.values() if p["end"])
     assert setup.app in [
@@ -143,7 +153,10 @@ def test_reset_to_earliest_reprocesses_everything(setup: Setup) -> None:
 
     # --execute applies it: the lag is the whole input, a rerun processes it all again
     assert setup.reset("--to-earliest", "--execute")["executed"] is True
-    assert setup.describe()["lag"] == len(EVENTS)
+    view = setup.describe()
+    # every offset from the start again (on Kafka, commit markers take offsets too)
+    assert view["lag"] == sum(p["end"] for p in view["partitions"] if p["topic"] == setup.src)
+    assert view["lag"] >= len(EVENTS)
     setup.run()
     assert setup.describe()["lag"] == 0
     assert setup.records(setup.out) == 2 * len(EVENTS)
@@ -185,7 +198,9 @@ def test_reset_and_delete_refused_while_a_worker_runs(setup: Setup) -> None:
     assert worker.returncode == 0
     wait_for(lambda: setup.describe()["members"] == [])
     assert setup.reset("--to-earliest", "--execute")["executed"] is True
-    assert setup.describe()["lag"] == 4
+    view = setup.describe()
+    assert view["lag"] == sum(p["end"] for p in view["partitions"] if p["topic"] == setup.src)
+    assert view["lag"] >= 4
 
 
 @pytest.mark.timeout(240)
@@ -196,7 +211,8 @@ def test_shift_skips_a_poison_record(setup: Setup) -> None:
     failed = cli("run", setup.pipeline, "--until-idle", *setup.opts)
     assert failed.exit_code != 0
     where = [p for p in setup.describe()["partitions"] if p["lag"]]
-    assert len(where) == 1 and where[0]["lag"] == 1
+    # lag counts offsets: on Kafka the send's commit marker takes one after the record
+    assert len(where) == 1 and where[0]["lag"] >= 1
     poison = where[0]
     assert f"{setup.src}[{poison['partition']}]@{poison['committed']}" in failed.stderr
     plan = setup.reset(

@@ -88,7 +88,7 @@ def test_a_whole_file_is_visible_to_read_committed_readers(
     proc = streamctl_process("send", topic, "--file", data, "-p", pipeline)
     out, err = proc.communicate(timeout=120)
     assert proc.returncode == 0, err
-    assert "sent 2000 record(s)" in out
+    assert "sent 2,000 record(s)" in out
     committed, _ = _consumer(kafka_broker, topic, "read_committed")
     ids = sorted(json.loads(r.value)["id"] for r in committed)
     committed.close()
