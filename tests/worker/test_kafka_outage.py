@@ -98,7 +98,9 @@ def test_broker_restart_mid_run_loses_no_event(
         wait_for_records(bootstrap, "out", {0, 1, 2, 3}, 300, timeout=40)
         assert proc.poll() is None, "the worker finished before the broker went away"
         kafka("stop", own_broker)  # by the pidfile's PID; the data dir stays
-        time.sleep(2)
+        # longer than the client's request timeout (8 s): the client's own retries cannot
+        # hide the outage, so the worker's wait-and-resume path must run
+        time.sleep(10)
         assert proc.poll() is None, log.read_text()[-3000:]
         kafka("start", own_broker)
         text = finish(proc, log, 120)
