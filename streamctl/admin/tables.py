@@ -1,10 +1,15 @@
 """Read and change an app's tables from outside its worker (what ``streamctl table`` runs).
 
-Reads open the same store files the worker uses (SQLite in WAL mode: a reader
-sees the state before or after a batch, never half of one). When no worker
-holds the app's consumer group, a read first replays the changelogs into the
-stores, so a fresh data dir (or deleted stores) still answers; while a worker
-runs, reads show what it last committed and leave recovery to it.
+Reads never write. They open the same store files the worker uses, read-only
+(SQLite in WAL mode: a reader sees the state before or after a batch, never
+half of one), and create, change or delete nothing: no store, no data dir, no
+broker log. When no worker holds the app's consumer group, the changelog
+records a store has not applied yet (a worker stopped before catching up, or
+the stores were deleted) are replayed into memory on top of it, so a read
+answers with the log's state and leaves the files for the next worker to catch
+up. A store ahead of its changelog (the broker's log was deleted or replaced)
+is refused with StoreAheadOfLog, as the worker refuses it. While a worker runs,
+reads show what it last committed and leave recovery to it.
 
 Writes (``put``/``delete``) go through the changelog like any table write
 (coalesced, partitioned where the key lives or where the stream puts that
@@ -64,9 +69,16 @@ def recover(app: Any, tables: Iterable[Any], progress: Progress | None = None) -
     return True
 
 
+def open_read_only(app: Any, tables: Iterable[Any], progress: Progress | None = None) -> None:
+    """Open ``tables`` for reading: read-only stores, caught up in memory unless a worker runs."""
+    replay_log = not running_workers(app)
+    for table in tables:
+        table.read_only(app.transport, replay_log=replay_log, progress=progress)
+
+
 def get(app: Any, name: str, key: Any, progress: Progress | None = None) -> Any:
     table = table_named(app, name)
-    recover(app, [table], progress)
+    open_read_only(app, [table], progress)
     value = table.get(key)
     if value is None:
         raise KeyNotFound(f"table {name!r} has no key {key!r}")
@@ -75,7 +87,7 @@ def get(app: Any, name: str, key: Any, progress: Progress | None = None) -> Any:
 
 def items(app: Any, name: str, progress: Progress | None = None) -> list[tuple[Any, Any]]:
     table = table_named(app, name)
-    recover(app, [table], progress)
+    open_read_only(app, [table], progress)
     return list(table.items())
 
 

@@ -32,7 +32,24 @@ class LocalTransport(Transport):
         self.settings = settings
         self._topics: dict[str, tuple[int, int]] = {}  # name -> (id, partitions)
         self._compacted: set[str] = set()
-        self.db = log.open_log(self.datadir)
+        self._writer = False
+        reader = log.open_log(self.datadir, read_only=True)
+        #: the connection every read goes through: read-only until something writes
+        #: (:meth:`writable`); an empty in-memory log while the data dir has none
+        self.db: sqlite3.Connection = reader if reader is not None else _empty_log()
+
+    def writable(self) -> sqlite3.Connection:
+        """Switch to a connection that can write, creating the data dir and log if need be.
+
+        Reads never write: opening the transport creates nothing; the first
+        producer, group consumer, topic creation or compaction does.
+        """
+        if not self._writer:
+            db = log.open_log(self.datadir)
+            assert db is not None
+            self.db.close()
+            self.db, self._writer = db, True
+        return self.db
 
     def close(self) -> None:
         try:
@@ -43,6 +60,10 @@ class LocalTransport(Transport):
     # -- admin --------------------------------------------------------------------
     def create_topics(self, specs: Iterable[TopicSpec]) -> None:
         specs = list(specs)
+        existing = self.list_topics()
+        if all(spec.name in existing for spec in specs):
+            return  # nothing to create: a reader stays a reader
+        self.writable()
         with log.write(self.db):
             for spec in specs:
                 if spec.partitions < 1:
@@ -96,6 +117,7 @@ class LocalTransport(Transport):
         """Drop every record of a compacted topic that a later record with the same key
         replaces (in ``partitions``, default all); returns how many were dropped."""
         tid, parts = self.topic_info(topic)
+        self.writable()
         return log.compact(self.db, tid, range(parts) if partitions is None else partitions)
 
     def group_members(self, group_id: str) -> list[str] | None:
@@ -108,7 +130,17 @@ class LocalTransport(Transport):
                 "processing_guarantee exactly_once needs kafka:// (Kafka transactions); "
                 "the embedded broker (local://) is at-least-once"
             )
+        self.writable()
         return LocalProducer(self)
 
     def consumer(self, group_id: str | None) -> LocalConsumer:
+        if group_id is not None:
+            self.writable()  # a group member records itself and commits offsets
         return LocalConsumer(self, group_id)
+
+
+def _empty_log() -> sqlite3.Connection:
+    """An in-memory log with no topics: what a reader sees of a data dir without one."""
+    db = sqlite3.connect(":memory:", isolation_level=None)
+    db.executescript(log.SCHEMA)
+    return db
