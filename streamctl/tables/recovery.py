@@ -65,7 +65,8 @@ def trusted_start(
     elif persisted is not None and persisted >= end:
         raise StoreAheadOfLog(
             f"{label}: its store {store.path} has applied changelog offset {persisted} but "
-            f"the changelog ends at offset {end}: the broker's log was deleted, emptied or "
+            f"the changelog ends before it (next offset {end}): the broker's log was "
+            "deleted, emptied or "
             "replaced after the store was written; restore the log (broker.db) that goes "
             "with these stores, or move the store files away to rebuild the table from "
             "the log (nothing was changed)"

@@ -161,7 +161,7 @@ def _open_reader(datadir: Path, path: Path) -> sqlite3.Connection | None:
             f"data dir {datadir}: {path.name} is not a usable broker log ({exc}); "
             "restore it from a backup or point --datadir elsewhere"
         ) from None
-    _check_format(datadir, path, version, (FORMAT, *MIGRATES_FROM))
+    _check_format(datadir, path, version, (0, FORMAT, *MIGRATES_FROM))
     if version == 0:
         return None  # created but never initialised: no topics yet
     return db
