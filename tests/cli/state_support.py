@@ -9,6 +9,7 @@ import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from support import cli
 
@@ -86,10 +87,10 @@ def read_only(path: Path) -> Iterator[None]:
             p.chmod(modes[p])
 
 
-def one_line_error(result: object, *fragments: str) -> str:
+def one_line_error(result: Any, *fragments: str) -> str:
     """Assert ``result`` failed with exit 1 and one ``error:`` line holding ``fragments``."""
-    exit_code = getattr(result, "exit_code")
-    stderr: str = getattr(result, "stderr")
+    exit_code = result.exit_code
+    stderr: str = result.stderr
     assert exit_code == 1, (exit_code, stderr)
     lines = [line for line in stderr.splitlines() if line.strip()]
     errors = [line for line in lines if line.startswith("error:")]

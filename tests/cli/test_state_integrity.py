@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-from state_support import dump, one_line_error, pipeline, run, send_words, stores
+from state_support import dump, one_line_error, pipeline, run, send_words
 from support import cli, read_topic, streamctl_process
 
 from streamctl.transport.local import log

@@ -46,9 +46,7 @@ def test_reads_and_run_refuse_stores_ahead_of_a_lost_log_and_keep_them(counted, 
 
     for args in (["dump", pipe, "counts"], ["get", pipe, "counts", "a"]):
         result = cli("table", *args, "-d", datadir)
-        one_line_error(
-            result, "table counts partition", "changelog ends before it"
-        )
+        one_line_error(result, "table counts partition", "changelog ends before it")
         assert "restore the log (broker.db)" in result.stderr
         assert result.stdout == ""  # never a made-up {}
         assert "rebuilding" not in result.stderr
