@@ -29,6 +29,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from streamctl.exceptions import DecodeError
 from streamctl.naming import consumer_group
 from streamctl.tables.exceptions import TableError
 from streamctl.tables.recovery import Progress
@@ -79,7 +80,10 @@ def open_read_only(app: Any, tables: Iterable[Any], progress: Progress | None = 
 def get(app: Any, name: str, key: Any, progress: Progress | None = None) -> Any:
     table = table_named(app, name)
     open_read_only(app, [table], progress)
-    value = table.get(key)
+    try:
+        value = table.get(key)
+    except DecodeError as exc:
+        raise _undecodable(table, key, exc) from None
     if value is None:
         raise KeyNotFound(f"table {name!r} has no key {key!r}")
     return value
@@ -88,7 +92,33 @@ def get(app: Any, name: str, key: Any, progress: Progress | None = None) -> Any:
 def items(app: Any, name: str, progress: Progress | None = None) -> list[tuple[Any, Any]]:
     table = table_named(app, name)
     open_read_only(app, [table], progress)
-    return list(table.items())
+    try:
+        return list(table.items())
+    except DecodeError as exc:
+        raise _undecodable(table, _first_bad_key(table), exc) from None
+
+
+def _first_bad_key(table: Any) -> Any:
+    """The first key whose stored value does not decode (None if the keys do not either)."""
+    try:
+        keys = list(table.keys())
+    except DecodeError:
+        return None
+    for key in keys:
+        try:
+            table.get(key)
+        except DecodeError:
+            return key
+    return None
+
+
+def _undecodable(table: Any, key: Any, exc: Exception) -> TableError:
+    at = "a key" if key is None else f"key {key!r}"
+    return TableError(
+        f"table {table.name!r}: the stored value of {at} cannot be decoded ({exc}); the "
+        "store file is damaged or was written with another value type: move the table's "
+        "store files away and run the worker to rebuild them from the changelog"
+    )
 
 
 def _refuse_if_running(app: Any, action: str) -> None:

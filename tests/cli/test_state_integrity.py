@@ -14,6 +14,7 @@ import pytest
 from state_support import dump, one_line_error, pipeline, run, send_words
 from support import cli, read_topic, streamctl_process
 
+from streamctl.tables.stores.sqlite import SqliteStore
 from streamctl.transport.local import log
 
 WORDS = [f"WORD{i:04d}" for i in range(60)]
@@ -190,3 +191,29 @@ def test_a_killed_workers_pid_reused_by_another_process_does_not_block_a_restart
     finally:
         other.kill()
         other.wait()
+
+
+def test_a_full_disk_under_the_table_stores_is_one_line_and_loses_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pipe, datadir = pipeline(tmp_path), tmp_path / "data"
+    words = _big(1500)
+    send_words(pipe, datadir, words)
+    real_init = SqliteStore.__init__
+
+    def small(self: SqliteStore, url: str, path: Path) -> None:
+        real_init(self, url, path)
+        (pages,) = self._conn.select_one("PRAGMA page_count")
+        self._conn.execute(f"PRAGMA max_page_count={pages + 1}")
+        self._conn.commit()
+
+    monkeypatch.setattr(SqliteStore, "__init__", small)
+    result = cli("run", pipe, "-d", datadir, "--until-idle")
+    advice = one_line_error(result, "table store", "disk is full", "free some space")
+    assert "Inner exception" not in result.stderr and "move" not in advice
+    monkeypatch.undo()
+    run(pipe, datadir)
+    counts = dump(pipe, datadir)
+    # nothing lost; at-least-once may count the batch the full disk stopped twice, as
+    # after a crash at that point (exactly-once on the embedded broker is #9 section 6)
+    assert sorted(counts) == sorted(words) and set(counts.values()) <= {1, 2}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -139,3 +140,17 @@ def test_a_directory_where_a_store_file_belongs(counted):
         assert "IsADirectoryError" not in result.stderr
     assert (path / "keep.txt").read_text() == "mine"
     assert os.path.isdir(path)
+
+
+def test_a_damaged_store_value_names_its_table_and_key(counted):
+    pipe, datadir = counted
+    changed = 0
+    for path in (datadir / "stores" / "counter" / "counts").glob("*.sqlite3"):
+        db = sqlite3.connect(path)
+        changed += db.execute("UPDATE data SET value=? WHERE key=?", (b"{3", b'"b"')).rowcount
+        db.commit()
+        db.close()
+    assert changed == 1
+    for args in (["dump", pipe, "counts"], ["get", pipe, "counts", "b"]):
+        result = cli("table", *args, "-d", datadir)
+        one_line_error(result, "table 'counts'", "key 'b'", "cannot be decoded", "rebuild")

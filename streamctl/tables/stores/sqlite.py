@@ -42,6 +42,7 @@ Where this module goes around sqlitedict's dict API, and why:
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import sqlite3
 from collections.abc import Iterator, Mapping
@@ -57,6 +58,11 @@ from streamctl.tables.stores.sqlite_read import check_path, open_reader
 
 _HEADER = b"SQLite format 3\x00"
 _DATA = "data"
+
+# sqlitedict logs the inner stack of every failed statement (a full disk gives
+# three of them) before the caller gets the error: the StoreError raised here
+# says it in one line, so its records are not printed by logging's last resort.
+logging.getLogger("sqlitedict").addHandler(logging.NullHandler())
 
 
 def _identity(obj: Any) -> Any:
