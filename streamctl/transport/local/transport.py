@@ -13,6 +13,7 @@ from streamctl.transport.base import TopicSpec, Transport
 from streamctl.transport.exceptions import TransportError, UnknownTopic
 from streamctl.transport.local import groups, log
 from streamctl.transport.local.consumer import LocalConsumer
+from streamctl.transport.local.integrity import LogDamaged
 from streamctl.transport.local.producer import LocalProducer
 
 
@@ -86,7 +87,15 @@ class LocalTransport(Transport):
                     log.create_partition_log(self.db, tid, p)
 
     def list_topics(self) -> dict[str, TopicSpec]:
-        rows = self.db.execute("SELECT name, partitions, compacting, config FROM topics").fetchall()
+        try:
+            rows = self.db.execute(
+                "SELECT name, partitions, compacting, config FROM topics"
+            ).fetchall()
+        except sqlite3.DatabaseError as exc:
+            raise LogDamaged(
+                f"data dir {self.datadir}: {self.path.name} cannot list its topics ({exc}); "
+                "restore it from a backup"
+            ) from None
         return {
             name: TopicSpec(name, parts, bool(comp), json.loads(conf))
             for name, parts, comp, conf in rows
