@@ -23,9 +23,10 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from streamctl.tables.changelog import Writes
-from streamctl.tables.exceptions import RecoveryStalled, StoreAheadOfLog
+from streamctl.tables.exceptions import RecoveryStalled, StoreAheadOfLog, StoreCorrupt
 from streamctl.tables.state import TableState
 from streamctl.tables.stores.base import Store
+from streamctl.tables.stores.memory import MemoryStore
 from streamctl.tables.stores.overlay import Overlay
 from streamctl.transport.base import Consumer, Message, TopicPartition, Transport
 
@@ -180,9 +181,19 @@ def read_only(
         old = state.stores.pop(p, None)
         if old is not None:
             old.close()
-        state.stores[p] = Overlay(
-            state.store_class.open_read_only(state.store_url, state.path_for(p))
-        )
+        path = state.path_for(p)
+        try:
+            base = state.store_class.open_read_only(state.store_url, path)
+        except StoreCorrupt as exc:
+            log.warning(
+                "table %s partition %d: %s; reading its state from the changelog "
+                "(the next worker rebuilds the file)",
+                state.name,
+                p,
+                exc,
+            )
+            base = MemoryStore(state.store_url, path)
+        state.stores[p] = Overlay(base)
     if not replay_log:
         return {}
     tps = {p: TopicPartition(state.topic, p) for p in sorted(wanted)}
