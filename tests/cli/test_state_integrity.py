@@ -217,3 +217,18 @@ def test_a_full_disk_under_the_table_stores_is_one_line_and_loses_nothing(
     # nothing lost; at-least-once may count the batch the full disk stopped twice, as
     # after a crash at that point (exactly-once on the embedded broker is #9 section 6)
     assert sorted(counts) == sorted(words) and set(counts.values()) <= {1, 2}
+
+
+def test_damaged_pages_of_broker_db_are_one_line_not_a_database_error(tmp_path: Path) -> None:
+    pipe, datadir = pipeline(tmp_path), tmp_path / "data"
+    send_words(pipe, datadir, _big(3000))
+    path = datadir / "broker.db"
+    data = bytearray(path.read_bytes())
+    for page in range(5, len(data) // 4096, 7):  # SQLite's page headers overwritten
+        data[page * 4096 : page * 4096 + 8] = b"\xff" * 8
+    path.write_bytes(bytes(data))
+    tail = cli("topic", "tail", "words", "-d", datadir, "-n", "3")
+    one_line_error(tail, "words[", "is damaged", "restore broker.db")
+    result = cli("run", pipe, "-d", datadir, "--until-idle")
+    one_line_error(result, "is damaged", "restore broker.db")
+    assert "DatabaseError" not in result.stderr

@@ -39,6 +39,7 @@ from streamctl.transport import batches
 from streamctl.transport.exceptions import TransportError
 from streamctl.transport.local.integrity import (
     DiskFull,
+    LogDamaged,
     checksum,
     disk_full,
     is_disk_full,
@@ -234,6 +235,11 @@ class write:
             self.db.execute("ROLLBACK")
         if exc is not None and is_disk_full(exc):
             raise DiskFull(disk_full(where(self.db), exc)) from None
+        if type(exc) is sqlite3.DatabaseError:  # "database disk image is malformed", ...
+            raise LogDamaged(
+                f"the embedded broker's log {where(self.db)} is damaged ({exc}); "
+                "nothing was written: restore broker.db from a backup"
+            ) from None
         if exc_type is None and exc is not None:
             raise exc
 
