@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -146,8 +146,40 @@ class App:
     def producer(self) -> Producer:
         return self.context.producer
 
+    def note_table_writers(self) -> None:
+        """Note each agent's source topic as a writer of the tables its function's code
+        names (:mod:`streamctl.tables.writers`; global tables have no partitions to
+        match)."""
+        from streamctl.tables.writers import tables_used_by
+
+        for agent in self.agents.values():
+            for table in tables_used_by(agent.fun, self.tables):
+                if not table.is_global:
+                    table.written_from(agent.channel)
+
+    def check_partitions(self, existing: Mapping[str, int] | None = None) -> None:
+        """Raise ConfigurationError unless each table is partitioned like the topics
+        whose events write it, and like its changelog topic if that exists.
+
+        ``existing``: topic name -> partitions the broker has (None: check the declared
+        counts only, as ``streamctl validate`` does). A table's writers are the topics
+        noted with ``table.written_from(topic)`` (step pipelines) and the sources of the
+        Python agents whose code names the table (:mod:`streamctl.tables.writers`).
+        Each table is checked only against its own writers (#9), as Faust checks a
+        table against the topic of the event that writes it.
+        """
+        from streamctl.tables.manager import check_partitions
+
+        self.note_table_writers()
+        declared = {t.name: t.spec().partitions for t in self.topics.values()}
+        check_partitions(self.tables.values(), declared, existing or {})
+
     def ensure_topics(self) -> None:
-        """Create every declared topic (and dead-letter topic) the broker does not have."""
+        """Create every declared topic (and dead-letter topic) the broker does not have,
+        once :meth:`check_partitions` passes against what the broker has: a refused app
+        creates no topic, changelog or store (#9)."""
+        existing = {name: spec.partitions for name, spec in self.transport.list_topics().items()}
+        self.check_partitions(existing)
         specs = {t.name: t.spec() for t in self.topics.values()}
         for table in self.tables.values():
             spec = table.changelog_spec()

@@ -29,7 +29,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from streamctl.exceptions import DecodeError
+from streamctl.exceptions import ConfigurationError, DecodeError
 from streamctl.naming import consumer_group
 from streamctl.tables.exceptions import TableError
 from streamctl.tables.recovery import Progress
@@ -61,8 +61,22 @@ def running_workers(app: Any) -> list[str]:
     return app.transport.group_members(consumer_group(app.id)) or []
 
 
+def check_changelogs(app: Any, tables: Iterable[Any]) -> None:
+    """ConfigurationError naming the changelog topic (or source topic) that the broker has with
+    another partition count than the table declares (#9): reading such a table would
+    miss or misplace keys."""
+    from streamctl.tables.manager import partition_problems
+
+    existing = {name: spec.partitions for name, spec in app.transport.list_topics().items()}
+    problems = partition_problems(tables, {}, existing)
+    if problems:
+        raise ConfigurationError(problems[0][1])
+
+
 def recover(app: Any, tables: Iterable[Any], progress: Progress | None = None) -> bool:
     """Replay changelogs into the stores unless a worker runs; True if it recovered."""
+    tables = list(tables)
+    check_changelogs(app, tables)
     if running_workers(app):
         return False
     for table in tables:
@@ -72,9 +86,23 @@ def recover(app: Any, tables: Iterable[Any], progress: Progress | None = None) -
 
 def open_read_only(app: Any, tables: Iterable[Any], progress: Progress | None = None) -> None:
     """Open ``tables`` for reading: read-only stores, caught up in memory unless a worker runs."""
+    tables = list(tables)
+    check_changelogs(app, tables)
     replay_log = not running_workers(app)
     for table in tables:
         table.read_only(app.transport, replay_log=replay_log, progress=progress)
+
+
+def stored_key(app: Any, name: str, candidates: list[Any], progress: Progress | None = None) -> Any:
+    """The first of ``candidates`` the table holds, else the first: how a key typed on
+    the command line (``2024``) finds a key that a stream wrote as bytes (``b'2024'``, a
+    topic with no key type) in a table with no key type (#9). Reads only."""
+    table = table_named(app, name)
+    open_read_only(app, [table], progress)
+    for key in candidates:
+        if key in table:
+            return key
+    return candidates[0]
 
 
 def get(app: Any, name: str, key: Any, progress: Progress | None = None) -> Any:

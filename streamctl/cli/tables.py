@@ -57,6 +57,16 @@ def parse_arg(text: str, want: Any = None) -> Any:
         return text
 
 
+def table_key(app: Any, t: Any, text: str, progress: Any) -> Any:
+    """KEY as the table holds it: parsed as JSON (see :func:`parse_arg`), else, in a table
+    with no key type, the text or its bytes when the table holds that key (a stream
+    keyed by text or bytes wrote ``"2024"`` or ``b"2024"``, not the number 2024)."""
+    key = parse_arg(text, t.key_type)
+    if t.key_type is not None:
+        return key
+    return admin.stored_key(app, t.name, [key, text, text.encode()], progress)
+
+
 def jsonable(obj: Any) -> Any:
     """Sets as sorted lists, tuples as lists, records as their fields."""
     if isinstance(obj, (set, frozenset)):
@@ -184,7 +194,7 @@ def get(
     """
     with _session(pipeline, broker, datadir) as (app, progress):
         t = admin.table_named(app, table)
-        value = admin.get(app, table, parse_arg(key, t.key_type), progress)
+        value = admin.get(app, table, table_key(app, t, key, progress), progress)
     out.print(_dumps(value), markup=False)
 
 
@@ -205,7 +215,7 @@ def set_(
     """
     with _session(pipeline, broker, datadir) as (app, progress):
         t = admin.table_named(app, table)
-        k = parse_arg(key, t.key_type)
+        k = table_key(app, t, key, progress)
         members = t.default is set  # a set table's value is a JSON list of members
         admin.put(app, table, k, parse_arg(value, None if members else t.value_type), progress)
     out.print(f"set {table}[{_dumps(k)}]", markup=False)
@@ -225,7 +235,7 @@ def delete(
     """
     with _session(pipeline, broker, datadir) as (app, progress):
         t = admin.table_named(app, table)
-        k = parse_arg(key, t.key_type)
+        k = table_key(app, t, key, progress)
         admin.delete(app, table, k, progress)
     out.print(f"deleted {table}[{_dumps(k)}]", markup=False)
 

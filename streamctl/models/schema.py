@@ -122,6 +122,10 @@ def node_schema(node: TypeNode, defs: dict[str, Any], names: dict[type, str]) ->
         if kind in ("set", "frozenset"):
             out["uniqueItems"] = True
         return out
+    if kind == "fixed_tuple":
+        items = [node_schema(a, defs, names) for a in node.args]
+        n = len(items)
+        return {"type": "array", "prefixItems": items, "minItems": n, "maxItems": n}
     if kind == "dict":
         return {"type": "object", "additionalProperties": node_schema(node.args[1], defs, names)}
     if kind == "model":

@@ -15,7 +15,7 @@ class Serde:
     (anything with ``from_data`` / ``to_representation``).
     """
 
-    __slots__ = ("type", "codec", "_from_data")
+    __slots__ = ("type", "codec", "_from_data", "_json")
 
     def __init__(self, type_: Any = None, serializer: str | Codec | None = None) -> None:
         self.type = type_
@@ -24,12 +24,21 @@ class Serde:
             serializer = getattr(opts, "serializer", None)
         self.codec = get_codec(serializer)
         self._from_data = getattr(type_, "from_data", None)
+        self._json = self.codec.name == "json"
 
     def dumps(self, obj: Any) -> bytes | None:
+        """``obj``'s bytes; None stays None. Bytes pass a JSON codec unchanged (already
+        encoded). A model reaches any other codec as its field dict, as ``Model.dumps()``
+        gives it (Faust's registry does the same), never as the object."""
         if obj is None:
             return None
-        if isinstance(obj, bytes) and self.codec.name == "json":
-            return obj
+        if self._json:
+            if isinstance(obj, bytes):
+                return obj
+            return self.codec.dumps(obj)
+        to_rep = getattr(obj, "to_representation", None)
+        if to_rep is not None:
+            obj = to_rep()
         return self.codec.dumps(obj)
 
     def loads(self, data: bytes | None) -> Any:

@@ -119,6 +119,16 @@ def build_app(
             sink=[app.topics[s] for s in agent.sinks],
             dead_letter=agent.dead_letter,
         )(fun)
+    if not problems:
+        # each table against the topics whose agents use it, as `run` checks before
+        # creating anything (#9); here with the declared partition counts
+        from streamctl.tables.manager import partition_problems
+
+        declared = {t.name: t.spec().partitions for t in app.topics.values()}
+        app.note_table_writers()
+        for table, why in partition_problems(app.tables.values(), declared, {}):
+            tdef = spec.tables.get(table.name)
+            problems.append(spec.located.problem(tdef.path if tdef else (), why))
     if problems:
         raise PipelineError(problems)
     return app

@@ -109,6 +109,8 @@ class StepContext:
                 sub,
             )
             return None
+        if self.topic is not None:
+            table.written_from(self.topic)  # co-partitioning and key placement (#9)
         return table
 
     def _source_partitions(self) -> int:

@@ -168,6 +168,7 @@ class Collection:
             is_global=self._is_global,
             use_partitioner=use_partitioner,
             decode_key=codec.decode_key,
+            partition_bytes=codec.partition_bytes,
         )
         self._state = TableState(
             placement,
@@ -258,6 +259,23 @@ class Collection:
     def check_copartitioning(self, source_topic_partitions: int, source: str = "") -> None:
         """Raise ConfigurationError unless a source topic is partitioned like this table."""
         self._placement.check_copartitioning(source_topic_partitions, source)
+
+    def written_from(self, topic: Any) -> None:
+        """Note that events of ``topic`` write this table (a step pipeline knows it; for a
+        Python agent, the App finds the tables its function names). Co-partitioning is
+        checked against those topics before anything is created, and keys written outside
+        a stream go where ``topic``'s key serializer puts them (#9)."""
+        self._placement.written_from(topic)
+
+    def partition_problem(self, topic: str, partitions: int, *, exists: bool) -> str | None:
+        """Why ``topic`` with ``partitions`` (``exists``: on the broker already) cannot
+        write this table, or None."""
+        return self._placement.partition_problem(topic, partitions, exists=exists)
+
+    @property
+    def sources(self) -> dict[str, int | None]:
+        """Topic name -> declared partitions of the topics known to write this table."""
+        return dict(self._placement.sources)
 
     def recover(
         self,

@@ -5,6 +5,18 @@ on the way out; stores and changelogs only ever see bytes. Both directions run
 once per event (``table[k] += x``), so the common cases are cached: str and int
 keys map to their bytes through a bounded dict, and numbers this process wrote
 map back from their bytes without the JSON decoder.
+
+Keys and values keep their identity (#9): JSON has no bytes, so in a table whose
+serializer is JSON, a ``bytes`` key or value is stored as :data:`BYTES_TAG` plus the
+bytes (no JSON text starts with a NUL byte) and reads back as the same bytes, not as
+whatever the bytes would parse to (``b'2024'`` stays ``b'2024'``). A table declared
+with ``key_type=bytes`` or ``value_type=bytes`` uses the ``raw`` codec on that side,
+as a topic does.
+
+:meth:`TableCodec.partition_bytes` gives the bytes that choose a key's partition:
+those a topic's default key serializer produces for the key (UTF-8 text for str, the
+bytes themselves for bytes, the table's encoding otherwise), so a key written outside
+a stream lands where the topic puts its records.
 """
 
 from __future__ import annotations
@@ -19,10 +31,18 @@ CACHE_MAX: Final = 100_000
 
 _SCALARS = (int, float, str, bool)
 
+#: prefix of a bytes key or value in a JSON table (see the module docstring)
+BYTES_TAG: Final = b"\x00"
+
 
 def finite(x: float) -> bool:
     """False for inf and nan (whose JSON would not read back)."""
     return x - x == 0
+
+
+def _representation(obj: Any) -> Any:
+    to_rep = getattr(obj, "to_representation", None)
+    return obj if to_rep is None else to_rep()
 
 
 def freeze(obj: Any) -> Any:
@@ -45,6 +65,7 @@ class TableCodec:
         "_key_cache",
         "_memo",
         "_memo_types",
+        "_json_keys",
     )
 
     def __init__(
@@ -58,8 +79,13 @@ class TableCodec:
         self.table = table
         self.key_type = key_type
         self.value_type = value_type
+        if key_type is bytes and key_serializer is None:
+            key_serializer = "raw"
+        if value_type is bytes and value_serializer is None:
+            value_serializer = "raw"
         self.key_serde = Serde(key_type, key_serializer)
         self.value_serde = Serde(value_type, value_serializer)
+        self._json_keys = self.key_serde.codec.name == "json"
         self._json_values = self.value_serde.codec.name == "json"
         self._key_cache: dict[tuple[type, Any], bytes] = {}
         #: encoded number -> number, for values written by this process (see dump_value)
@@ -86,13 +112,31 @@ class TableCodec:
             return data
         if key is None:
             raise TypeError(f"table {self.table!r}: keys cannot be None")
+        if self._json_keys and isinstance(key, bytes):
+            return BYTES_TAG + key
         data = self.key_serde.dumps(key)
         assert data is not None
         return data
 
     def decode_key(self, data: bytes) -> Any:
+        if self._json_keys and data[:1] == BYTES_TAG:
+            return data[1:]
         key = self.key_serde.loads(data)
         return freeze(key) if self.key_type is None else key
+
+    def partition_bytes(self, data: bytes) -> bytes:
+        """The bytes that choose the partition of the key encoded as ``data``: what a
+        topic's default key serializer makes of the key (Faust's and Kafka's keys are
+        raw bytes, text as UTF-8), so the table and its source topic agree."""
+        if not self._json_keys:
+            return data
+        if data[:1] == BYTES_TAG:
+            return data[1:]
+        if data[:1] == b'"':
+            key = self.key_serde.codec.loads(data)
+            if isinstance(key, str):
+                return key.encode()
+        return data
 
     def dump_value(self, value: Any) -> bytes:
         """The value's bytes (TypeError for None unless values are JSON)."""
@@ -110,6 +154,8 @@ class TableCodec:
             if not self._json_values:
                 raise TypeError(f"table {self.table!r}: cannot store None; delete the key")
             return b"null"
+        if self._json_values and isinstance(value, bytes):
+            return BYTES_TAG + value
         encoded = self.value_serde.dumps(value)
         assert encoded is not None
         return encoded
@@ -118,8 +164,11 @@ class TableCodec:
         value = self._memo.get(data)
         if value is not None:
             return value
-        if data == b"null" and self._json_values:
-            return None
+        if self._json_values:
+            if data == b"null":
+                return None
+            if data[:1] == BYTES_TAG:
+                return data[1:]
         return self.value_serde.loads(data)
 
 
@@ -129,8 +178,13 @@ class SetCodec(TableCodec):
     __slots__ = ()
 
     def dump_value(self, value: Iterable[Any]) -> bytes:
-        """Any iterable of members (duplicates collapse)."""
-        return self.value_serde.codec.dumps(sorted(set(value), key=repr))
+        """Any iterable of members (duplicates collapse); model members reach a codec
+        other than JSON as their field dicts, as ``Model.dumps()`` gives them."""
+        members = sorted(set(value), key=repr)
+        codec = self.value_serde.codec
+        if not self._json_values:
+            members = [_representation(m) for m in members]
+        return codec.dumps(members)
 
     def load_value(self, data: bytes) -> set[Any]:
         member = self.member

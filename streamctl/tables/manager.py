@@ -3,8 +3,12 @@
 The worker holds one :class:`TableManager` and calls it at each step of a table's
 life (see ``tables/base.py`` for what each table does):
 
-1. start-up, :meth:`TableManager.start`: every table partitioned like every source
-   topic (co-partitioning, checked before any event is read); global tables rebuilt
+0. before any topic, changelog or store is created, :func:`check_partitions`: each
+   table partitioned like the topics whose events write it and like its changelog
+   topic if that exists already (``App.ensure_topics`` runs it; so does
+   ``streamctl validate`` with the declared counts only);
+1. start-up, :meth:`TableManager.start`: each table checked again against the
+   partition counts the broker has for its source topics; global tables rebuilt
    from their changelogs, then following them, each with a consumer of its own;
 2. on assignment, :meth:`TableManager.assign`: the newly assigned partitions of every
    (non-global) table rebuilt from their changelogs before their first event;
@@ -23,6 +27,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Mapping
 
+from streamctl.exceptions import ConfigurationError
 from streamctl.tables.base import Collection
 from streamctl.tables.recovery import Progress
 from streamctl.transport.base import Consumer, Message, Producer, RecordMetadata, Transport
@@ -31,6 +36,54 @@ log = logging.getLogger("streamctl.tables")
 
 #: changelog records a global table applies per poll while the worker runs
 FOLLOW_BATCH = 10_000
+
+
+def partition_problems(
+    tables: Iterable[Collection], declared: Mapping[str, int], existing: Mapping[str, int]
+) -> list[tuple[Collection, str]]:
+    """(table, why) for each table not partitioned like a topic that writes it, or like
+    its changelog topic when the broker has that already.
+
+    ``declared``: topic name -> the partitions it would be created with; ``existing``:
+    topic name -> the partitions the broker has (an existing topic's count is what
+    counts: creating is skipped for it). Only the topics known to write a table are
+    checked against it (``Collection.sources``; #9), never every topic of the app.
+    """
+    problems: list[tuple[Collection, str]] = []
+    for table in tables:
+        if table.is_global:
+            continue
+        changelog = table.changelog_topic.name
+        have = existing.get(changelog)
+        if have is not None and have != table.partitions:
+            problems.append(
+                (
+                    table,
+                    f"table {table.name!r} has {table.partitions} partition(s) but its "
+                    f"changelog topic {changelog!r} exists with {have}: declare the table "
+                    f"with partitions={have} (its state is partitioned that way), or delete "
+                    "that topic and the table's stores to start the table over",
+                )
+            )
+            continue
+        for topic in table.sources:
+            count = existing.get(topic, declared.get(topic))
+            if count is None:
+                continue
+            why = table.partition_problem(topic, count, exists=topic in existing)
+            if why is not None:
+                problems.append((table, why))
+                break
+    return problems
+
+
+def check_partitions(
+    tables: Iterable[Collection], declared: Mapping[str, int], existing: Mapping[str, int]
+) -> None:
+    """Raise ConfigurationError for the first of :func:`partition_problems`."""
+    problems = partition_problems(tables, declared, existing)
+    if problems:
+        raise ConfigurationError(problems[0][1])
 
 
 class TableManager:
@@ -48,12 +101,16 @@ class TableManager:
 
     # -- start-up ---------------------------------------------------------------------------
     def start(self, transport: Transport, sources: Mapping[str, int]) -> None:
-        """Check co-partitioning against ``sources`` (topic -> partitions), then rebuild
-        the global tables and follow their changelogs. Recoveries use ``transport``."""
+        """Check each table against those of ``sources`` (topic -> partitions on the
+        broker) whose events write it, then rebuild the global tables and follow their
+        changelogs. Recoveries use ``transport``."""
         self._transport = transport
         for topic, partitions in sources.items():
             for table in self.partitioned:
-                table.check_copartitioning(partitions, source=topic)
+                if topic in table.sources:
+                    why = table.partition_problem(topic, partitions, exists=True)
+                    if why is not None:
+                        raise ConfigurationError(why)
         for table in self.globals:
             table.recover(transport, None, progress=self.progress)
         for table in self.globals:

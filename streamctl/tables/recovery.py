@@ -137,6 +137,9 @@ def recover(
     Returns the number of changelog records read per partition; ``report(partition,
     done, total)`` follows the progress. ``committed_only``: see :func:`trusted_start`.
     """
+    for p, store in list(state.stores.items()):
+        if isinstance(store, Overlay):  # a read's view: writers use the store files
+            state.stores.pop(p).close()
     wanted = state.assign(partitions)
     transport.create_topics([state.changelog_spec()])
     tps = {p: TopicPartition(state.topic, p) for p in sorted(wanted)}

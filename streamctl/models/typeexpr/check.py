@@ -49,6 +49,8 @@ def compile_check(node: TypeNode) -> Check | None:
         return lambda v: None if v in allowed else ("", f"must be one of {list(allowed)!r}", v)
     if kind in ("list", "set", "frozenset", "tuple"):
         return _sequence_check(kind, compile_check(node.args[0]), expected)
+    if kind == "fixed_tuple":
+        return _fixed_tuple_check([compile_check(a) for a in node.args], expected)
     if kind == "dict":
         return _dict_check(compile_check(node.args[0]), compile_check(node.args[1]), expected)
     if kind == "none":
@@ -96,6 +98,22 @@ def _sequence_check(kind: str, item: Check | None, expected: str) -> Check:
             return ("", expected, v)
         if item is not None:
             for i, x in enumerate(v):
+                p = item(x)
+                if p is not None:
+                    return (f"[{i}]{p[0]}", p[1], p[2])
+        return None
+
+    return check
+
+
+def _fixed_tuple_check(items: list[Check | None], expected: str) -> Check:
+    n = len(items)
+
+    def check(v: Any) -> Problem | None:
+        if not isinstance(v, tuple | list) or len(v) != n:
+            return ("", expected, v)
+        for i, (item, x) in enumerate(zip(items, v, strict=True)):
+            if item is not None:
                 p = item(x)
                 if p is not None:
                     return (f"[{i}]{p[0]}", p[1], p[2])

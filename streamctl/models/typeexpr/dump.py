@@ -37,6 +37,11 @@ def compile_dump(node: TypeNode) -> Fn | None:
         if f is None:
             return (lambda v: list(v) if type(v) is tuple else v) if kind == "tuple" else None
         return lambda v: [f(x) for x in v] if isinstance(v, list | tuple) else v
+    if kind == "fixed_tuple":
+        fs = [compile_dump(a) or (lambda x: x) for a in node.args]
+        return lambda v: (
+            [f(x) for f, x in zip(fs, v, strict=False)] if isinstance(v, list | tuple) else v
+        )
     if kind == "dict":
         kf = compile_dump(node.args[0])
         vf = compile_dump(node.args[1])

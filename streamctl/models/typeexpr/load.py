@@ -115,6 +115,8 @@ def compile_load(node: TypeNode, ctx: LoadContext) -> Fn | None:
         return lambda v: v if isinstance(v, etype) else etype(v)
     if kind in ("list", "set", "frozenset", "tuple"):
         return _sequence_loader(kind, compile_load(node.args[0], ctx))
+    if kind == "fixed_tuple":
+        return _fixed_tuple_loader([compile_load(a, ctx) for a in node.args])
     if kind == "dict":
         return _dict_loader(node, ctx)
     return None
@@ -171,6 +173,26 @@ def _sequence_loader(kind: str, item: Fn | None) -> Fn | None:
             _relocate(item, enumerate(v))
             raise
         return out if make is None else make(out)
+
+    return load
+
+
+def _fixed_tuple_loader(items: list[Fn | None]) -> Fn:
+    """``Tuple[A, B]``: each position converted by its own type (a model from its dict)."""
+    fns = [f or (lambda x: x) for f in items]
+    n = len(fns)
+
+    def load(v: Any) -> Any:
+        if not isinstance(v, list | tuple) or len(v) != n:
+            return v  # the check reports the shape
+        out = []
+        for i, (f, x) in enumerate(zip(fns, v, strict=True)):
+            try:
+                out.append(f(x))
+            except _ITEM_ERRORS:
+                _relocate(f, [(i, x)])
+                raise
+        return tuple(out)
 
     return load
 

@@ -65,6 +65,9 @@ def parse_type(tp: Any) -> TypeNode:
         if origin is tuple:
             if len(args) == 2 and args[1] is Ellipsis:
                 return TypeNode("tuple", tp, (parse_type(args[0]),))
+            if args and args != ((),):
+                # Tuple[Account, Account], tuple[int, datetime]: one type per position
+                return TypeNode("fixed_tuple", tp, tuple(parse_type(a) for a in args))
             return TypeNode("tuple", tp, (TypeNode("any", Any),))
         if origin in (dict, Mapping, MutableMapping):
             k = parse_type(args[0]) if args else TypeNode("any", Any)
@@ -125,6 +128,8 @@ def type_label(node: TypeNode) -> str:
         return f"{kind}[{type_label(node.args[0])}]"
     if kind == "dict":
         return f"dict[{type_label(node.args[0])}, {type_label(node.args[1])}]"
+    if kind == "fixed_tuple":
+        return f"tuple[{', '.join(type_label(a) for a in node.args)}]"
     if kind == "union":
         return " | ".join(type_label(a) for a in node.args)
     return kind
