@@ -305,6 +305,11 @@ class Collection:
             batch=self.recovery_batch,
         )
 
+    def refuse_stores_without_log(self) -> None:
+        """Raise StoreAheadOfLog if a store recorded a changelog offset while the changelog
+        topic is missing (call before creating it): its log was deleted or replaced."""
+        recovery.refuse_stores_without_log(self._state)
+
     def read_only(
         self, transport: Transport, *, replay_log: bool, progress: Progress | None = None
     ) -> dict[int, int]:

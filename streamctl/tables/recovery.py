@@ -23,7 +23,12 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from streamctl.tables.changelog import Writes
-from streamctl.tables.exceptions import RecoveryStalled, StoreAheadOfLog, StoreCorrupt
+from streamctl.tables.exceptions import (
+    RecoveryStalled,
+    StoreAheadOfLog,
+    StoreCorrupt,
+    StoreError,
+)
 from streamctl.tables.state import TableState
 from streamctl.tables.stores.base import Store
 from streamctl.tables.stores.memory import MemoryStore
@@ -161,6 +166,22 @@ def recover(
         return read
     finally:
         consumer.close()
+
+
+def refuse_stores_without_log(state: TableState) -> None:
+    """StoreAheadOfLog if a store of a table whose changelog topic does not exist (yet)
+    recorded a changelog offset: its log was deleted. Checked before the topic is
+    created, so a refused ``run`` leaves no new, empty log behind. Opens the stores
+    read-only; unreadable ones are left to :func:`recover`."""
+    for p in range(state.placement.partitions):
+        try:
+            store = state.store_class.open_read_only(state.store_url, state.path_for(p))
+        except StoreError:
+            continue
+        try:
+            trusted_start(store, f"table {state.name} partition {p}", 0, 0)
+        finally:
+            store.close()
 
 
 def read_only(
