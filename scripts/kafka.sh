@@ -7,6 +7,8 @@
 # $STREAMCTL_KAFKA_HOME (default ~/.cache/streamctl/kafka-<version>), so only the
 # first start downloads. Broker data, config, logs and the pidfile live in
 # $STREAMCTL_KAFKA_STATE (default ./.kafka). The broker listens on 127.0.0.1 only.
+# Needs bash, a JDK (java 17+) and, for the first start, Maven; not Python: readiness is
+# the port answering plus the broker's own "Kafka Server started" log line.
 #
 # Environment:
 #   STREAMCTL_KAFKA_VERSION        Apache Kafka release (default 4.3.1, the newest
@@ -28,7 +30,6 @@ PORT="${STREAMCTL_KAFKA_PORT:-19092}"
 CONTROLLER_PORT="${STREAMCTL_KAFKA_CONTROLLER_PORT:-$((PORT + 1))}"
 START_TIMEOUT="${STREAMCTL_KAFKA_START_TIMEOUT:-90}"
 HEAP="${STREAMCTL_KAFKA_HEAP:--Xms256m -Xmx512m}"
-PYTHON="${PYTHON:-python3}"
 BOOTSTRAP="$HOST:$PORT"
 PIDFILE="$STATE/kafka.pid"
 LOGDIR="$STATE/logs"
@@ -105,15 +106,15 @@ pid_running() {
 
 port_open() { (exec 3<>"/dev/tcp/$HOST/$1") 2>/dev/null; }
 
-broker_answers() {
-    # A metadata round trip through kafka-python, the client streamctl uses.
-    "$PYTHON" - "$BOOTSTRAP" <<'EOF' >/dev/null 2>&1
-import sys
-from kafka import KafkaAdminClient
-admin = KafkaAdminClient(bootstrap_servers=sys.argv[1], request_timeout_ms=5000)
-admin.describe_cluster()
-admin.close()
-EOF
+broker_started() {
+    # The broker logs "Kafka Server started" once its listeners serve clients (KRaft). Only
+    # the part of the log written since this start counts ($1: the log's size before it).
+    # No client library is needed: this runs before anything is installed.
+    local from=$1 size
+    [[ -f "$LOG" ]] || return 1
+    size=$(wc -c <"$LOG")
+    ((size < from)) && from=0 # the log rolled over meanwhile
+    tail -c +"$((from + 1))" "$LOG" | grep -q 'Kafka Server started'
 }
 
 # --- config -----------------------------------------------------------------
@@ -191,7 +192,8 @@ java_cmd() {
 format_storage() {
     [[ -f "$STATE/data/meta.properties" ]] && return 0
     local cluster_id
-    cluster_id="$("$PYTHON" -c 'import base64,uuid;print(base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("="))')"
+    # a random 16-byte id, base64url without padding (what kafka-storage random-uuid prints)
+    cluster_id="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')"
     say "formatting KRaft log dir $STATE/data (cluster $cluster_id)"
     java_cmd
     if ! "${JAVA_CMD[@]}" kafka.tools.StorageTool format \
@@ -218,7 +220,8 @@ cmd_start() {
     write_config
     format_storage
     java_cmd
-    local started=$SECONDS
+    local started=$SECONDS log_from=0
+    [[ -f "$LOG" ]] && log_from=$(wc -c <"$LOG")
     nohup "${JAVA_CMD[@]}" kafka.Kafka "$STATE/server.properties" \
         >"$STDOUT_LOG" 2>&1 </dev/null &
     local pid=$!
@@ -230,7 +233,7 @@ cmd_start() {
             tail -n 40 "$LOG" "$STDOUT_LOG" >&2 2>/dev/null || true
             die "broker exited during start-up"
         fi
-        if port_open "$PORT" && broker_answers; then
+        if port_open "$PORT" && broker_started "$log_from"; then
             say "ready after $((SECONDS - started))s"
             echo "$BOOTSTRAP"
             return 0
@@ -264,8 +267,11 @@ cmd_stop() {
 }
 
 cmd_status() {
+    # exit 0 when a broker serves $BOOTSTRAP: ours (pidfile), or one started elsewhere
     if pid_running; then
         echo "running pid=$(cat "$PIDFILE") bootstrap=$BOOTSTRAP"
+    elif port_open "$PORT"; then
+        echo "answering bootstrap=$BOOTSTRAP (not started from $STATE)"
     else
         echo "stopped bootstrap=$BOOTSTRAP"
         return 3

@@ -3,7 +3,9 @@
 # send the sample orders, process them until idle, show the output topic.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-python3 -m pip install --quiet --disable-pip-version-check -e .
+# into the active virtual environment, else into ./.venv (created here)
+. scripts/python-env.sh
+"$PY" -m pip install --quiet --disable-pip-version-check -e .
 export STREAMCTL_DATADIR="${STREAMCTL_DATADIR:-.streamctl}"
 streamctl validate pipelines/quickstart.yaml
 streamctl send orders -p pipelines/quickstart.yaml --file pipelines/data/orders.jsonl --key-field customer_id

@@ -6,12 +6,14 @@
 #   scripts/test.sh -k kafka -x     # arguments go to pytest
 set -euo pipefail
 cd "$(dirname "$0")/.."
-python3 -m pip install --quiet --disable-pip-version-check -e '.[test]'
+# into the active virtual environment, else into ./.venv (created here)
+. scripts/python-env.sh
+"$PY" -m pip install --quiet --disable-pip-version-check -e '.[test]'
 # the cheap checks first: a broken layer, lint or type error fails before the broker starts
 echo "lint: ruff, ruff format, mypy, import-linter"
-python3 -m ruff check --quiet .
-python3 -m ruff format --check --quiet .
-python3 -m mypy
+"$PY" -m ruff check --quiet .
+"$PY" -m ruff format --check --quiet .
+"$PY" -m mypy
 lint-imports --no-cache >/dev/null || lint-imports --no-cache
 started=""
 if [ -x scripts/kafka.sh ]; then
@@ -22,4 +24,4 @@ if [ -x scripts/kafka.sh ]; then
 fi
 cleanup() { if [ -n "$started" ]; then scripts/kafka.sh stop || true; fi; }
 trap cleanup EXIT
-python3 -m pytest "$@"
+"$PY" -m pytest "$@"

@@ -10,6 +10,7 @@ from streamctl.agents import Agent
 from streamctl.context import Context
 from streamctl.exceptions import ConfigurationError
 from streamctl.naming import agent_topic_name
+from streamctl.redact import mask_url
 from streamctl.settings import Settings
 from streamctl.timers import Timer
 from streamctl.topics import Topic
@@ -57,7 +58,7 @@ class App:
         self.context.worker_running = running
 
     def __repr__(self) -> str:
-        return f"<App {self.id} broker={self.conf.broker}>"
+        return f"<App {self.id} broker={mask_url(self.conf.broker)}>"
 
     # -- declarations ----------------------------------------------------------------------
     def topic(self, name: str, **options: Any) -> Topic:

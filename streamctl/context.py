@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from streamctl.events import Event, current_event
 from streamctl.exceptions import ConfigurationError
 from streamctl.naming import repartition_topic_name
+from streamctl.redact import mask_url
 from streamctl.settings import Settings
 from streamctl.topics import Topic
 from streamctl.transport.base import Producer, Transport
@@ -46,7 +47,7 @@ class Context:
         self._producer: Producer | None = None
 
     def __repr__(self) -> str:
-        return f"<Context {self.conf.id} broker={self.conf.broker}>"
+        return f"<Context {self.conf.id} broker={mask_url(self.conf.broker)}>"
 
     # -- topics ---------------------------------------------------------------------------
     def topic(self, name: str, **options: Any) -> Topic:
@@ -95,6 +96,11 @@ class Context:
             if conf.exactly_once and conf.broker.startswith("kafka:"):
                 # never read records of aborted (or still open) transactions
                 settings.setdefault("isolation_level", "read_committed")
+            if conf.broker.startswith("kafka:"):
+                # one connection attempt must not outlast broker_start_timeout (kafka-python
+                # would wait its own 10 s bootstrap timeout before the first retry)
+                start_ms = int(float(conf.broker_start_timeout) * 1000)
+                settings.setdefault("bootstrap_timeout_ms", max(1000, min(10_000, start_ms)))
             self._transport = open_transport(conf.broker, datadir=conf.datadir, **settings)
         return self._transport
 

@@ -42,3 +42,36 @@ def expand(
         return ""
 
     return PATTERN.sub(sub, text)
+
+
+def protect(text: str) -> tuple[str, dict[str, str]]:
+    """``text`` with each one-line ``${...}`` replaced by a placeholder of the same length.
+
+    ``${V:-y}`` is not valid inside a YAML flow mapping (``{x: ${V:-y}}``: the braces
+    open a mapping), so pipeline files are parsed with placeholders (``$0001$``: plain
+    YAML text, same columns, so every position reported stays right) and each scalar is
+    given its ``${...}`` back with :func:`restore` before :func:`expand`.
+    Returns the text and the map placeholder -> original.
+    """
+    originals: dict[str, str] = {}
+
+    def sub(m: re.Match[str]) -> str:
+        ref = m.group(0)
+        width = len(ref) - 2
+        token = f"${len(originals):0{width}x}$"
+        if "\n" in ref or len(token) != len(ref) or token in text:
+            return ref
+        originals[token] = ref
+        return token
+
+    return PATTERN.sub(sub, text), originals
+
+
+def restore(text: str, originals: Mapping[str, str]) -> str:
+    """Undo :func:`protect` in one scalar of the protected text."""
+    if "$" not in text:
+        return text
+    for token, ref in originals.items():
+        if token in text:
+            text = text.replace(token, ref)
+    return text

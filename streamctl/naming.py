@@ -8,6 +8,11 @@ def repartition_topic_name(app_id: str, source_topic: str, name: str) -> str:
     return f"{app_id}-{source_topic}-{name}-repartition"
 
 
+def is_repartition_topic(app_id: str, topic: str) -> bool:
+    """Whether ``topic`` is one of ``app_id``'s repartition topics (see above)."""
+    return topic.startswith(f"{app_id}-") and topic.endswith("-repartition")
+
+
 def agent_topic_name(app_id: str, agent_name: str) -> str:
     """Topic of an agent declared without one (Faust gives such agents their own topic)."""
     return f"{app_id}-{agent_name}"

@@ -99,8 +99,9 @@ def read_topic(app: App, topic: str, *, timeout: float = 30.0) -> list[Event]:
 
     Each :class:`~streamctl.events.Event` has the decoded ``key`` and ``value``
     and the raw ``message`` (partition, offset, timestamp in ms, headers). Records
-    are decoded as the app declared the topic (undeclared: as :func:`send` does).
-    Reads the records there are when it starts, without a consumer group (no
+    are decoded as the app declared the topic (undeclared: as :func:`send` does);
+    a topic declared without ``key_type`` gives its keys as bytes (``b"a"``), as
+    Faust's raw key serializer does. Reads the records there are when it starts, without a consumer group (no
     offsets are committed). Raises UnknownTopic for a topic the broker lacks,
     the first record's DecodeError for one that does not decode, and
     TransportError when the records cannot all be read within ``timeout`` seconds.

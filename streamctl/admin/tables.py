@@ -44,6 +44,12 @@ class KeyNotFound(TableError):
     """``get``/``delete`` of a key the table does not have."""
 
 
+class UnknownTable(TableError):
+    """A table name the app does not declare: bad input (exit 2)."""
+
+    exit_code = 2
+
+
 def table_named(app: Any, name: str) -> Any:
     table = app.tables.get(name)
     if table is None:
@@ -52,7 +58,7 @@ def table_named(app: Any, name: str) -> Any:
         close = difflib.get_close_matches(name, list(app.tables), n=1)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
         known = ", ".join(sorted(app.tables)) or "none"
-        raise TableError(f"app {app.id!r} has no table {name!r}{hint} (tables: {known})")
+        raise UnknownTable(f"app {app.id!r} has no table {name!r}{hint} (tables: {known})")
     return table
 
 
@@ -121,7 +127,7 @@ def items(app: Any, name: str, progress: Progress | None = None) -> list[tuple[A
     table = table_named(app, name)
     open_read_only(app, [table], progress)
     try:
-        return list(table.items())
+        return list(iter(table.items()))  # iter(): list() would ask len(), a second full scan
     except DecodeError as exc:
         raise _undecodable(table, _first_bad_key(table), exc) from None
 

@@ -20,8 +20,51 @@ out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
+#: readable metavars of options by their Python type (Typer would show ``<path>``, ``<int>``)
+_OPTION_METAVARS = {"Path": "PATH", "int": "N", "float": "SECONDS", "str": "TEXT"}
+
+
+class _ReadableArgument(typer.core.TyperArgument):
+    """An argument shown by its metavar alone: no ``<list[Path]>`` type label, and
+    ``PIPELINE...`` (not ``{PIPELINE...}...``) in the usage line."""
+
+    def display_type_rich(self, ctx: Any) -> str | None:
+        return None
+
+    def _usage_display_name(self) -> str:
+        name = self.metavar or (self.name or "").upper()
+        return name if self.required else f"[{name}]"
+
+
+def readable_metavars(command: Any) -> Any:
+    """Give ``command``'s parameters readable metavars: ``PIPELINE...``, not ``<list[Path]>``.
+
+    Arguments show their name in capitals (a list argument its singular with ``...``);
+    options without an explicit metavar show their value's kind (``PATH``, ``N``, ``TEXT``).
+    """
+    for param in getattr(command, "params", []):
+        if param.metavar is not None or getattr(param, "_readable", False):
+            continue
+        param._readable = True
+        if isinstance(param, typer.core.TyperArgument):
+            name = (param.name or "value").upper()
+            if param.nargs != 1 and name.endswith("S"):
+                name = name[:-1]
+            param.metavar = name + ("..." if param.nargs != 1 else "")
+            param.__class__ = _ReadableArgument
+        elif isinstance(param, typer.core.TyperOption) and not param.is_flag:
+            annotation = getattr(param.type_descriptor, "annotation", None)
+            kind = _OPTION_METAVARS.get(getattr(annotation, "__name__", ""))
+            if kind is not None:
+                param.metavar = kind
+    return command
+
+
 class Group(typer.core.TyperGroup):
     """Turns every StreamctlError into one line on stderr and its exit code (never a traceback)."""
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        return readable_metavars(super().get_command(ctx, cmd_name))
 
     def invoke(self, ctx: Any) -> Any:
         try:
@@ -45,6 +88,7 @@ BrokerOpt = typer.Option(
     "--broker",
     "-b",
     envvar="STREAMCTL_BROKER",
+    metavar="URL",
     help="Broker URL (local:// or kafka://host:port); defaults to the pipeline's, else local://.",
 )
 DatadirOpt = typer.Option(
@@ -52,6 +96,7 @@ DatadirOpt = typer.Option(
     "--datadir",
     "-d",
     envvar="STREAMCTL_DATADIR",
+    metavar="DIR",
     help="Data dir of the embedded broker and table stores (default ./.streamctl).",
 )
 BrokerSettingOpt = typer.Option(
@@ -61,13 +106,37 @@ BrokerSettingOpt = typer.Option(
     help="A broker client setting KEY=VALUE over the pipeline's broker_settings (repeatable; "
     "${VAR} reads the environment, e.g. sasl_plain_password=${KAFKA_PASSWORD}).",
     show_default=False,
+    metavar="KEY=VALUE",
 )
 PipelineOpt = typer.Option(
     None,
     "--pipeline",
     "-p",
     help="Pipeline file: its broker, data dir and topic declarations are used.",
+    metavar="PIPELINE",
 )
+
+
+def load_for_cli(pipeline: Path, broker: str | None, datadir: Path | None) -> Any:
+    """``load_pipeline`` for a command: also refuses a broker that lives in one process."""
+    from streamctl.pipeline import load_pipeline
+
+    loaded = load_pipeline(pipeline, broker=broker, datadir=datadir)
+    check_cli_broker(loaded.app.conf.broker)
+    return loaded
+
+
+def check_cli_broker(url: str) -> None:
+    """Refuse ``memory://`` (and any transport that is not durable) on the command line."""
+    from streamctl.exceptions import ConfigurationError
+    from streamctl.transport.registry import transport_class
+
+    if not transport_class(url).durable:
+        raise ConfigurationError(
+            f"broker {url!r} lives in one process: what one command writes is gone when it "
+            "exits; use local:// (the embedded broker) or kafka://HOST:PORT "
+            "(memory:// is for tests: streamctl.testing)"
+        )
 
 
 def resolve_target(
@@ -75,12 +144,12 @@ def resolve_target(
 ) -> tuple[Any, str, Path]:
     """The App (from --pipeline, or a bare one) plus the broker URL and data dir to use."""
     from streamctl.app import App
-    from streamctl.pipeline import load_pipeline
     from streamctl.settings import default_datadir
 
     if pipeline is not None:
-        app = load_pipeline(pipeline, broker=broker, datadir=datadir).app
+        app = load_for_cli(pipeline, broker, datadir).app
     else:
+        check_cli_broker(broker or "local://")
         app = App(
             "streamctl-cli", broker=broker or "local://", datadir=datadir or default_datadir()
         )

@@ -7,6 +7,7 @@ import typer
 from streamctl import __version__
 from streamctl.cli import run as run_cmd
 from streamctl.cli import schema as schema_cmds
+from streamctl.cli import send as send_cmd
 from streamctl.cli import tables as table_cmds
 from streamctl.cli import topics as topic_cmds
 from streamctl.cli import validate as validate_cmd
@@ -40,7 +41,7 @@ def root(
 
 
 app.command("run")(run_cmd.run)
-app.command("send")(topic_cmds.send)
+app.command("send")(send_cmd.send)
 app.command("validate")(validate_cmd.validate)
 app.add_typer(topic_cmds.topic_app, name="topic")
 app.add_typer(schema_cmds.schema_app, name="schema")

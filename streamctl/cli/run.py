@@ -15,12 +15,14 @@ from streamctl.cli.common import (
     BrokerSettingOpt,
     DatadirOpt,
     err,
+    load_for_cli,
     parse_broker_settings,
     redact_secrets,
     setup_logging,
 )
+from streamctl.cli.output import number
 from streamctl.cli.tables import RecoveryProgress
-from streamctl.pipeline import load_pipeline
+from streamctl.redact import mask_url
 
 if TYPE_CHECKING:
     from streamctl.worker import WorkerStats
@@ -38,7 +40,9 @@ def run(
         help="Exit 0 once the group's input is drained: this worker's partitions read to "
         "their ends, every other source partition committed to its end, nothing in flight.",
     ),
-    log_level: str = typer.Option("info", "--log-level", help="debug, info, warning or error."),
+    log_level: str = typer.Option(
+        "info", "--log-level", help="debug, info, warning or error.", metavar="LEVEL"
+    ),
     broker_setting: list[str] = BrokerSettingOpt,
 ) -> None:
     """Run a pipeline: consume its topics, run its agents, update its tables.
@@ -49,10 +53,11 @@ def run(
     """
     setup_logging(log_level)
     extra = parse_broker_settings(broker_setting)
-    loaded = load_pipeline(pipeline, broker=broker, datadir=datadir)
+    loaded = load_for_cli(pipeline, broker, datadir)
     app = loaded.app
     app.conf.broker_settings.update(extra)
     redact_secrets(app.conf.broker_settings)
+    _ = app.transport  # a malformed broker URL is refused here, before any line quotes it
     status = _Status(app.id)
     # a progress bar for long changelog replays on a terminal (besides the worker's own
     # log line per partition)
@@ -62,7 +67,7 @@ def run(
         "running %s: app %s on %s (data dir %s), %d agent(s), %d table(s)",
         pipeline,
         app.id,
-        app.conf.broker,
+        mask_url(app.conf.broker),
         app.conf.datadir,
         len(app.agents),
         len(app.tables),
@@ -74,11 +79,12 @@ def run(
         status.close()
     s = worker.stats
     log.info(
-        "processed %d event(s) in %.1fs (%d dead-lettered), lag %d",
-        s.processed,
+        "processed %s source event(s) in %.1fs (%s dead-lettered%s), lag %s",
+        number(s.processed),
         time.monotonic() - s.started,
-        s.dead_lettered,
-        s.lag,
+        number(s.dead_lettered),
+        f", {number(s.repartitioned)} repartitioned" if s.repartitioned else "",
+        number(s.lag),
     )
     raise typer.Exit(code)
 
@@ -98,8 +104,11 @@ class _Status:
 
     def line(self, stats: WorkerStats) -> str:
         s = stats
-        return f"{self.app_id}: {s.processed:,} events · {s.rate:,.0f} ev/s · lag {s.lag:,}" + (
-            f" · {s.dead_lettered:,} dead-lettered" if s.dead_lettered else ""
+        return (
+            f"{self.app_id}: {number(s.processed)} events · {s.rate:,.0f} ev/s · "
+            f"lag {number(s.lag)}"
+            + (f" · {number(s.dead_lettered)} dead-lettered" if s.dead_lettered else "")
+            + (f" · {number(s.repartitioned)} repartitioned" if s.repartitioned else "")
         )
 
     def update(self, stats: WorkerStats) -> None:

@@ -7,15 +7,22 @@ from pathlib import Path
 import typer
 
 from streamctl.cli.common import Group, err, out
-from streamctl.exceptions import ConfigurationError
+from streamctl.exceptions import StreamctlError
 from streamctl.pipeline.loader import read_pipeline_spec
 
 schema_app = typer.Typer(
     cls=Group,
-    help="Export and check the JSON Schemas of pipeline models.",
+    help="Export and check the JSON Schemas of pipeline models.\n\n"
+    "Example: streamctl schema check pipelines/*.yaml --dir schemas/",
     no_args_is_help=True,
     rich_markup_mode=None,
 )
+
+
+class SchemasStale(StreamctlError):
+    """``schema check`` found committed schemas that differ from the models (exit 1)."""
+
+    exit_code = 1
 
 
 def _models(pipeline: Path) -> tuple[str, dict[str, type]]:
@@ -30,10 +37,16 @@ def _models(pipeline: Path) -> tuple[str, dict[str, type]]:
 @schema_app.command("export")
 def export(
     pipelines: list[Path] = typer.Argument(
-        ..., help="Pipeline files whose models to export.", show_default=False
+        ...,
+        help="Pipeline files whose models to export.",
+        show_default=False,
     ),
     out_dir: Path = typer.Option(
-        Path("schemas"), "--out", "-o", help="Folder to write to; one sub-folder per app."
+        Path("schemas"),
+        "--out",
+        "-o",
+        help="Folder to write to; one sub-folder per app.",
+        metavar="DIR",
     ),
 ) -> None:
     """Write one Draft 2020-12 JSON Schema per model, as OUT/APP/NAME.schema.json.
@@ -56,13 +69,15 @@ def export(
 @schema_app.command("check")
 def check(
     pipelines: list[Path] = typer.Argument(
-        ..., help="Pipeline files whose models to check.", show_default=False
+        ...,
+        help="Pipeline files whose models to check.",
+        show_default=False,
     ),
     schema_dir: Path = typer.Option(
-        Path("schemas"), "--dir", help="Folder the schemas were exported to."
+        Path("schemas"), "--dir", help="Folder the schemas were exported to.", metavar="DIR"
     ),
 ) -> None:
-    """Fail (exit 1) when a committed schema is missing, differs from the models, or
+    """Fail (exit 1; 2 for a bad pipeline file) when a committed schema is missing, differs from the models, or
     belongs to no model any more (in the folder of an app checked).
 
     Example: streamctl schema check pipelines/*.yaml --dir schemas/
@@ -86,7 +101,7 @@ def check(
     for line in stale:
         err.print(line, markup=False)
     if stale:
-        raise ConfigurationError(
+        raise SchemasStale(
             f"{len(stale)} schema(s) out of date; run: streamctl schema export {' '.join(map(str, pipelines))} --out {schema_dir}"
         )
     out.print("schemas are current", markup=False)

@@ -15,21 +15,30 @@ import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from enum import Enum
 from pathlib import Path
 from typing import Any
 
 import typer
 
 from streamctl.admin import tables as admin
-from streamctl.cli.common import BrokerOpt, DatadirOpt, Group, err, out, setup_logging
-from streamctl.exceptions import DecodeError
-from streamctl.models.codecs import get_codec
-from streamctl.pipeline import load_pipeline
+from streamctl.admin.values import parse_text, value_for
+from streamctl.cli.common import BrokerOpt, DatadirOpt, Group, err, load_for_cli, setup_logging
+from streamctl.cli.output import (
+    Format,
+    dumps,
+    emit,
+    format_option,
+    jsonable,
+    sort_key,
+    table_lines,
+    text,
+    write_lines,
+)
 
 table_app = typer.Typer(
     cls=Group,
-    help="Read and change a pipeline's tables (recovered from their changelogs).",
+    help="Read and change a pipeline's tables (recovered from their changelogs).\n\n"
+    "Example: streamctl table dump pipelines/revenue.yaml orders_per_customer -f table",
     no_args_is_help=True,
     rich_markup_mode=None,
 )
@@ -41,20 +50,9 @@ TableArg = typer.Argument(..., help="Table name.", show_default=False)
 KeyArg = typer.Argument(..., help="Key: JSON if it parses, else a string.", show_default=False)
 
 
-class Format(str, Enum):
-    json = "json"
-    jsonl = "jsonl"
-    table = "table"
-
-
 def parse_arg(text: str, want: Any = None) -> Any:
     """JSON when ``text`` parses as JSON, else the text itself (always text for ``want=str``)."""
-    if want is str:
-        return text
-    try:
-        return get_codec("json").loads(text.encode())
-    except DecodeError:
-        return text
+    return parse_text(text, want)
 
 
 def table_key(app: Any, t: Any, text: str, progress: Any) -> Any:
@@ -65,32 +63,6 @@ def table_key(app: Any, t: Any, text: str, progress: Any) -> Any:
     if t.key_type is not None:
         return key
     return admin.stored_key(app, t.name, [key, text, text.encode()], progress)
-
-
-def jsonable(obj: Any) -> Any:
-    """Sets as sorted lists, tuples as lists, records as their fields."""
-    if isinstance(obj, (set, frozenset)):
-        return sorted((jsonable(x) for x in obj), key=_sort_key)
-    if isinstance(obj, (list, tuple)):
-        return [jsonable(x) for x in obj]
-    if isinstance(obj, dict):
-        return {k if isinstance(k, str) else _text(k): jsonable(v) for k, v in obj.items()}
-    rep = getattr(obj, "to_representation", None) or getattr(obj, "asdict", None)
-    if rep is not None:
-        return jsonable(rep())
-    return obj
-
-
-def _text(key: Any) -> str:
-    return key if isinstance(key, str) else json.dumps(jsonable(key), sort_keys=True)
-
-
-def _sort_key(obj: Any) -> str:
-    return json.dumps(obj, sort_keys=True, default=str)
-
-
-def _dumps(obj: Any) -> str:
-    return json.dumps(jsonable(obj), ensure_ascii=False, default=str)
 
 
 class RecoveryProgress:
@@ -135,49 +107,47 @@ def _session(pipeline: Path, broker: str | None, datadir: Path | None) -> Iterat
 
 def _open(pipeline: Path, broker: str | None, datadir: Path | None) -> Any:
     setup_logging("warning")  # a rebuilt store or a slow recovery is worth a line on stderr
-    return load_pipeline(pipeline, broker=broker, datadir=datadir).app
+    return load_for_cli(pipeline, broker, datadir).app
 
 
 @table_app.command("list")
 def list_tables(
     pipeline: Path = PipelineArg,
-    format: Format = typer.Option(Format.json, "--format", "-f", help="json or table."),
+    format: Format = format_option(),
     broker: str = BrokerOpt,
     datadir: Path = DatadirOpt,
 ) -> None:
     """List a pipeline's tables: kind, partitions, changelog topic, help.
 
-    Example: streamctl table list pipelines/revenue.yaml
+    Example: streamctl table list pipelines/revenue.yaml -f table
     """
     app = _open(pipeline, broker, datadir)
     rows = []
     for name in sorted(app.tables):
         t = app.tables[name]
-        kind = type(t).__name__
         rows.append(
             {
                 "table": name,
-                "kind": kind,
+                "kind": type(t).__name__,
                 "partitions": t.partitions,
                 "changelog_topic": t.changelog_topic.name,
                 "help": t.help,
             }
         )
     app.close()
-    if format is Format.table:
-        from rich.table import Table
+    emit(format, rows, ["table", "kind", "partitions", "changelog_topic", "help"])
 
-        view = Table("table", "kind", "partitions", "changelog topic", "help")
-        for r in rows:
-            view.add_row(
-                r["table"], r["kind"], str(r["partitions"]), r["changelog_topic"], r["help"] or ""
-            )
-        out.print(view)
-    elif format is Format.jsonl:
-        for r in rows:
-            out.print(_dumps(r), markup=False)
+
+def _one(format: Format, table: str, key: Any, value: Any) -> None:
+    """One key's value: JSON (the value), jsonl ({key, value}), or a two-column table."""
+    if format is Format.json:
+        write_lines([dumps(value)])
     else:
-        out.print(json.dumps(rows, indent=2), markup=False)
+        emit(format, [{"key": key, "value": value}], ["key", "value"], _kv_cell)
+
+
+def _kv_cell(column: str, value: Any) -> str:
+    return text(jsonable(value)) if column == "key" else dumps(value)
 
 
 @table_app.command("get")
@@ -185,6 +155,9 @@ def get(
     pipeline: Path = PipelineArg,
     table: str = TableArg,
     key: str = KeyArg,
+    format: Format = format_option(
+        help="json: the value; jsonl: one {key, value} object; table: aligned columns."
+    ),
     broker: str = BrokerOpt,
     datadir: Path = DatadirOpt,
 ) -> None:
@@ -194,8 +167,9 @@ def get(
     """
     with _session(pipeline, broker, datadir) as (app, progress):
         t = admin.table_named(app, table)
-        value = admin.get(app, table, table_key(app, t, key, progress), progress)
-    out.print(_dumps(value), markup=False)
+        k = table_key(app, t, key, progress)
+        value = admin.get(app, table, k, progress)
+    _one(format, table, k, value)
 
 
 @table_app.command("set")
@@ -204,7 +178,13 @@ def set_(
     table: str = TableArg,
     key: str = KeyArg,
     value: str = typer.Argument(
-        ..., help="Value: JSON if it parses, else a string.", show_default=False
+        ...,
+        help="Value: JSON if it parses, else a string; checked against the table's type. "
+        "A set table takes one member or a JSON array of members.",
+        show_default=False,
+    ),
+    format: Format = format_option(
+        help="json: {table, key, value} written; jsonl: the same on one line; table: columns."
     ),
     broker: str = BrokerOpt,
     datadir: Path = DatadirOpt,
@@ -216,9 +196,21 @@ def set_(
     with _session(pipeline, broker, datadir) as (app, progress):
         t = admin.table_named(app, table)
         k = table_key(app, t, key, progress)
-        members = t.default is set  # a set table's value is a JSON list of members
-        admin.put(app, table, k, parse_arg(value, None if members else t.value_type), progress)
-    out.print(f"set {table}[{_dumps(k)}]", markup=False)
+        v = value_for(t, value)
+        admin.put(app, table, k, v, progress)
+    _done(format, "set", table, k, v)
+
+
+def _done(format: Format, action: str, table: str, key: Any, value: Any = None) -> None:
+    record = {"action": action, "table": table, "key": key}
+    if action == "set":
+        record["value"] = value
+    if format is Format.table:
+        write_lines([f"{action} {table}[{dumps(key)}]"])
+    elif format is Format.jsonl:
+        write_lines([dumps(record)])
+    else:
+        write_lines([json.dumps(jsonable(record), indent=2, ensure_ascii=False, default=str)])
 
 
 @table_app.command("del")
@@ -226,6 +218,9 @@ def delete(
     pipeline: Path = PipelineArg,
     table: str = TableArg,
     key: str = KeyArg,
+    format: Format = format_option(
+        help="json: {table, key} deleted; jsonl: the same on one line; table: one line."
+    ),
     broker: str = BrokerOpt,
     datadir: Path = DatadirOpt,
 ) -> None:
@@ -237,47 +232,32 @@ def delete(
         t = admin.table_named(app, table)
         k = table_key(app, t, key, progress)
         admin.delete(app, table, k, progress)
-    out.print(f"deleted {table}[{_dumps(k)}]", markup=False)
+    _done(format, "del", table, k)
 
 
 @table_app.command("dump")
 def dump(
     pipeline: Path = PipelineArg,
     table: str = TableArg,
-    format: Format = typer.Option(
-        Format.json,
-        "--format",
-        "-f",
+    format: Format = format_option(
         help="json: one object (non-text keys as their JSON text); "
-        "jsonl: one {key, value} per line; table: a rich table.",
+        "jsonl: one {key, value} per line; table: aligned columns."
     ),
     broker: str = BrokerOpt,
     datadir: Path = DatadirOpt,
 ) -> None:
     """Print every key and value of a table, sorted by key.
 
-    Example: streamctl table dump pipelines/revenue.yaml revenue_per_customer --format table
+    Example: streamctl table dump pipelines/revenue.yaml revenue_per_customer -f table
     """
     with _session(pipeline, broker, datadir) as (app, progress):
-        rows = admin.items(app, table, progress)
-    rows.sort(key=lambda kv: _sort_key(jsonable(kv[0])))
+        rows = [(jsonable(k), jsonable(v)) for k, v in admin.items(app, table, progress)]
+    rows.sort(key=lambda kv: sort_key(kv[0]))
     if format is Format.jsonl:
-        for k, v in rows:
-            out.print(_dumps({"key": k, "value": v}), markup=False)
+        write_lines(dumps({"key": k, "value": v}) for k, v in rows)
     elif format is Format.table:
-        from rich.table import Table
-
-        view = Table("key", "value", title=table)
-        for k, v in rows:
-            view.add_row(_text(jsonable(k)), _dumps(v))
-        out.print(view)
+        write_lines(table_lines(["key", "value"], [[text(k), dumps(v)] for k, v in rows]))
     else:
-        out.print(
-            json.dumps(
-                {_text(jsonable(k)): jsonable(v) for k, v in rows},
-                indent=2,
-                ensure_ascii=False,
-                default=str,
-            ),
-            markup=False,
+        write_lines(
+            [json.dumps({text(k): v for k, v in rows}, indent=2, ensure_ascii=False, default=str)]
         )

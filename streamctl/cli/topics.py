@@ -1,131 +1,44 @@
-"""``streamctl send`` and ``streamctl topic list|tail``."""
+"""``streamctl topic list|tail``: topics with their counts, and their records as JSON lines."""
 
 from __future__ import annotations
 
 import base64
 import json
-import sys
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import typer
 
-from streamctl.cli.common import BrokerOpt, DatadirOpt, Group, PipelineOpt, out, resolve_target
-from streamctl.cli.tables import parse_arg
-from streamctl.exceptions import ConfigurationError, DecodeError
-from streamctl.models.codecs import get_codec
-from streamctl.transport.base import TopicPartition, TopicSpec
+from streamctl.cli.common import BrokerOpt, DatadirOpt, Group, PipelineOpt, resolve_target
+from streamctl.cli.output import Format, emit, format_option, write_lines
+from streamctl.exceptions import ConfigurationError
+from streamctl.transport.base import TopicPartition
+from streamctl.transport.exceptions import TransportError
 
 topic_app = typer.Typer(
-    cls=Group, help="List and read topics.", no_args_is_help=True, rich_markup_mode=None
+    cls=Group,
+    help="List and read topics.\n\nExample: streamctl topic tail orders -n 5",
+    no_args_is_help=True,
+    rich_markup_mode=None,
 )
 
-
-def _read_lines(file: str, value: str | None) -> list[tuple[str, int, Any]]:
-    """(source, line, value) for every JSON value; all parsed before anything is sent."""
-    if value is not None:
-        if file:
-            raise ConfigurationError("give either a VALUE or --file, not both")
-        return [("<argument>", 1, _parse(value, "<argument>", 1))]
-    if not file:
-        raise ConfigurationError("nothing to send: give a VALUE, --file FILE or --file -")
-    if file == "-":
-        name, lines = "<stdin>", sys.stdin.read().splitlines()
-    else:
-        try:
-            name, lines = file, Path(file).read_text(encoding="utf-8").splitlines()
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ConfigurationError(f"cannot read {file}: {exc}") from None
-    return [(name, n, _parse(text, name, n)) for n, text in enumerate(lines, 1) if text.strip()]
-
-
-def _key_of(obj: Any, key: str | None, key_field: str | None, source: str, line: int) -> Any:
-    """The record's key; checked for every line before the first is sent."""
-    if key_field is None:
-        return key
-    if not isinstance(obj, dict) or key_field not in obj:
-        raise ConfigurationError(
-            f"{source}:{line}: no field {key_field!r} to take the key from; nothing was sent"
-        )
-    return obj[key_field]
-
-
-def _parse(text: str, name: str, line: int) -> Any:
-    try:
-        json.loads(text)  # for the column of a syntax error
-    except json.JSONDecodeError as exc:
-        raise DecodeError(
-            f"{name}:{line}:{exc.colno}: invalid JSON ({exc.msg}); nothing was sent"
-        ) from None
-    try:
-        # what the engine accepts: no NaN or Infinity (1e400), which no codec could write
-        return get_codec("json").loads(text.encode())
-    except DecodeError as exc:
-        raise DecodeError(f"{name}:{line}: {exc}; nothing was sent") from None
-
-
-def send(
-    topic: str = typer.Argument(..., help="Topic to write to.", show_default=False),
-    value: str = typer.Argument(None, help="One JSON value to send.", show_default=False),
-    key: str = typer.Option(None, "--key", "-k", help="Key for every record."),
-    key_field: str = typer.Option(
-        None, "--key-field", help="Take each record's key from this field of its value."
-    ),
-    file: str = typer.Option("", "--file", "-f", help="JSON lines file to send, or - for stdin."),
-    partitions: int = typer.Option(
-        None, "--partitions", help="Create the topic with this many partitions if it is missing."
-    ),
-    pipeline: Path = PipelineOpt,
-    broker: str = BrokerOpt,
-    datadir: Path = DatadirOpt,
-) -> None:
-    """Send JSON values to a topic, one record per value (all or nothing: every line is
-    parsed before the first is sent).
-
-    Example: streamctl send orders --file orders.jsonl --key-field customer_id -p pipelines/quickstart.yaml
-    """
-    records = _read_lines(file, value)
-    keys = [_key_of(obj, key, key_field, source, line) for source, line, obj in records]
-    app, _, _ = resolve_target(pipeline, broker, datadir)
-    try:
-        if pipeline is not None:
-            app.ensure_topics()
-        existing = app.transport.list_topics()
-        if topic not in existing:
-            if partitions is None:
-                raise ConfigurationError(
-                    f"topic {topic!r} does not exist; declare it in a pipeline (--pipeline) "
-                    "or pass --partitions N to create it"
-                )
-            app.transport.create_topics([TopicSpec(topic, partitions)])
-        t = app.topics.get(topic) or app.topic(topic, key_type=str, key_serializer="raw")
-        for (_source, _line, obj), k in zip(records, keys, strict=True):
-            if (
-                k is not None
-                and t.key_serde.codec.name == "raw"
-                and not isinstance(k, (str, bytes))
-            ):
-                k = str(k)
-            elif isinstance(k, str) and key_field is None and t.key_serde.codec.name == "json":
-                k = parse_arg(k, t.key_type)  # --key 5 for an int key, --key pen for text
-            t.send_soon(key=k, value=obj)
-        app.producer.flush()
-    finally:
-        app.close()
-    out.print(f"sent {len(records)} record(s) to {topic}", markup=False)
+#: seconds ``tail`` waits for records below the end offsets before it gives up
+READ_TIMEOUT = 30.0
 
 
 @topic_app.command("list")
 def list_topics(
-    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+    format: Format = format_option(),
+    as_json: bool = typer.Option(False, "--json", hidden=True, help="Deprecated: --format json."),
     pipeline: Path = PipelineOpt,
     broker: str = BrokerOpt,
     datadir: Path = DatadirOpt,
 ) -> None:
     """List topics with their partitions and record counts.
 
-    Example: streamctl topic list --json
+    Example: streamctl topic list -f json
     """
     app, _, _ = resolve_target(pipeline, broker, datadir)
     try:
@@ -150,20 +63,27 @@ def list_topics(
         consumer.close()
     finally:
         app.close()
-    if as_json:
-        out.print(json.dumps(rows, indent=2), markup=False)
-        return
-    from rich.table import Table
-
-    table = Table("topic", "partitions", "compacting", "records")
-    for r in rows:
-        table.add_row(
-            r["topic"], str(r["partitions"]), "yes" if r["compacting"] else "", f"{r['records']:,}"
-        )
-    out.print(table)
+    emit(
+        Format.json if as_json else format,
+        rows,
+        ["topic", "partitions", "compacting", "records"],
+    )
 
 
-def _show(data: bytes | None) -> Any:
+def show_key(data: bytes | None) -> Any:
+    """A key exactly as stored: null for no key, else its text (a JSON string), so no key,
+    the text ``null``, the text ``"quoted"`` and the text ``quoted`` all print differently.
+    Bytes that are not UTF-8 show as ``{"base64": ...}``."""
+    if data is None:
+        return None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return {"base64": base64.b64encode(data).decode()}
+
+
+def show_value(data: bytes | None) -> Any:
+    """A value as JSON when it is JSON, else its text (or base64 for binary)."""
     if data is None:
         return None
     try:
@@ -176,15 +96,26 @@ def _show(data: bytes | None) -> Any:
         return text
 
 
-def _render(m: Any) -> str:
+def iso_time(ms: int) -> str:
+    """Milliseconds since the epoch as ISO 8601 UTC with milliseconds."""
+    try:
+        moment = datetime.fromtimestamp(ms / 1000, tz=timezone.utc)
+    except (OverflowError, OSError, ValueError):
+        return str(ms)
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def render(m: Any) -> str:
+    """One record as a JSON line (dead letters with their reason and origin)."""
     headers = {k: v.decode("utf-8", "replace") for k, v in m.headers}
     record: dict[str, Any] = {
         "topic": m.topic,
         "partition": m.partition,
         "offset": m.offset,
         "timestamp": m.timestamp,
-        "key": _show(m.key),
-        "value": _show(m.value),
+        "time": iso_time(m.timestamp),
+        "key": show_key(m.key),
+        "value": show_value(m.value),
     }
     if headers:
         record["headers"] = headers
@@ -197,14 +128,61 @@ def _render(m: Any) -> str:
     return json.dumps(record, ensure_ascii=False)
 
 
+def read_to(
+    consumer: Any, starts: dict[TopicPartition, int], ends: dict[TopicPartition, int]
+) -> list[Any]:
+    """Every record from ``starts`` up to (not including) ``ends``, the end offsets taken
+    when the command was called; records written after that are not read.
+
+    It waits for the broker (Kafka returns nothing before its first fetch) and raises
+    TransportError when READ_TIMEOUT seconds pass without progress.
+    """
+    pending = {tp for tp in starts if starts[tp] < ends[tp]}
+    for tp in starts:
+        consumer.seek(tp, starts[tp])
+    got: list[Any] = []
+    last = time.monotonic()
+    while pending:
+        batch = consumer.poll(10_000, timeout=0.2)
+        if batch:
+            last = time.monotonic()
+        got += [m for m in batch if m.offset < ends[m.tp]]
+        for tp in list(pending):
+            if consumer.position(tp) >= ends[tp]:
+                pending.discard(tp)
+        if pending and time.monotonic() - last > READ_TIMEOUT:
+            where = ", ".join(f"{tp.topic}[{tp.partition}]" for tp in sorted(pending))
+            raise TransportError(
+                f"no records from {where} for {READ_TIMEOUT:.0f}s below the end offsets; "
+                "is the broker reachable?"
+            )
+    return got
+
+
 @topic_app.command("tail")
 def tail(
     topic: str = typer.Argument(..., help="Topic to read.", show_default=False),
     n: int = typer.Option(
-        10,
+        None,
         "-n",
         "--lines",
-        help="How many of the latest records to show (per partition order, merged by time).",
+        min=0,
+        help="How many records: the latest N (default 10), or the first N from "
+        "--from-beginning/--offset (default all up to the current end).",
+        show_default=False,
+    ),
+    from_beginning: bool = typer.Option(
+        False, "--from-beginning", help="Start at each partition's first record."
+    ),
+    partition: int = typer.Option(
+        None, "--partition", min=0, help="Read this partition only.", show_default=False
+    ),
+    offset: int = typer.Option(
+        None,
+        "--offset",
+        min=0,
+        help="Start at this offset (with --partition).",
+        show_default=False,
     ),
     follow: bool = typer.Option(
         False, "--follow", "-F", help="Keep printing new records until Ctrl-C."
@@ -213,41 +191,57 @@ def tail(
     broker: str = BrokerOpt,
     datadir: Path = DatadirOpt,
 ) -> None:
-    """Print a topic's latest records as JSON lines (dead letters with their reason).
+    """Print a topic's records as JSON lines, up to the end offsets at the time of the call:
+    offset, timestamp (milliseconds and ISO 8601 UTC), key as its text, value as JSON,
+    headers, and dead letters with their reason.
 
     Example: streamctl topic tail orders-invalid -n 20
     """
+    if offset is not None and partition is None:
+        raise ConfigurationError("--offset needs --partition (an offset belongs to a partition)")
+    if offset is not None and from_beginning:
+        raise ConfigurationError("give either --from-beginning or --offset, not both")
     app, _, _ = resolve_target(pipeline, broker, datadir)
     try:
         transport = app.transport
         specs = transport.list_topics()
         if topic not in specs:
             raise ConfigurationError(f"topic {topic!r} does not exist (see: streamctl topic list)")
+        count = specs[topic].partitions
+        if partition is not None and partition >= count:
+            raise ConfigurationError(
+                f"topic {topic!r} has {count} partition(s): no partition {partition}"
+            )
+        parts = [partition] if partition is not None else range(count)
+        tps = [TopicPartition(topic, p) for p in parts]
         consumer = transport.consumer(None)
-        tps = [TopicPartition(topic, p) for p in range(specs[topic].partitions)]
         consumer.assign(tps)
         ends = consumer.end_offsets(tps)
-        starts = consumer.beginning_offsets(tps)
-        for tp in tps:
-            consumer.seek(tp, max(starts[tp], ends[tp] - n))
-        batch = []
-        while True:
-            got = consumer.poll(10_000, timeout=0.0)
-            got = [m for m in got if m.offset < ends[m.tp]]
-            if not got:
-                break
-            batch.extend(got)
-        batch.sort(key=lambda m: (m.timestamp, m.partition, m.offset))
-        for m in batch[-n:] if n > 0 else []:
-            out.print(_render(m), markup=False, highlight=False)
+        firsts = consumer.beginning_offsets(tps)
+        latest = not from_beginning and offset is None
+        if latest:
+            limit = 10 if n is None else n
+            starts = {tp: max(firsts[tp], ends[tp] - limit) for tp in tps}
+        else:
+            start = offset if offset is not None else 0
+            starts = {tp: min(max(firsts[tp], start), ends[tp]) for tp in tps}
+        batch = read_to(consumer, starts, ends)
+        if latest:
+            batch.sort(key=lambda m: (m.timestamp, m.partition, m.offset))
+            batch = batch[-limit:] if limit else []
+        else:
+            batch.sort(key=lambda m: (m.timestamp, m.partition, m.offset))
+            if n is not None:
+                batch = batch[:n]
+        write_lines(render(m) for m in batch)
         if follow:
             for tp in tps:
                 consumer.seek(tp, ends[tp])
             try:
                 while True:
-                    for m in consumer.poll(1000, timeout=0.5):
-                        out.print(_render(m), markup=False, highlight=False)
-                    time.sleep(0)
+                    got = consumer.poll(1000, timeout=0.5)
+                    if got:
+                        write_lines(render(m) for m in got)
             except KeyboardInterrupt:
                 pass
         consumer.close()

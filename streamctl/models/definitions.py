@@ -22,7 +22,9 @@ Type expressions: ``int float bool str bytes decimal datetime date any``, a mode
 Options: ``serializer namespace isodates decimals validation include_metadata coerce
 polymorphic_fields allow_blessed_key``. Unlike hand-written Records (Faust defaults),
 YAML models default to ``isodates: true`` and ``decimals: true`` so ``datetime`` and
-``decimal`` fields hold datetime and Decimal values after loading.
+``decimal`` fields hold datetime and Decimal values after loading, and to
+``include_metadata: false``, so records they write carry no ``"__faust"`` namespace
+that consumers outside streamctl and Faust would see (#10).
 """
 
 from __future__ import annotations
@@ -50,7 +52,7 @@ OPTION_KEYS = {
     "polymorphic_fields": bool,
     "allow_blessed_key": bool,
 }
-YAML_DEFAULT_OPTIONS = {"isodates": True, "decimals": True}
+YAML_DEFAULT_OPTIONS = {"isodates": True, "decimals": True, "include_metadata": False}
 MODEL_KEYS = frozenset({"fields", "options", "description"})
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import AsyncIterator
 from typing import Any
@@ -15,11 +16,37 @@ async def forward(stream: Any) -> AsyncIterator[Any]:
         yield value
 
 
+def as_json(obj: Any) -> str:
+    """``obj`` as one line of JSON: records as their fields (without Faust metadata),
+    sets as sorted lists, bytes as UTF-8 text, anything else JSON cannot say as its str."""
+    return json.dumps(_plain(obj), ensure_ascii=False, default=str)
+
+
+def _plain(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {str(k): _plain(v) for k, v in obj.items() if k != "__faust"}
+    if isinstance(obj, (list, tuple)):
+        return [_plain(x) for x in obj]
+    if isinstance(obj, (set, frozenset)):
+        return sorted((_plain(x) for x in obj), key=lambda x: json.dumps(x, default=str))
+    if isinstance(obj, bytes):
+        return obj.decode("utf-8", "replace")
+    rep = getattr(obj, "to_representation", None)
+    if rep is not None:
+        return _plain(rep())
+    return obj
+
+
 async def log_values(stream: Any) -> AsyncIterator[Any]:
-    """Log every event (topic, partition, offset, key, value) and forward it."""
+    """Log every event as ``topic[partition]@offset key=<JSON> value=<JSON>`` and forward it."""
     async for event in stream.events():
         m = event.message
         log.info(
-            "%s[%d]@%d key=%r value=%r", m.topic, m.partition, m.offset, event.key, event.value
+            "%s[%d]@%d key=%s value=%s",
+            m.topic,
+            m.partition,
+            m.offset,
+            as_json(event.key),
+            as_json(event.value),
         )
         yield event.value

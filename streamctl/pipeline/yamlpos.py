@@ -8,6 +8,7 @@ import yaml
 
 from streamctl import envvars
 from streamctl.pipeline.errors import Problem
+from streamctl.redact import is_secret
 
 Path_ = tuple[Any, ...]
 
@@ -45,8 +46,10 @@ class Located:
 
 
 class _Builder:
-    def __init__(self, file: str) -> None:
+    def __init__(self, file: str, refs: dict[str, str] | None = None) -> None:
         self.file = file
+        #: placeholder -> ``${...}`` (see envvars.protect)
+        self.refs = refs or {}
         self.marks: dict[Path_, tuple[int, int]] = {}
         self.inline: dict[Path_, int] = {}
         self.problems: list[Problem] = []
@@ -78,8 +81,12 @@ class _Builder:
                 items.append(self.build(item, path + (i,)))
             return items
         value = self.constructor.construct_object(node, deep=True)
+        if self.refs and isinstance(value, str):
+            value = envvars.restore(value, self.refs)
         if isinstance(value, str) and "${" in value:
             value = self.expand(value, node)
+            if not node.style and not (path and is_secret(str(path[-1]))):
+                value = _plain_scalar(value)
         elif (
             isinstance(value, str)
             and node.start_mark.line == node.end_mark.line
@@ -99,8 +106,22 @@ class _Builder:
         return envvars.expand(value, missing)
 
 
+def _plain_scalar(text: str) -> Any:
+    """An unquoted scalar after ``${VAR}`` expansion, typed as YAML types the same text
+    (``500`` an int, ``true`` a bool); text that is not one scalar stays text. Secrets
+    (by their key) are never retyped."""
+    try:
+        value = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return text
+    return value if isinstance(value, (bool, int, float)) else text
+
+
 def load_located(text: str, file: str) -> tuple[Located | None, list[Problem]]:
     """Parse ``text``; on a syntax error return no data and one problem with its position."""
+    # ${VAR} references are hidden from the YAML parser (same columns), so they also work
+    # inside flow mappings: settings: {x: ${V:-y}}
+    text, refs = envvars.protect(text)
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
@@ -114,7 +135,7 @@ def load_located(text: str, file: str) -> tuple[Located | None, list[Problem]]:
         return None, [Problem(file, 1, 1, f"YAML error: {exc}")]
     if node is None:
         return Located(file, {}, {}), []
-    builder = _Builder(file)
+    builder = _Builder(file, refs)
     try:
         data = builder.build(node, ())
     except yaml.constructor.ConstructorError as exc:

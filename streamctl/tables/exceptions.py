@@ -11,6 +11,12 @@ class StoreError(TableError):
     """A store could not read or write its data."""
 
 
+class StoreDirUnusable(StoreError):
+    """A store's folder (under the data dir) cannot be created: bad input (exit 2)."""
+
+    exit_code = 2
+
+
 class StoreCorrupt(StoreError):
     """A store file exists but cannot be read; it must be rebuilt from the changelog."""
 

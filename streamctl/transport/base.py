@@ -179,6 +179,9 @@ class Transport(abc.ABC):
     """One broker connection factory, built from a URL such as ``local://``."""
 
     scheme: str = ""
+    #: False for a broker that lives in one process (``memory://``): what one command
+    #: writes to it is gone when the command exits, so the CLI refuses it
+    durable: bool = True
 
     @abc.abstractmethod
     def producer(self, *, transactional_id: str | None = None) -> Producer:

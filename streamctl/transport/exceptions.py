@@ -11,6 +11,12 @@ class BrokerUnavailable(TransportError):
     """The broker cannot be reached (yet); callers may retry."""
 
 
+class BadDatadir(TransportError):
+    """The data dir given cannot be created, read or written: bad input (exit 2)."""
+
+    exit_code = 2
+
+
 class UnknownTopic(TransportError):
     """A topic was used that the broker does not have."""
 

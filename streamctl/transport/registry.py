@@ -8,6 +8,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from streamctl import seams
+from streamctl.redact import mask_url
 from streamctl.transport.base import Transport
 from streamctl.transport.exceptions import BadBrokerURL
 
@@ -22,14 +23,22 @@ def _target(scheme: str) -> str:
     found = seams.target("streamctl.transports", scheme, BUILTIN)
     if found is None:
         known = ", ".join(seams.names("streamctl.transports", BUILTIN))
-        raise BadBrokerURL(f"unknown broker scheme {scheme!r} (known: {known})")
+        raise BadBrokerURL(f"unknown broker scheme {mask_url(scheme)!r} (known: {known})")
     return found
+
+
+def transport_class(url: str) -> type[Transport]:
+    """The transport class for ``url``'s scheme; raises BadBrokerURL for an unknown one."""
+    scheme = urlsplit(url).scheme or url.rstrip(":/")
+    if not scheme:
+        raise BadBrokerURL(
+            f"broker URL {mask_url(url)!r} has no scheme (try local:// or kafka://host:9092)"
+        )
+    cls: type[Transport] = seams.load_object(_target(scheme))
+    return cls
 
 
 def open_transport(url: str, *, datadir: str | Path, **settings: Any) -> Transport:
     """Open the transport for ``url`` (``local://``, ``kafka://host:9092``, ``memory://``)."""
-    scheme = urlsplit(url).scheme or url.rstrip(":/")
-    if not scheme:
-        raise BadBrokerURL(f"broker URL {url!r} has no scheme (try local:// or kafka://host:9092)")
-    cls: Callable[..., Transport] = seams.load_object(_target(scheme))
+    cls: Callable[..., Transport] = transport_class(url)
     return cls(url, datadir=Path(datadir), **settings)

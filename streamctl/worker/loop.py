@@ -39,7 +39,7 @@ import time
 from collections.abc import Callable
 
 from streamctl.app import App
-from streamctl.naming import consumer_group
+from streamctl.naming import consumer_group, is_repartition_topic
 from streamctl.tables.base import Collection
 from streamctl.tables.manager import TableManager
 from streamctl.tables.recovery import Progress
@@ -85,6 +85,11 @@ class Worker:
         self._stopping = False
         self._transactional: Producer | None = None
         self._source_tps: set[TopicPartition] = set()
+        #: (table, changelog records) of each table partition rebuilt since the last summary
+        self._recovered: list[tuple[str, int]] = []
+        #: repartition topics among the routes: their events are not counted as input
+        self._internal: frozenset[str] = frozenset()
+        self._routes_seen = -1
 
     # -- lifecycle -------------------------------------------------------------------------
     def run(self) -> int:
@@ -118,7 +123,9 @@ class Worker:
             self.tables.start(app.transport, sources)
             consumer = self.consumer = app.transport.consumer(consumer_group(app.id))
             committer = Committer(app.context, self.tables, consumer, self.dispatch)
-            listener = Rebalance(consumer, committer, self.dispatch, self.tables)
+            listener = Rebalance(
+                consumer, committer, self.dispatch, self.tables, after_assign=self._log_recovered
+            )
             consumer.subscribe(sorted(self.routes), listener=listener)
             self.dispatch.start_timers()
             await self._loop(consumer, committer)
@@ -157,7 +164,26 @@ class Worker:
         if self.on_recovery is not None:
             self.on_recovery(table, partition, done, total)
         if done == total:
-            log.info("recovered table %s[%d]: %d changelog records", table.name, partition, total)
+            # a partition that replayed records gets its line; empty ones only the summary
+            log.log(
+                logging.INFO if total else logging.DEBUG,
+                "recovered table %s[%d]: %s changelog records",
+                table.name,
+                partition,
+                f"{total:,}",
+            )
+            self._recovered.append((table.name, total))
+
+    def _log_recovered(self) -> None:
+        """One line for the table partitions rebuilt on an assignment, with their records."""
+        done, self._recovered = self._recovered, []
+        if done:
+            log.info(
+                "tables ready: %s partition(s) of %s table(s), %s changelog record(s) replayed",
+                f"{len(done):,}",
+                f"{len({name for name, _ in done}):,}",
+                f"{sum(n for _, n in done):,}",
+            )
 
     # -- the loop --------------------------------------------------------------------------------
     async def _loop(self, consumer: Consumer, committer: Committer) -> None:
@@ -196,7 +222,13 @@ class Worker:
     async def _process(self, messages: list[Message], committer: Committer) -> None:
         await self.dispatch.dispatch(messages)
         committer.note(messages)
-        self.stats.tick(len(messages))
+        internal = self._internal_topics()
+        if internal:
+            hops = sum(1 for m in messages if m.topic in internal)
+            self.stats.repartitioned += hops
+            self.stats.tick(len(messages) - hops)
+        else:
+            self.stats.tick(len(messages))
         self.stats.batches += 1
 
     async def _idle(self, consumer: Consumer, committer: Committer) -> bool:
@@ -213,11 +245,19 @@ class Worker:
             log.warning("%s; not idle while the broker is away", exc)
             return False
 
+    def _internal_topics(self) -> frozenset[str]:
+        """The repartition topics among the routes (recomputed when a route is added)."""
+        if len(self.routes) != self._routes_seen:
+            self._routes_seen = len(self.routes)
+            app_id = self.app.conf.id
+            self._internal = frozenset(t for t in self.routes if is_repartition_topic(app_id, t))
+        return self._internal
+
     def _update_lag(self) -> None:
         self.stats.refresh()
         if self.consumer is not None:
             try:
-                behind = lag(self.consumer)
+                behind = lag(self.consumer, exclude=self._internal_topics())
             except BrokerUnavailable:
                 behind = None  # the lag shown stays as it was; the loop reports the outage
             if behind is not None:

@@ -10,6 +10,7 @@ rebuilt from their changelogs before their first event.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from streamctl.tables.manager import TableManager
 from streamctl.transport.base import Consumer, RebalanceListener, TopicPartition
@@ -28,15 +29,20 @@ class Rebalance(RebalanceListener):
         committer: Committer,
         dispatcher: Dispatcher,
         tables: TableManager,
+        after_assign: Callable[[], None] | None = None,
     ) -> None:
         self.consumer = consumer
         self.committer = committer
         self.dispatcher = dispatcher
         self.tables = tables
+        #: called once the tables of newly assigned partitions are rebuilt (a summary line)
+        self.after_assign = after_assign
 
     def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
         log.info("assigned %s", describe(assigned))
         self.tables.assign(tp.partition for tp in assigned)
+        if self.after_assign is not None:
+            self.after_assign()
 
     def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
         # Runs inside poll (on Kafka on a helper thread while the loop thread waits in

@@ -47,7 +47,8 @@ async def until_broker_answers(
     the first attempt is made now. Gives up ``timeout`` seconds from now, or at once
     when ``stopping()`` says so, naming ``setting`` (the timeout's setting).
     """
-    deadline = time.monotonic() + timeout
+    began = time.monotonic()
+    deadline = began + timeout
     delay = FIRST_DELAY
     error = failed
     if failed is not None:
@@ -57,7 +58,8 @@ async def until_broker_answers(
             left = deadline - time.monotonic()
             if left <= 0 or stopping():
                 raise BrokerUnavailable(
-                    f"{error}; gave up after {timeout:.0f}s ({setting})"
+                    f"{error}; gave up after {time.monotonic() - began:.1f}s "
+                    f"({setting}: {timeout:g}s)"
                 ) from None
             pause = min(delay, left)
             if failed is None:

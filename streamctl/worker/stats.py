@@ -11,9 +11,15 @@ from streamctl.transport.base import Consumer, TopicPartition
 
 @dataclass
 class WorkerStats:
-    """What the status line shows."""
+    """What the status line shows.
+
+    ``processed`` and ``lag`` count source events only: an event that an agent
+    repartitions (``group_by``) is read again from an internal topic, and those reads
+    are counted apart, in ``repartitioned``.
+    """
 
     processed: int = 0
+    repartitioned: int = 0
     dead_lettered: int = 0
     batches: int = 0
     lag: int = 0
@@ -37,10 +43,11 @@ class WorkerStats:
             self._window_count = 0
 
 
-def lag(consumer: Consumer) -> int | None:
-    """Records between ``consumer``'s positions and the ends of its partitions (None: none
-    assigned). Raises what the consumer raises (``BrokerUnavailable``)."""
-    assignment = consumer.assignment()
+def lag(consumer: Consumer, exclude: frozenset[str] = frozenset()) -> int | None:
+    """Records between ``consumer``'s positions and the ends of its partitions, leaving
+    out the topics in ``exclude`` (None: none assigned). Raises what the consumer raises
+    (``BrokerUnavailable``)."""
+    assignment = {tp for tp in consumer.assignment() if tp.topic not in exclude}
     if not assignment:
         return None
     ends = consumer.end_offsets(assignment)

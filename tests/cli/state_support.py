@@ -87,11 +87,11 @@ def read_only(path: Path) -> Iterator[None]:
             p.chmod(modes[p])
 
 
-def one_line_error(result: Any, *fragments: str) -> str:
-    """Assert ``result`` failed with exit 1 and one ``error:`` line holding ``fragments``."""
+def one_line_error(result: Any, *fragments: str, code: int = 1) -> str:
+    """Assert ``result`` failed with exit ``code`` and one ``error:`` line holding ``fragments``."""
     exit_code = result.exit_code
     stderr: str = result.stderr
-    assert exit_code == 1, (exit_code, stderr)
+    assert exit_code == code, (exit_code, stderr)
     lines = [line for line in stderr.splitlines() if line.strip()]
     errors = [line for line in lines if line.startswith("error:")]
     assert len(errors) == 1 and "Traceback" not in stderr, stderr

@@ -112,9 +112,11 @@ def test_read_only_media_reads_work_and_writes_say_one_line(counted):
         assert listed.exit_code == 0 and '"words"' in listed.stdout
         tail = cli("topic", "tail", "words", "-d", datadir, "-n", "1")
         assert tail.exit_code == 0 and '"offset"' in tail.stdout
-        one_line_error(cli("send", "words", '{"w": "x"}', "-d", datadir), "read-only")
-        one_line_error(cli("run", pipe, "-d", datadir, "--until-idle"), "read-only")
-        one_line_error(cli("table", "set", pipe, "counts", "z", "1", "-d", datadir), "read-only")
+        # a data dir that cannot be written is bad input (exit 2), as one that cannot be made
+        one_line_error(cli("send", "words", '{"w": "x"}', "-d", datadir), "read-only", code=2)
+        one_line_error(cli("run", pipe, "-d", datadir, "--until-idle"), "read-only", code=2)
+        result = cli("table", "set", pipe, "counts", "z", "1", "-d", datadir)
+        one_line_error(result, "read-only", code=2)
 
 
 def test_read_only_stores_in_a_writable_data_dir(counted):
@@ -124,7 +126,7 @@ def test_read_only_stores_in_a_writable_data_dir(counted):
     with read_only(store):
         assert dump(pipe, datadir) == COUNTS
         result = cli("run", pipe, "-d", datadir, "--until-idle")
-        one_line_error(result, "table store", "is read-only", "a worker needs it writable")
+        one_line_error(result, "table store", "is read-only", "a worker needs it writable", code=2)
         assert "OSError" not in result.stderr
     assert stores(datadir) == before
 
@@ -138,7 +140,7 @@ def test_a_directory_where_a_store_file_belongs(counted):
     (path / "keep.txt").write_text("mine")
     for args in (["table", "dump", pipe, "counts"], ["run", pipe, "--until-idle"]):
         result = cli(*args, "-d", datadir)
-        one_line_error(result, f"table store {path} is a directory", "move it away")
+        one_line_error(result, f"table store {path} is a directory", "move it away", code=2)
         assert "IsADirectoryError" not in result.stderr
     assert (path / "keep.txt").read_text() == "mine"
     assert os.path.isdir(path)

@@ -30,7 +30,12 @@ def test_set_without_worker_then_worker_continues_and_fresh_stores_recover(tmp_p
     # a brand-new key set before any worker ran: the worker's count continues from it
     result = cli("table", "set", REVENUE, "orders_per_customer", "ada", "100", "-d", tmp_path)
     assert result.exit_code == 0, result.output
-    assert result.stdout == 'set orders_per_customer["ada"]\n'
+    assert json.loads(result.stdout) == {
+        "action": "set",
+        "table": "orders_per_customer",
+        "key": "ada",
+        "value": 100,
+    }
     assert get(tmp_path, "orders_per_customer", "ada") == 100
     send_and_run(tmp_path)
     assert get(tmp_path, "orders_per_customer", "ada") == 105
@@ -62,16 +67,16 @@ def test_set_without_worker_then_worker_continues_and_fresh_stores_recover(tmp_p
 def test_values_and_keys_are_json_when_they_parse(tmp_path: Path) -> None:
     args = ("-d", tmp_path)
     assert cli("table", "set", REVENUE, "revenue_per_customer", "x", "12.5", *args).exit_code == 0
-    assert cli("table", "set", REVENUE, "revenue_per_customer", "7", '"text"', *args).exit_code == 0
+    assert cli("table", "set", REVENUE, "revenue_per_customer", "7", "3", *args).exit_code == 0
     assert (
         cli("table", "set", REVENUE, "products_per_customer", "x", '["b", "a"]', *args).exit_code
         == 0
     )
     dumped = json.loads(cli("table", "dump", REVENUE, "revenue_per_customer", *args).stdout)
-    assert dumped == {"7": "text", "x": 12.5}
+    assert dumped == {"7": 3.0, "x": 12.5}
     assert get(tmp_path, "products_per_customer", "x") == ["a", "b"]
     table = cli("table", "dump", REVENUE, "revenue_per_customer", "--format", "table", *args)
-    assert "12.5" in table.stdout and "revenue_per_customer" in table.stdout
+    assert table.stdout.splitlines() == ["key  value", "---  -----", "x    12.5", "7    3.0"]
 
 
 def test_unknown_table_or_key_is_a_clear_error(tmp_path: Path) -> None:
@@ -79,7 +84,7 @@ def test_unknown_table_or_key_is_a_clear_error(tmp_path: Path) -> None:
     assert missing.exit_code == 1
     assert missing.stderr == "error: table 'orders_per_customer' has no key 'nobody'\n"
     unknown = cli("table", "dump", REVENUE, "orders", "-d", tmp_path)
-    assert unknown.exit_code == 1
+    assert unknown.exit_code == 2
     assert "app 'revenue' has no table 'orders'" in unknown.stderr
     gone = cli("table", "del", REVENUE, "orders_per_customer", "nobody", "-d", tmp_path)
     assert gone.exit_code == 1 and "has no key 'nobody'" in gone.stderr

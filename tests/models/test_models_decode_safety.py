@@ -25,13 +25,13 @@ class Item(Record, namespace="test.safety.Item", validation=True, isodates=True)
 
 class Basket(Record, namespace="test.safety.Basket"):
     items: list[Item]
-    by_name: dict[str, Item] = {}  # noqa: RUF012
+    by_name: dict[str, Item] = {}
 
 
 class Unrelated(Record, namespace="test.safety.Unrelated"):
     sku: str
     qty: int = 0
-    created: list[int] = []  # noqa: RUF012
+    created: list[int] = []
 
 
 class Animal(Record, namespace="test.safety.Animal"):
@@ -198,7 +198,7 @@ def test_no_pickle_codec():
 
 def test_recursive_model_deep_data_is_a_decode_error():
     class Node(Record, namespace="test.safety.Node"):
-        children: list[Node] = []  # noqa: RUF012
+        children: list[Node] = []
 
     data: dict = {"children": []}
     cur = data

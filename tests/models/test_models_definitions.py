@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, Optional
@@ -226,3 +227,27 @@ def test_type_parser():
 def test_not_a_mapping():
     with pytest.raises(ModelDefinitionError):
         build_models(["Order"])  # type: ignore[arg-type]
+
+
+def test_yaml_models_write_no_faust_metadata_unless_asked_python_records_keep_faust_default() -> (
+    None
+):
+    """(#10) Non-Faust consumers of a YAML model's records see no ``__faust`` key."""
+
+    saved = dict(registry)
+    try:
+        plain = build_models({"Plain": {"fields": {"n": "int"}}}, namespace_prefix="meta10.")
+        asked = build_models(
+            {"Tagged": {"options": {"include_metadata": True}, "fields": {"n": "int"}}},
+            namespace_prefix="meta10.",
+        )
+    finally:
+        registry.clear()
+        registry.update(saved)
+    assert json.loads(plain["Plain"](n=1).dumps()) == {"n": 1}
+    assert json.loads(asked["Tagged"](n=1).dumps()) == {"n": 1, "__faust": {"ns": "meta10.Tagged"}}
+
+    class Hand(Record, namespace="meta10.Hand"):
+        n: int
+
+    assert json.loads(Hand(n=1).dumps())["__faust"] == {"ns": "meta10.Hand"}

@@ -35,8 +35,8 @@ class Order(Record, namespace="parity.Order", validation=True, isodates=True, de
     price: Decimal = DecimalField(max_digits=10, decimal_places=2)
     code: str = StringField(pattern=r"^[A-Z]{3}$", min_length=3, max_length=3)
     created: datetime = DatetimeField(timezone="UTC")
-    tags: list[str] = []  # noqa: RUF012
-    attrs: dict[str, int] = {}  # noqa: RUF012
+    tags: list[str] = []
+    attrs: dict[str, int] = {}
     note: Optional[str] = None  # noqa: UP045
     weight: float = 1.0
     paid: bool = False
@@ -45,7 +45,7 @@ class Order(Record, namespace="parity.Order", validation=True, isodates=True, de
 
 YAML = {
     "Order": {
-        "options": {"namespace": "parity.Order", "validation": True},
+        "options": {"namespace": "parity.Order", "validation": True, "include_metadata": True},
         "fields": {
             "id": "int",
             "customer": "Customer",
@@ -62,7 +62,7 @@ YAML = {
         },
     },
     "Customer": {
-        "options": {"namespace": "parity.Customer", "validation": True},
+        "options": {"namespace": "parity.Customer", "validation": True, "include_metadata": True},
         "fields": {
             "id": "str",
             "level": {"type": "str", "enum": ["gold", "silver"], "default": "silver"},

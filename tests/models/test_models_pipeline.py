@@ -56,13 +56,17 @@ def _valid_orders() -> list[dict[str, Any]]:
     return [obj for n, obj in _lines().items() if n not in INVALID_LINES]
 
 
+#: each example reads its own input topic, so the examples can share a data dir (#10)
+SOURCE = {ORDERS: "shop-orders", PRODUCTS: "product-orders"}
+
+
 def _send_mixed(datadir: Path, pipeline: Path = ORDERS) -> None:
-    sent = cli("send", "orders", "-p", pipeline, "-d", datadir, "--file", MIXED)
+    sent = cli("send", SOURCE[pipeline], "-p", pipeline, "-d", datadir, "--file", MIXED)
     assert sent.exit_code == 0, sent.output
     app = load_pipeline(pipeline, datadir=datadir).app
     try:
         for raw in RAW_INVALID:
-            app.producer.send("orders", None, raw)
+            app.producer.send(SOURCE[pipeline], None, raw)
         app.producer.flush()
     finally:
         app.close()
@@ -78,15 +82,15 @@ def _headers(m: Message) -> dict[str, str]:
     return {k: v.decode() for k, v in m.headers}
 
 
-def _check_dead_letters(datadir: Path, topic: str) -> list[Message]:
+def _check_dead_letters(datadir: Path, topic: str, origin: str = "shop-orders") -> list[Message]:
     """Every invalid record, and only those, is in ``topic`` with its reason and origin."""
-    originals = {(m.partition, m.offset): m for m in read_topic(datadir, "orders")}
+    originals = {(m.partition, m.offset): m for m in read_topic(datadir, origin)}
     by_json = {json.dumps(obj, sort_keys=True): n for n, obj in _lines().items()}
     dead = read_topic(datadir, topic)
     seen: dict[Any, str] = {}
     for m in dead:
         h = _headers(m)
-        assert h["streamctl.source.topic"] == "orders"
+        assert h["streamctl.source.topic"] == origin
         source = originals[int(h["streamctl.source.partition"]), int(h["streamctl.source.offset"])]
         assert (m.key, m.value, m.timestamp) == (source.key, source.value, source.timestamp)
         try:
@@ -133,7 +137,7 @@ def test_invalid_orders_are_dead_letters_with_reasons_and_valid_ones_are_counted
     shown = [json.loads(line)["dead_letter"] for line in tail.stdout.splitlines()]
     assert sorted((d["source"], d["error"]) for d in shown) == sorted(
         (
-            f"orders[{h['streamctl.source.partition']}]@{h['streamctl.source.offset']}",
+            f"shop-orders[{h['streamctl.source.partition']}]@{h['streamctl.source.offset']}",
             h["streamctl.error"],
         )
         for h in map(_headers, dead)
@@ -145,13 +149,15 @@ def test_a_shared_model_file_works_like_the_inline_section(tmp_path: Path) -> No
     _send_mixed(tmp_path, PRODUCTS)
     result = cli("run", PRODUCTS, "-d", tmp_path, "--until-idle")
     assert result.exit_code == 0, result.output
-    _check_dead_letters(tmp_path, "products-invalid")  # the agent's dead letter topic
+    _check_dead_letters(
+        tmp_path, "products-invalid", "product-orders"
+    )  # the agent's dead letter topic
     units: dict[str, int] = defaultdict(int)
     for order in _valid_orders():
         units[order["product"]] += order["quantity"]
     assert _dump(PRODUCTS, tmp_path, "units_per_product") == units
-    inline = load_pipeline(ORDERS, datadir=tmp_path).app.topics["orders"].value_type
-    shared = load_pipeline(PRODUCTS, datadir=tmp_path).app.topics["orders"].value_type
+    inline = load_pipeline(ORDERS, datadir=tmp_path).app.topics["shop-orders"].value_type
+    shared = load_pipeline(PRODUCTS, datadir=tmp_path).app.topics["product-orders"].value_type
     assert inline._options.fields == shared._options.fields
     assert inline.__doc__ == shared.__doc__
 
@@ -169,7 +175,7 @@ def test_without_a_dead_letter_topic_the_run_stops_at_the_bad_record_and_applies
     data = tmp_path / "data"
     good = tmp_path / "good.jsonl"
     good.write_text("".join(json.dumps(o) + "\n" for o in _valid_orders()))
-    assert cli("send", "orders", "-p", pipeline, "-d", data, "--file", good).exit_code == 0
+    assert cli("send", "shop-orders", "-p", pipeline, "-d", data, "--file", good).exit_code == 0
     assert cli("run", pipeline, "-d", data, "--until-idle").exit_code == 0
     before = {t: _dump(pipeline, data, t) for t in ("orders_per_customer", "revenue_per_customer")}
     assert before["orders_per_customer"]["ada"] == 3
@@ -180,14 +186,14 @@ def test_without_a_dead_letter_topic_the_run_stops_at_the_bad_record_and_applies
     batch = [order, {**order, "id": 41, "customer_id": "Ada!"}, {**order, "id": 42}]
     more = tmp_path / "more.jsonl"
     more.write_text("".join(json.dumps(o) + "\n" for o in batch))
-    sent = cli("send", "orders", "-p", pipeline, "-d", data, "--file", more, "-k", "ada")
+    sent = cli("send", "shop-orders", "-p", pipeline, "-d", data, "--file", more, "-k", "ada")
     assert sent.exit_code == 0, sent.output
-    (bad,) = [m for m in read_topic(data, "orders") if json.loads(m.value)["id"] == 41]
+    (bad,) = [m for m in read_topic(data, "shop-orders") if json.loads(m.value)["id"] == 41]
 
     for _ in range(2):  # not skipped on the next run either: its offset was never committed
         result = cli("run", pipeline, "-d", data, "--until-idle")
         assert result.exit_code != 0
-        assert f"cannot decode orders[{bad.partition}]@{bad.offset}" in result.stderr
+        assert f"cannot decode shop-orders[{bad.partition}]@{bad.offset}" in result.stderr
         assert "Order.customer_id: must match pattern '^[a-z][a-z0-9_-]*$'" in result.stderr
         after = {t: _dump(pipeline, data, t) for t in before}
         assert after == before  # nothing of the batch, not even the valid order before it
@@ -268,13 +274,13 @@ def test_fuzzed_records_are_dead_letters_and_the_worker_keeps_going(tmp_path: Pa
     app = load_pipeline(ORDERS, datadir=tmp_path).app
     app.ensure_topics()
     for raw in cases.values():
-        app.producer.send("orders", b"k", raw)
+        app.producer.send("shop-orders", b"k", raw)
     # controls: a valid order, and valid orders naming a foreign class in __faust, which
     # (as in Faust, for a concrete value type) decode as an Order, never as that class
-    app.producer.send("orders", b"k", GOOD_BYTES)
+    app.producer.send("shop-orders", b"k", GOOD_BYTES)
     for i, ns in enumerate(sorted(FOREIGN_NS)):
         foreign = {**GOOD, "id": 100 + i, "customer_id": "foreign", "__faust": {"ns": ns}}
-        app.producer.send("orders", b"k", json.dumps(foreign).encode())
+        app.producer.send("shop-orders", b"k", json.dumps(foreign).encode())
     app.producer.flush()
     worker = app.worker(until_idle=True, install_signal_handlers=False)
     assert worker.run() == 0
@@ -537,7 +543,7 @@ def test_python_and_yaml_models_decode_the_same_through_the_engine(tmp_path: Pat
     try:
         app = App("parity", datadir=tmp_path)
         python_topic = app.topic("orders", value_type=Order)
-        yaml_topic = load_pipeline(ORDERS, datadir=tmp_path).app.topics["orders"]
+        yaml_topic = load_pipeline(ORDERS, datadir=tmp_path).app.topics["shop-orders"]
         outcomes = []
         for topic in (python_topic, yaml_topic):
             try:

@@ -199,7 +199,7 @@ def test_include_metadata_false():
 
 def test_mutable_defaults_are_not_shared():
     class Bag(Record):
-        items: list[int] = []  # noqa: RUF012
+        items: list[int] = []
         extra: dict[str, int] = FieldDescriptor(default_factory=dict)
 
     a, b = Bag(), Bag()

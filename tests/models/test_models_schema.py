@@ -43,7 +43,7 @@ class Thing(Record, namespace="schema.Thing", validation=True, isodates=True, de
     label: str = StringField(pattern="^[a-z]+$")
     price: Decimal = DecimalField(max_digits=5, decimal_places=2)
     when: datetime
-    tags: list[Tag] = []  # noqa: RUF012
+    tags: list[Tag] = []
     colour: Colour = Colour.RED
     raw: Optional[bytes] = BytesField(required=False, allow_blank=True)  # noqa: UP045
     ratio: Optional[float] = None  # noqa: UP045

@@ -83,8 +83,8 @@ def test_survivor_takes_over_a_killed_workers_partitions_and_tables(
     # the survivor got a's partitions and rebuilt their tables from the changelog first
     assert re.search(r"assigned sales-\w+\[0,1,2,3\]", survivor), survivor[-2000:]
     recovered = {
-        int(p): int(n)
-        for p, n in re.findall(r"recovered table orders\[(\d)\]: (\d+) changelog", survivor)
+        int(p): int(n.replace(",", ""))
+        for p, n in re.findall(r"recovered table orders\[(\d)\]: ([\d,]+) changelog", survivor)
     }
     assert any(recovered.get(p, 0) > 0 for p in killed), (killed, recovered)
 

@@ -150,7 +150,7 @@ def test_tables_recovered_on_a_helper_thread_serve_the_loop_thread(tmp_path: Pat
         def run() -> None:
             try:
                 fn(*args)
-            except BaseException as exc:  # noqa: BLE001 - reported below
+            except BaseException as exc:
                 errors.append(exc)
 
         thread = threading.Thread(target=run)

@@ -52,7 +52,7 @@ from typing import Any
 
 from sqlitedict import SqliteDict
 
-from streamctl.tables.exceptions import StoreCorrupt, StoreError
+from streamctl.tables.exceptions import StoreCorrupt, StoreDirUnusable, StoreError
 from streamctl.tables.stores.base import Store
 from streamctl.tables.stores.sqlite_read import check_path, open_reader
 
@@ -101,7 +101,9 @@ class SqliteStore(Store):
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise StoreError(f"cannot create table store {self.path}: {exc.strerror}") from None
+            raise StoreDirUnusable(
+                f"data dir: cannot create {self.path.parent} ({exc.strerror})"
+            ) from None
         self._check_writable()
         self._probe()
         try:
@@ -145,7 +147,7 @@ class SqliteStore(Store):
     def _check_writable(self) -> None:
         for path in (self.path, self.path.parent):
             if path.exists() and not os.access(path, os.W_OK):
-                raise StoreError(
+                raise StoreDirUnusable(
                     f"table store {self.path} is read-only ({path} cannot be written); "
                     "read commands still work, a worker needs it writable"
                 )
@@ -223,7 +225,14 @@ class SqliteStore(Store):
             raise StoreError(f"writing table store {self.path} failed: {exc}") from exc
 
     def items(self) -> Iterator[tuple[bytes, bytes]]:
-        yield from self._conn.select(f'SELECT key, value FROM "{_DATA}" ORDER BY key')
+        # the read-only connection, not sqlitedict's worker thread (one queue hop per row):
+        # it sees every committed batch, and apply() commits before it returns
+        reader = self._reader
+        if reader is None:
+            raise StoreError(f"table store {self.path} is closed")
+        cursor = reader.execute(f'SELECT key, value FROM "{_DATA}" ORDER BY key')
+        while rows := cursor.fetchmany(1000):
+            yield from rows
 
     def persisted_offset(self) -> int | None:
         row = self._conn.select_one("SELECT value FROM meta WHERE name = 'offset'")

@@ -13,7 +13,7 @@ import sqlite3
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
-from streamctl.tables.exceptions import StoreCorrupt, StoreError
+from streamctl.tables.exceptions import StoreCorrupt, StoreDirUnusable, StoreError
 from streamctl.tables.stores.base import Store
 from streamctl.tables.stores.memory import MemoryStore
 
@@ -24,7 +24,7 @@ _DATA = "data"
 def check_path(path: Path) -> None:
     """StoreError when something other than a store file sits where one belongs."""
     if path.is_dir():
-        raise StoreError(
+        raise StoreDirUnusable(
             f"table store {path} is a directory where a store file belongs; "
             "move it away (streamctl never deletes it) and run the command again"
         )

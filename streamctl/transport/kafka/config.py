@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 
 from streamctl.exceptions import ConfigurationError
-from streamctl.redact import secret_values
+from streamctl.redact import mask_url, secret_values
 from streamctl.transport.exceptions import BadBrokerURL
 
 # Defaults tuned for a stream processor: explicit commits only, start at the
@@ -54,7 +54,7 @@ def parse_url(url: str) -> list[str]:
     """``kafka://h1:9092,h2:9092`` -> ``["h1:9092", "h2:9092"]``."""
     parts = urlsplit(url)
     if parts.scheme != "kafka":
-        raise BadBrokerURL(f"not a kafka:// URL: {url!r}")
+        raise BadBrokerURL(f"not a kafka:// URL: {mask_url(url)!r}")
     if "@" in parts.netloc:
         # never echo it: the part before @ is a user name and maybe a password
         raise BadBrokerURL(
@@ -63,11 +63,17 @@ def parse_url(url: str) -> list[str]:
         )
     servers = [s.strip() for s in parts.netloc.split(",") if s.strip()]
     if not servers:
-        raise BadBrokerURL(f"kafka URL {url!r} names no host:port (try kafka://localhost:9092)")
+        raise BadBrokerURL(
+            f"kafka URL {mask_url(url)!r} names no host:port (try kafka://localhost:9092)"
+        )
     for server in servers:
         host, _, port = server.rpartition(":")
         if not host or not port.isdigit():
-            raise BadBrokerURL(f"kafka URL {url!r}: {server!r} is not host:port")
+            # the part after the colon is not echoed: a misplaced secret may sit there
+            raise BadBrokerURL(
+                f"kafka URL: server {host or server.split(':')[0]!r} needs host:PORT, "
+                "PORT a number (e.g. kafka://localhost:9092)"
+            )
     return servers
 
 

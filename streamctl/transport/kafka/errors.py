@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+import re
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -15,23 +18,73 @@ from streamctl.transport.exceptions import (
 )
 
 
+class BrokerRefused(TransportError):
+    """The broker answered but refused the client's security settings (SASL, SSL,
+    credentials): retrying cannot help, so the worker does not wait for it."""
+
+
+#: kafka-python's log lines that say why a connection was refused, not merely lost
+_REFUSAL = re.compile(r"sasl|ssl|authenticat|handshake|unsupported|security", re.I)
+
+
+class _Refusals(logging.Handler):
+    """Keeps kafka-python's last connection-refusal line (it logs the cause, then its
+    bootstrap times out with a generic "Unable to bootstrap")."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.last: tuple[float, str] | None = None
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = record.getMessage()
+        if _REFUSAL.search(message):
+            # "<KafkaConnection node_id=... host=...>: SaslHandshake failed: ..." -> the cause
+            cause = re.sub(r"\s*\(backoff [^)]*\)", "", message.rsplit(">: ", 1)[-1])
+            self.last = (time.monotonic(), cause)
+
+    def since(self, began: float) -> str | None:
+        last = self.last
+        return last[1] if last is not None and last[0] >= began else None
+
+
+REFUSALS = _Refusals()
+
+
+def watch_refusals() -> None:
+    """Record kafka-python's connection refusals (idempotent; emits nothing itself)."""
+    logger = logging.getLogger("kafka")
+    if REFUSALS not in logger.handlers:
+        logger.addHandler(REFUSALS)
+
+
+def _unreachable(what: str, bootstrap: str, began: float, exc: Exception) -> TransportError:
+    refused = REFUSALS.since(began)
+    if refused is not None:
+        return BrokerRefused(
+            f"{what}: Kafka at {bootstrap} refused the connection: {refused}; check "
+            "security_protocol, sasl_mechanism and the credentials in broker_settings "
+            "against the broker's listener"
+        )
+    if isinstance(exc, kerrors.KafkaTimeoutError):
+        return BrokerUnavailable(f"{what}: Kafka at {bootstrap} did not answer in time ({exc})")
+    return BrokerUnavailable(f"{what}: cannot reach Kafka at {bootstrap}")
+
+
 @contextmanager
 def translate(bootstrap: str, what: str) -> Iterator[None]:
     """Re-raise kafka-python errors met while doing ``what`` as streamctl errors.
 
     Messages name the bootstrap servers and the operation, never settings (so
-    never a password).
+    never a password). A connection that the broker refused for its security
+    settings is BrokerRefused (with kafka-python's reason), not BrokerUnavailable.
     """
+    began = time.monotonic()
     try:
         yield
     except kerrors.UnknownTopicOrPartitionError as exc:
         raise UnknownTopic(f"{what}: unknown topic or partition on Kafka at {bootstrap}") from exc
-    except kerrors.KafkaConnectionError as exc:
-        raise BrokerUnavailable(f"{what}: cannot reach Kafka at {bootstrap}") from exc
-    except kerrors.KafkaTimeoutError as exc:
-        raise BrokerUnavailable(
-            f"{what}: Kafka at {bootstrap} did not answer in time ({exc})"
-        ) from exc
+    except (kerrors.KafkaConnectionError, kerrors.KafkaTimeoutError) as exc:
+        raise _unreachable(what, bootstrap, began, exc) from exc
     except kerrors.CommitFailedError as exc:
         raise CommitFailed(
             f"{what}: Kafka at {bootstrap} refused the offsets: the group rebalanced"

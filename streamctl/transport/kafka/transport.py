@@ -9,11 +9,12 @@ from typing import Any
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 from kafka.admin import ConfigResource, ConfigResourceType
 
+from streamctl.redact import redact_loggers
 from streamctl.transport.base import Consumer, Producer, TopicSpec, Transport
 from streamctl.transport.exceptions import TransportError
 from streamctl.transport.kafka.config import KafkaSettings, parse_url
 from streamctl.transport.kafka.consumer import KafkaTransportConsumer
-from streamctl.transport.kafka.errors import translate
+from streamctl.transport.kafka.errors import translate, watch_refusals
 from streamctl.transport.kafka.producer import KafkaTransportProducer
 
 TOPIC_ALREADY_EXISTS = 36
@@ -38,6 +39,9 @@ class KafkaTransport(Transport):
         self.replication_factor = int(settings.pop("replication_factor", -1))
         self.settings = KafkaSettings(parse_url(url), settings)
         self._admin: KafkaAdminClient | None = None
+        # kafka-python logs its client configuration (the password too) at DEBUG
+        redact_loggers("kafka", self.settings.secrets())
+        watch_refusals()  # a SASL/SSL mismatch is reported with its cause, not as a timeout
 
     def __repr__(self) -> str:  # never shows settings: they may hold passwords
         return f"<KafkaTransport {self.settings.bootstrap}>"

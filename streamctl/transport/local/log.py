@@ -36,7 +36,7 @@ from types import TracebackType
 from typing import Any
 
 from streamctl.transport import batches
-from streamctl.transport.exceptions import TransportError
+from streamctl.transport.exceptions import BadDatadir, TransportError
 from streamctl.transport.local.integrity import (
     DiskFull,
     LogDamaged,
@@ -102,14 +102,14 @@ def open_log(datadir: Path, *, read_only: bool = False) -> sqlite3.Connection | 
     try:
         datadir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise TransportError(f"data dir {datadir}: cannot create it ({exc.strerror})") from None
+        raise BadDatadir(f"data dir {datadir}: cannot create it ({exc.strerror})") from None
     if path.exists() and not os.access(path, os.R_OK | os.W_OK):
-        raise TransportError(
+        raise BadDatadir(
             f"data dir {datadir}: {path.name} is read-only; read commands still work, "
             "writing needs a writable data dir"
         )
     if not os.access(datadir, os.W_OK):
-        raise TransportError(
+        raise BadDatadir(
             f"data dir {datadir} is read-only; read commands still work, "
             "writing needs a writable data dir"
         )
@@ -147,7 +147,7 @@ def _open_reader(datadir: Path, path: Path) -> sqlite3.Connection | None:
     if not path.exists():
         return None
     if path.is_dir():
-        raise TransportError(f"data dir {datadir}: {path.name} is a directory, not a broker log")
+        raise BadDatadir(f"data dir {datadir}: {path.name} is a directory, not a broker log")
     uri = path.resolve().as_uri()
     # on read-only media SQLite cannot create the WAL's -shm file: nobody can write
     # there either, so the file is immutable while we read it

@@ -28,6 +28,8 @@ class MemoryTransport(Transport):
     without a ``datadir`` has a broker of its own. Settings are accepted and ignored.
     """
 
+    durable = False
+
     scheme = "memory"
 
     def __init__(
