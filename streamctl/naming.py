@@ -21,3 +21,9 @@ def agent_topic_name(app_id: str, agent_name: str) -> str:
 def consumer_group(app_id: str) -> str:
     """The consumer group an app's workers share: the app id, as in Faust."""
     return app_id
+
+
+def is_derived_topic(app_id: str, topic: str) -> bool:
+    """Whether ``topic`` is named after app ``app_id`` (its changelog, repartition and agent
+    topics are): a running worker of the app may read or write it."""
+    return topic.startswith(f"{app_id}-")

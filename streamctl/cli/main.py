@@ -5,10 +5,12 @@ from __future__ import annotations
 import typer
 
 from streamctl import __version__
+from streamctl.cli import groups as group_cmds
 from streamctl.cli import run as run_cmd
 from streamctl.cli import schema as schema_cmds
 from streamctl.cli import send as send_cmd
 from streamctl.cli import tables as table_cmds
+from streamctl.cli import topic_admin as topic_admin_cmds
 from streamctl.cli import topics as topic_cmds
 from streamctl.cli import validate as validate_cmd
 from streamctl.cli.common import Group, out
@@ -43,9 +45,12 @@ def root(
 app.command("run")(run_cmd.run)
 app.command("send")(send_cmd.send)
 app.command("validate")(validate_cmd.validate)
+topic_cmds.topic_app.command("create")(topic_admin_cmds.create)
+topic_cmds.topic_app.command("delete")(topic_admin_cmds.delete)
 app.add_typer(topic_cmds.topic_app, name="topic")
 app.add_typer(schema_cmds.schema_app, name="schema")
 app.add_typer(table_cmds.table_app, name="table")
+app.add_typer(group_cmds.group_app, name="group")
 
 
 def main() -> None:

@@ -19,7 +19,7 @@ from streamctl.transport.exceptions import TransportError
 
 topic_app = typer.Typer(
     cls=Group,
-    help="List and read topics.\n\nExample: streamctl topic tail orders -n 5",
+    help="List, read, create and delete topics.\n\nExample: streamctl topic tail orders -n 5",
     no_args_is_help=True,
     rich_markup_mode=None,
 )

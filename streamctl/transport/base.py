@@ -3,7 +3,8 @@
 A transport hands out producers, consumers and an admin view over one broker.
 Implementations: ``local`` (the embedded SQLite log), ``kafka`` (kafka-python) and
 ``memory`` (in this process, for tests: :mod:`streamctl.testing`). All must pass
-``tests/test_transport_contract.py``.
+``tests/transport/test_transport_contract.py`` and, for the group and topic
+administration methods, ``tests/transport/test_transport_admin_contract.py``.
 
 Offsets follow Kafka: the offset of a record is its position in its partition;
 a committed offset is the offset of the *next* record to read; the end offset
@@ -57,6 +58,39 @@ class TopicSpec:
     partitions: int = 1
     compacting: bool = False
     config: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(slots=True, frozen=True)
+class GroupMember:
+    """A live member of a consumer group: its id, host and the partitions it holds.
+
+    ``partitions`` is empty when the broker does not say (the embedded broker's one
+    member reads every partition of the topics it subscribed to).
+    """
+
+    member_id: str
+    host: str = ""
+    client_id: str = ""
+    partitions: frozenset[TopicPartition] = frozenset()
+    #: the topics it subscribed to, when the broker says
+    topics: frozenset[str] = frozenset()
+
+    def __str__(self) -> str:
+        return f"{self.member_id} on {self.host}" if self.host else self.member_id
+
+
+@dataclass(slots=True, frozen=True)
+class GroupInfo:
+    """A consumer group as ``kafka-consumer-groups.sh --describe --state`` shows it.
+
+    ``state`` uses Kafka's names: ``Stable`` (members consuming), ``Empty`` (no
+    member; offsets kept), ``PreparingRebalance``/``CompletingRebalance`` (members
+    joining), ``Dead`` (unknown to the broker).
+    """
+
+    group_id: str
+    state: str
+    members: tuple[GroupMember, ...] = ()
 
 
 class Producer(abc.ABC):
@@ -206,6 +240,48 @@ class Transport(abc.ABC):
         Used to refuse writes that only a stopped app may take (``streamctl table set``).
         """
         return None
+
+    # -- group and topic administration (``streamctl group``, ``streamctl topic create``) --
+    # Defaults raise TransportError, so a plugin transport without them still runs apps.
+    def list_groups(self) -> list[GroupInfo]:
+        """Every consumer group the broker knows (with committed offsets or members)."""
+        raise self._unsupported("list consumer groups")
+
+    def describe_group(self, group_id: str) -> GroupInfo:
+        """One group's state and live members; state ``Dead`` for a group the broker lacks."""
+        raise self._unsupported("describe consumer groups")
+
+    def group_offsets(self, group_id: str) -> dict[TopicPartition, int]:
+        """The group's committed offsets, read without joining it ({} for an unknown group)."""
+        raise self._unsupported("read a group's offsets")
+
+    def alter_group_offsets(self, group_id: str, offsets: Mapping[TopicPartition, int]) -> None:
+        """Commit ``offsets`` for the group from outside it, all or none.
+
+        Only a group without live members may be altered (as Kafka's
+        ``AlterConsumerGroupOffsets``): raises GroupNotEmpty otherwise, and
+        UnknownTopic for a partition the broker does not have.
+        """
+        raise self._unsupported("alter a group's offsets")
+
+    def offsets_for_times(
+        self, timestamps: Mapping[TopicPartition, int]
+    ) -> dict[TopicPartition, int | None]:
+        """Per partition, the earliest offset whose record timestamp is >= the given one
+        (milliseconds since the epoch); None when no record is that late (Kafka's
+        ``offsetsForTimes``, ListOffsets by timestamp)."""
+        raise self._unsupported("look up offsets by time")
+
+    def delete_topics(self, names: Iterable[str]) -> None:
+        """Delete topics with their records and the groups' offsets on them; returns once
+        they are gone (a topic may be created again by that name). UnknownTopic if one is
+        missing, and then none is deleted."""
+        raise self._unsupported("delete topics")
+
+    def _unsupported(self, what: str) -> Exception:
+        from streamctl.transport.exceptions import TransportError
+
+        return TransportError(f"the {self.scheme or type(self).__name__} transport cannot {what}")
 
     @abc.abstractmethod
     def close(self) -> None:

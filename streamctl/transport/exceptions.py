@@ -27,3 +27,7 @@ class BadBrokerURL(ConfigurationError):
 
 class CommitFailed(TransportError):
     """Offsets were not committed because the group rebalanced (the batch is replayed)."""
+
+
+class GroupNotEmpty(TransportError):
+    """A consumer group's offsets were not changed: it has live members."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -10,8 +10,16 @@ from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 from kafka.admin import ConfigResource, ConfigResourceType
 
 from streamctl.redact import redact_loggers
-from streamctl.transport.base import Consumer, Producer, TopicSpec, Transport
+from streamctl.transport.base import (
+    Consumer,
+    GroupInfo,
+    Producer,
+    TopicPartition,
+    TopicSpec,
+    Transport,
+)
 from streamctl.transport.exceptions import TransportError
+from streamctl.transport.kafka import admin as kadmin
 from streamctl.transport.kafka.config import KafkaSettings, parse_url
 from streamctl.transport.kafka.consumer import KafkaTransportConsumer
 from streamctl.transport.kafka.errors import translate, watch_refusals
@@ -124,6 +132,33 @@ class KafkaTransport(Transport):
                 config=config,
             )
         return out
+
+    # -- group and topic administration (see streamctl.transport.kafka.admin) -------------
+    def list_groups(self) -> list[GroupInfo]:
+        with translate(self.bootstrap, "list consumer groups"):
+            return kadmin.list_groups(self.admin)
+
+    def describe_group(self, group_id: str) -> GroupInfo:
+        with translate(self.bootstrap, "describe consumer group"):
+            return kadmin.describe_groups(self.admin, [group_id])[0]
+
+    def group_offsets(self, group_id: str) -> dict[TopicPartition, int]:
+        with translate(self.bootstrap, "read group offsets"):
+            return kadmin.group_offsets(self.admin, group_id)
+
+    def alter_group_offsets(self, group_id: str, offsets: Mapping[TopicPartition, int]) -> None:
+        with translate(self.bootstrap, "alter group offsets"):
+            kadmin.alter_group_offsets(self.admin, group_id, offsets, self.bootstrap)
+
+    def offsets_for_times(
+        self, timestamps: Mapping[TopicPartition, int]
+    ) -> dict[TopicPartition, int | None]:
+        with translate(self.bootstrap, "offsets for times"):
+            return kadmin.offsets_for_times(self.admin, timestamps)
+
+    def delete_topics(self, names: Iterable[str]) -> None:
+        with translate(self.bootstrap, "delete topics"):
+            kadmin.delete_topics(self.admin, names, self.bootstrap)
 
     def close(self) -> None:
         if self._admin is not None:

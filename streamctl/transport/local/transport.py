@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 from streamctl.exceptions import ConfigurationError
-from streamctl.transport.base import TopicSpec, Transport
+from streamctl.transport.base import GroupInfo, TopicPartition, TopicSpec, Transport
 from streamctl.transport.exceptions import TransportError, UnknownTopic
-from streamctl.transport.local import groups, log
+from streamctl.transport.local import admin, groups, log
 from streamctl.transport.local.consumer import LocalConsumer
 from streamctl.transport.local.integrity import LogDamaged
 from streamctl.transport.local.producer import LocalProducer
@@ -132,6 +132,31 @@ class LocalTransport(Transport):
     def group_members(self, group_id: str) -> list[str] | None:
         """The group's live member, if its process still runs (a crashed one does not count)."""
         return groups.live_members(self.db, group_id)
+
+    # -- group and topic administration (see streamctl.transport.local.admin) -------------
+    def list_groups(self) -> list[GroupInfo]:
+        return admin.list_groups(self.db)
+
+    def describe_group(self, group_id: str) -> GroupInfo:
+        return admin.describe_group(self.db, group_id)
+
+    def group_offsets(self, group_id: str) -> dict[TopicPartition, int]:
+        return admin.group_offsets(self.db, group_id)
+
+    def alter_group_offsets(self, group_id: str, offsets: Mapping[TopicPartition, int]) -> None:
+        admin.alter_group_offsets(self.writable(), group_id, offsets, str(self.datadir))
+
+    def offsets_for_times(
+        self, timestamps: Mapping[TopicPartition, int]
+    ) -> dict[TopicPartition, int | None]:
+        return admin.offsets_for_times(self.db, timestamps, str(self.datadir))
+
+    def delete_topics(self, names: Iterable[str]) -> None:
+        names = list(names)
+        admin.delete_topics(self.writable(), names, str(self.datadir))
+        for name in names:
+            self._topics.pop(name, None)
+            self._compacted.discard(name)
 
     def producer(self, *, transactional_id: str | None = None) -> LocalProducer:
         if transactional_id is not None:

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 from streamctl.exceptions import ConfigurationError
-from streamctl.transport.base import Message, TopicPartition, TopicSpec, Transport
+from streamctl.transport.base import (
+    GroupInfo,
+    GroupMember,
+    Message,
+    TopicPartition,
+    TopicSpec,
+    Transport,
+)
+from streamctl.transport.exceptions import GroupNotEmpty
 from streamctl.transport.memory.broker import MemoryBroker
 from streamctl.transport.memory.consumer import MemoryConsumer
 from streamctl.transport.memory.producer import MemoryProducer
@@ -67,6 +75,69 @@ class MemoryTransport(Transport):
         with self.broker.changed:
             group = self.broker.groups.get(group_id)
             return [] if group is None else [f"member {m}" for m in group.members()]
+
+    # -- group and topic administration ---------------------------------------------------
+    def describe_group(self, group_id: str) -> GroupInfo:
+        with self.broker.changed:
+            group = self.broker.groups.get(group_id)
+            if group is None:
+                return GroupInfo(group_id, "Dead")
+            members = tuple(
+                GroupMember(
+                    f"member {m}",
+                    client_id="streamctl",
+                    partitions=frozenset(tp for tp, o in group.owner.items() if o == m),
+                )
+                for m in group.members()
+            )
+            return GroupInfo(group_id, "Stable" if members else "Empty", members)
+
+    def list_groups(self) -> list[GroupInfo]:
+        with self.broker.changed:
+            return [self.describe_group(g) for g in sorted(self.broker.groups)]
+
+    def group_offsets(self, group_id: str) -> dict[TopicPartition, int]:
+        with self.broker.changed:
+            group = self.broker.groups.get(group_id)
+            return {} if group is None else dict(group.offsets)
+
+    def alter_group_offsets(self, group_id: str, offsets: Mapping[TopicPartition, int]) -> None:
+        broker = self.broker
+        with broker.changed:
+            group = broker.group(group_id)
+            if group.members():
+                members = ", ".join(f"member {m}" for m in group.members())
+                raise GroupNotEmpty(
+                    f"consumer group {group_id!r} has live members ({members}): "
+                    "stop its consumers first"
+                )
+            for tp in offsets:
+                broker.log(tp)  # raises for an unknown topic or partition
+            group.offsets.update({tp: int(off) for tp, off in offsets.items()})
+
+    def offsets_for_times(
+        self, timestamps: Mapping[TopicPartition, int]
+    ) -> dict[TopicPartition, int | None]:
+        with self.broker.changed:
+            return {
+                tp: next((m.offset for m in self.broker.log(tp) if m.timestamp >= ts), None)
+                for tp, ts in timestamps.items()
+            }
+
+    def delete_topics(self, names: Iterable[str]) -> None:
+        broker = self.broker
+        with broker.changed:
+            names = list(names)
+            for name in names:
+                broker.spec(name)  # raises UnknownTopic before anything is deleted
+            for name in names:
+                spec = broker.specs.pop(name)
+                for p in range(spec.partitions):
+                    tp = TopicPartition(name, p)
+                    broker.logs.pop(tp, None)
+                    for group in broker.groups.values():
+                        group.offsets.pop(tp, None)
+                        group.owner.pop(tp, None)
 
     # -- inspection (for tests) --------------------------------------------------------
     @property
