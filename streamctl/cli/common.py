@@ -39,20 +39,26 @@ class _ReadableArgument(typer.core.TyperArgument):
 def readable_metavars(command: Any) -> Any:
     """Give ``command``'s parameters readable metavars: ``PIPELINE...``, not ``<list[Path]>``.
 
-    Arguments show their name in capitals (a list argument its singular with ``...``);
-    options without an explicit metavar show their value's kind (``PATH``, ``N``, ``TEXT``).
+    Arguments show their name in capitals (a list argument its singular with ``...``) or
+    their explicit metavar, never a type label; options without an explicit metavar show
+    their value's kind (``PATH``, ``N``, ``TEXT``).
     """
     for param in getattr(command, "params", []):
-        if param.metavar is not None or getattr(param, "_readable", False):
+        if getattr(param, "_readable", False):
             continue
         param._readable = True
         if isinstance(param, typer.core.TyperArgument):
-            name = (param.name or "value").upper()
-            if param.nargs != 1 and name.endswith("S"):
-                name = name[:-1]
-            param.metavar = name + ("..." if param.nargs != 1 else "")
+            if param.metavar is None:
+                name = (param.name or "value").upper()
+                if param.nargs != 1 and name.endswith("S"):
+                    name = name[:-1]
+                param.metavar = name + ("..." if param.nargs != 1 else "")
             param.__class__ = _ReadableArgument
-        elif isinstance(param, typer.core.TyperOption) and not param.is_flag:
+        elif (
+            isinstance(param, typer.core.TyperOption)
+            and not param.is_flag
+            and param.metavar is None
+        ):
             annotation = getattr(param.type_descriptor, "annotation", None)
             kind = _OPTION_METAVARS.get(getattr(annotation, "__name__", ""))
             if kind is not None:

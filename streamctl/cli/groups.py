@@ -47,7 +47,9 @@ class Format(str, Enum):
     json = "json"
 
 
-FormatOpt = typer.Option(Format.text, "--format", "-f", help="text (columns) or json.")
+FormatOpt = typer.Option(
+    Format.text, "--format", "-f", metavar="text|json", help="text (columns) or json."
+)
 AppArg = typer.Argument(
     None,
     metavar="APP",
