@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from streamctl.context import Context
+from streamctl.errorpolicy import ON_ERROR, Blame, blame, blamed, check_on_error, innermost
 from streamctl.events import Event, _current, current_event
 from streamctl.exceptions import StreamctlError
 from streamctl.streams import Stream
@@ -21,8 +22,17 @@ class AgentError(StreamctlError):
     """An agent raised while processing an event; the worker stops without committing it."""
 
 
+__all__ = ["ON_ERROR", "Agent", "AgentError", "AgentTestWrapper", "Blame", "blame", "blamed"]
+
+
 class Agent:
-    """A stream processor bound to a topic; ``yield`` in it forwards to its sinks."""
+    """A stream processor bound to a topic; ``yield`` in it forwards to its sinks.
+
+    ``on_error`` (``"stop"``, ``"skip"`` or ``"dead_letter"``; None: dead_letter when
+    the agent or its topic has a dead-letter topic, else stop) says what the worker
+    does with an event the agent raises on; see :meth:`_run`. Raises
+    ConfigurationError for another value, or for dead_letter with no topic.
+    """
 
     def __init__(
         self,
@@ -34,18 +44,30 @@ class Agent:
         concurrency: int = 1,
         sink: Iterable[Any] | None = None,
         dead_letter: str | Topic | None = None,
+        on_error: str | None = None,
     ) -> None:
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
+        dl = dead_letter.name if isinstance(dead_letter, Topic) else dead_letter
+        check_on_error(on_error, dl or channel.dead_letter, f"agent {name!r}")
         self.context = context
         self.fun = fun
         self.channel = channel
         self.name = name
         self.concurrency = concurrency
         self.sinks = list(sink or [])
-        self.dead_letter = dead_letter.name if isinstance(dead_letter, Topic) else dead_letter
+        self.dead_letter = dl
+        #: stop, skip or dead_letter; None: dead_letter when a dead-letter topic is set
+        self.on_error = on_error
+        #: the step blamed for a failure no step noted (a plugin agent: set by a pipeline
+        #: to its ``use:`` line; else the innermost frame of the traceback)
+        self.origin: Blame | None = None
+        #: ``on_failure(agent, event, exc)``: what the worker does with a failed event
+        #: (raise to stop; return to go on with the next event). None: the agent stops.
+        self.on_failure: Callable[[Agent, Event, Exception], None] | None = None
         self.streams: list[Stream] = []
         self.tasks: list[asyncio.Task[None]] = []
+        self._outboxes: list[_Outbox] = []
         self._plan_sinks()
         self.__doc__ = fun.__doc__
         self.__wrapped__ = fun
@@ -60,6 +82,19 @@ class Agent:
 
     def __call__(self, stream: Stream) -> Any:
         return self.fun(stream)
+
+    @property
+    def error_policy(self) -> str:
+        """``on_error``, or its default: dead_letter when the agent or its topic has a
+        dead-letter topic, else stop."""
+        if self.on_error is not None:
+            return self.on_error
+        return "dead_letter" if self.dead_letter or self.channel.dead_letter else "stop"
+
+    @property
+    def dead_letter_topic(self) -> str | None:
+        """Where failed events go: the agent's dead-letter topic, else its topic's."""
+        return self.dead_letter or self.channel.dead_letter
 
     # -- sending to the agent's topic -----------------------------------------------------
     async def send(
@@ -92,9 +127,45 @@ class Agent:
         return self.streams
 
     async def _run(self, stream: Stream) -> None:
+        """Run the agent function; after an event it failed on was parked or skipped,
+        run it again on the same stream, which goes on after that event (as Faust's
+        supervisor restarts a crashed agent). Events it had fully processed keep their
+        effects; the failed one's table writes were rolled back by ``on_failure``."""
+        failed: Event | None = None
+        # an agent that goes on after a failed event holds what it yields for an event
+        # until it takes the next one (or the batch ends): a failed event sends nothing
+        outbox = _Outbox(self) if self.error_policy != "stop" else None
+        if outbox is not None:
+            self._outboxes.append(outbox)
+        while True:
+            try:
+                await self._run_once(stream, outbox)
+                return
+            except AgentError:
+                raise
+            except Exception as exc:
+                event = _current.get()
+                handler = self.on_failure
+                if handler is None or event is None or event is failed:
+                    raise  # no event to blame (or it failed again before taking the next)
+                failed = event
+                if outbox is not None:
+                    outbox.drop(event)
+                if blamed(exc) is None:
+                    blame(exc, self.origin or innermost(exc, self.fun))
+                handler(self, event, exc)
+
+    async def _run_once(self, stream: Stream, outbox: _Outbox | None = None) -> None:
         result = self.fun(stream)
         if inspect.isasyncgen(result):
-            if self._other_sinks:
+            if outbox is not None:
+                async for out in result:
+                    outbox.stage(out)
+                    for sink in self._other_sinks:
+                        res = sink(out)
+                        if inspect.isawaitable(res):
+                            await res
+            elif self._other_sinks:
                 async for out in result:
                     await self.deliver(out)
             else:  # only topics: no coroutine per value
@@ -153,6 +224,12 @@ class Agent:
             if inspect.isawaitable(out):
                 await out
 
+    def release_outputs(self) -> None:
+        """Send what the agent's instances hold back for their last events (the worker
+        calls this once the batch is processed)."""
+        for outbox in self._outboxes:
+            outbox.release()
+
     def send_to_topics(self, value: Any) -> None:
         """Queue ``value`` for every topic sink, with the current event's key and timestamp."""
         if not self._topic_sinks:
@@ -173,6 +250,50 @@ class Agent:
     def test_context(self) -> AgentTestWrapper:
         """Run this agent without a broker: ``async with agent.test_context() as a: await a.put(v)``."""
         return AgentTestWrapper(self)
+
+
+class _Outbox:
+    """The records one agent instance yielded for its current event, encoded, not sent yet."""
+
+    __slots__ = ("agent", "event", "records")
+
+    def __init__(self, agent: Agent) -> None:
+        self.agent = agent
+        self.event: Event | None = None
+        self.records: list[tuple[str, bytes | None, bytes | None, int | None]] = []
+
+    def stage(self, value: Any) -> None:
+        """Encode ``value`` for every topic sink (raising here blames the event)."""
+        event = _current.get()
+        if event is not self.event:
+            self.release()  # the agent took another event: the last one is done
+            self.event = event
+        agent = self.agent
+        if not agent._topic_sinks:
+            return
+        if event is None:
+            agent.send_to_topics(value)
+            return
+        m = event.message
+        plan = agent._plans.get(m.topic) or agent._plan_for(m.topic)
+        records = self.records
+        for name, same, kdumps, vdumps in plan:
+            kb = m.key if same else kdumps(event.key)
+            records.append((name, kb, vdumps(value), m.timestamp))
+
+    def release(self) -> None:
+        if self.records:
+            send = self.agent.context.producer.send
+            for name, kb, vb, timestamp in self.records:
+                send(name, kb, vb, timestamp=timestamp)
+            self.records.clear()
+
+    def drop(self, event: Event) -> None:
+        """Forget what ``event`` yielded (it failed); send what earlier events did."""
+        if event is self.event:
+            self.records.clear()
+        else:
+            self.release()
 
 
 class AgentTestWrapper:

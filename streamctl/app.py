@@ -73,8 +73,19 @@ class App:
         concurrency: int = 1,
         sink: Iterable[Any] | None = None,
         dead_letter: str | Topic | None = None,
+        on_error: str | None = None,
     ) -> Callable[[Callable[..., Any]], Agent]:
-        """Decorator: ``@app.agent(topic)`` over ``async def fn(stream)``."""
+        """Decorator: ``@app.agent(topic)`` over ``async def fn(stream)``.
+
+        ``on_error`` says what happens to an event the agent raises on: ``"stop"``
+        (the worker stops naming topic[partition]@offset; the batch is replayed on
+        restart), ``"skip"`` (counted, logged, left out) or ``"dead_letter"`` (parked in
+        ``dead_letter`` as it came, with headers naming the error); either way its table
+        writes are rolled back and the agent goes on with the next event. Default:
+        ``"dead_letter"`` when the agent or its topic has a dead-letter topic, else
+        ``"stop"`` (Kafka Streams' processing-exception handler). Raises
+        ConfigurationError for another value or ``"dead_letter"`` with no topic.
+        """
 
         def decorate(fun: Callable[..., Any]) -> Agent:
             agent_name = name or fun.__name__
@@ -94,6 +105,7 @@ class App:
                 concurrency=concurrency,
                 sink=sink,
                 dead_letter=dead_letter,
+                on_error=on_error,
             )
             self.agents[agent_name] = agent
             return agent

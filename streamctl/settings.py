@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import socket
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +62,12 @@ class Settings:
         if not self.id or not isinstance(self.id, str):
             raise ConfigurationError("an app needs a non-empty string id")
         self.datadir = Path(self.datadir)
+        for name, optional in (("broker", False), ("table_store", False), ("worker_id", True)):
+            value = getattr(self, name)
+            if not (isinstance(value, str) or (optional and value is None)):
+                raise ConfigurationError(
+                    f"setting {name} must be a string, not {type(value).__name__} {value!r}"
+                )
         if self.processing_guarantee not in GUARANTEES:
             raise ConfigurationError(
                 f"processing_guarantee must be one of {', '.join(GUARANTEES)}, "
@@ -101,3 +107,22 @@ class Settings:
             digest = hashlib.sha1(str(self.datadir.resolve()).encode()).hexdigest()[:10]
             worker = f"{socket.gethostname()}-{digest}"
         return f"streamctl-{self.id}-{worker}"
+
+
+def check_settings(values: dict[str, Any]) -> dict[str, str]:
+    """Every bad setting among ``values`` at once: name -> the one-line reason.
+
+    Each setting is checked on its own by the same rules ``Settings`` applies, so one
+    bad value never hides another; an unknown name is reported as unknown.
+    """
+    known = {f.name for f in fields(Settings)} - {"id", "broker", "datadir", "broker_settings"}
+    bad: dict[str, str] = {}
+    for name, value in values.items():
+        if name not in known:
+            bad[name] = f"unknown setting {name!r}"
+            continue
+        try:
+            Settings(id="check", **{name: value})
+        except ConfigurationError as exc:
+            bad[name] = str(exc)
+    return bad

@@ -190,6 +190,11 @@ class Stream:
             name = name or getattr(key, "__name__", "") or ""
         if not name or name == "<lambda>":
             raise ValueError("group_by needs name= when the key is a lambda (it names the topic)")
+        for child in self.children:
+            if child.name == f"{self.name}->{name}":
+                # an agent restarted after a failed event calls group_by again: same stream
+                self.forward_to = (key_fn, child.topic)
+                return child
         topic = self.topic.context.repartition_topic(self.topic, name)
         self.forward_to = (key_fn, topic)
         child = Stream(topic, name=f"{self.name}->{name}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Protocol
 
+from streamctl.errorpolicy import check_on_error
 from streamctl.events import Event
 from streamctl.exceptions import DecodeError
 from streamctl.models.serde import Serde
@@ -50,6 +51,7 @@ class Topic:
         internal: bool = False,
         dead_letter: str | Topic | None = None,
         config: dict[str, str] | None = None,
+        on_error: str | None = None,
     ) -> None:
         self.context = context
         self.name = name
@@ -66,6 +68,11 @@ class Topic:
         self.compacting = compacting
         self.internal = internal
         self.dead_letter = dead_letter.name if isinstance(dead_letter, Topic) else dead_letter
+        check_on_error(on_error, self.dead_letter, f"topic {name!r}")
+        #: what the worker does with a record that does not decode: stop, skip or
+        #: dead_letter (None: dead_letter when the topic or an agent reading it has a
+        #: dead-letter topic, else stop)
+        self.on_error = on_error
         self.config = dict(config or {})
 
     def __repr__(self) -> str:

@@ -123,11 +123,18 @@ PipelineOpt = typer.Option(
 )
 
 
-def load_for_cli(pipeline: Path, broker: str | None, datadir: Path | None) -> Any:
+def load_for_cli(
+    pipeline: Path,
+    broker: str | None,
+    datadir: Path | None,
+    broker_settings: dict[str, Any] | None = None,
+) -> Any:
     """``load_pipeline`` for a command: also refuses a broker that lives in one process."""
     from streamctl.pipeline import load_pipeline
 
-    loaded = load_pipeline(pipeline, broker=broker, datadir=datadir)
+    loaded = load_pipeline(
+        pipeline, broker=broker, datadir=datadir, broker_settings=broker_settings
+    )
     check_cli_broker(loaded.app.conf.broker)
     return loaded
 

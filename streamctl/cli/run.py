@@ -53,9 +53,10 @@ def run(
     """
     setup_logging(log_level)
     extra = parse_broker_settings(broker_setting)
-    loaded = load_for_cli(pipeline, broker, datadir)
+    loaded = load_for_cli(pipeline, broker, datadir, broker_settings=extra)
+    for warning in loaded.warnings:
+        log.warning("%s", warning)
     app = loaded.app
-    app.conf.broker_settings.update(extra)
     redact_secrets(app.conf.broker_settings)
     _ = app.transport  # a malformed broker URL is refused here, before any line quotes it
     status = _Status(app.id)
@@ -79,10 +80,11 @@ def run(
         status.close()
     s = worker.stats
     log.info(
-        "processed %s source event(s) in %.1fs (%s dead-lettered%s), lag %s",
+        "processed %s source event(s) in %.1fs (%s dead-lettered, %s skipped%s), lag %s",
         number(s.processed),
         time.monotonic() - s.started,
         number(s.dead_lettered),
+        number(s.skipped),
         f", {number(s.repartitioned)} repartitioned" if s.repartitioned else "",
         number(s.lag),
     )
@@ -109,6 +111,7 @@ class _Status:
             f"lag {number(s.lag)}"
             + (f" · {number(s.dead_lettered)} dead-lettered" if s.dead_lettered else "")
             + (f" · {number(s.repartitioned)} repartitioned" if s.repartitioned else "")
+            + (f" · {number(s.skipped)} skipped" if s.skipped else "")
         )
 
     def update(self, stats: WorkerStats) -> None:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from streamctl.app import App
 from streamctl.pipeline.build import build_app
 from streamctl.pipeline.errors import PipelineError, Problem
+from streamctl.pipeline.limits import FileRefused, read_bounded
 from streamctl.pipeline.spec import PipelineSpec, read_spec
 from streamctl.pipeline.yamlpos import load_located
 
@@ -19,51 +21,105 @@ class Pipeline:
     path: Path
     spec: PipelineSpec
     app: App
+    #: what did not stop loading but may surprise (constraints never checked, ...)
+    warnings: list[Problem]
 
 
 def read_pipeline_spec(path: str | Path) -> PipelineSpec:
     """Parse and check a pipeline file's structure (no imports, nothing built)."""
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise PipelineError([Problem(str(path), 1, 1, "no such pipeline file")]) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise PipelineError(
-            [Problem(str(path), 1, 1, f"cannot read pipeline file: {exc}")]
-        ) from None
-    doc, problems = load_located(text, str(path))
-    if doc is None:
-        raise PipelineError(problems)
-    spec, more = read_spec(doc)
-    problems += more
+    spec, problems = _read(Path(path))
     if problems or spec is None:
         raise PipelineError(problems)
     return spec
 
 
-def load_pipeline(
-    path: str | Path, *, broker: str | None = None, datadir: str | Path | None = None
-) -> Pipeline:
-    """Read a pipeline file and build its App. Raises PipelineError with every problem found."""
-    spec = read_pipeline_spec(path)
-    models = _build_models(spec)
-    app = build_app(spec, broker=broker, datadir=datadir, models=models)
-    return Pipeline(Path(path), spec, app)
-
-
-def _build_models(spec: PipelineSpec) -> dict[str, type]:
-    if not spec.models:
-        return {}
-    from streamctl.pipeline.models import build_pipeline_models
-
-    return build_pipeline_models(spec)
-
-
-def check_pipeline(path: str | Path) -> list[Problem]:
-    """Every problem loading ``path`` finds, without running anything ([] when clean)."""
+def _read(path: Path) -> tuple[PipelineSpec | None, list[Problem]]:
     try:
-        load_pipeline(path)
-    except PipelineError as exc:
-        return exc.problems
-    return []
+        text = read_bounded(path)
+    except FileRefused as exc:
+        what = "no such pipeline file" if exc.message == "no such file" else exc.message
+        return None, [Problem(str(path), 1, 1, f"cannot read pipeline file: {what}")]
+    doc, problems = load_located(text, str(path))
+    if doc is None:
+        return None, problems
+    spec, more = read_spec(doc)
+    return spec, problems + more
+
+
+def _load(
+    path: Path,
+    *,
+    broker: str | None,
+    datadir: str | Path | None,
+    broker_settings: dict[str, Any] | None,
+    import_plugins: bool,
+) -> tuple[Pipeline | None, list[Problem]]:
+    """Every problem ``run`` would refuse ``path`` for (and the warnings), and the Pipeline
+    when there is none: each stage runs even when an earlier one found problems."""
+    spec, problems = _read(path)
+    if spec is None:
+        return None, problems
+    from streamctl.pipeline.models import collect_models
+
+    models = collect_models(spec, problems)
+    extra = dict(broker_settings or {})
+    app = build_app(
+        spec,
+        broker=broker,
+        datadir=datadir,
+        models=models,
+        extra_broker_settings=extra,
+        import_plugins=import_plugins,
+        problems=problems,
+    )
+    errors = [p for p in problems if not p.warning]
+    warnings = sorted((p for p in problems if p.warning), key=Problem.sort_key)
+    if errors or app is None:
+        return None, sorted(problems, key=Problem.sort_key)
+    app.conf.broker_settings.update(extra)
+    return Pipeline(path, spec, app, warnings), warnings
+
+
+def load_pipeline(
+    path: str | Path,
+    *,
+    broker: str | None = None,
+    datadir: str | Path | None = None,
+    broker_settings: dict[str, Any] | None = None,
+) -> Pipeline:
+    """Read a pipeline file and build its App, importing its plugins.
+
+    ``broker_settings`` (``-S KEY=VALUE``) go over the file's and are checked with them.
+    Raises PipelineError with every problem found, sorted by file and line.
+    """
+    pipeline, problems = _load(
+        Path(path),
+        broker=broker,
+        datadir=datadir,
+        broker_settings=broker_settings,
+        import_plugins=True,
+    )
+    if pipeline is None:
+        raise PipelineError([p for p in problems if not p.warning])
+    return pipeline
+
+
+def check_pipeline(
+    path: str | Path,
+    *,
+    broker: str | None = None,
+    broker_settings: dict[str, Any] | None = None,
+) -> list[Problem]:
+    """Every problem and warning ``path`` has, sorted by file and line ([] when clean).
+
+    Nothing is run: plugin modules are looked at, never imported. An empty list of
+    errors means ``load_pipeline`` will not refuse the file.
+    """
+    _, problems = _load(
+        Path(path),
+        broker=broker,
+        datadir=None,
+        broker_settings=broker_settings,
+        import_plugins=False,
+    )
+    return problems

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from streamctl.pipeline.errors import Problem
+from streamctl.pipeline.limits import MAX_ENTRIES, MOST
 from streamctl.pipeline.tables import TableDef, read_tables
 from streamctl.pipeline.yamlpos import Located, Path_
 
@@ -30,10 +31,20 @@ TOPIC_KEYS = {
     "key_serializer",
     "value_serializer",
     "dead_letter",
+    "on_error",
     "internal",
     "config",
 }
-AGENT_KEYS = {"from", "use", "to", "concurrency", "dead_letter", "steps", "description"}
+AGENT_KEYS = {
+    "from",
+    "use",
+    "to",
+    "concurrency",
+    "dead_letter",
+    "on_error",
+    "steps",
+    "description",
+}
 SETTINGS_KEYS = {
     "max_poll_records",
     "commit_interval",
@@ -46,6 +57,8 @@ SETTINGS_KEYS = {
     "broker_wait_timeout",
     "worker_id",
 }
+#: the sections whose entries are counted against MAX_ENTRIES
+SECTIONS = ("topics", "tables", "agents", "models")
 NAME = re.compile(r"^[A-Za-z0-9._-]+$")
 
 
@@ -59,6 +72,8 @@ class TopicDef:
     key_serializer: str | None = None
     value_serializer: str | None = None
     dead_letter: str | None = None
+    #: stop | skip | dead_letter for records that do not decode (None: the default)
+    on_error: str | None = None
     internal: bool = False
     config: dict[str, str] = field(default_factory=dict)
     path: Path_ = ()
@@ -72,6 +87,8 @@ class AgentDef:
     sinks: list[str] = field(default_factory=list)
     concurrency: int = 1
     dead_letter: str | None = None
+    #: stop | skip | dead_letter for events the agent fails on (None: the default)
+    on_error: str | None = None
     steps: list[Any] = field(default_factory=list)
     path: Path_ = ()
 
@@ -115,6 +132,11 @@ class Checker:
         if not isinstance(value, dict):
             self.error(path, f"{what} must be a mapping, not {_kind(value)}")
             return {}
+        if len(path) == 1 and path[0] in SECTIONS and len(value) > MAX_ENTRIES:
+            self.error(
+                path + ("<key>",), f"{what} has {len(value):,} entries; the most is {MAX_ENTRIES:,}"
+            )
+            return {}
         return value
 
     def typed(
@@ -136,9 +158,14 @@ class Checker:
     def positive_int(
         self, mapping: dict[str, Any], key: str, path: Path_, default: Any = None
     ) -> Any:
+        """``mapping[key]`` as a whole number from 1 to its bound in ``limits.MOST``."""
         value = self.typed(mapping, key, int, path, default)
         if key in mapping and isinstance(value, int) and value < 1:
             self.error(path + (key,), f"{key} must be at least 1, not {value}")
+            return default
+        most = MOST.get(key)
+        if key in mapping and isinstance(value, int) and most is not None and value > most:
+            self.error(path + (key,), f"{key} must be at most {most:,}, not {value:,}")
             return default
         return value
 
@@ -193,6 +220,7 @@ def read_spec(doc: Located) -> tuple[PipelineSpec | None, list[Problem]]:
             key_serializer=c.typed(body, "key_serializer", str, path),
             value_serializer=c.typed(body, "value_serializer", str, path),
             dead_letter=c.typed(body, "dead_letter", str, path),
+            on_error=c.typed(body, "on_error", str, path),
             internal=c.typed(body, "internal", bool, path, False),
             config={
                 str(k): str(v)
@@ -207,7 +235,8 @@ def read_spec(doc: Located) -> tuple[PipelineSpec | None, list[Problem]]:
         body = c.mapping(body, path, f"agent {name!r}")
         c.unknown_keys(body, AGENT_KEYS, path, f"agent {name!r}")
         source = c.typed(body, "from", str, path)
-        if "from" not in body:
+        misspelt = any(_hint(str(k), AGENT_KEYS) == " (did you mean 'from'?)" for k in body)
+        if "from" not in body and not misspelt:  # a misspelt 'from' is reported as such
             c.error(path + ("<key>",), f"agent {name!r} needs 'from': the topic it reads")
         elif source is not None and source not in spec.topics:
             c.error(
@@ -249,6 +278,7 @@ def read_spec(doc: Located) -> tuple[PipelineSpec | None, list[Problem]]:
             sinks=sinks,
             concurrency=c.positive_int(body, "concurrency", path, 1),
             dead_letter=c.typed(body, "dead_letter", str, path),
+            on_error=c.typed(body, "on_error", str, path),
             steps=steps,
             path=path,
         )

@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from streamctl.errorpolicy import Blame, blame
 from streamctl.events import _current
 from streamctl.pipeline.expressions import Expression, field_getter
 from streamctl.pipeline.steps import DROP, Step, StepFn
@@ -135,19 +136,31 @@ class GroupBy(Step):
         self.topic = ctx.app.repartition_topic(source, self.suffix)
         return self.key_fn
 
-    def attach(self, before: list[StepFn], drop: Any) -> Any:
+    def attach(self, before: list[StepFn], drop: Any, labels: dict[StepFn, Blame]) -> Any:
         """``regroup(stream)``: the stream's group_by with the transforms ``before`` applied
-        to compute the key (a record they drop is not forwarded at all)."""
+        to compute the key (a record they drop is not forwarded at all). A failure is
+        blamed on the step that raised (``labels``), not on group_by."""
         key_of = self.key_fn
         fns = tuple(before)
         suffix = self.suffix
+        own = self.label
 
         def key_fn(v: Any) -> Any:
-            for f in fns:
-                v = f(v, None)
-                if v is drop:
-                    return SKIP
-            return key_of(v, None)
+            f = None
+            try:
+                for f in fns:
+                    v = f(v, None)
+                    if v is drop:
+                        return SKIP
+                f = None
+                key = key_of(v, None)
+                if key is None:
+                    raise ValueError("the new key is None (a missing field?)")
+                return key
+            except Exception as exc:
+                blame(exc, labels.get(f) if f is not None else None)
+                blame(exc, own)
+                raise
 
         key_fn.__name__ = suffix
 
@@ -324,7 +337,7 @@ class To(Step):
         topic = self.ctx.topic_named(self.arg, (), "to")
         if topic is None:
             return None
-        send = topic.send_soon
+        send = self.send = topic.send_soon
         get_event = _current.get
 
         def to(v: Any, k: Any) -> Any:
@@ -333,3 +346,18 @@ class To(Step):
             return v
 
         return to
+
+    def deferred(self, outbox: list[tuple[Any, ...]]) -> StepFn:
+        """The step queuing its record in ``outbox`` instead: a step after it may fail,
+        and a failed event must leave no output. The chain sends the outbox once every
+        step has run (see ``steps._chain``)."""
+        send = self.send
+        get_event = _current.get
+        label = self.label
+
+        def to_later(v: Any, k: Any) -> Any:
+            event = get_event()
+            outbox.append((send, k, v, event.message.timestamp if event else None, label))
+            return v
+
+        return to_later

@@ -7,7 +7,10 @@ names a :class:`Step` class in a registry of ``module:attr`` strings, built-ins
 (reporting mistakes through :class:`StepContext` with file:line:column) and
 then hands out a plain function ``fn(value, key) -> new value or DROP``.
 
-The agent runs the functions in order for each event; DROP ends the event.
+The agent runs the functions in order for each event; DROP ends the event. A step
+that raises is blamed on the exception (its kind and YAML file:line, see
+:func:`streamctl.agents.blame`) at no cost per event (``try`` is free until it
+catches): the worker then parks, skips or stops per the agent's ``on_error``.
 Roles: ``transform`` steps are pure (filter, map); ``effect`` steps write tables
 or topics; one ``repartition`` step (group_by) may come after transforms and
 before every effect. The repartition goes through ``stream.group_by``: the
@@ -22,9 +25,15 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from streamctl import seams
+from streamctl.errorpolicy import Blame, blame
 from streamctl.events import _current  # the ContextVar itself: one C call per event
 from streamctl.pipeline.errors import PipelineError, Problem
-from streamctl.pipeline.expressions import Expression, ExpressionError, compile_expression
+from streamctl.pipeline.expressions import (
+    Expression,
+    ExpressionError,
+    compile_expression,
+    shorten,
+)
 from streamctl.pipeline.yamlpos import Path_
 
 if TYPE_CHECKING:
@@ -70,7 +79,7 @@ class StepContext:
         try:
             e = compile_expression(text)
         except ExpressionError as exc:
-            self.error(f"{exc.message} in expression {str(text)!r}", sub, exc.offset)
+            self.error(f"{exc.message} in expression {shorten(str(text))!r}", sub, exc.offset)
             return None
         if not allow_key and "key" in e.names:
             self.error(f"'key' cannot be used here (expression {text!r})", sub)
@@ -159,6 +168,9 @@ class Step:
     def __init__(self, ctx: StepContext, arg: Any) -> None:
         self.ctx = ctx
         self.arg = arg
+        line, _col = ctx.spec.located.where(ctx.path)
+        #: (kind, "file:line"): what a failure of this step is blamed on
+        self.label: Blame = (self.name or str(ctx.path[-1]), f"{ctx.spec.file}:{line}")
 
     def build(self) -> StepFn | None:
         """Check the argument (report through ``self.ctx``) and return the step function."""
@@ -183,6 +195,9 @@ def compile_steps(spec: PipelineSpec, agent: AgentDef, app: App) -> Callable[...
     problems: list[Problem] = []
     pre: list[StepFn] = []
     post: list[StepFn] = []
+    labels: dict[StepFn, Blame] = {}
+    #: steps that send a record (``to``), by their function
+    outputs: list[tuple[StepFn, Any]] = []
     group: Any = None
     seen_effect: Path_ | None = None
     for i, item in enumerate(agent.steps):
@@ -219,6 +234,9 @@ def compile_steps(spec: PipelineSpec, agent: AgentDef, app: App) -> Callable[...
         problems.extend(ctx.problems)
         if ctx.problems or fn is None:
             continue
+        labels[fn] = step.label
+        if hasattr(step, "deferred"):
+            outputs.append((fn, step))
         if cls.role == "repartition":
             group = step
         elif group is None:
@@ -229,50 +247,112 @@ def compile_steps(spec: PipelineSpec, agent: AgentDef, app: App) -> Callable[...
             post.append(fn)
     if problems:
         raise PipelineError(problems)
+    chain = pre if group is None else pre + post
+    outbox: list[tuple[Any, ...]] | None = None
+    if outputs and outputs[-1][0] is not chain[-1]:
+        outbox = []
+        # a step after an output may fail: outputs wait for the end of the chain
+        swap = {fn: step.deferred(outbox) for fn, step in outputs}
+        for fn, new in swap.items():
+            labels[new] = labels[fn]
+        chain = [swap.get(fn, fn) for fn in chain]
     if group is None:
-        return make_agent(pre, None, agent.sinks != [])
+        return make_agent(chain, None, agent.sinks != [], labels, outbox)
     # the transforms before group_by run again on the repartitioned records
-    return make_agent(pre + post, group.attach(pre, DROP), agent.sinks != [])
+    regroup = group.attach(pre, DROP, labels)
+    return make_agent(chain, regroup, agent.sinks != [], labels, outbox)
 
 
-def _chain(fns: list[StepFn]) -> StepFn | None:
-    """One function for the whole chain: the fewest Python frames per event."""
+def _chain(
+    fns: list[StepFn], labels: dict[StepFn, Blame], outbox: list[Any] | None = None
+) -> StepFn | None:
+    """One function for the whole chain: the fewest Python frames per event. A step
+    that raises is blamed (``labels``) on its exception. With an ``outbox`` (deferred
+    ``to`` steps) the records queued there are sent once the chain has run, or
+    forgotten when a step raised."""
     if not fns:
         return None
-    if len(fns) == 1:
-        return fns[0]
     funcs = tuple(fns)
+    if outbox is not None:
+        return _chain_with_outbox(funcs, labels, outbox)
+    if len(funcs) == 1:
+        return funcs[0]  # blamed by make_agent: no extra frame per event
 
     def run(v: Any, k: Any) -> Any:
-        for f in funcs:
-            v = f(v, k)
-            if v is DROP:
-                return v
-        return v
+        f = None
+        try:
+            for f in funcs:
+                v = f(v, k)
+                if v is DROP:
+                    return v
+            return v
+        except Exception as exc:
+            if f is not None:
+                blame(exc, labels.get(f))
+            raise
+
+    return run
+
+
+def _chain_with_outbox(
+    funcs: tuple[StepFn, ...], labels: dict[StepFn, Blame], outbox: list[Any]
+) -> StepFn:
+    def run(v: Any, k: Any) -> Any:
+        f = None
+        try:
+            for f in funcs:
+                v = f(v, k)
+                if v is DROP:
+                    break
+            f = None
+            for send, key, value, timestamp, label in outbox:
+                try:
+                    send(key=key, value=value, timestamp=timestamp)
+                except Exception as exc:
+                    blame(exc, label)
+                    raise
+            return v
+        except Exception as exc:
+            if f is not None:
+                blame(exc, labels.get(f))
+            raise
+        finally:
+            outbox.clear()
 
     return run
 
 
 def make_agent(
-    fns: list[StepFn], regroup: Callable[[Any], Any] | None, yields: bool
+    fns: list[StepFn],
+    regroup: Callable[[Any], Any] | None,
+    yields: bool,
+    labels: dict[StepFn, Blame] | None = None,
+    outbox: list[Any] | None = None,
 ) -> Callable[..., Any]:
     """An ``async def agent(stream)`` running ``fns`` per event; yields results for sinks."""
-    run = _chain(fns)
+    run = _chain(fns, labels or {}, outbox)
     # The stream sets the current event before it yields each value; the cast tells the
     # type checker so once, where a None check would cost every event.
     get_event = cast("Callable[[], Event]", _current.get)
+
+    # a chain of one step is the step's own function: blame it here, once per failure
+    only = labels.get(fns[0]) if labels and len(fns) == 1 else None
 
     if yields:
 
         async def agent_with_sinks(stream: Any) -> Any:
             if regroup is not None:
                 stream = regroup(stream)
-            async for v in stream:
-                if run is not None:
-                    v = run(v, get_event().key)
-                    if v is DROP:
-                        continue
-                yield v
+            try:
+                async for v in stream:
+                    if run is not None:
+                        v = run(v, get_event().key)
+                        if v is DROP:
+                            continue
+                    yield v
+            except Exception as exc:
+                blame(exc, only)
+                raise
 
         return agent_with_sinks
 
@@ -283,7 +363,11 @@ def make_agent(
             async for _ in stream:
                 pass
             return
-        async for v in stream:
-            run(v, get_event().key)
+        try:
+            async for v in stream:
+                run(v, get_event().key)
+        except Exception as exc:
+            blame(exc, only)
+            raise
 
     return agent

@@ -17,6 +17,7 @@ returns a fresh deep copy of it. Set tables always default to the empty set.
 from __future__ import annotations
 
 import copy
+import difflib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -66,6 +67,8 @@ class TableDef:
     help: str | None = None
     changelog_topic: str | None = None
     path: Path_ = ()
+    #: the ``default:`` as written (a factory name or a literal), None when absent
+    default_raw: Any = None
 
     @property
     def is_set(self) -> bool:
@@ -114,6 +117,7 @@ def read_tables(c: Checker, raw: Any) -> dict[str, TableDef]:
         )
         if "default" in body:
             t.default = _read_default(c, t, body["default"], path + ("default",))
+            t.default_raw = body["default"]
         out[name] = t
     return out
 
@@ -132,6 +136,18 @@ def _read_default(c: Checker, t: TableDef, value: Any, path: Path_) -> Callable[
         return None
     if isinstance(value, str) and value in FACTORIES:
         return FACTORIES[value]
+    close = (
+        difflib.get_close_matches(value, list(FACTORIES), n=1, cutoff=0.75)
+        if isinstance(value, str)
+        else []
+    )
+    if close:
+        c.error(
+            path,
+            f"unknown default factory {value!r} (did you mean {close[0]!r}?); "
+            "factories: " + ", ".join(FACTORIES),
+        )
+        return None
     if isinstance(value, (bool, int, float, str, list, dict)):
         return _literal(value)
     c.error(path, f"default must be a factory name or a literal, not {type(value).__name__}")
@@ -143,7 +159,9 @@ def build_tables(
 ) -> None:
     """Declare every table on ``app`` (after its topics, before its agents)."""
     from streamctl.pipeline.build import SCALAR_TYPES
+    from streamctl.pipeline.spec import _hint
 
+    check_accumulated_defaults(spec, problems)
     inferred = infer_partitions(spec)
     for t in spec.tables.values():
         options: dict[str, Any] = {"help": t.help}
@@ -159,7 +177,9 @@ def build_tables(
                 known = ", ".join([*SCALAR_TYPES, *models])
                 problems.append(
                     spec.located.problem(
-                        t.path + (f"{side}_type",), f"unknown type {type_name!r} (known: {known})"
+                        t.path + (f"{side}_type",),
+                        f"unknown type {type_name!r} (known: {known})"
+                        + _hint(type_name, [*SCALAR_TYPES, *models]),
                     )
                 )
         if t.default is not None:
@@ -175,6 +195,42 @@ def build_tables(
             getattr(app, KINDS[t.kind])(t.name, **options)
         except ConfigurationError as exc:
             problems.append(spec.located.problem(t.path, str(exc)))
+
+
+#: what a ``count``/``add`` step may start from: factories and literal types
+_NUMERIC_FACTORIES = {"int", "float"}
+
+
+def check_accumulated_defaults(spec: PipelineSpec, problems: list[Problem]) -> None:
+    """A problem for each table a ``count``/``add`` step adds into whose default is not a
+    number (``"n/a"`` or ``str``: ``table[key] += 1`` would raise for every event)."""
+    for agent in spec.agents.values():
+        for i, step in enumerate(agent.steps):
+            if not isinstance(step, dict) or len(step) != 1:
+                continue
+            ((kind, arg),) = step.items()
+            if kind not in ("count", "add"):
+                continue
+            name = arg.get("table") if isinstance(arg, dict) else arg
+            t = spec.tables.get(name) if isinstance(name, str) else None
+            if t is None or t.default is None or t.is_set:
+                continue
+            raw = t.default_raw
+            numeric = (
+                raw in _NUMERIC_FACTORIES
+                if isinstance(raw, str)
+                else isinstance(raw, (int, float)) and not isinstance(raw, bool)
+            )
+            if numeric:
+                continue
+            problems.append(
+                spec.located.problem(
+                    t.path + ("default",),
+                    f"table {t.name!r} has default {raw!r}, not a number, but agent "
+                    f"{agent.name!r} step {i + 1} ({kind}) adds into it: "
+                    "use default: int, float or a number",
+                )
+            )
 
 
 def infer_partitions(spec: PipelineSpec) -> dict[str, int]:

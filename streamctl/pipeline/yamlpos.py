@@ -8,6 +8,7 @@ import yaml
 
 from streamctl import envvars
 from streamctl.pipeline.errors import Problem
+from streamctl.pipeline.limits import MAX_DEPTH, MAX_NODES
 from streamctl.redact import is_secret
 
 Path_ = tuple[Any, ...]
@@ -45,11 +46,24 @@ class Located:
         return Problem(self.file, line, col, message)
 
 
+#: the event parser for the size pre-scan: libyaml's when PyYAML has it (much faster)
+_FAST: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _TooLarge(Exception):
+    """The document expands past MAX_NODES; ``node`` is where the budget ran out."""
+
+    def __init__(self, node: yaml.Node) -> None:
+        super().__init__("too large")
+        self.node = node
+
+
 class _Builder:
     def __init__(self, file: str, refs: dict[str, str] | None = None) -> None:
         self.file = file
         #: placeholder -> ``${...}`` (see envvars.protect)
         self.refs = refs or {}
+        self.budget = MAX_NODES
         self.marks: dict[Path_, tuple[int, int]] = {}
         self.inline: dict[Path_, int] = {}
         self.problems: list[Problem] = []
@@ -59,6 +73,9 @@ class _Builder:
         self.marks[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
 
     def build(self, node: yaml.Node, path: Path_) -> Any:
+        self.budget -= 1
+        if self.budget < 0:
+            raise _TooLarge(node)
         if isinstance(node, yaml.MappingNode):
             out: dict[Any, Any] = {}
             for key_node, value_node in node.value:
@@ -117,12 +134,74 @@ def _plain_scalar(text: str) -> Any:
     return value if isinstance(value, (bool, int, float)) else text
 
 
+def _at(file: str, mark: Any, message: str) -> Problem:
+    return Problem(file, mark.line + 1, mark.column + 1, message)
+
+
+def _too_large(text: str, file: str) -> Problem | None:
+    """A problem at the first collection nested deeper than MAX_DEPTH, or at the first
+    alias that takes the document past MAX_NODES nodes once aliases are expanded; else None.
+
+    Walks the event stream (no recursion, no expansion): each anchor's expanded size is
+    noted when its node ends, and an alias adds that size.
+    """
+    sizes: dict[str, int] = {}
+    stack: list[list[Any]] = [[0, None]]  # per open collection: [expanded size, anchor]
+    total = 0
+    try:
+        for event in yaml.parse(text, Loader=_FAST):
+            if isinstance(event, yaml.AliasEvent):
+                size = sizes.get(event.anchor or "", 1)
+            elif isinstance(event, (yaml.ScalarEvent, yaml.CollectionStartEvent)):
+                size = 1
+            elif isinstance(event, yaml.CollectionEndEvent):
+                size, anchor = stack.pop()
+                if anchor:
+                    sizes[anchor] = size
+                stack[-1][0] += size
+                continue
+            else:
+                continue
+            total += size
+            if total > MAX_NODES:
+                what = (
+                    "expands to more than {:,} nodes once aliases are resolved (an alias bomb?); "
+                    "write the data out or use fewer aliases"
+                    if isinstance(event, yaml.AliasEvent)
+                    else "has more than {:,} nodes; split the file"
+                )
+                return _at(file, event.start_mark, "YAML " + what.format(MAX_NODES))
+            if isinstance(event, yaml.CollectionStartEvent):
+                stack.append([1, event.anchor])
+                if len(stack) - 1 > MAX_DEPTH:
+                    return _at(
+                        file,
+                        event.start_mark,
+                        f"YAML nested deeper than {MAX_DEPTH} levels; flatten the structure",
+                    )
+                continue
+            if isinstance(event, yaml.ScalarEvent) and event.anchor:
+                sizes[event.anchor] = 1
+            stack[-1][0] += size
+    except yaml.YAMLError:
+        return None  # a syntax error: reported, worded as always, by the composer
+    return None
+
+
 def load_located(text: str, file: str) -> tuple[Located | None, list[Problem]]:
-    """Parse ``text``; on a syntax error return no data and one problem with its position."""
+    """Parse ``text``; on a syntax error return no data and one problem with its position.
+
+    Bounded: nesting deeper than MAX_DEPTH, or more than MAX_NODES nodes once
+    aliases are expanded (a billion-laughs file), is one problem with its position.
+    """
     # ${VAR} references are hidden from the YAML parser (same columns), so they also work
     # inside flow mappings: settings: {x: ${V:-y}}
     text, refs = envvars.protect(text)
     try:
+        large = _too_large(text, file)
+        if large is not None:
+            return None, [large]
+        # PyYAML's own composer: libyaml places some nodes (an empty value) differently
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -133,6 +212,8 @@ def load_located(text: str, file: str) -> tuple[Located | None, list[Problem]]:
         return None, [Problem(file, line, col, f"YAML syntax error: {what}")]
     except yaml.YAMLError as exc:
         return None, [Problem(file, 1, 1, f"YAML error: {exc}")]
+    except RecursionError:
+        return None, [Problem(file, 1, 1, "YAML nested too deeply; flatten the structure")]
     if node is None:
         return Located(file, {}, {}), []
     builder = _Builder(file, refs)
@@ -142,4 +223,12 @@ def load_located(text: str, file: str) -> tuple[Located | None, list[Problem]]:
         mark = exc.problem_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         return None, [Problem(file, line, col, f"YAML error: {exc.problem}")]
+    except _TooLarge as exc:
+        message = (
+            f"YAML expands to more than {MAX_NODES:,} nodes once aliases are resolved "
+            "(an alias bomb?); write the data out or use fewer aliases"
+        )
+        return None, [_at(file, exc.node.start_mark, message)]
+    except RecursionError:
+        return None, [Problem(file, 1, 1, "YAML nested too deeply; flatten the structure")]
     return Located(file, data, builder.marks, builder.inline), builder.problems

@@ -8,11 +8,21 @@ deletion (a tombstone in the changelog).
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any, ClassVar
 
+from streamctl.events import _current
 from streamctl.tables.exceptions import TableError
 from streamctl.transport.base import Producer, RecordMetadata
 
 Writes = dict[bytes, bytes | None]
+
+#: the event being processed (bound once: the undo log calls it per write)
+_event = _current.get
+#: in an undo entry: the key had no pending write before
+_ABSENT: Any = object()
+#: per write, four items in a row: the partition's pending writes, the key, the pending
+#: value before (or _ABSENT), the event that wrote
+UndoLog = list[Any]
 
 
 class WriteBuffer:
@@ -24,6 +34,12 @@ class WriteBuffer:
 
     __slots__ = ("pending", "inflight")
 
+    #: the undo log of every table's pending writes while a worker processes a batch
+    #: (None outside a worker: nothing is recorded); see :func:`savepoints` and
+    #: :func:`rollback_event`. One list for all tables, so one event's writes to
+    #: several tables roll back together.
+    undo: ClassVar[UndoLog | None] = None
+
     def __init__(self) -> None:
         self.pending: dict[int, Writes] = {}
         self.inflight: dict[int, Writes] = {}
@@ -32,6 +48,10 @@ class WriteBuffer:
         writes = self.pending.get(partition)
         if writes is None:
             writes = self.pending[partition] = {}
+        undo = WriteBuffer.undo
+        if undo is not None:
+            # flat, four items per write: the batch's entries are not GC-tracked tuples
+            undo += (writes, key, writes.get(key, _ABSENT), _event())
         writes[key] = value
 
     def overlay(self, partition: int) -> Writes:
@@ -75,3 +95,32 @@ class WriteBuffer:
     def discard(self) -> None:
         self.pending = {}
         self.inflight = {}
+
+
+def savepoints(on: bool) -> None:
+    """Start (or, with False, stop) recording an undo entry per table write: the worker
+    turns it on per batch, so a failing event's writes can be rolled back."""
+    WriteBuffer.undo = [] if on else None
+
+
+def rollback_event(event: Any) -> int:
+    """Undo the pending table writes ``event`` made in this batch (newest first), as if
+    it never ran: a savepoint per event. Returns how many writes were undone."""
+    undo = WriteBuffer.undo
+    if not undo:
+        return 0
+    undone = 0
+    keep: UndoLog = []
+    for i in range(len(undo) - 4, -1, -4):
+        writes, key, before, owner = undo[i : i + 4]
+        if owner is not event:
+            keep += (owner, before, key, writes)  # reversed below
+            continue
+        if before is _ABSENT:
+            writes.pop(key, None)
+        else:
+            writes[key] = before
+        undone += 1
+    keep.reverse()
+    undo[:] = keep
+    return undone

@@ -16,7 +16,7 @@ from __future__ import annotations
 import abc
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import ClassVar, NamedTuple
 
 Headers = list[tuple[str, bytes]]
 
@@ -216,6 +216,19 @@ class Transport(abc.ABC):
     #: False for a broker that lives in one process (``memory://``): what one command
     #: writes to it is gone when the command exits, so the CLI refuses it
     durable: bool = True
+    #: True when ``producer(transactional_id=...)`` works (``processing_guarantee:
+    #: exactly_once``); ``streamctl validate`` asks this instead of opening the broker
+    supports_transactions: ClassVar[bool] = False
+
+    @classmethod
+    def setting_names(cls) -> frozenset[str] | None:
+        """The broker settings this transport takes, or None when it takes any (unchecked)."""
+        return None
+
+    @classmethod
+    def check_url(cls, url: str) -> str | None:
+        """Why this transport cannot open ``url`` (a one-line reason), or None when it can."""
+        return None
 
     @abc.abstractmethod
     def producer(self, *, transactional_id: str | None = None) -> Producer:

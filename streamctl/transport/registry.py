@@ -28,7 +28,7 @@ def _target(scheme: str) -> str:
 
 
 def transport_class(url: str) -> type[Transport]:
-    """The transport class for ``url``'s scheme; raises BadBrokerURL for an unknown one."""
+    """The transport class for ``url``'s scheme (imported, not opened); BadBrokerURL if none."""
     scheme = urlsplit(url).scheme or url.rstrip(":/")
     if not scheme:
         raise BadBrokerURL(

@@ -3,11 +3,16 @@
 Each agent instance reads one stream; a ``group_by`` in it adds a child stream on the
 repartition topic. The routes map every topic the worker subscribes to onto the agents
 and streams reading it. Per batch, the records of a topic are decoded once (failures
-are dead-lettered or stop the worker), split over an agent's instances by partition,
-and fed to their streams; a stream regrouped by ``group_by`` forwards its records to
-the repartition topic instead (keyed anew; a record without a key is dead-lettered).
-The worker then waits until every fed stream has been fully processed, and stops
-with the failing agent and record when an agent raises.
+follow the topic's ``on_error``), split over an agent's instances by partition, and fed
+to their streams; a stream regrouped by ``group_by`` forwards its records to the
+repartition topic instead (keyed anew). The worker then waits until every fed stream
+has been fully processed.
+
+An event an agent fails on (a step, a plugin agent, a ``group_by`` key, a table value
+that does not encode) follows the agent's ``on_error``: its table writes are rolled
+back (``tables.changelog.rollback_event``) and it is parked or skipped, and the agent
+goes on with the next event; or the worker stops with a one-line message naming
+topic[partition]@offset, the agent, the step and its YAML line.
 """
 
 from __future__ import annotations
@@ -20,11 +25,13 @@ from typing import Any
 
 from streamctl.agents import Agent, AgentError
 from streamctl.app import App
+from streamctl.errorpolicy import blame, blamed
 from streamctl.events import Event
 from streamctl.exceptions import StreamctlError
 from streamctl.streams import SKIP, Stream
+from streamctl.tables.changelog import rollback_event, savepoints
 from streamctl.transport.base import Message, TopicPartition
-from streamctl.worker.deadletter import DeadLetters
+from streamctl.worker.deadletter import DeadLetters, with_origin
 
 log = logging.getLogger("streamctl.worker")
 
@@ -49,15 +56,21 @@ class Dispatcher:
         self.routes: dict[str, list[Route]] = {}
         #: agent and timer tasks, and what each is (for messages)
         self.tasks: dict[asyncio.Task[Any], str] = {}
+        #: record an undo log of table writes per batch (some agent skips or parks)
+        self.savepoints = False
 
     # -- start-up ----------------------------------------------------------------------------
     async def start_agents(self) -> None:
         """Start every agent, let each run to its first wait, then route its streams."""
         agents = self.app.agents.values()
+        # savepoints cost a little per table write: only an agent that goes on after a
+        # failed event needs them (with stop, the whole batch is dropped and replayed)
+        self.savepoints = any(a.error_policy != "stop" for a in agents)
         for agent in agents:
+            agent.on_failure = self.event_failed
             agent.start()
-            for i, task in enumerate(agent.tasks):
-                self.tasks[task] = f"agent {agent.name}#{i}"
+            for task in agent.tasks:
+                self.tasks[task] = f"agent {agent.name!r}"
         # let every agent run up to its first wait, so group_by topics are declared
         for _ in range(3):
             await asyncio.sleep(0)
@@ -91,6 +104,8 @@ class Dispatcher:
             if lst is None:
                 lst = by_topic[m.topic] = []
             lst.append(m)
+        if self.savepoints:
+            savepoints(True)  # an undo log per batch: a failed event's table writes roll back
         waits: list[Wait] = []
         topics = self.app.topics
         routes = self.routes
@@ -100,7 +115,11 @@ class Dispatcher:
             if bad:
                 agents = [r.agent for r in routes.get(topic_name, ())]
                 self.dead_letters.undecodable(topic, agents, bad)
-            for route in routes.get(topic_name, ()):
+            for n, route in enumerate(routes.get(topic_name, ())):
+                if n:
+                    # each agent its own Event objects: a failed event's table writes are
+                    # rolled back by identity, and must not take another agent's with them
+                    events = [Event(e.key, e.value, e.message) for e in events]
                 streams = route.streams
                 if len(streams) == 1:
                     parts = [events]
@@ -116,6 +135,9 @@ class Dispatcher:
                         waits.append((stream.feed(evs), stream, route.agent))
         if waits:
             await self.wait(waits)
+            for _fut, _stream, agent in waits:
+                agent.release_outputs()
+        self.dead_letters.report()
 
     def _forward(self, agent: Agent, stream: Stream, events: list[Event]) -> None:
         """``group_by``: send each record, keyed anew, to the repartition topic."""
@@ -126,6 +148,9 @@ class Dispatcher:
         send: Callable[..., None] = self.app.producer.send
         dumps = topic.key_serde.dumps
         name = topic.name
+        # a record the agent may park after group_by carries where it came from, so it
+        # is parked as it came (its key, headers, topic, partition and offset)
+        stamp = agent.error_policy == "dead_letter"
         for event in events:
             m = event.message
             try:
@@ -135,30 +160,26 @@ class Dispatcher:
                 if key is None:
                     raise ValueError("the new key is None (a missing field?)")
             except Exception as exc:
-                self._unkeyed(agent, stream, m, exc)
+                blame(exc, ("group_by", name))
+                self.event_failed(agent, event, exc)
                 continue
-            send(name, dumps(key), m.value, headers=m.headers or None, timestamp=m.timestamp)
+            headers = with_origin(m) if stamp else m.headers or None
+            send(name, dumps(key), m.value, headers=headers, timestamp=m.timestamp)
 
-    def _unkeyed(self, agent: Agent, stream: Stream, m: Message, exc: Exception) -> None:
-        # a record without a key to group by is parked, not repartitioned: a None
-        # key would fail the table steps downstream on every restart
-        agents = [r.agent for r in self.routes.get(stream.topic.name, ())]
-        targets = self.dead_letters.targets(stream.topic, agents)
-        if not targets:
-            raise AgentError(
-                f"agent {agent.name}: group_by key failed on {m.topic}[{m.partition}]"
-                f"@{m.offset}: {type(exc).__name__}: {exc} (give the agent a "
-                "dead_letter topic to park such records and go on)"
-            ) from exc
-        self.dead_letters.send(targets, m, exc)
-        log.warning(
-            "%s[%d]@%d: group_by key failed (%s); sent to %s",
-            m.topic,
-            m.partition,
-            m.offset,
-            exc,
-            ", ".join(sorted(targets)),
-        )
+    def event_failed(self, agent: Agent, event: Event, exc: Exception) -> None:
+        """``agent`` raised ``exc`` on ``event``: stop (raise AgentError), or roll back its
+        table writes and park or skip it, per the agent's ``on_error``."""
+        policy = agent.error_policy
+        if policy == "stop":
+            log.debug("agent %s failed", agent.name, exc_info=exc)
+            raise AgentError(stop_message(agent, event, exc)) from exc
+        rollback_event(event)
+        if policy == "skip":
+            self.dead_letters.skip(f"agent {agent.name!r}", exc)
+            return
+        target = agent.dead_letter_topic
+        assert target is not None  # Agent refuses dead_letter without a topic
+        self.dead_letters.send({target}, event.message, exc, agent=agent.name, step=blamed(exc))
 
     # -- waiting for the agents --------------------------------------------------------------
     async def wait(self, waits: list[Wait]) -> None:
@@ -200,7 +221,10 @@ class Dispatcher:
             log.warning("%s returned; its events are no longer processed", what)
 
     async def cancel_tasks(self) -> None:
-        """Cancel every agent and timer task and wait for them to end."""
+        """Cancel every agent and timer task and wait for them to end; log the last
+        summary of parked and skipped records."""
+        savepoints(False)
+        self.dead_letters.report(force=True)
         tasks = list(self.tasks)
         for task in tasks:
             task.cancel()
@@ -227,7 +251,11 @@ class Dispatcher:
         held = [(s, a) for s, a in self.streams() if s.held()]
         if not held:
             return False
+        if self.savepoints:
+            savepoints(True)
         await self.wait([(s.flush(), s, a) for s, a in held])
+        for _s, agent in held:
+            agent.release_outputs()
         return True
 
     def drop_held(self, revoked: set[TopicPartition]) -> int:
@@ -246,10 +274,27 @@ def _agent_failed(agent: Agent, stream: Stream, task: asyncio.Task[Any]) -> None
     exc = task.exception() if not task.cancelled() else None
     if exc is None:
         return
+    if isinstance(exc, StreamctlError):
+        raise exc
     event = stream.in_flight()
-    where = ""
-    if event is not None:
-        m = event.message
-        where = f" while processing {m.topic}[{m.partition}]@{m.offset}"
-    log.debug("agent %s failed%s", agent.name, where, exc_info=exc)
-    raise AgentError(f"agent {agent.name} failed{where}: {type(exc).__name__}: {exc}") from exc
+    log.debug("agent %s failed", agent.name, exc_info=exc)
+    if event is not None and isinstance(exc, Exception):
+        raise AgentError(stop_message(agent, event, exc)) from exc
+    raise AgentError(f"agent {agent.name!r} failed: {type(exc).__name__}: {exc}") from exc
+
+
+def stop_message(agent: Agent, event: Event, exc: BaseException) -> str:
+    """One line: where the record is, the agent as written, the step and its line, the error."""
+    m = event.message
+    step = blamed(exc)
+    if step is None:
+        at = ""
+    elif step[0] == "agent":  # a Python agent: the line of its code that raised
+        at = f" at {step[1]}"
+    else:
+        at = f" in step {step[0]} ({step[1]})"
+    return (
+        f"{m.topic}[{m.partition}]@{m.offset}: agent {agent.name!r} failed{at}: "
+        f"{type(exc).__name__}: {exc} (on_error: stop; give the agent a dead_letter topic "
+        "or on_error: skip to go on past such records)"
+    )

@@ -21,6 +21,8 @@ class WorkerStats:
     processed: int = 0
     repartitioned: int = 0
     dead_lettered: int = 0
+    #: records left out by ``on_error: skip``
+    skipped: int = 0
     batches: int = 0
     lag: int = 0
     rate: float = 0.0

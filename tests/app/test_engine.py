@@ -196,7 +196,8 @@ def test_agent_error_names_the_event_and_commits_nothing_of_its_batch(tmp_path: 
     produce(app, "in", [(None, i) for i in range(6)])
     with pytest.raises(
         AgentError,
-        match=r"agent fragile failed while processing in\[0\]@3: RuntimeError: cannot handle 3",
+        match=r"^in\[0\]@3: agent 'fragile' failed at .*test_engine\.py:193: "
+        r"RuntimeError: cannot handle 3 \(on_error: stop; ",
     ):
         app.run(until_idle=True)
     # nothing of the failed batch is committed or half-sent: it is replayed on restart

@@ -21,7 +21,7 @@ from streamctl.transport.base import Message
 
 ORDERS = ROOT / "pipelines" / "orders.yaml"
 PRODUCTS = ROOT / "pipelines" / "products.yaml"
-MODEL_FILE = ROOT / "schemas" / "models" / "orders.yaml"
+MODEL_FILE = ROOT / "pipelines" / "models" / "orders.yaml"
 MIXED = ROOT / "pipelines" / "data" / "orders-mixed.jsonl"
 
 #: line of orders-mixed.jsonl -> what the dead letter's streamctl.error must say
@@ -416,21 +416,20 @@ def test_model_mistakes_are_reported_at_their_file_line_and_column(
     # the token is searched from the change on: the same word may come earlier
     line, column = _position(text, token, text.index(new))
     result = cli("validate", pipeline)
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     (problem,) = result.stderr.splitlines()
     assert problem.startswith(f"{where.resolve() if form != 'inline' else where}:{line}:{column}: ")
     assert message in problem
 
 
 def test_the_example_model_file_has_positions_in_that_file(tmp_path: Path) -> None:
-    models = tmp_path / "schemas" / "models"
+    models = tmp_path / "pipelines" / "models"
     models.mkdir(parents=True)
     text = MODEL_FILE.read_text().replace("max: 1000}", "max: 1000, maximum: 5}")
     (models / "orders.yaml").write_text(text)
-    (tmp_path / "pipelines").mkdir()
     shutil.copy(PRODUCTS, tmp_path / "pipelines" / "products.yaml")
     result = cli("validate", tmp_path / "pipelines" / "products.yaml")
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     line, column = _position(text, "maximum")
     assert result.stderr.startswith(f"{(models / 'orders.yaml').resolve()}:{line}:{column}: ")
     assert "unknown key 'maximum'" in result.stderr
@@ -473,11 +472,10 @@ def test_export_is_deterministic_and_is_what_is_committed(tmp_path: Path) -> Non
 
 @pytest.mark.parametrize("which", ["inline", "model file"])
 def test_a_changed_model_fails_check_naming_the_stale_file(tmp_path: Path, which: str) -> None:
-    (tmp_path / "pipelines").mkdir()
-    (tmp_path / "schemas" / "models").mkdir(parents=True)
+    (tmp_path / "pipelines" / "models").mkdir(parents=True)
     shutil.copytree(ROOT / "schemas" / "orders", tmp_path / "schemas" / "orders")
     shutil.copytree(ROOT / "schemas" / "products", tmp_path / "schemas" / "products")
-    model_file = tmp_path / "schemas" / "models" / "orders.yaml"
+    model_file = tmp_path / "pipelines" / "models" / "orders.yaml"
     model_file.write_text(MODEL_FILE.read_text())
     for p in (ORDERS, PRODUCTS):
         shutil.copy(p, tmp_path / "pipelines" / p.name)

@@ -36,6 +36,7 @@ def test_env_references_work_inside_flow_mappings_with_positions_kept(
     pipeline = tmp_path / "p.yaml"
     pipeline.write_text(
         "app: x\n"
+        "broker: kafka://127.0.0.1:9  # broker_settings are Kafka's; nothing connects here\n"
         "settings: {max_poll_records: ${STREAMCTL_T10_POLL:-250}, commit_interval: 1}\n"
         "broker_settings: {sasl_plain_password: ${STREAMCTL_T10_PASS}, client_id: '${X:-a,b}'}\n"
         "topics: {a: {partitions: ${STREAMCTL_T10_PARTS:-3}}}\n"

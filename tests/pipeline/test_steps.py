@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -238,7 +239,7 @@ def test_validate_reports_bad_steps_with_positions(
     path = tmp_path / "p.yaml"
     path.write_text(PIPE % steps)
     result = cli("validate", path)
-    assert result.exit_code == 1, result.output
+    assert result.exit_code == 2, result.output
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(f"{path}:{problem}"), lines
 
@@ -314,5 +315,10 @@ def test_group_by_on_a_missing_field_parks_the_record_or_stops_naming_it(
         assert b"the new key is None" in dict(dead[0].headers)["streamctl.error"]
     else:
         assert result.exit_code == 1
-        assert "group_by key failed on events[" in result.stderr
-        assert "the new key is None" in result.stderr
+        last = result.stderr.strip().splitlines()[-1]
+        line = pipeline.read_text().splitlines().index("      - group_by: user") + 1
+        assert re.fullmatch(
+            rf"error: events\[\d\]@1: agent 'count' failed in step group_by \({pipeline}:{line}\): "
+            r"ValueError: the new key is None \(a missing field\?\) \(on_error: stop; .*\)",
+            last,
+        ), last

@@ -86,7 +86,7 @@ def test_validate_and_run_refuse_a_plugin_table_unlike_its_topic(tmp_path: Path)
     data = tmp_path / "data"
     want = "table 'counts' has 1 partition(s) but topic 'orders', whose events write it, has 4"
     validate = cli("validate", pipeline)
-    assert validate.exit_code == 1  # validate's "a file has problems"
+    assert validate.exit_code == 2  # bad input (#10)
     assert f"p.yaml:6:11: {want}" in validate.stderr
     run = cli("run", pipeline, "-d", data, "--until-idle")
     assert run.exit_code == 2

@@ -96,5 +96,5 @@ def test_validate_reports_table_mistakes_with_positions(
 ) -> None:
     path = write(tmp_path, "app: x\ntopics: {a: {}}\ntables:\n" + table)
     result = cli("validate", path)
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert result.stderr.strip().splitlines() == [f"{tmp_path}/{problem}"]

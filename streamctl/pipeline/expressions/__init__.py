@@ -18,19 +18,22 @@ Names:
 - any other name is a field of the value: ``value[name]`` for a mapping,
   ``getattr(value, name)`` for a record; a missing field is ``None``.
 
-Allowed: constants; ``+ - * / // %``; unary ``- + not``; ``and or``;
+Allowed: constants; ``+ - * / // %`` (``%`` on numbers only: no string formatting;
+``*`` and folded constants build at most MAX_REPEAT items); unary ``- + not``; ``and or``;
 comparisons including ``in``/``not in``/``is``; ``a if c else b``;
 subscripts and slices; attribute access to fields (names starting with ``_``
 are refused); list, tuple, set and dict displays; calls of the functions in
 :data:`FUNCTIONS` by name, positional arguments only. Everything else (lambda,
 comprehensions, ``**``, f-strings, calls of anything else, ``__dunder__``
-names) is an :class:`ExpressionError`.
+names) is an :class:`ExpressionError`, and so is an expression longer than
+``source.MAX_LENGTH`` characters, of more than ``MAX_NODES`` nodes or nested deeper
+than ``MAX_DEPTH``.
 """
 
 from streamctl.pipeline.expressions.expression import Expression, compile_expression
 from streamctl.pipeline.expressions.functions import FUNCTIONS
 from streamctl.pipeline.expressions.runtime import MAX_REPEAT, Fn, field_getter
-from streamctl.pipeline.expressions.source import ExpressionError
+from streamctl.pipeline.expressions.source import ExpressionError, shorten
 
 __all__ = [
     "FUNCTIONS",
@@ -40,4 +43,5 @@ __all__ = [
     "Fn",
     "compile_expression",
     "field_getter",
+    "shorten",
 ]

@@ -6,7 +6,14 @@ import ast
 from typing import Any
 
 from streamctl.pipeline.expressions.functions import FUNCTIONS
-from streamctl.pipeline.expressions.runtime import Fn, field_getter, item, safe_mul
+from streamctl.pipeline.expressions.runtime import (
+    Fn,
+    bounded,
+    field_getter,
+    item,
+    safe_mod,
+    safe_mul,
+)
 from streamctl.pipeline.expressions.source import ExpressionError, Source
 from streamctl.pipeline.expressions.whitelist import (
     BINOPS,
@@ -73,9 +80,13 @@ class Builder:
         right, rc = self.build(node.right)
         if isinstance(node.op, ast.Mult):
             op = safe_mul
+        elif isinstance(node.op, ast.Mod):
+            if isinstance(lc, (str, bytes)):
+                raise self.fail(node, "'%' formatting of strings is not allowed; use str() and '+'")
+            op = safe_mod
         if lc is not NOTHING and rc is not NOTHING:
             try:
-                c = op(lc, rc)
+                c = bounded(op(lc, rc))
             except Exception as exc:  # a constant that cannot be computed
                 raise self.fail(node, f"{type(exc).__name__}: {exc}") from None
             return (lambda v, k: c), c

@@ -35,5 +35,8 @@ def compile_expression(text: str) -> Expression:
         raise ExpressionError(f"an expression must be text, not {type(text).__name__}")
     tree = parse(text)
     builder = Builder(text)
-    fn, const = builder.build(tree)
+    try:
+        fn, const = builder.build(tree)
+    except RecursionError:  # parse() bounds the depth; this is the last guard
+        raise ExpressionError("expression nested too deeply; split it") from None
     return Expression(text, fn, const, builder.names)

@@ -8,8 +8,10 @@ from typing import Any
 #: A compiled expression or sub-expression: ``fn(value, key)``.
 Fn = Callable[[Any, Any], Any]
 
-#: the longest string, list or tuple ``*`` may build (keeps ``"x" * 10**12`` out)
-MAX_REPEAT = 1_000_000
+#: the longest string, list or tuple ``*`` (or a folded constant) may build: with at most
+#: MAX_NODES (500) nodes an expression builds at most 500 * 10,000 items beyond the event's
+#: own data (``[[0] * 10000, [0] * 10000, ...]``), where 1,000,000 allowed gigabytes
+MAX_REPEAT = 10_000
 _SEQ = (str, bytes, list, tuple)
 
 
@@ -44,3 +46,18 @@ def safe_mul(a: Any, b: Any) -> Any:
     if isinstance(b, _SEQ) and isinstance(a, int) and a * len(b) > MAX_REPEAT:
         raise ValueError(f"'*' would build a sequence longer than {MAX_REPEAT:,}")
     return a * b
+
+
+def safe_mod(a: Any, b: Any) -> Any:
+    """``a % b`` for numbers; ``%``-formatting of a string is refused (its widths can ask
+    for gigabytes: ``'%999999999d' % 1``)."""
+    if isinstance(a, (str, bytes)):
+        raise ValueError("'%' formatting of strings is not allowed; use str() and '+'")
+    return a % b
+
+
+def bounded(value: Any) -> Any:
+    """``value``, unless it is a string, bytes, list or tuple longer than MAX_REPEAT."""
+    if isinstance(value, _SEQ) and len(value) > MAX_REPEAT:
+        raise ValueError(f"the result would be longer than {MAX_REPEAT:,}")
+    return value

@@ -4,6 +4,13 @@ from __future__ import annotations
 
 import ast
 
+#: the longest expression text, in characters (a pipeline's formulas are short; this keeps
+#: a 2 MB literal from costing a gigabyte to parse)
+MAX_LENGTH = 10_000
+#: the most AST nodes, and the deepest nesting, an expression may have
+MAX_NODES = 500
+MAX_DEPTH = 50
+
 
 class ExpressionError(ValueError):
     """An expression is not valid; ``offset`` is the 0-based position in its text."""
@@ -14,10 +21,19 @@ class ExpressionError(ValueError):
         self.offset = offset
 
 
+def shorten(text: str, width: int = 60) -> str:
+    """``text``, cut to ``width`` characters with an ellipsis (for quoting it in a message)."""
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
 def parse(text: str) -> ast.expr:
     """The AST of ``text`` (never run); ExpressionError with an offset when it is not Python."""
     if not text.strip():
         raise ExpressionError("empty expression")
+    if len(text) > MAX_LENGTH:
+        raise ExpressionError(
+            f"expression is {len(text):,} characters long; the most is {MAX_LENGTH:,}"
+        )
     try:
         tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as exc:
@@ -25,7 +41,34 @@ def parse(text: str) -> ast.expr:
         raise ExpressionError(
             f"invalid expression: {exc.msg}", lead + (exc.offset or 1) - 1
         ) from None
+    except (RecursionError, MemoryError):
+        raise ExpressionError(f"expression nested deeper than {MAX_DEPTH} levels") from None
+    _check_size(text, tree.body)
     return tree.body
+
+
+#: AST nodes with no position of their own (Load, Add, And, ...): not counted
+_UNPLACED = (ast.expr_context, ast.operator, ast.boolop, ast.unaryop, ast.cmpop)
+
+
+def _check_size(text: str, root: ast.expr) -> None:
+    """ExpressionError at the first node past MAX_NODES or nested deeper than MAX_DEPTH
+    (walked without recursion, so a 1,000-term sum is refused, not a RecursionError)."""
+    count = 0
+    stack: list[tuple[ast.AST, int]] = [(root, 1)]
+    while stack:
+        node, depth = stack.pop()
+        count += 1
+        if depth > MAX_DEPTH:
+            raise Source(text).fail(
+                node, f"expression nested deeper than {MAX_DEPTH} levels; split it"
+            )
+        if count > MAX_NODES:
+            raise Source(text).fail(
+                node, f"expression has more than {MAX_NODES} parts; split it into steps"
+            )
+        children = [c for c in ast.iter_child_nodes(node) if not isinstance(c, _UNPLACED)]
+        stack.extend((child, depth + 1) for child in reversed(children))  # text order
 
 
 class Source:

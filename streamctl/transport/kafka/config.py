@@ -48,6 +48,8 @@ FORCED = {"enable_auto_commit": False}
 _PRODUCER_KEYS = frozenset(KafkaProducer.DEFAULT_CONFIG)
 _CONSUMER_KEYS = frozenset(KafkaConsumer.DEFAULT_CONFIG)
 _ADMIN_KEYS = frozenset(KafkaAdminClient.DEFAULT_CONFIG)
+#: every setting name KafkaSettings accepts
+SETTING_NAMES = _PRODUCER_KEYS | _CONSUMER_KEYS | _ADMIN_KEYS | frozenset(ALIASES)
 
 
 def parse_url(url: str) -> list[str]:

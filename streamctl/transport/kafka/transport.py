@@ -18,9 +18,9 @@ from streamctl.transport.base import (
     TopicSpec,
     Transport,
 )
-from streamctl.transport.exceptions import TransportError
+from streamctl.transport.exceptions import BadBrokerURL, TransportError
 from streamctl.transport.kafka import admin as kadmin
-from streamctl.transport.kafka.config import KafkaSettings, parse_url
+from streamctl.transport.kafka.config import SETTING_NAMES, KafkaSettings, parse_url
 from streamctl.transport.kafka.consumer import KafkaTransportConsumer
 from streamctl.transport.kafka.errors import translate, watch_refusals
 from streamctl.transport.kafka.producer import KafkaTransportProducer
@@ -40,6 +40,21 @@ class KafkaTransport(Transport):
     """
 
     scheme = "kafka"
+    supports_transactions = True
+
+    @classmethod
+    def setting_names(cls) -> frozenset[str]:
+        """kafka-python's producer, consumer and admin option names, streamctl's aliases for
+        some of them, and ``replication_factor`` (for created topics)."""
+        return SETTING_NAMES | {"replication_factor"}
+
+    @classmethod
+    def check_url(cls, url: str) -> str | None:
+        try:
+            parse_url(url)
+        except BadBrokerURL as exc:
+            return str(exc)
+        return None
 
     def __init__(self, url: str, *, datadir: str | Path | None = None, **settings: Any) -> None:
         self.url = url

@@ -26,6 +26,11 @@ class LocalTransport(Transport):
 
     scheme = "local"
 
+    @classmethod
+    def setting_names(cls) -> frozenset[str]:
+        """Empty: the embedded broker takes no client settings (engine ones go in ``settings``)."""
+        return frozenset()
+
     def __init__(self, url: str = "local://", *, datadir: Path, **settings: Any) -> None:
         self.url = url
         self.datadir = Path(datadir)
