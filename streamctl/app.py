@@ -196,6 +196,8 @@ class App:
         specs = {t.name: t.spec() for t in self.topics.values()}
         for table in self.tables.values():
             spec = table.changelog_spec()
+            if spec.name not in existing:  # stores that outlived their log are refused (#9)
+                table.refuse_stores_without_log()
             specs.setdefault(spec.name, spec)
         owners: list[Topic | Agent] = [*self.topics.values(), *self.agents.values()]
         for owner in owners:

@@ -1,10 +1,15 @@
 """Read and change an app's tables from outside its worker (what ``streamctl table`` runs).
 
-Reads open the same store files the worker uses (SQLite in WAL mode: a reader
-sees the state before or after a batch, never half of one). When no worker
-holds the app's consumer group, a read first replays the changelogs into the
-stores, so a fresh data dir (or deleted stores) still answers; while a worker
-runs, reads show what it last committed and leave recovery to it.
+Reads never write. They open the same store files the worker uses, read-only
+(SQLite in WAL mode: a reader sees the state before or after a batch, never
+half of one), and create, change or delete nothing: no store, no data dir, no
+broker log. When no worker holds the app's consumer group, the changelog
+records a store has not applied yet (a worker stopped before catching up, or
+the stores were deleted) are replayed into memory on top of it, so a read
+answers with the log's state and leaves the files for the next worker to catch
+up. A store ahead of its changelog (the broker's log was deleted or replaced)
+is refused with StoreAheadOfLog, as the worker refuses it. While a worker runs,
+reads show what it last committed and leave recovery to it.
 
 Writes (``put``/``delete``) go through the changelog like any table write
 (coalesced, partitioned where the key lives or where the stream puts that
@@ -24,7 +29,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from streamctl.exceptions import ConfigurationError
+from streamctl.exceptions import ConfigurationError, DecodeError
 from streamctl.naming import consumer_group
 from streamctl.tables.exceptions import TableError
 from streamctl.tables.recovery import Progress
@@ -85,12 +90,21 @@ def recover(app: Any, tables: Iterable[Any], progress: Progress | None = None) -
     return True
 
 
+def open_read_only(app: Any, tables: Iterable[Any], progress: Progress | None = None) -> None:
+    """Open ``tables`` for reading: read-only stores, caught up in memory unless a worker runs."""
+    tables = list(tables)
+    check_changelogs(app, tables)
+    replay_log = not running_workers(app)
+    for table in tables:
+        table.read_only(app.transport, replay_log=replay_log, progress=progress)
+
+
 def stored_key(app: Any, name: str, candidates: list[Any], progress: Progress | None = None) -> Any:
     """The first of ``candidates`` the table holds, else the first: how a key typed on
     the command line (``2024``) finds a key that a stream wrote as bytes (``b'2024'``, a
-    topic with no key type) in a table with no key type (#9)."""
+    topic with no key type) in a table with no key type (#9). Reads only."""
     table = table_named(app, name)
-    recover(app, [table], progress)
+    open_read_only(app, [table], progress)
     for key in candidates:
         if key in table:
             return key
@@ -99,8 +113,11 @@ def stored_key(app: Any, name: str, candidates: list[Any], progress: Progress | 
 
 def get(app: Any, name: str, key: Any, progress: Progress | None = None) -> Any:
     table = table_named(app, name)
-    recover(app, [table], progress)
-    value = table.get(key)
+    open_read_only(app, [table], progress)
+    try:
+        value = table.get(key)
+    except DecodeError as exc:
+        raise _undecodable(table, key, exc) from None
     if value is None:
         raise KeyNotFound(f"table {name!r} has no key {key!r}")
     return value
@@ -108,8 +125,34 @@ def get(app: Any, name: str, key: Any, progress: Progress | None = None) -> Any:
 
 def items(app: Any, name: str, progress: Progress | None = None) -> list[tuple[Any, Any]]:
     table = table_named(app, name)
-    recover(app, [table], progress)
-    return list(iter(table.items()))  # iter(): list() would ask len(), a second full scan
+    open_read_only(app, [table], progress)
+    try:
+        return list(iter(table.items()))  # iter(): list() would ask len(), a second full scan
+    except DecodeError as exc:
+        raise _undecodable(table, _first_bad_key(table), exc) from None
+
+
+def _first_bad_key(table: Any) -> Any:
+    """The first key whose stored value does not decode (None if the keys do not either)."""
+    try:
+        keys = list(table.keys())
+    except DecodeError:
+        return None
+    for key in keys:
+        try:
+            table.get(key)
+        except DecodeError:
+            return key
+    return None
+
+
+def _undecodable(table: Any, key: Any, exc: Exception) -> TableError:
+    at = "a key" if key is None else f"key {key!r}"
+    return TableError(
+        f"table {table.name!r}: the stored value of {at} cannot be decoded ({exc}); the "
+        "store file is damaged or was written with another value type: move the table's "
+        "store files away and run the worker to rebuild them from the changelog"
+    )
 
 
 def _refuse_if_running(app: Any, action: str) -> None:

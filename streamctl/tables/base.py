@@ -287,8 +287,9 @@ class Collection:
         """Replay the changelog into the stores of ``partitions`` (None: all).
 
         Returns the number of changelog records read per partition. Stores
-        whose file is missing, unreadable, or ahead of the changelog are
-        rebuilt from the first offset (with a warning for the last two).
+        whose file is missing or unreadable are rebuilt from the first offset
+        (with a warning for the latter); a store ahead of its changelog raises
+        StoreAheadOfLog (see :mod:`streamctl.tables.recovery`).
         """
 
         def report(partition: int, done: int, total: int) -> None:
@@ -302,6 +303,29 @@ class Collection:
             committed_only=bool(getattr(self.app.conf, "reads_last_stable_offset", False)),
             report=report,
             batch=self.recovery_batch,
+        )
+
+    def refuse_stores_without_log(self) -> None:
+        """Raise StoreAheadOfLog if a store recorded a changelog offset while the changelog
+        topic is missing (call before creating it): its log was deleted or replaced."""
+        recovery.refuse_stores_without_log(self._state)
+
+    def read_only(
+        self, transport: Transport, *, replay_log: bool, progress: Progress | None = None
+    ) -> dict[int, int]:
+        """Open the stores read-only for a reader outside the worker (``streamctl table``).
+
+        With ``replay_log``, changelog records the stores miss are replayed into
+        memory, never into the store files. Raises StoreAheadOfLog for a store
+        ahead of its changelog. See :func:`streamctl.tables.recovery.read_only`.
+        """
+
+        def report(partition: int, done: int, total: int) -> None:
+            if progress is not None:
+                progress(self, partition, done, total)
+
+        return recovery.read_only(
+            self._state, transport, replay_log=replay_log, report=report, batch=self.recovery_batch
         )
 
     def release(self, partitions: Iterable[int]) -> None:

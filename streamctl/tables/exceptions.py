@@ -23,3 +23,11 @@ class StoreCorrupt(StoreError):
 
 class RecoveryStalled(TableError):
     """A changelog stopped returning records before reaching its high-water mark."""
+
+
+class StoreAheadOfLog(TableError):
+    """A store says it applied changelog records the changelog does not have.
+
+    Its log was deleted, emptied or replaced after the store was written. The
+    store is refused, never wiped: which of the two is right is the user's call.
+    """

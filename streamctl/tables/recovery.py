@@ -2,10 +2,17 @@
 
 Before a partition's first event is processed, its changelog is replayed from
 the offset after the one the store last applied up to the high-water mark
-(:func:`recover`). Stores that cannot be trusted (unreadable, or ahead of the
-changelog) are reset and rebuilt from the first offset. A GlobalTable then keeps
-reading its changelog: :func:`follow` assigns a consumer after the stores, and
+(:func:`recover`). An unreadable store is rebuilt from the first offset. A
+store *ahead* of its changelog (it recorded an offset past the log's end: the
+broker's log was deleted, emptied or replaced) is refused with StoreAheadOfLog,
+by workers and reads alike, and never wiped: either the store or the log is the
+one to keep, and only the user knows which. A GlobalTable then keeps reading its
+changelog: :func:`follow` assigns a consumer after the stores, and
 :func:`apply_changelog` applies what it polls.
+
+Reads outside a worker use :func:`read_only` instead: stores opened read-only,
+records they miss replayed into memory (:class:`~streamctl.tables.stores.overlay.Overlay`),
+nothing created, changed or deleted.
 """
 
 from __future__ import annotations
@@ -16,9 +23,16 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from streamctl.tables.changelog import Writes
-from streamctl.tables.exceptions import RecoveryStalled
+from streamctl.tables.exceptions import (
+    RecoveryStalled,
+    StoreAheadOfLog,
+    StoreCorrupt,
+    StoreError,
+)
 from streamctl.tables.state import TableState
 from streamctl.tables.stores.base import Store
+from streamctl.tables.stores.memory import MemoryStore
+from streamctl.tables.stores.overlay import Overlay
 from streamctl.transport.base import Consumer, Message, TopicPartition, Transport
 
 log = logging.getLogger("streamctl.tables")
@@ -55,15 +69,14 @@ def trusted_start(
             "%s: store at changelog offset %d is past the stable end %d", label, persisted, end
         )
     elif persisted is not None and persisted >= end:
-        log.warning(
-            "%s: store is at changelog offset %d but the changelog ends at %d; "
-            "rebuilding it from the changelog",
-            label,
-            persisted,
-            end,
+        raise StoreAheadOfLog(
+            f"{label}: its store {store.path} has applied changelog offset {persisted} but "
+            f"the changelog ends before it (next offset {end}): the broker's log was "
+            "deleted, emptied or "
+            "replaced after the store was written; restore the log (broker.db) that goes "
+            "with these stores, or move the store files away to rebuild the table from "
+            "the log (nothing was changed)"
         )
-        store.reset()
-        persisted = None
     elif persisted is None and store.persistent and len(store):
         log.warning("%s: store has data but no changelog offset; rebuilding it", label)
         store.reset()
@@ -129,6 +142,9 @@ def recover(
     Returns the number of changelog records read per partition; ``report(partition,
     done, total)`` follows the progress. ``committed_only``: see :func:`trusted_start`.
     """
+    for p, store in list(state.stores.items()):
+        if isinstance(store, Overlay):  # a read's view: writers use the store files
+            state.stores.pop(p).close()
     wanted = state.assign(partitions)
     transport.create_topics([state.changelog_spec()])
     tps = {p: TopicPartition(state.topic, p) for p in sorted(wanted)}
@@ -141,6 +157,80 @@ def recover(
             store = state.store(p)
             label = f"table {state.name} partition {p}"
             start = trusted_start(store, label, begins[tp], ends[tp], committed_only=committed_only)
+
+            def progress(done: int, total: int, p: int = p) -> None:
+                if report is not None:
+                    report(p, done, total)
+
+            read[p] = replay(store, consumer, tp, start, ends[tp], report=progress, batch=batch)
+        return read
+    finally:
+        consumer.close()
+
+
+def refuse_stores_without_log(state: TableState) -> None:
+    """StoreAheadOfLog if a store of a table whose changelog topic does not exist (yet)
+    recorded a changelog offset: its log was deleted. Checked before the topic is
+    created, so a refused ``run`` leaves no new, empty log behind. Opens the stores
+    read-only; unreadable ones are left to :func:`recover`."""
+    for p in range(state.placement.partitions):
+        try:
+            store = state.store_class.open_read_only(state.store_url, state.path_for(p))
+        except StoreError:
+            continue
+        try:
+            trusted_start(store, f"table {state.name} partition {p}", 0, 0)
+        finally:
+            store.close()
+
+
+def read_only(
+    state: TableState,
+    transport: Transport,
+    *,
+    replay_log: bool,
+    report: Callable[[int, int, int], None] | None = None,
+    batch: int = 10_000,
+) -> dict[int, int]:
+    """Open every partition's store read-only; with ``replay_log``, catch each up to its
+    changelog's end in memory. Creates, changes and deletes nothing.
+
+    Returns the records replayed per partition. Raises StoreAheadOfLog (see
+    :func:`trusted_start`), also when the changelog topic does not exist (a
+    deleted log) but a store recorded an offset. Without ``replay_log`` (a
+    worker runs and owns the stores) the stores are read as last committed.
+    """
+    wanted = state.assign(None)
+    for p in sorted(wanted):
+        old = state.stores.pop(p, None)
+        if old is not None:
+            old.close()
+        path = state.path_for(p)
+        try:
+            base = state.store_class.open_read_only(state.store_url, path)
+        except StoreCorrupt as exc:
+            log.warning(
+                "table %s partition %d: %s; reading its state from the changelog "
+                "(the next worker rebuilds the file)",
+                state.name,
+                p,
+                exc,
+            )
+            base = MemoryStore(state.store_url, path)
+        state.stores[p] = Overlay(base)
+    if not replay_log:
+        return {}
+    tps = {p: TopicPartition(state.topic, p) for p in sorted(wanted)}
+    exists = state.topic in transport.list_topics()
+    consumer = transport.consumer(None)
+    try:
+        ends = consumer.end_offsets(tps.values()) if exists else dict.fromkeys(tps.values(), 0)
+        begins = consumer.beginning_offsets(tps.values()) if exists else ends
+        read: dict[int, int] = {}
+        for p, tp in tps.items():
+            store = state.stores[p]
+            label = f"table {state.name} partition {p}"
+            start = trusted_start(store, label, begins[tp], ends[tp])
 
             def progress(done: int, total: int, p: int = p) -> None:
                 if report is not None:

@@ -345,7 +345,7 @@ def test_broker_log_of_another_format_is_refused(tmp_path: Path) -> None:
     db = sqlite3.connect(tmp_path / "broker.db")
     db.execute("PRAGMA user_version=1")
     db.close()
-    with pytest.raises(TransportError, match="has log format 1, this streamctl reads format 2"):
+    with pytest.raises(TransportError, match="has log format 1, this streamctl reads format 3"):
         LocalTransport(datadir=tmp_path)
 
 

@@ -5,6 +5,7 @@ refusal while a worker runs, skipping a poison record."""
 from __future__ import annotations
 
 import json
+import shutil
 import signal
 import time
 from collections.abc import Callable
@@ -167,6 +168,11 @@ def test_reset_to_earliest_reprocesses_everything(setup: Setup) -> None:
     setup.reset("--to-earliest", "--execute")
     deleted = setup.ok("topic", "delete", f"{setup.app}-seen-changelog", "--yes")
     assert deleted.stdout == f"deleted topic {setup.app}-seen-changelog\n"
+    # stores that outlived their changelog are refused, never wiped (#9 section 5) ...
+    refused = cli("run", setup.pipeline, "--until-idle", *setup.opts)
+    assert refused.exit_code == 1 and "changelog ends before it" in refused.stderr
+    # ... so, as Kafka Streams' reset tool asks for cleanUp(), the local state goes too
+    shutil.rmtree(setup.datadir / "stores" / setup.app / "seen")
     setup.run()
     assert setup.records(setup.out) == 3 * len(EVENTS)
     assert setup.table() == COUNTS

@@ -86,7 +86,9 @@ def test_deleted_stores_are_rebuilt_identically_from_changelogs(tmp_path: Path) 
     assert {t: dump(REVENUE, t, fresh) for t in TABLES} == before
 
 
-def test_corrupt_store_file_is_rebuilt_with_a_warning(tmp_path: Path) -> None:
+def test_corrupt_store_file_is_read_from_the_changelog_and_rebuilt_by_the_worker(
+    tmp_path: Path,
+) -> None:
     run_revenue(tmp_path)
     before = dump(REVENUE, "revenue_per_customer", tmp_path)
     files = sorted((tmp_path / "stores" / "revenue" / "revenue_per_customer").glob("*.sqlite3"))
@@ -97,7 +99,13 @@ def test_corrupt_store_file_is_rebuilt_with_a_warning(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout) == before
     assert result.stderr.count("is not a SQLite database") == len(files)
+    assert "reading its state from the changelog" in result.stderr
+    assert all(f.read_bytes() == b"\x00garbage\xff" * 500 for f in files)  # a read wrote nothing
+    result = cli("run", REVENUE, "-d", tmp_path, "--until-idle")
+    assert result.exit_code == 0, result.output
     assert "rebuilding from the changelog" in result.stderr
+    assert all(f.read_bytes()[:16] == b"SQLite format 3\x00" for f in files)
+    assert dump(REVENUE, "revenue_per_customer", tmp_path) == before
 
 
 PIPE = """\

@@ -1,4 +1,4 @@
-"""Recovery: stores rebuilt from changelogs after loss, corruption, or running ahead."""
+"""Recovery: stores rebuilt from changelogs after loss or corruption, refused when ahead."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import pytest
 from tables_support import App, in_event, run_batch
 
 from streamctl.tables import GlobalTable, SetTable, Table
+from streamctl.tables.exceptions import StoreAheadOfLog
 from streamctl.tables.stores.sqlite import SqliteStore
 from streamctl.testing import MemoryTransport
 from streamctl.transport.base import TopicPartition
@@ -94,17 +95,22 @@ def test_corrupt_store_is_rebuilt_with_a_warning(tmp_path, transport, filled, ca
     table.close()
 
 
-def test_store_ahead_of_changelog_is_rebuilt_with_a_warning(tmp_path, transport, filled, caplog):
+def test_store_ahead_of_changelog_is_refused_and_kept(tmp_path, transport, filled):
     path = new_table(tmp_path).store_path(2)
     store = SqliteStore("sqlite://", path)
     store.apply({b'"phantom"': b"1"}, 10_000)
     store.close()
     table = new_table(tmp_path)
-    with caplog.at_level(logging.WARNING, logger="streamctl.tables"):
+    with pytest.raises(StoreAheadOfLog) as caught:
         table.recover(transport)
-    assert "changelog ends at" in caplog.text
-    assert (table.copy(), contents(table)) == filled
     table.close()
+    message = str(caught.value)
+    assert "table t partition 2" in message and "offset 10000" in message
+    assert "changelog ends before it (next offset 40)" in message and "\n" not in message
+    store = SqliteStore("sqlite://", path)  # untouched: the user decides which side to keep
+    kept = {**filled[1][2], b'"phantom"': b"1"}
+    assert (store.persisted_offset(), dict(store.items())) == (10_000, kept)
+    store.close()
 
 
 def test_crash_between_flush_and_store_commit(tmp_path, transport, filled):

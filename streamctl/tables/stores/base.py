@@ -58,6 +58,16 @@ class Store(abc.ABC):
         return isinstance(key, bytes) and self.get(key) is not None
 
     @classmethod
+    def open_read_only(cls, url: str, path: Path) -> Store:
+        """A store at ``path`` for reading only: it creates, changes and deletes nothing.
+
+        The default opens the store as usual (right for stores without files,
+        like ``memory://``); file-backed stores override it. Raises StoreError
+        (StoreCorrupt for an unreadable file).
+        """
+        return cls(url, path)
+
+    @classmethod
     def remove(cls, url: str, path: Path) -> None:
         """Delete whatever a store left at ``path`` (used when it is corrupt).
 

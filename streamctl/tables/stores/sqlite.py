@@ -33,11 +33,17 @@ Where this module goes around sqlitedict's dict API, and why:
 - Opening first probes the file with a plain ``sqlite3`` connection: a damaged
   file then fails in the caller's thread (as StoreCorrupt, and the table
   rebuilds it) instead of killing sqlitedict's thread.
+- A directory where the file belongs, or a file or folder that cannot be
+  written, is a StoreError (one line), never StoreCorrupt: the store may be
+  fine, so nothing is deleted. Read-only commands do not come here at all:
+  they use :func:`streamctl.tables.stores.sqlite_read.open_reader`.
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
+import os
 import sqlite3
 from collections.abc import Iterator, Mapping
 from functools import lru_cache
@@ -48,9 +54,15 @@ from sqlitedict import SqliteDict
 
 from streamctl.tables.exceptions import StoreCorrupt, StoreDirUnusable, StoreError
 from streamctl.tables.stores.base import Store
+from streamctl.tables.stores.sqlite_read import check_path, open_reader
 
 _HEADER = b"SQLite format 3\x00"
 _DATA = "data"
+
+# sqlitedict logs the inner stack of every failed statement (a full disk gives
+# three of them) before the caller gets the error: the StoreError raised here
+# says it in one line, so its records are not printed by logging's last resort.
+logging.getLogger("sqlitedict").addHandler(logging.NullHandler())
 
 
 def _identity(obj: Any) -> Any:
@@ -84,6 +96,7 @@ class SqliteStore(Store):
         super().__init__(url, path)
         self._db: SqliteDict | None = None
         self._reader: sqlite3.Connection | None = None
+        check_path(self.path)
         self._check_header()
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -91,6 +104,7 @@ class SqliteStore(Store):
             raise StoreDirUnusable(
                 f"data dir: cannot create {self.path.parent} ({exc.strerror})"
             ) from None
+        self._check_writable()
         self._probe()
         try:
             self._db = SqliteDict(
@@ -130,6 +144,14 @@ class SqliteStore(Store):
         if head and head != _HEADER:
             raise StoreCorrupt(f"table store {self.path} is not a SQLite database")
 
+    def _check_writable(self) -> None:
+        for path in (self.path, self.path.parent):
+            if path.exists() and not os.access(path, os.W_OK):
+                raise StoreDirUnusable(
+                    f"table store {self.path} is read-only ({path} cannot be written); "
+                    "read commands still work, a worker needs it writable"
+                )
+
     def _probe(self) -> None:
         # Read the schema with a plain connection first: a damaged file fails here,
         # in this thread, instead of killing sqlitedict's worker thread.
@@ -141,6 +163,8 @@ class SqliteStore(Store):
             finally:
                 conn.close()
         except sqlite3.DatabaseError as exc:
+            if "disk is full" in str(exc):
+                raise StoreError(_disk_full(self.path, exc)) from None
             raise StoreCorrupt(f"cannot read table store {self.path}: {exc}") from exc
 
     def _abandon(self) -> None:
@@ -196,6 +220,8 @@ class SqliteStore(Store):
                 conn.commit()
             except sqlite3.Error:
                 pass
+            if "disk is full" in str(exc):
+                raise StoreError(_disk_full(self.path, exc)) from None
             raise StoreError(f"writing table store {self.path} failed: {exc}") from exc
 
     def items(self) -> Iterator[tuple[bytes, bytes]]:
@@ -230,6 +256,22 @@ class SqliteStore(Store):
         return len(self._dict)
 
     @classmethod
+    def open_read_only(cls, url: str, path: Path) -> Store:
+        return open_reader(url, path)
+
+    @classmethod
     def remove(cls, url: str, path: Path) -> None:
         for suffix in ("", "-wal", "-shm", "-journal"):
-            Path(f"{path}{suffix}").unlink(missing_ok=True)
+            try:
+                Path(f"{path}{suffix}").unlink(missing_ok=True)
+            except OSError as exc:
+                raise StoreError(
+                    f"cannot remove table store {path}{suffix}: {exc.strerror}"
+                ) from None
+
+
+def _disk_full(path: Path, exc: BaseException) -> str:
+    return (
+        f"table store {path}: the disk is full ({exc}); the batch was not committed "
+        "and nothing committed before it is lost: free some space and run the command again"
+    )

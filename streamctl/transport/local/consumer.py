@@ -7,11 +7,11 @@ from bisect import bisect_left
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from streamctl.transport import batches
 from streamctl.transport.base import Consumer, Message, RebalanceListener, TopicPartition
 from streamctl.transport.exceptions import TransportError
 from streamctl.transport.local import groups
-from streamctl.transport.local.log import BATCH_COLUMNS, log_table
+from streamctl.transport.local.integrity import read_batch
+from streamctl.transport.local.log import log_table
 
 if TYPE_CHECKING:
     from streamctl.transport.local.transport import LocalTransport
@@ -105,14 +105,11 @@ class LocalConsumer(Consumer):
             while room > 0 and pos < end:
                 batch = cache.get(tp)
                 if batch is None or not batch[0][0] <= pos <= batch[0][-1]:
-                    row = db.execute(
-                        f"SELECT {BATCH_COLUMNS} FROM {log} WHERE last >= ? ORDER BY last LIMIT 1",
-                        (pos,),
-                    ).fetchone()
-                    if row is None:  # everything up to the end was compacted away
+                    batch = read_batch(db, log, pos, topic, part)  # checksum-verified
+                    if batch is None:  # everything up to the end was compacted away
                         pos = end
                         break
-                    batch = cache[tp] = batches.unpack(*row)
+                    cache[tp] = batch
                 offs, keys, vals, stamps, hdrs = batch
                 i = bisect_left(offs, pos)
                 j = min(len(offs), i + room)

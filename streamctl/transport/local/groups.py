@@ -4,6 +4,13 @@ The embedded broker does not balance a group across processes (that is what
 Kafka is for): a group has at most one live member, recorded in
 ``group_members`` with its process id and host. A member whose process is gone
 (it crashed) no longer counts, so a restarted worker takes its group back.
+
+A process id alone does not say the member is alive: after a SIGKILL another
+process may get the same id (in a container, PID 1 or a low PID is reused at
+once). A member is therefore recorded with its process start time (Linux:
+``/proc/<pid>/stat``, in clock ticks since boot) and counts only while a process
+with that id *and* that start time runs. Where the start time cannot be read,
+the id alone decides, as before.
 """
 
 from __future__ import annotations
@@ -37,6 +44,28 @@ def pid_alive(pid: int) -> bool:
     return True
 
 
+def start_time(pid: int) -> str | None:
+    """When process ``pid`` started (an opaque token), or None if it cannot be told."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            stat = f.read()
+    except OSError:
+        return None
+    # field 22 (starttime), counted after the parenthesised command name
+    fields = stat[stat.rfind(b")") + 2 :].split()
+    return fields[19].decode() if len(fields) > 19 else None
+
+
+def member_alive(pid: int, started: str | None) -> bool:
+    """Whether the member recorded as (``pid``, ``started``) still runs on this host."""
+    if not pid_alive(pid):
+        return False
+    if started is None:
+        return True
+    now = start_time(pid)
+    return now is None or now == started
+
+
 def me() -> tuple[int, str]:
     """This process as a group member: (pid, host name)."""
     return os.getpid(), os.uname().nodename
@@ -44,29 +73,45 @@ def me() -> tuple[int, str]:
 
 def live_members(db: sqlite3.Connection, group_id: str) -> list[str]:
     """The group's live member as ``"pid 123 on host"``, if its process still runs."""
-    rows = db.execute(
-        "SELECT pid, host FROM group_members WHERE group_id=?", (group_id,)
-    ).fetchall()
+    try:
+        rows = db.execute(
+            "SELECT pid, host, started FROM group_members WHERE group_id=?", (group_id,)
+        ).fetchall()
+    except sqlite3.OperationalError:  # a format-2 log opened read-only: no start times
+        rows = db.execute(
+            "SELECT pid, host, NULL FROM group_members WHERE group_id=?", (group_id,)
+        ).fetchall()
     here = os.uname().nodename
-    return [f"pid {pid} on {host}" for pid, host in rows if host != here or pid_alive(pid)]
+    return [
+        f"pid {pid} on {host}"
+        for pid, host, started in rows
+        if host != here or member_alive(pid, started)
+    ]
 
 
 def join(db: sqlite3.Connection, group_id: str, datadir: Path) -> None:
     """Become the group's only member; TransportError if a live process already is."""
     with write(db):
         row = db.execute(
-            "SELECT pid, host FROM group_members WHERE group_id=?", (group_id,)
+            "SELECT pid, host, started FROM group_members WHERE group_id=?", (group_id,)
         ).fetchone()
         pid, host = me()
-        if row is not None and tuple(row) != (pid, host) and row[1] == host and pid_alive(row[0]):
+        started = start_time(pid)
+        if (
+            row is not None
+            and tuple(row) != (pid, host, started)
+            and row[1] == host
+            and member_alive(row[0], row[2])
+        ):
             raise TransportError(
                 f"consumer group {group_id!r} is already consumed by process {row[0]} "
                 f"on the embedded broker at {datadir}; the embedded broker "
                 "runs one worker per group (use Kafka to scale out)"
             )
         db.execute(
-            "INSERT OR REPLACE INTO group_members VALUES (?,?,?,?)",
-            (group_id, pid, host, time.time()),
+            "INSERT OR REPLACE INTO group_members(group_id, pid, host, heartbeat, started) "
+            "VALUES (?,?,?,?,?)",
+            (group_id, pid, host, time.time(), started),
         )
 
 

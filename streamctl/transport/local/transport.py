@@ -12,6 +12,7 @@ from streamctl.transport.base import GroupInfo, TopicPartition, TopicSpec, Trans
 from streamctl.transport.exceptions import TransportError, UnknownTopic
 from streamctl.transport.local import admin, groups, log
 from streamctl.transport.local.consumer import LocalConsumer
+from streamctl.transport.local.integrity import LogDamaged
 from streamctl.transport.local.producer import LocalProducer
 
 
@@ -38,7 +39,24 @@ class LocalTransport(Transport):
         self.settings = settings
         self._topics: dict[str, tuple[int, int]] = {}  # name -> (id, partitions)
         self._compacted: set[str] = set()
-        self.db = log.open_log(self.datadir)
+        self._writer = False
+        reader = log.open_log(self.datadir, read_only=True)
+        #: the connection every read goes through: read-only until something writes
+        #: (:meth:`writable`); an empty in-memory log while the data dir has none
+        self.db: sqlite3.Connection = reader if reader is not None else _empty_log()
+
+    def writable(self) -> sqlite3.Connection:
+        """Switch to a connection that can write, creating the data dir and log if need be.
+
+        Reads never write: opening the transport creates nothing; the first
+        producer, group consumer, topic creation or compaction does.
+        """
+        if not self._writer:
+            db = log.open_log(self.datadir)
+            assert db is not None
+            self.db.close()
+            self.db, self._writer = db, True
+        return self.db
 
     def close(self) -> None:
         try:
@@ -49,6 +67,10 @@ class LocalTransport(Transport):
     # -- admin --------------------------------------------------------------------
     def create_topics(self, specs: Iterable[TopicSpec]) -> None:
         specs = list(specs)
+        existing = self.list_topics()
+        if all(spec.name in existing for spec in specs):
+            return  # nothing to create: a reader stays a reader
+        self.writable()
         with log.write(self.db):
             for spec in specs:
                 if spec.partitions < 1:
@@ -71,7 +93,15 @@ class LocalTransport(Transport):
                     log.create_partition_log(self.db, tid, p)
 
     def list_topics(self) -> dict[str, TopicSpec]:
-        rows = self.db.execute("SELECT name, partitions, compacting, config FROM topics").fetchall()
+        try:
+            rows = self.db.execute(
+                "SELECT name, partitions, compacting, config FROM topics"
+            ).fetchall()
+        except sqlite3.DatabaseError as exc:
+            raise LogDamaged(
+                f"data dir {self.datadir}: {self.path.name} cannot list its topics ({exc}); "
+                "restore it from a backup"
+            ) from None
         return {
             name: TopicSpec(name, parts, bool(comp), json.loads(conf))
             for name, parts, comp, conf in rows
@@ -102,6 +132,7 @@ class LocalTransport(Transport):
         """Drop every record of a compacted topic that a later record with the same key
         replaces (in ``partitions``, default all); returns how many were dropped."""
         tid, parts = self.topic_info(topic)
+        self.writable()
         return log.compact(self.db, tid, range(parts) if partitions is None else partitions)
 
     def group_members(self, group_id: str) -> list[str] | None:
@@ -119,7 +150,7 @@ class LocalTransport(Transport):
         return admin.group_offsets(self.db, group_id)
 
     def alter_group_offsets(self, group_id: str, offsets: Mapping[TopicPartition, int]) -> None:
-        admin.alter_group_offsets(self.db, group_id, offsets, str(self.datadir))
+        admin.alter_group_offsets(self.writable(), group_id, offsets, str(self.datadir))
 
     def offsets_for_times(
         self, timestamps: Mapping[TopicPartition, int]
@@ -128,7 +159,7 @@ class LocalTransport(Transport):
 
     def delete_topics(self, names: Iterable[str]) -> None:
         names = list(names)
-        admin.delete_topics(self.db, names, str(self.datadir))
+        admin.delete_topics(self.writable(), names, str(self.datadir))
         for name in names:
             self._topics.pop(name, None)
             self._compacted.discard(name)
@@ -138,7 +169,17 @@ class LocalTransport(Transport):
         offsets it commits land in one SQLite transaction (exactly-once). The embedded
         broker runs one worker per group, so there is no zombie to fence: the id only
         selects transactions."""
+        self.writable()
         return LocalProducer(self, transactional=transactional_id is not None)
 
     def consumer(self, group_id: str | None) -> LocalConsumer:
+        if group_id is not None:
+            self.writable()  # a group member records itself and commits offsets
         return LocalConsumer(self, group_id)
+
+
+def _empty_log() -> sqlite3.Connection:
+    """An in-memory log with no topics: what a reader sees of a data dir without one."""
+    db = sqlite3.connect(":memory:", isolation_level=None)
+    db.executescript(log.SCHEMA)
+    return db
