@@ -205,14 +205,21 @@ class SqliteStore(Store):
                 puts.append(value)
         n = self.chunk_rows
         try:
+            # The offset goes first: sqlitedict runs statements on its own thread and
+            # reports a failure at the next call, so statements queued after a failed one
+            # still run, and SQLite may have rolled the whole transaction back on
+            # SQLITE_FULL, leaving them to autocommit. Data written that way is harmless
+            # (replaying the changelog from the old offset rewrites it); an offset written
+            # without its data would lose that data for good.
+            if offset is not None:
+                conn.execute("REPLACE INTO meta (name, value) VALUES ('offset', ?)", (offset,))
             for i in range(0, len(puts), 2 * n):
                 chunk = puts[i : i + 2 * n]
                 conn.execute(_upsert_sql(len(chunk) // 2), chunk)
             for i in range(0, len(dels), n):
                 chunk = dels[i : i + n]
                 conn.execute(_delete_sql(len(chunk)), chunk)
-            if offset is not None:
-                conn.execute("REPLACE INTO meta (name, value) VALUES ('offset', ?)", (offset,))
+            conn.select_one("SELECT 1")  # raises a failure of the statements above, if any
             conn.commit()
         except sqlite3.Error as exc:
             try:

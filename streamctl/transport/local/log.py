@@ -238,15 +238,24 @@ class write:
                 exc = failed
         if self.db.in_transaction:
             self.db.execute("ROLLBACK")
-        if exc is not None and is_disk_full(exc):
-            raise DiskFull(disk_full(where(self.db), exc)) from None
-        if type(exc) is sqlite3.DatabaseError:  # "database disk image is malformed", ...
-            raise LogDamaged(
-                f"the embedded broker's log {where(self.db)} is damaged ({exc}); "
-                "nothing was written: restore broker.db from a backup"
-            ) from None
+        failure = translated(self.db, exc)
+        if failure is not None:
+            raise failure from None
         if exc_type is None and exc is not None:
             raise exc
+
+
+def translated(db: sqlite3.Connection, exc: BaseException | None) -> TransportError | None:
+    """The one-line error for a failed write of ``db``: DiskFull for SQLite's
+    ``database or disk is full``, LogDamaged for damaged pages; None for other errors."""
+    if exc is not None and is_disk_full(exc):
+        return DiskFull(disk_full(where(db), exc))
+    if type(exc) is sqlite3.DatabaseError:  # "database disk image is malformed", ...
+        return LogDamaged(
+            f"the embedded broker's log {where(db)} is damaged ({exc}); "
+            "nothing was written: restore broker.db from a backup"
+        )
+    return None
 
 
 def insert_batch(

@@ -100,8 +100,11 @@ class LocalProducer(Producer):
                 self._open = True
             try:
                 first = self._append(t.db, queues)
-            except BaseException:
+            except BaseException as exc:
                 self._rollback()
+                failure = _log.translated(t.db, exc)
+                if failure is not None:
+                    raise failure from None
                 raise
         else:
             with write(t.db) as db:
@@ -208,14 +211,20 @@ class LocalProducer(Producer):
                     group.group_id,
                     [(t.topic_info(tp.topic)[0], tp.partition, off) for tp, off in offsets.items()],
                 )
-            except BaseException:
+            except BaseException as exc:
                 self._rollback()
+                failure = _log.translated(t.db, exc)
+                if failure is not None:
+                    raise failure from None
                 raise
         if self._open:
             try:
                 t.db.execute("COMMIT")
-            except BaseException:
+            except BaseException as exc:
                 self._rollback()
+                failure = _log.translated(t.db, exc)
+                if failure is not None:
+                    raise failure from None
                 raise
             self._open = False
         self._in_transaction = False
