@@ -86,7 +86,14 @@ def translate(bootstrap: str, what: str) -> Iterator[None]:
         raise UnknownTopic(f"{what}: unknown topic or partition on Kafka at {bootstrap}") from exc
     except (kerrors.KafkaConnectionError, kerrors.KafkaTimeoutError) as exc:
         raise _unreachable(what, bootstrap, began, exc) from exc
-    except kerrors.CommitFailedError as exc:
+    except (
+        kerrors.CommitFailedError,
+        # an offset commit while the group rebalances, or from a member it has dropped:
+        # the same outcome for the worker (the next owner processes the batch again)
+        kerrors.RebalanceInProgressError,
+        kerrors.IllegalGenerationError,
+        kerrors.UnknownMemberIdError,
+    ) as exc:
         raise CommitFailed(
             f"{what}: Kafka at {bootstrap} refused the offsets: the group rebalanced"
         ) from exc
