@@ -138,18 +138,21 @@ def _at(file: str, mark: Any, message: str) -> Problem:
     return Problem(file, mark.line + 1, mark.column + 1, message)
 
 
-def _too_large(text: str, file: str) -> Problem | None:
+def _too_large(text: str, file: str, loader: Any = _FAST) -> Problem | None:
     """A problem at the first collection nested deeper than MAX_DEPTH, or at the first
     alias that takes the document past MAX_NODES nodes once aliases are expanded; else None.
 
     Walks the event stream (no recursion, no expansion): each anchor's expanded size is
-    noted when its node ends, and an alias adds that size.
+    noted when its node ends, and an alias adds that size. libyaml (PyYAML 6.0.4's
+    wheels) stops at its own nesting limit with a scanner error before it emits the
+    events this counts, so a scanner error from it is walked again with PyYAML's own
+    parser, which is iterative too, to find the position and say it as everywhere else.
     """
     sizes: dict[str, int] = {}
     stack: list[list[Any]] = [[0, None]]  # per open collection: [expanded size, anchor]
     total = 0
     try:
-        for event in yaml.parse(text, Loader=_FAST):
+        for event in yaml.parse(text, Loader=loader):
             if isinstance(event, yaml.AliasEvent):
                 size = sizes.get(event.anchor or "", 1)
             elif isinstance(event, (yaml.ScalarEvent, yaml.CollectionStartEvent)):
@@ -184,6 +187,8 @@ def _too_large(text: str, file: str) -> Problem | None:
                 sizes[event.anchor] = 1
             stack[-1][0] += size
     except yaml.YAMLError:
+        if loader is not yaml.SafeLoader:
+            return _too_large(text, file, yaml.SafeLoader)
         return None  # a syntax error: reported, worded as always, by the composer
     return None
 
