@@ -56,9 +56,13 @@ def parse_arg(text: str, want: Any = None) -> Any:
 
 
 def table_key(app: Any, t: Any, text: str, progress: Any) -> Any:
-    """KEY as the table holds it: parsed as JSON (see :func:`parse_arg`), else, in a table
-    with no key type, the text or its bytes when the table holds that key (a stream
-    keyed by text or bytes wrote ``"2024"`` or ``b"2024"``, not the number 2024)."""
+    """KEY as the table holds it. A table with a key type parses it as that type; one
+    whose writing topics carry text keys (a pipeline's default) takes it as text, as the
+    stream does (``2024`` is the text "2024", not the number); otherwise it is parsed as
+    JSON (see :func:`parse_arg`), or taken as the text or its bytes when the table holds
+    that key."""
+    if t.key_type is None and t.source_key_codec == "raw":
+        return text
     key = parse_arg(text, t.key_type)
     if t.key_type is not None:
         return key
@@ -107,7 +111,9 @@ def _session(pipeline: Path, broker: str | None, datadir: Path | None) -> Iterat
 
 def _open(pipeline: Path, broker: str | None, datadir: Path | None) -> Any:
     setup_logging("warning")  # a rebuilt store or a slow recovery is worth a line on stderr
-    return load_for_cli(pipeline, broker, datadir).app
+    app = load_for_cli(pipeline, broker, datadir).app
+    app.note_table_writers()  # Python agents' tables learn their topics' key form
+    return app
 
 
 @table_app.command("list")

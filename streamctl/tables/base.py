@@ -273,6 +273,14 @@ class Collection:
         return self._placement.partition_problem(topic, partitions, exists=exists)
 
     @property
+    def source_key_codec(self) -> str | None:
+        """The codec name (``"raw"``, ``"json"``, ...) of the key serializer shared by the
+        topics known to write this table, or None when none is known or they differ:
+        the form a key of this table takes on its way in."""
+        serde = self._placement.source_key_serde
+        return None if serde is None else str(serde.codec.name)
+
+    @property
     def sources(self) -> dict[str, int | None]:
         """Topic name -> declared partitions of the topics known to write this table."""
         return dict(self._placement.sources)

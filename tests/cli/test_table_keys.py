@@ -90,3 +90,35 @@ def test_keys_that_look_like_json_find_the_text_keys_a_stream_wrote(tmp_path: Pa
     assert cli("table", "del", pipeline, "counts", "hello", "-d", data).exit_code == 0
     dump = cli("table", "dump", pipeline, "counts", "-d", data)
     assert json.loads(dump.stdout) == {"2024": 2, "true": 7}
+
+
+@pytest.mark.parametrize("kind", ["steps", "plugin"])
+def test_keys_that_parse_as_json_are_the_text_keys_a_pipeline_stream_writes(
+    tmp_path: Path, kind: str
+) -> None:
+    """A pipeline's topics carry text keys, so `table set/get/del 2024` mean the text
+    "2024" the stream writes: no traceback for a number, no second key for a JSON-looking one."""
+    (tmp_path / "pa_json_keys.py").write_text(
+        "async def count(stream):\n"
+        "    counts = stream.app.tables['counts']\n"
+        "    async for key, value in stream.items():\n"
+        "        counts[key] += 1\n"
+    )
+    agent = "steps: [{count: counts}]" if kind == "steps" else 'use: "pa_json_keys:count"'
+    pipeline = tmp_path / "p.yaml"
+    pipeline.write_text(
+        f"app: jk-{kind}\ntopics: {{ev: {{partitions: 2}}}}\n"
+        f"tables: {{counts: {{default: int}}}}\nagents:\n  cnt: {{from: ev, {agent}}}\n"
+    )
+    data = ["-d", str(tmp_path / "data")]
+    keys = ["2024", "true", '"q"', "null", "1.50", "[1]"]
+    for key in keys:
+        assert cli("table", "set", pipeline, "counts", key, "5", *data).exit_code == 0
+        assert cli("send", "ev", '{"a": 1}', "--key", key, "-p", pipeline, *data).exit_code == 0
+    assert cli("run", pipeline, "--until-idle", *data).exit_code == 0
+    dumped = json.loads(cli("table", "dump", pipeline, "counts", *data).stdout)
+    assert dumped == dict.fromkeys(keys, 6)
+    got = cli("table", "get", pipeline, "counts", "2024", *data)
+    assert (got.exit_code, json.loads(got.stdout)) == (0, 6)
+    assert cli("table", "del", pipeline, "counts", "null", *data).exit_code == 0
+    assert "null" not in json.loads(cli("table", "dump", pipeline, "counts", *data).stdout)
