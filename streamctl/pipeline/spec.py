@@ -282,7 +282,26 @@ def read_spec(doc: Located) -> tuple[PipelineSpec | None, list[Problem]]:
             steps=steps,
             path=path,
         )
+    _check_dead_letter_loops(spec, c)
     return spec, c.problems
+
+
+def _check_dead_letter_loops(spec: PipelineSpec, c: Any) -> None:
+    """A dead-letter topic that an agent reads would feed parked records back to it,
+    forever for a record that fails every time."""
+    readers: dict[str, list[str]] = {}
+    for agent in spec.agents.values():
+        readers.setdefault(agent.source, []).append(agent.name)
+    owners = [(a.path, f"agent {a.name!r}", a.dead_letter) for a in spec.agents.values()]
+    owners += [(t.path, f"topic {n!r}", t.dead_letter) for n, t in spec.topics.items()]
+    for path, who, dead_letter in owners:
+        if dead_letter and dead_letter in readers:
+            c.error(
+                path + ("dead_letter",),
+                f"{who} parks failed records in {dead_letter!r}, which agent "
+                f"{readers[dead_letter][0]!r} reads: they would come back to be processed "
+                "again, forever; use a topic no agent reads",
+            )
 
 
 def _hint(name: str, known: Any) -> str:

@@ -255,3 +255,19 @@ def test_validate_reads_which_tables_an_unimported_plugin_names(tmp_path: Path) 
     )
     named = check_agent("plug_tables_named:count", search_dir=tmp_path)
     assert named == {"counts", "totals"}
+
+
+def test_a_dead_letter_topic_an_agent_reads_is_refused(tmp_path: Path) -> None:
+    """A parked record would come back to the agent that parked it, forever (#9)."""
+    path = tmp_path / "p.yaml"
+    path.write_text(
+        "app: x\ntopics: {ev: {partitions: 1}}\ntables: {counts: {default: int}}\n"
+        "agents:\n  cnt: {from: ev, dead_letter: ev, steps: [{count: counts}]}\n"
+    )
+    for command in (["validate", path], ["run", path, "--until-idle", "-d", tmp_path / "d"]):
+        result = cli(*command)
+        assert result.exit_code == 2
+        assert f"{path}:5:32: agent 'cnt' parks failed records in 'ev', which agent 'cnt'" in (
+            result.stderr
+        )
+    assert not (tmp_path / "d").exists()
