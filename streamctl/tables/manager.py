@@ -56,13 +56,20 @@ def partition_problems(
         changelog = table.changelog_topic.name
         have = existing.get(changelog)
         if have is not None and have != table.partitions:
+            writers = {existing.get(t, declared.get(t)) for t in table.sources} - {None}
+            # declaring the changelog's count only helps when the writing topics have it too
+            redeclare = (
+                f"declare the table with partitions={have} (its state is partitioned that way), or "
+                if writers and writers <= {have}
+                else ""
+            )
             problems.append(
                 (
                     table,
                     f"table {table.name!r} has {table.partitions} partition(s) but its "
-                    f"changelog topic {changelog!r} exists with {have}: declare the table "
-                    f"with partitions={have} (its state is partitioned that way), or delete "
-                    "that topic and the table's stores to start the table over",
+                    f"changelog topic {changelog!r} exists with {have}: {redeclare}delete "
+                    f"that topic (streamctl topic delete {changelog}) and the table's stores "
+                    "to start the table over",
                 )
             )
             continue

@@ -108,8 +108,9 @@ def test_an_existing_changelog_with_other_partitions_is_named(tmp_path: Path) ->
     transport.close()
     want = (
         "table 'counts' has 4 partition(s) but its changelog topic 'pl-counts-changelog' "
-        "exists with 1: declare the table with partitions=1"
-    )
+        "exists with 1: delete that topic (streamctl topic delete pl-counts-changelog) and "
+        "the table's stores to start the table over"
+    )  # not "declare the table with partitions=1": its 4-partition source would refuse that
     run = cli("run", pipeline, "-d", data, "--until-idle")
     assert (run.exit_code, want in run.stderr) == (2, True), run.stderr
     assert topic_counts(data) == {"pl-counts-changelog": 1}  # nothing else created
