@@ -123,6 +123,15 @@ PipelineOpt = typer.Option(
 )
 
 
+def check_partitions(value: int | None) -> int | None:
+    """Typer callback for ``--partitions``: 1 to MAX_PARTITIONS (usage error, exit 2)."""
+    from streamctl.transport.base import MAX_PARTITIONS
+
+    if value is not None and not 1 <= value <= MAX_PARTITIONS:
+        raise typer.BadParameter(f"must be from 1 to {MAX_PARTITIONS:,}, not {value}")
+    return value
+
+
 def load_for_cli(
     pipeline: Path,
     broker: str | None,

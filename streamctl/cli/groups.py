@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from enum import Enum
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +28,7 @@ from streamctl.cli.common import (
     resolve_target,
     setup_logging,
 )
+from streamctl.cli.output import Format, format_option
 from streamctl.exceptions import ConfigurationError
 from streamctl.naming import consumer_group
 
@@ -42,13 +42,11 @@ group_app = typer.Typer(
 )
 
 
-class Format(str, Enum):
-    text = "text"
-    json = "json"
-
-
-FormatOpt = typer.Option(
-    Format.text, "--format", "-f", metavar="text|json", help="text (columns) or json."
+#: ``-f`` as everywhere (json, jsonl, table); these operator views default to table, as
+#: kafka-consumer-groups.sh prints them
+FormatOpt = format_option(
+    Format.table,
+    help="table: aligned columns (the default); json: one JSON document; jsonl: one line.",
 )
 AppArg = typer.Argument(
     None,
@@ -128,6 +126,10 @@ def list_groups(
     if format is Format.json:
         out.print(json.dumps(rows, indent=2), markup=False)
         return
+    if format is Format.jsonl:
+        for row in rows:
+            out.print(json.dumps(row), markup=False)
+        return
     _columns(
         ("group", "state", "members"),
         [(r["group"], r["state"], ", ".join(r["members"]) or "-") for r in rows],
@@ -179,6 +181,8 @@ def describe(
         }
         out.print(json.dumps(data, indent=2), markup=False)
         return
+    if format is Format.jsonl:
+        raise ConfigurationError("group describe prints one document: use -f json or -f table")
     members = ", ".join(map(str, view.members)) or "no live member"
     out.print(f"group {view.group_id}: {view.state}, {members}", markup=False)
     _columns(
@@ -284,7 +288,7 @@ def reset(
         )
         if execute:
             admin.execute(target.transport, group, plan)
-    if format is Format.json:
+    if format is not Format.table:
         rows = [
             {
                 "topic": r.topic,
@@ -295,6 +299,10 @@ def reset(
             }
             for r in plan
         ]
+        if format is Format.jsonl:
+            for row in rows:
+                out.print(json.dumps({"group": group, "executed": execute, **row}), markup=False)
+            return
         out.print(
             json.dumps({"group": group, "executed": execute, "plan": rows}, indent=2), markup=False
         )

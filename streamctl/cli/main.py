@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import typer
 
 from streamctl import __version__
@@ -13,7 +15,7 @@ from streamctl.cli import tables as table_cmds
 from streamctl.cli import topic_admin as topic_admin_cmds
 from streamctl.cli import topics as topic_cmds
 from streamctl.cli import validate as validate_cmd
-from streamctl.cli.common import Group, out
+from streamctl.cli.common import Group, err, out
 
 app = typer.Typer(
     cls=Group,
@@ -54,6 +56,18 @@ app.add_typer(group_cmds.group_app, name="group")
 
 
 def main() -> None:
+    # an argument that is not UTF-8 (a key typed as $'\xff') reaches Python as text with
+    # surrogates, which no codec can encode: refuse it here, once, for every command
+    for n, arg in enumerate(sys.argv[1:], 1):
+        try:
+            arg.encode("utf-8")
+        except UnicodeEncodeError:
+            err.print(
+                f"error: argument {n} is not valid UTF-8 text; give keys and values as UTF-8",
+                markup=False,
+                highlight=False,
+            )
+            raise SystemExit(2) from None
     app()
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import stat
 import sys
 import uuid
 from pathlib import Path
@@ -10,7 +12,14 @@ from typing import Any
 
 import typer
 
-from streamctl.cli.common import BrokerOpt, DatadirOpt, PipelineOpt, out, resolve_target
+from streamctl.cli.common import (
+    BrokerOpt,
+    DatadirOpt,
+    PipelineOpt,
+    check_partitions,
+    out,
+    resolve_target,
+)
 from streamctl.cli.output import number
 from streamctl.cli.tables import parse_arg
 from streamctl.exceptions import ConfigurationError
@@ -42,12 +51,9 @@ def read_values(file: str | None, value: str | None) -> list[tuple[str, int, Any
     if not file:
         raise ConfigurationError("nothing to send: give a VALUE, --file FILE, or - for stdin")
     if file == "-":
-        name, lines = "<stdin>", sys.stdin.read().splitlines()
+        name, lines = "<stdin>", _bounded(sys.stdin.buffer, "<stdin>").splitlines()
     else:
-        try:
-            name, lines = file, Path(file).read_text(encoding="utf-8").splitlines()
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ConfigurationError(f"cannot read {file}: {exc}") from None
+        name, lines = file, _read_file(file).splitlines()
     return [(name, n, _parse(text, name, n)) for n, text in enumerate(lines, 1) if text.strip()]
 
 
@@ -62,6 +68,32 @@ def _key_of(obj: Any, key: str | None, key_field: str | None, source: str, line:
     return obj[key_field]
 
 
+#: the most ``send`` reads from a file or stdin, in bytes: every line is parsed (and held)
+#: before the first is sent, so the input must fit in memory
+MAX_SEND_BYTES = 256 * 1024 * 1024
+
+
+def _read_file(file: str) -> str:
+    """A regular file's text, at most MAX_SEND_BYTES (``/dev/zero`` never ends)."""
+    try:
+        with open(file, "rb") as f:
+            if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+                raise BadInput(f"cannot read {file}: not a regular file; nothing was sent")
+            return _bounded(f, file)
+    except OSError as exc:
+        raise BadInput(f"cannot read {file}: {exc.strerror or exc}; nothing was sent") from None
+
+
+def _bounded(f: Any, name: str) -> str:
+    data = f.read(MAX_SEND_BYTES + 1)
+    if len(data) > MAX_SEND_BYTES:
+        raise BadInput(f"{name}: larger than {MAX_SEND_BYTES:,} bytes; split it into several sends")
+    try:
+        return str(data.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise BadInput(f"{name}: not UTF-8 text ({exc}); nothing was sent") from None
+
+
 def _parse(text: str, name: str, line: int) -> Any:
     try:
         json.loads(text)  # for the column of a syntax error
@@ -69,6 +101,8 @@ def _parse(text: str, name: str, line: int) -> Any:
         raise BadInput(
             f"{name}:{line}:{exc.colno}: invalid JSON ({exc.msg}); nothing was sent"
         ) from None
+    except RecursionError:
+        raise BadInput(f"{name}:{line}: JSON nested too deeply; nothing was sent") from None
     try:
         # what the engine accepts: no NaN or Infinity (1e400), which no codec could write
         return get_codec("json").loads(text.encode())
@@ -92,7 +126,11 @@ def send(
         "", "--file", help="JSON lines file to send, or - for stdin.", metavar="FILE"
     ),
     partitions: int = typer.Option(
-        None, "--partitions", help="Create the topic with this many partitions if it is missing."
+        None,
+        "--partitions",
+        metavar="N",
+        callback=check_partitions,
+        help="Create the topic with this many partitions if it is missing.",
     ),
     pipeline: Path = PipelineOpt,
     broker: str = BrokerOpt,

@@ -13,6 +13,7 @@ from streamctl.cli.common import (
     BrokerSettingOpt,
     DatadirOpt,
     PipelineOpt,
+    check_partitions,
     out,
     parse_broker_settings,
     redact_secrets,
@@ -28,7 +29,12 @@ class NotConfirmed(StreamctlError):
 def create(
     name: str = typer.Argument(..., help="Topic to create.", show_default=False),
     partitions: int = typer.Option(
-        ..., "--partitions", metavar="N", min=1, help="Partition count.", show_default=False
+        ...,
+        "--partitions",
+        metavar="N",
+        callback=check_partitions,
+        help="Partition count.",
+        show_default=False,
     ),
     compacted: bool = typer.Option(
         False, "--compacted", help="Keep only the latest record per key (cleanup.policy=compact)."

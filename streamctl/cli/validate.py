@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from streamctl.cli.common import BrokerOpt, BrokerSettingOpt, err, out, parse_broker_settings
+from streamctl.exceptions import ConfigurationError
 from streamctl.pipeline import check_pipeline
 
 
@@ -51,7 +52,13 @@ def _expand(paths: list[Path]) -> list[Path]:
     out: list[Path] = []
     for path in paths:
         if path.is_dir():
-            out += sorted(p for p in path.iterdir() if p.suffix in (".yaml", ".yml"))
+            found = sorted(
+                p for p in path.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file()
+            )
+            if not found:
+                # a CI check that passes with nothing checked is worse than one that fails
+                raise ConfigurationError(f"{path}: no pipeline files (*.yaml, *.yml) here")
+            out += found
         else:
             out.append(path)
     return out

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import difflib
 from typing import Any
-from urllib.parse import urlsplit
 
 from streamctl.exceptions import ConfigurationError
 from streamctl.pipeline.errors import Problem
@@ -69,7 +68,9 @@ def check_broker(
     try:
         cls = transport_class(broker)
     except ConfigurationError as exc:
-        problems.append(at(str(exc) + _hint(urlsplit(broker).scheme, BUILTIN)))
+        scheme = broker.partition("://")[0] if "://" in broker else ""
+        hint = "" if scheme in BUILTIN else _hint(scheme, BUILTIN)
+        problems.append(at(str(exc) + hint))
         return False
     reason = cls.check_url(broker)
     if reason is not None:

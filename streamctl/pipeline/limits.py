@@ -6,13 +6,15 @@ import os
 import stat
 from pathlib import Path
 
+from streamctl.transport.base import MAX_PARTITIONS
+
 #: the largest pipeline or model file read, in bytes
 MAX_FILE_BYTES = 1024 * 1024
 #: the deepest nesting of mappings and lists in a YAML file
 MAX_DEPTH = 64
 #: the largest counts a pipeline may ask for (a topic of 10**9 partitions would take the
 #: embedded broker hours and gigabytes to create)
-MOST = {"partitions": 10_000, "topic_partitions": 10_000, "concurrency": 1_000}
+MOST = {"partitions": MAX_PARTITIONS, "topic_partitions": MAX_PARTITIONS, "concurrency": 1_000}
 #: the most topics, tables, agents or models one pipeline file may declare
 MAX_ENTRIES = 1_000
 #: the most YAML nodes a file may hold once aliases are expanded (a billion-laughs guard)
@@ -35,10 +37,10 @@ def read_bounded(path: Path) -> str:
         raise FileRefused("no such file") from None
     except OSError as exc:
         raise FileRefused(f"cannot read it: {exc.strerror}") from None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):  # before fdopen, which refuses a folder
+        os.close(fd)
+        raise FileRefused("not a regular file")
     with os.fdopen(fd, "rb") as f:
-        info = os.fstat(f.fileno())
-        if not stat.S_ISREG(info.st_mode):
-            raise FileRefused("not a regular file")
         data = f.read(MAX_FILE_BYTES + 1)
     if len(data) > MAX_FILE_BYTES:
         raise FileRefused(f"larger than {MAX_FILE_BYTES:,} bytes")

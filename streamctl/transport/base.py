@@ -18,6 +18,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import ClassVar, NamedTuple
 
+from streamctl.exceptions import ConfigurationError
+
+#: the most partitions a topic may have (Kafka's own practical limit is far lower per topic)
+MAX_PARTITIONS = 10_000
+
 Headers = list[tuple[str, bytes]]
 
 
@@ -58,6 +63,15 @@ class TopicSpec:
     partitions: int = 1
     compacting: bool = False
     config: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # every topic is created from a spec: one bound for the CLI, pipelines and the API
+        # (a count of 99,999,999 made the embedded broker write rows for minutes)
+        if isinstance(self.partitions, bool) or not 1 <= self.partitions <= MAX_PARTITIONS:
+            raise ConfigurationError(
+                f"topic {self.name!r}: partitions must be a whole number from 1 to "
+                f"{MAX_PARTITIONS:,}, not {self.partitions!r}"
+            )
 
 
 @dataclass(slots=True, frozen=True)

@@ -29,7 +29,10 @@ def _target(scheme: str) -> str:
 
 def transport_class(url: str) -> type[Transport]:
     """The transport class for ``url``'s scheme (imported, not opened); BadBrokerURL if none."""
-    scheme = urlsplit(url).scheme or url.rstrip(":/")
+    try:
+        scheme = urlsplit(url).scheme or url.rstrip(":/")
+    except ValueError as exc:  # "Invalid IPv6 URL", ...
+        raise BadBrokerURL(f"broker URL {mask_url(url)!r} is malformed ({exc})") from None
     if not scheme:
         raise BadBrokerURL(
             f"broker URL {mask_url(url)!r} has no scheme (try local:// or kafka://host:9092)"

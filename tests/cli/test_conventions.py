@@ -247,3 +247,52 @@ def test_topic_list_takes_format_and_json_stays_a_hidden_alias(tmp_path: Path) -
     default = json.loads(cli("topic", "list", "-d", tmp_path).stdout)
     assert default == json.loads(cli("topic", "list", "--json", "-d", tmp_path).stdout)
     assert "--json" not in cli("topic", "list", "--help").stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["topic", "create", "t", "--partitions", "99999999"], "must be from 1 to 10,000"),
+        (["send", "t", "1", "--partitions", "99999999"], "must be from 1 to 10,000"),
+        (["send", "t", "1", "--partitions", "-2"], "must be from 1 to 10,000, not -2"),
+        (["send", "t", "--file", "/dev/zero"], "cannot read /dev/zero: not a regular file"),
+        (["topic", "list", "-b", "kafka://u:pw@[::1"], "is malformed (Invalid IPv6 URL)"),
+    ],
+)
+def test_bad_input_found_in_review_is_one_line_and_exit_2(
+    tmp_path: Path, args: list[str], message: str
+) -> None:
+    """(#10 review) unbounded partition counts, non-files and malformed URLs."""
+    result = cli(*args, "-d", str(tmp_path / "d"))
+    assert result.exit_code == 2, result.output
+    assert message in result.stderr and "Traceback" not in result.stderr
+    assert ":pw@" not in result.stderr
+
+
+def test_validate_of_a_folder_without_pipeline_files_fails(tmp_path: Path) -> None:
+    """A CI check that passes with nothing checked is worse than one that fails."""
+    (tmp_path / "x.yaml").mkdir()
+    result = cli("validate", tmp_path)
+    assert (result.exit_code, result.stderr.strip()) == (
+        2,
+        f"error: {tmp_path}: no pipeline files (*.yaml, *.yml) here",
+    )
+
+
+def test_a_topic_spec_bounds_partitions_for_every_caller() -> None:
+    from streamctl.exceptions import ConfigurationError
+    from streamctl.transport.base import TopicSpec
+
+    for bad in (0, -1, 10_001, True):
+        with pytest.raises(ConfigurationError, match="partitions must be a whole number"):
+            TopicSpec("t", bad)
+    assert TopicSpec("t", 10_000).partitions == 10_000
+
+
+def test_group_commands_take_the_same_formats_as_the_rest(tmp_path: Path) -> None:
+    """(#10 review) `-f` offers json, jsonl and table in every command."""
+    data = ["-d", str(tmp_path / "d")]
+    assert cli("send", "ev", '{"a": 1}', "--partitions", "1", *data).exit_code == 0
+    for fmt in ("json", "jsonl", "table"):
+        assert cli("group", "list", "-f", fmt, *data).exit_code == 0, fmt
+    assert cli("group", "list", "-f", "text", *data).exit_code == 2
