@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import heapq
 import json
 import time
 from datetime import datetime, timezone
@@ -16,6 +17,17 @@ from streamctl.cli.output import Format, emit, format_option, write_lines
 from streamctl.exceptions import ConfigurationError
 from streamctl.transport.base import TopicPartition
 from streamctl.transport.exceptions import TransportError
+
+
+def _merged(messages: list[Any]) -> list[Any]:
+    """Records in offset order within each partition, partitions merged by timestamp
+    (a producer may set timestamps out of order; a partition's order is its offsets)."""
+    by_partition: dict[int, list[Any]] = {}
+    for m in messages:
+        by_partition.setdefault(m.partition, []).append(m)
+    runs = [sorted(ms, key=lambda m: m.offset) for _, ms in sorted(by_partition.items())]
+    return list(heapq.merge(*runs, key=lambda m: (m.timestamp, m.partition)))
+
 
 topic_app = typer.Typer(
     cls=Group,
@@ -225,14 +237,11 @@ def tail(
         else:
             start = offset if offset is not None else 0
             starts = {tp: min(max(firsts[tp], start), ends[tp]) for tp in tps}
-        batch = read_to(consumer, starts, ends)
+        batch = _merged(read_to(consumer, starts, ends))
         if latest:
-            batch.sort(key=lambda m: (m.timestamp, m.partition, m.offset))
             batch = batch[-limit:] if limit else []
-        else:
-            batch.sort(key=lambda m: (m.timestamp, m.partition, m.offset))
-            if n is not None:
-                batch = batch[:n]
+        elif n is not None:
+            batch = batch[:n]
         write_lines(render(m) for m in batch)
         if follow:
             for tp in tps:

@@ -62,3 +62,26 @@ def test_tail_on_kafka_reads_to_the_end_offsets_every_time(
     kafka_broker: str, tmp_path: Path
 ) -> None:
     check_tail(f"kafka://{kafka_broker}", tmp_path)
+
+
+def test_a_partition_is_shown_in_offset_order_whatever_its_timestamps(tmp_path: Path) -> None:
+    """(#9 review) producer-set timestamps out of order: a partition's order is its offsets;
+    partitions are merged by timestamp."""
+    from streamctl.transport import open_transport
+    from streamctl.transport.base import TopicSpec
+
+    transport = open_transport("local://", datadir=tmp_path)
+    transport.create_topics([TopicSpec("t", 2)])
+    producer = transport.producer()
+    for i, ts in enumerate([5_000, 1_000, 3_000]):
+        producer.send("t", b"k", b"%d" % i, partition=0, timestamp=ts)
+    producer.send("t", b"k", b"9", partition=1, timestamp=2_000)
+    producer.flush()
+    producer.close()
+    transport.close()
+    result = cli("topic", "tail", "t", "--from-beginning", "-d", str(tmp_path))
+    assert result.exit_code == 0, result.stderr
+    shown = [(r["partition"], r["offset"]) for r in map(json.loads, result.stdout.splitlines())]
+    assert [o for p, o in shown if p == 0] == [0, 1, 2]
+    # heads compared by timestamp: partition 1's 2,000 before partition 0's first (5,000)
+    assert shown == [(1, 0), (0, 0), (0, 1), (0, 2)]
