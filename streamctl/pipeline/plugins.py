@@ -131,6 +131,12 @@ def check_agent(ref: str, *, search_dir: Path | None = None) -> frozenset[str]:
     if bound is None and not _dynamic(tree):
         raise PluginError(f"plugin module {module_name!r} has no attribute {attr!r}")
     named = _tables_named(tree)
+    if isinstance(bound, ast.Assign) and isinstance(bound.value, ast.Name):
+        # `f2 = f`: the function it names, as importing the module would bind it
+        alias = bound.value.id
+        for node in tree.body:
+            if _binds(node, alias) and isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                bound = node
     if bound is None:
         return named
     if "." in attr or not isinstance(bound, (ast.FunctionDef, ast.AsyncFunctionDef)):

@@ -271,3 +271,17 @@ def test_a_dead_letter_topic_an_agent_reads_is_refused(tmp_path: Path) -> None:
             result.stderr
         )
     assert not (tmp_path / "d").exists()
+
+
+def test_a_plugin_bound_to_another_name_is_checked_as_the_function_it_names(
+    tmp_path: Path,
+) -> None:
+    """(#10 review) `f2 = f` passed validate while run refused the f it names."""
+    (tmp_path / "plug_alias_f2.py").write_text(
+        "async def f(stream, extra):\n    pass\nf2 = f\n"
+        "async def g(stream):\n    async for e in stream:\n        pass\ng2 = g\n"
+    )
+    for use, code in (("plug_alias_f2:f2", 2), ("plug_alias_f2:g2", 0)):
+        path = tmp_path / "p.yaml"
+        path.write_text(f'app: x\ntopics: {{ev: {{}}}}\nagents:\n  a: {{from: ev, use: "{use}"}}\n')
+        assert cli("validate", path).exit_code == code, use
