@@ -189,7 +189,7 @@ def test_kafka_names_an_existing_changelog_with_other_partitions(
         transport.close()
     want = (
         f"table 'counts' has 4 partition(s) but its changelog topic {changelog!r} exists "
-        "with 1: declare the table with partitions=1"
+        f"with 1: delete that topic (streamctl topic delete {changelog})"
     )
     run = cli("run", pipeline, "-d", tmp_path / "data", "--until-idle")
     assert run.exit_code == 2, run.stderr
