@@ -101,11 +101,10 @@ class LocalProducer(Producer):
             try:
                 first = self._append(t.db, queues)
             except BaseException as exc:
-                self._rollback()
-                failure = _log.translated(t.db, exc)
-                if failure is not None:
-                    raise failure from None
-                raise
+                failure = self._abandon(exc)
+                if failure is exc:
+                    raise
+                raise failure from None
         else:
             with write(t.db) as db:
                 first = self._append(db, queues)
@@ -212,20 +211,18 @@ class LocalProducer(Producer):
                     [(t.topic_info(tp.topic)[0], tp.partition, off) for tp, off in offsets.items()],
                 )
             except BaseException as exc:
-                self._rollback()
-                failure = _log.translated(t.db, exc)
-                if failure is not None:
-                    raise failure from None
-                raise
+                failure = self._abandon(exc)
+                if failure is exc:
+                    raise
+                raise failure from None
         if self._open:
             try:
                 t.db.execute("COMMIT")
             except BaseException as exc:
-                self._rollback()
-                failure = _log.translated(t.db, exc)
-                if failure is not None:
-                    raise failure from None
-                raise
+                failure = self._abandon(exc)
+                if failure is exc:
+                    raise
+                raise failure from None
             self._open = False
         self._in_transaction = False
         topics, self._written = self._written, set()
@@ -237,6 +234,12 @@ class LocalProducer(Producer):
         self._rollback()
         self._written.clear()
         self._in_transaction = False
+
+    def _abandon(self, exc: BaseException) -> BaseException:
+        """Roll the open transaction back; the error to raise for ``exc`` (a full disk or
+        damaged pages as their one-line errors, anything else as it is)."""
+        self._rollback()
+        return _log.translated(self.transport.db, exc) or exc
 
     def _rollback(self) -> None:
         if self._open:
