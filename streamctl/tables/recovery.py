@@ -148,24 +148,16 @@ def recover(
     wanted = state.assign(partitions)
     transport.create_topics([state.changelog_spec()])
     tps = {p: TopicPartition(state.topic, p) for p in sorted(wanted)}
-    consumer = transport.consumer(None)
-    try:
-        ends = consumer.end_offsets(tps.values())
-        begins = consumer.beginning_offsets(tps.values())
-        read: dict[int, int] = {}
-        for p, tp in tps.items():
-            store = state.store(p)
-            label = f"table {state.name} partition {p}"
-            start = trusted_start(store, label, begins[tp], ends[tp], committed_only=committed_only)
-
-            def progress(done: int, total: int, p: int = p) -> None:
-                if report is not None:
-                    report(p, done, total)
-
-            read[p] = replay(store, consumer, tp, start, ends[tp], report=progress, batch=batch)
-        return read
-    finally:
-        consumer.close()
+    return _replay_all(
+        state,
+        transport,
+        tps,
+        state.store,
+        exists=True,
+        committed_only=committed_only,
+        report=report,
+        batch=batch,
+    )
 
 
 def refuse_stores_without_log(state: TableState) -> None:
@@ -222,15 +214,34 @@ def read_only(
         return {}
     tps = {p: TopicPartition(state.topic, p) for p in sorted(wanted)}
     exists = state.topic in transport.list_topics()
+    return _replay_all(
+        state, transport, tps, state.stores.__getitem__, exists=exists, report=report, batch=batch
+    )
+
+
+def _replay_all(
+    state: TableState,
+    transport: Transport,
+    tps: dict[int, TopicPartition],
+    store_of: Callable[[int], Store],
+    *,
+    exists: bool,
+    committed_only: bool = False,
+    report: Callable[[int, int, int], None] | None,
+    batch: int,
+) -> dict[int, int]:
+    """Replay each changelog partition of ``tps`` into ``store_of(partition)`` from where
+    that store can be trusted to its end; the records read per partition. A changelog
+    that does not ``exist`` has no records (its stores are checked all the same)."""
     consumer = transport.consumer(None)
     try:
         ends = consumer.end_offsets(tps.values()) if exists else dict.fromkeys(tps.values(), 0)
         begins = consumer.beginning_offsets(tps.values()) if exists else ends
         read: dict[int, int] = {}
         for p, tp in tps.items():
-            store = state.stores[p]
+            store = store_of(p)
             label = f"table {state.name} partition {p}"
-            start = trusted_start(store, label, begins[tp], ends[tp])
+            start = trusted_start(store, label, begins[tp], ends[tp], committed_only=committed_only)
 
             def progress(done: int, total: int, p: int = p) -> None:
                 if report is not None:
