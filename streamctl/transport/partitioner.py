@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 _cache: dict[bytes, int] = {}
 _CACHE_MAX = 100_000
@@ -31,3 +31,20 @@ def partition_for(key: bytes | None, partitions: int) -> int:
     if key is None:
         return random.randrange(partitions)
     return key_hash(key) % partitions
+
+
+def partitions_for(keys: Iterable[bytes | None], partitions: int) -> list[int]:
+    """:func:`partition_for` of each key, in one pass (a batch's records at once)."""
+    cache = _cache
+    get = cache.get
+    out: list[int] = []
+    append = out.append
+    for key in keys:
+        if key is None:
+            append(random.randrange(partitions))
+            continue
+        h = get(key)
+        if h is None:
+            h = key_hash(key)
+        append(h % partitions)
+    return out
