@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 #: the quickstart's plugin, noting the wall-clock time of its first event first
-AGENT = '''
+AGENT = """
 import os, time
 from quickstart_agents_orig import large_orders as _orig
 
@@ -43,16 +43,14 @@ async def large_orders(stream):
             yield order
     async for out in _orig(noted()):
         yield out
-'''
+"""
 
 
 def seed(workdir: Path) -> None:
     from streamctl.app import App
 
     shutil.copy(ROOT / "pipelines" / "quickstart.yaml", workdir / "quickstart.yaml")
-    shutil.copy(
-        ROOT / "pipelines" / "quickstart_agents.py", workdir / "quickstart_agents_orig.py"
-    )
+    shutil.copy(ROOT / "pipelines" / "quickstart_agents.py", workdir / "quickstart_agents_orig.py")
     (workdir / "quickstart_agents.py").write_text(AGENT)
     app = App("startup-seed", datadir=workdir / ".streamctl")
     app.topic("orders", partitions=4)
@@ -98,9 +96,7 @@ def main() -> None:
     total = [r[1] for r in runs]
     print(f"streamctl startup ({ROOT}): python {sys.version.split()[0]}, {os.cpu_count()} cpu(s)")
     print(f"command: python bench/startup.py --repeat {args.repeat}")
-    print(
-        f"first event   {statistics.median(first):.3f} s [{min(first):.3f}..{max(first):.3f}]"
-    )
+    print(f"first event   {statistics.median(first):.3f} s [{min(first):.3f}..{max(first):.3f}]")
     print(
         f"run --until-idle exits {statistics.median(total):.3f} s "
         f"[{min(total):.3f}..{max(total):.3f}]"

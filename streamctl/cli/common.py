@@ -18,8 +18,10 @@ from streamctl.cli.plain import (
     redact_secrets,
 )
 from streamctl.exceptions import StreamctlError
+from streamctl.redact import Redact
 
 __all__ = [
+    "Redact",
     "BrokerOpt",
     "BrokerSettingOpt",
     "DatadirOpt",

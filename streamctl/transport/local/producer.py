@@ -66,13 +66,9 @@ class LocalProducer(Producer):
         headers: Headers | None = None,
         timestamp: int | None = None,
     ) -> None:
-        parts = self._parts.get(topic)
-        if parts is None:
-            parts = self._parts[topic] = self.transport.topic_info(topic)[1]
+        parts = self._partitions(topic, partition)
         if partition is None:
             partition = partition_for(key, parts)
-        elif not 0 <= partition < parts:
-            raise TransportError(f"topic {topic!r} has no partition {partition}")
         tp = (topic, partition)
         queue = self._queue(tp)
         queue[0].append(key)
@@ -96,14 +92,10 @@ class LocalProducer(Producer):
         n = len(keys)
         if not n:
             return
-        parts = self._parts.get(topic)
-        if parts is None:
-            parts = self._parts[topic] = self.transport.topic_info(topic)[1]
+        parts = self._partitions(topic, partition)
         if timestamps is None:
             timestamps = [int(time.time() * 1000)] * n
         if partition is not None:
-            if not 0 <= partition < parts:
-                raise TransportError(f"topic {topic!r} has no partition {partition}")
             tp = (topic, partition)
             queue = self._queue(tp)
             queue[0].extend(keys)
@@ -123,6 +115,15 @@ class LocalProducer(Producer):
             queue[2].append(ts)
             queue[3].append(None)
             order.append(tps[p])
+
+    def _partitions(self, topic: str, partition: int | None) -> int:
+        """``topic``'s partition count; TransportError when it has no ``partition``."""
+        parts = self._parts.get(topic)
+        if parts is None:
+            parts = self._parts[topic] = self.transport.topic_info(topic)[1]
+        if partition is not None and not 0 <= partition < parts:
+            raise TransportError(f"topic {topic!r} has no partition {partition}")
+        return parts
 
     def _queue(self, tp: tuple[str, int]) -> _Queue:
         queue = self._queues.get(tp)
