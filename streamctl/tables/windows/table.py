@@ -88,9 +88,10 @@ class WindowedTable(Collection):
             )
         if self._codec.key_serde.codec.name != "json":
             raise ConfigurationError(f"table {self.name!r}: a windowed table needs JSON keys")
-        self._window = window
-        wall = bool(getattr(self.app.conf, "window_wall_clock", True))
-        self._windows = WindowClock(window, wall_clock=wall)
+        if self._windows is None or self._window != window:  # the same window: same state
+            self._window = window
+            wall = bool(getattr(self.app.conf, "window_wall_clock", True))
+            self._windows = WindowClock(window, wall_clock=wall)
         self._increment = self._windowed_increment
         return WindowWrapper(self, key_index=key_index)
 
