@@ -36,8 +36,9 @@ from collections.abc import Iterable
 
 from streamctl.tables.windows.ranges import Window, WindowRange
 
-#: the store and changelog key of a partition's close mark; no JSON key starts with 0x01
-CLOCK_KEY = b"\x01streamctl:window-clock"
+#: the store and changelog key of a partition's close mark: a JSON object, which no window
+#: key (a JSON array ``[key, [start, end]]``) can be, so changelog readers decode it too
+CLOCK_KEY = b'{"streamctl":"window-clock"}'
 
 NEVER = -math.inf
 
