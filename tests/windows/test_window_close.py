@@ -44,7 +44,9 @@ def test_a_busy_key_closes_each_window_once_and_emits_its_final_value(tmp_path) 
     # each minute's count, fired when stream time passed its end; the last minute is open
     per_minute = [sum(1 for s in range(0, 300, 7) if m * 60 <= s < m * 60 + 60) for m in range(5)]
     assert fired == [(("home", (m * 60.0, m * 60 + 59.9)), per_minute[m]) for m in range(4)]
-    emitted = [(e.key, e.value["window"]["start"], e.value["value"]) for e in read_topic(app, "closed")]
+    emitted = [
+        (e.key, e.value["window"]["start"], e.value["value"]) for e in read_topic(app, "closed")
+    ]
     assert emitted == [("home", f"1970-01-01T00:0{m}:00Z", per_minute[m]) for m in range(4)]
     assert t.window_mark(0) == 294.0
 

@@ -62,7 +62,9 @@ def send(tmp_path, seconds):
 
 
 def emitted(app):
-    return [(e.value["window"]["start"][11:16], e.value["value"]) for e in read_topic(app, "closed")]
+    return [
+        (e.value["window"]["start"][11:16], e.value["value"]) for e in read_topic(app, "closed")
+    ]
 
 
 def test_closed_once_across_sigkill_restart_and_wiped_stores(tmp_path) -> None:
