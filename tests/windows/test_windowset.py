@@ -143,7 +143,7 @@ def test_in_place_operators_and_hopping_windows(tmp_path) -> None:
 
     @app.agent(src)
     async def agent(stream):
-        async for event in stream.events():
+        async for _event in stream.events():
             w["k"] += 2
             ws = wo["k"]
             ws -= 2  # 10
