@@ -60,7 +60,7 @@ def test_when_windows_close() -> None:
     faustlike = TumblingWindow(60, expires=120)  # no grace: closes when Faust expires it
     assert not closed(faustlike, rng, 179.9) and closed(faustlike, rng, 180)
     sliding = SlidingWindow(5, 3, 60, grace=1)
-    assert not closed(sliding, (5.0, 13.0), 13.99) and closed(sliding, (5.0, 13.0), 14.0)
+    assert not closed(sliding, (5.0, 13.0), 14.0) and closed(sliding, (5.0, 13.0), 14.01)
 
 
 @pytest.mark.parametrize(

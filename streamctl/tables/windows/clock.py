@@ -44,13 +44,22 @@ NEVER = -math.inf
 
 
 def closed(window: Window, rng: WindowRange, stream_time: float) -> bool:
-    """True once ``rng`` of ``window`` is closed at ``stream_time`` (rules above)."""
+    """True once ``rng`` of ``window`` is closed at ``stream_time`` (rules above; a range
+    whose end is inclusive, a sliding one's, closes only once stream time is past it)."""
     grace = window.grace
-    if grace is not None:
-        return window.close_time(rng) + grace <= stream_time
-    if window.expires:
+    if grace is None and window.expires:
         return window.stale(rng[1], stream_time)
-    return window.close_time(rng) <= stream_time
+    close = window.close_time(rng) + (grace or 0.0)
+    return close < stream_time if window.inclusive_end else close <= stream_time
+
+
+def in_order_open(window: Window) -> bool:
+    """True when an event at the partition's stream time can never be in a closed window
+    (so the per-window check is skipped for events in order): every rule but Faust's
+    staleness with an ``expires`` shorter than the window."""
+    if window.grace is None and window.expires:
+        return window.expires >= getattr(window, "size", 0.0) + 1.0
+    return True
 
 
 class WindowClock:
@@ -62,6 +71,7 @@ class WindowClock:
     def __init__(self, window: Window, *, wall_clock: bool = True) -> None:
         self.window = window
         self.wall_clock = wall_clock
+        self.in_order_open = in_order_open(window)
         #: stream time per partition (highest event time, advanced by the wall clock)
         self.stream_time: dict[int, float] = {}
         #: the close mark per partition, and what the stores hold of it
@@ -77,11 +87,11 @@ class WindowClock:
 
     # -- per event ------------------------------------------------------------------------
     def observe(self, partition: int, timestamp: float) -> float:
-        """An event at ``timestamp`` in ``partition``: returns the partition's stream time."""
+        """An event at ``timestamp`` in ``partition``: returns the partition's stream time
+        (the write path does the same inline)."""
         st = self.stream_time.get(partition, NEVER)
         if timestamp > st:
             st = self.stream_time[partition] = timestamp
-        self.last_seen[partition] = (time.monotonic(), st)
         return st
 
     def is_closed(self, partition: int, rng: WindowRange) -> bool:
@@ -110,9 +120,15 @@ class WindowClock:
             return
         now = time.monotonic() if now is None else now
         for partition, (seen, st) in self.last_seen.items():
+            current = self.stream_time.get(partition, NEVER)
+            if current > st:  # events moved it since: the quiet time starts now
+                self.last_seen[partition] = (now, current)
+                continue
             moved = st + (now - seen)
-            if moved > self.stream_time.get(partition, NEVER):
+            if moved > current:
                 self.stream_time[partition] = moved
+        for partition in self.stream_time.keys() - self.last_seen.keys():
+            self.last_seen[partition] = (now, self.stream_time[partition])
 
     def due(self, partition: int) -> tuple[list[tuple[bytes, WindowRange]], list[bytes]]:
         """Windows of ``partition`` to close now, oldest first, and keys to remove

@@ -61,6 +61,8 @@ class Window:
     grace: float | None = None
     #: ``"hopping"``, ``"tumbling"``, ``"sliding"`` or ``"session"``
     kind: str = ""
+    #: True when a range holds its end (sliding): it closes only past it
+    inclusive_end: bool = False
 
     def ranges(self, timestamp: float) -> list[WindowRange]:
         raise NotImplementedError
@@ -166,6 +168,14 @@ class TumblingWindow(HoppingWindow):
     def __init__(self, size: Any, expires: Any = None, *, grace: Any = None) -> None:
         super().__init__(size, size, expires, grace=grace)
 
+    def ranges(self, timestamp: float) -> list[WindowRange]:
+        """The one range holding ``timestamp`` (Faust's hopping rule with step = size)."""
+        size = self.size
+        start = (timestamp // size) * size
+        if start.is_integer() and size.is_integer():
+            start = float(int(start))
+        return [(start, start + size - END_GAP)]
+
     def describe(self) -> dict[str, Any]:
         out = super().describe()
         del out["step"]
@@ -176,6 +186,7 @@ class SlidingWindow(Window):
     """One range per event: ``(t - before, t + after)`` (Faust's SlidingWindow)."""
 
     kind = "sliding"
+    inclusive_end = True
 
     def __init__(self, before: Any, after: Any, expires: Any, *, grace: Any = None) -> None:
         self.before = want_seconds(before, "window before")

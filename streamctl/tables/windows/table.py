@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import inspect
 import logging
+import operator
 import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
@@ -35,6 +36,13 @@ if TYPE_CHECKING:
 log = logging.getLogger("streamctl.tables")
 
 LATE_POLICIES = ("drop", "dead_letter")
+#: window keys whose encoding is kept (per table) before the cache starts over
+KEY_CACHE_MAX = 100_000
+_MISSING: Any = object()
+
+
+def _second(_current: Any, value: Any) -> Any:
+    return value
 
 
 class LateEvent(TableError):
@@ -49,6 +57,7 @@ class WindowedTable(Collection):
     #: ``on_window_close(key, value)``: called once per closed window (Faust)
     on_window_close: Callable[[Any, Any], Any] | None = None
     _emitter: Emitter | None = None
+    _wkeys: dict[Any, bytes]
     _on_late: str = "drop"
     #: events dropped because all their windows were closed
     late_events: int = 0
@@ -68,6 +77,7 @@ class WindowedTable(Collection):
                 f"on_late must be one of {', '.join(LATE_POLICIES)}, not {on_late!r}"
             )
         self._on_late = on_late
+        self._wkeys = {}
         self.on_window_close = on_window_close
         if window is not None:
             self.using_window(window)
@@ -132,7 +142,7 @@ class WindowedTable(Collection):
         self, op: Callable[[Any, Any], Any], key: Any, value: Any, timestamp: float
     ) -> None:
         """``t[key, w] = op(t[key, w], value)`` for every window ``w`` holding ``timestamp``."""
-        self._window_update(key, timestamp, lambda current: op(current, value), None)
+        self._window_update(key, timestamp, op, value, _MISSING)
 
     def _windowed_increment(self, key: Any, amount: Any, start: Any) -> None:
         """The ``count``/``add`` steps' ``_increment`` on a windowed table: ``amount`` is
@@ -140,36 +150,53 @@ class WindowedTable(Collection):
         event = current_event()
         if event is None:
             raise TableError(f"table {self.name!r}: a windowed write outside a stream")
-        self._window_update(key, self._event_time(event), lambda c: c + amount, start)
+        time_of = self._time_of
+        timestamp = event.message.timestamp / 1000.0 if time_of is None else time_of(event)
+        self._window_update(key, timestamp, operator.add, amount, start)
 
     def _window_update(
-        self, key: Any, timestamp: float, fn: Callable[[Any], Any], start: Any
+        self, key: Any, timestamp: float, op: Callable[[Any, Any], Any], operand: Any, start: Any
     ) -> None:
+        """``op(window value, operand)`` into every open window of ``timestamp`` (from
+        ``start``, or the table's default when it is ``_MISSING``); a late event if none."""
         clock = self._windows
         assert clock is not None
         partition = self._placement.event_partition()
         if partition is None:
             raise TableError(f"table {self.name!r}: a windowed write outside a stream")
-        clock.observe(partition, timestamp)
-        state, codec = self._state, self._codec
+        stream_time = clock.stream_time
+        before = stream_time.get(partition, NEVER)
+        if timestamp > before:
+            stream_time[partition] = timestamp
+        # an event that moves stream time on is in no closed window (see clock.closed)
+        check = timestamp <= before or not clock.in_order_open
+        state, codec, put = self._state, self._codec, self._state.buffer.put
+        cache = self._wkeys
+        emitter = self._emitter
         written = 0
         for rng in self._window.ranges(timestamp):
-            if clock.is_closed(partition, rng):
+            if check and clock.is_closed(partition, rng):
                 continue
-            encoded = codec.encode_key((key, rng))
+            wkey = (key, rng)
+            encoded = cache.get(wkey)
+            if encoded is None:
+                if len(cache) >= KEY_CACHE_MAX:
+                    cache.clear()
+                encoded = cache[wkey] = codec.encode_key(wkey)
             data = state.get_in(partition, encoded)
             if data is not None:
                 current = codec.load_value(data)
-            elif start is not None:
+            elif start is not _MISSING:
                 current = start
             else:
-                current = self.__missing__((key, rng))  # type: ignore[attr-defined]
-            new = fn(current)
-            state.buffer.put(partition, encoded, codec.dump_value(new))
-            clock.track(partition, encoded, rng)
+                current = self.__missing__(wkey)  # type: ignore[attr-defined]
+            new = op(current, operand)
+            put(partition, encoded, codec.dump_value(new))
+            if data is None:
+                clock.track(partition, encoded, rng)
             written += 1
-            if self._emitter is not None and self._emitter.on == "update":
-                self._emitter.send(key, rng, new)
+            if emitter is not None and emitter.on == "update":
+                emitter.send(key, rng, new)
         if not written:
             self._late(key, timestamp)
 
@@ -184,7 +211,7 @@ class WindowedTable(Collection):
         log.debug("%s; dropped", why)
 
     def _set_windowed(self, key: Any, value: Any, timestamp: float) -> None:
-        self._window_update(key, timestamp, lambda _current: value, value)
+        self._window_update(key, timestamp, _second, value, value)
 
     def _del_windowed(self, key: Any, timestamp: float) -> None:
         for rng in self._window.ranges(timestamp):
