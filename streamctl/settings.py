@@ -66,6 +66,11 @@ class Settings:
     #: this worker's stable identity (exactly-once: its transactional id); default:
     #: host name plus a digest of the data dir, so a restarted worker fences its old self
     worker_id: str | None = None
+    #: windowed tables: a quiet partition's stream time follows the wall clock, so its
+    #: windows still close (#11)
+    window_wall_clock: bool = True
+    #: seconds between wall-clock punctuations of windowed tables (#11)
+    window_punctuate_interval: float = 1.0
 
     def __post_init__(self) -> None:
         if not self.id or not isinstance(self.id, str):
@@ -94,8 +99,13 @@ class Settings:
             "poll_timeout",
             "broker_start_timeout",
             "broker_wait_timeout",
+            "window_punctuate_interval",
         ):
             setattr(self, name, _number(name, getattr(self, name), float, 0))
+        if not isinstance(self.window_wall_clock, bool):
+            raise ConfigurationError(
+                f"setting window_wall_clock must be true or false, not {self.window_wall_clock!r}"
+            )
         if self.table_standby_replicas != 0:
             # Standbys would keep warm copies of other workers' table partitions by
             # following their changelogs. Not built: a newly assigned partition is

@@ -131,7 +131,7 @@ class Collection:
             # refused rather than ignored: a window that silently did nothing would
             # aggregate across all time while looking windowed
             raise ConfigurationError(
-                f"table {name!r}: windowed tables (window=...) are not implemented yet"
+                f"table {name!r}: only a Table can be windowed, not a {type(self).__name__}"
             )
         self._window = window
         self._help = help
