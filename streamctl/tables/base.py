@@ -161,6 +161,7 @@ class Collection:
         # A topic declared without a count gets the app's default when created.
         app_default = getattr(app.conf, "topic_partitions", None)
         self._partitions: int = partitions or topic_partitions or app_default or 1
+        self._store_given = store is not None
         self._store_url: str = store or getattr(app.conf, "table_store", None) or DEFAULT
         placement = self._placement = Placement(
             name,
@@ -222,6 +223,16 @@ class Collection:
     @property
     def store_url(self) -> str:
         return self._store_url
+
+    def use_store(self, url: str) -> bool:
+        """Keep this table in ``url`` instead, while none of its stores is open and it
+        was declared without ``store=`` (``app.conf.store = "memory://"`` after the
+        tables were declared, as Faust's testing guide does). True if it took effect."""
+        if self._store_given or self._state.stores:
+            return False
+        self._state.store_class = store_class(url)
+        self._store_url = self._state.store_url = url
+        return True
 
     @property
     def use_partitioner(self) -> bool:
