@@ -45,6 +45,7 @@ from typing import Any, ClassVar, Protocol
 from streamctl.exceptions import ConfigurationError
 from streamctl.tables import recovery
 from streamctl.tables.codec import TableCodec
+from streamctl.tables.hooks import changelog_events
 from streamctl.tables.naming import changelog_topic_name, store_path
 from streamctl.tables.placement import Placement
 from streamctl.tables.recovery import Progress
@@ -377,7 +378,12 @@ class Collection:
         return recovery.follow(self._state, consumer)
 
     def apply_changelog(self, messages: Iterable[Message]) -> int:
-        """Apply changelog records read while running; older ones are skipped."""
+        """Apply changelog records read while running; older ones are skipped. A
+        ``Table(on_changelog_event=fn)`` gets each as an Event (Faust's hook)."""
+        hook = self.options.get("on_changelog_event")
+        if hook is not None:
+            messages = list(messages)
+            changelog_events(self, hook, messages)
         return recovery.apply_changelog(self._state, messages)
 
     def send_to_changelog(self, producer: Producer, key: Any, value: Any) -> None:
