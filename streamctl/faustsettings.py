@@ -8,7 +8,11 @@ a ported app runs and says what it left out.
 
 from __future__ import annotations
 
+import os
+import sys
 import warnings
+
+_PACKAGE = os.path.dirname(os.path.abspath(__file__))
 
 #: Faust's name -> streamctl's setting of the same meaning
 ALIASES = {
@@ -129,7 +133,12 @@ def warn_once(key: str, message: str) -> None:
     if key in _warned:
         return
     _warned.add(key)
-    warnings.warn(message, FaustSettingWarning, stacklevel=4)
+    # point at the user's line (App(...) or conf.x = ...), the first frame outside streamctl
+    level, frame = 1, sys._getframe(0)
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE):
+        frame = frame.f_back  # type: ignore[assignment]
+        level += 1
+    warnings.warn(message, FaustSettingWarning, stacklevel=level)
 
 
 def not_applicable(name: str) -> None:

@@ -192,7 +192,8 @@ class Record(Model, abstract=True):
         A ``__faust`` namespace in ``data`` may select a subclass (see
         ``Model._resolve_target``); keys that are not fields become plain attributes
         of the instance (as Faust's non-strict init sets them), left out of ``asdict()``
-        and ``dumps()``.
+        and ``dumps()``; one that would shadow a method or class attribute, or starts
+        with ``_``, is ignored.
         """
         if type(data) is not dict:
             if isinstance(data, Model):
@@ -242,8 +243,9 @@ class Record(Model, abstract=True):
         if extra:
             extra.discard(BLESSED_KEY)
             for k in extra:
-                if isinstance(k, str) and k not in values:
-                    values[k] = data[k]
+                # never shadowing a method or class attribute, nor a private name
+                if isinstance(k, str) and k[:1] != "_" and not hasattr(cls, k):
+                    values.setdefault(k, data[k])
         if invalid:
             self._raise_if_invalid()
         if cls._post_init:
