@@ -182,6 +182,9 @@ class Collection:
             read_only=self._read_only,
         )
         self.recovery_batch = 10_000
+        hook = kwargs.get("on_changelog_event")
+        if hook is not None:  # Faust's: fn(event) per changelog record replayed or followed
+            self._state.observe = lambda records: changelog_events(self, hook, records)
 
     # -- properties (the spec) -------------------------------------------------
 
@@ -380,10 +383,10 @@ class Collection:
     def apply_changelog(self, messages: Iterable[Message]) -> int:
         """Apply changelog records read while running; older ones are skipped. A
         ``Table(on_changelog_event=fn)`` gets each as an Event (Faust's hook)."""
-        hook = self.options.get("on_changelog_event")
-        if hook is not None:
+        observe = self._state.observe
+        if observe is not None:
             messages = list(messages)
-            changelog_events(self, hook, messages)
+            observe(messages)
         return recovery.apply_changelog(self._state, messages)
 
     def send_to_changelog(self, producer: Producer, key: Any, value: Any) -> None:
