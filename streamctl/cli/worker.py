@@ -7,17 +7,17 @@ is Faust's spelling of ``--log-level``; every other option goes to ``run`` uncha
 
 from __future__ import annotations
 
-import click
+from typing import Any
+
 import typer
 
 CONTEXT = {"allow_extra_args": True, "ignore_unknown_options": True}
 
 
-def forward(ctx: click.Context, command: str, args: list[str]) -> None:
+def forward(ctx: Any, command: str, args: list[str]) -> None:
     """Run the root command's ``command`` with ``args`` in this invocation."""
     root = ctx.find_root()
-    group = root.command
-    assert isinstance(group, click.Group)
+    group: Any = root.command
     sub = group.get_command(root, command)
     assert sub is not None
     with sub.make_context(command, list(args), parent=root) as sub_ctx:

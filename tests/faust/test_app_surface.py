@@ -18,8 +18,13 @@ from streamctl.testing import read_topic
 
 @pytest.mark.parametrize(
     "setting",
-    [{"version": 2}, {"origin": "proj"}, {"autodiscover": True}, {"web_enabled": False},
-     {"stream_buffer_maxsize": 100}],
+    [
+        {"version": 2},
+        {"origin": "proj"},
+        {"autodiscover": True},
+        {"web_enabled": False},
+        {"stream_buffer_maxsize": 100},
+    ],
 )
 def test_faust_settings_that_do_not_apply_warn_once_naming_the_setting(setting) -> None:
     name = next(iter(setting))
