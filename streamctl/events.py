@@ -20,9 +20,9 @@ class EventMessage(Message):
 
     __slots__ = ()
 
-    @property  # type: ignore[override]
-    def timestamp(self) -> float:
-        return self[5] / 1000.0  # type: ignore[no-any-return]
+    @property
+    def timestamp(self) -> float:  # type: ignore[override]
+        return self[5] / 1000.0
 
     @property
     def timestamp_type(self) -> int:
@@ -32,7 +32,7 @@ class EventMessage(Message):
 
 def event_message(m: Message) -> EventMessage:
     """``m`` as an :class:`EventMessage` (the same fields, Faust's timestamp unit)."""
-    return m if m.__class__ is EventMessage else tuple.__new__(EventMessage, m)  # type: ignore[return-value]
+    return m if isinstance(m, EventMessage) else tuple.__new__(EventMessage, m)
 
 
 class Event(NamedTuple):

@@ -50,7 +50,7 @@ class Message(NamedTuple):
     def timestamp_ms(self) -> int:
         """The timestamp in milliseconds, also on an event's message (whose
         ``timestamp`` is Faust's float seconds: :class:`streamctl.events.EventMessage`)."""
-        return self[5]  # type: ignore[no-any-return]
+        return self[5]
 
 
 class RecordMetadata(NamedTuple):

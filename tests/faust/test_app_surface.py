@@ -65,7 +65,8 @@ def test_rocksdb_is_the_sqlite_store_with_one_warning() -> None:
     assert app.Table("totals", default=int).store_url == "sqlite://"
 
 
-def test_conf_store_assigned_after_tables_are_declared_takes_effect() -> None:
+def clicks_app():
+    """r07: clicks counted per user (a fresh App object each call, one data dir)."""
     app = faust.App("r07")
     clicks = app.topic("clicks", value_type=str)
     per_user = app.Table("per-user", default=int)
@@ -76,20 +77,17 @@ def test_conf_store_assigned_after_tables_are_declared_takes_effect() -> None:
             per_user[user] += 1
             yield user
 
+    return app, clicks, per_user, count
+
+
+def test_conf_store_assigned_after_tables_are_declared_takes_effect() -> None:
+    app, clicks, per_user, _ = clicks_app()
     # a real run leaves a count in ./.streamctl
     asyncio.run(clicks.send(value="ann"))
     app.run(until_idle=True)
     assert per_user["ann"] == 1
 
-    app2 = faust.App("r07")
-    clicks2 = app2.topic("clicks", value_type=str)
-    per_user2 = app2.Table("per-user", default=int)
-
-    @app2.agent(clicks2)
-    async def count2(stream):
-        async for user in stream:
-            per_user2[user] += 1
-            yield user
+    app2, _, per_user2, count2 = clicks_app()
 
     async def test() -> None:
         app2.conf.store = "memory://"
