@@ -189,3 +189,21 @@ def test_a_module_that_is_not_there_is_one_line_exit_2(tmp_path: Path) -> None:
         "error: no_such_mod:app: cannot import module 'no_such_mod' (run from the directory "
         "that holds it, or install its package)"
     ]
+
+
+def test_app_main_lists_its_commands_agents_and_models(tmp_path: Path) -> None:
+    usage = app_cli("order_system", [], tmp_path)
+    for command in ("worker", "send", "tables", "agents", "models", "model NAME"):
+        assert f"\n  {command}" in usage
+    agents = app_cli("order_system", ["agents"], tmp_path).splitlines()
+    assert [line.split()[:2] for line in agents[2:]] == [
+        ["register_product", "products"],
+        ["reserve", "orders"],
+        ["ship", "reservations"],
+    ]
+    fields = app_cli("order_system", ["model", "Reservation"], tmp_path).splitlines()
+    assert [line.split() for line in fields[2:]] == [
+        ["order_id", "str"],
+        ["product", "Product"],
+        ["accepted", "bool"],
+    ]
