@@ -23,7 +23,7 @@ page_views = app.Table("page_views", default=int)
 async def count_page_views(views):
     async for view in views.group_by(PageView.id):
         page_views[view.id] += 1
-        print(f"{view.id} viewed {page_views[view.id]} time(s), last by {view.user}")
+        print(f"{view.id} viewed {page_views[view.id]} time(s)")
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ import warnings
 from datetime import datetime, timedelta
 
 import pytest
+from faust_support import fresh_dir  # noqa: F401 (autouse)
 
 import streamctl as faust
 from streamctl.exceptions import ConfigurationError, ValidationError

@@ -8,6 +8,7 @@ import asyncio
 import json
 
 import pytest
+from faust_support import fresh_dir  # noqa: F401 (autouse)
 
 import streamctl as faust
 from streamctl.models import FieldDescriptor, StringField

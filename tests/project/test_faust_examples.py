@@ -32,9 +32,9 @@ CASES = {
             )
         ],
         [
-            "about viewed 1 time(s), last by bob",
-            "home viewed 1 time(s), last by ann",
-            "home viewed 2 time(s), last by cy",
+            "about viewed 1 time(s)",
+            "home viewed 1 time(s)",
+            "home viewed 2 time(s)",
         ],
     ),
     "withdrawals": (
@@ -118,12 +118,17 @@ def app_cli(example: str, args: list[str], tmp_path: Path, stdin: str = "") -> s
 
 @pytest.mark.parametrize("example", sorted(CASES))
 def test_a_ported_example_runs_unchanged(example: str, tmp_path: Path) -> None:
+    # one worker run per input topic: records of two topics have no order between
+    # them (in Faust neither), and the order system needs its products first
     inputs, expected = CASES[example]
+    printed: list[str] = []
     for topic, values in inputs:
         sent = app_cli(example, ["send", topic, "-"], tmp_path, "\n".join(values) + "\n")
         assert f"sent {len(values)} record(s)" in sent
-    printed = app_cli(example, ["worker", "--until-idle", "-l", "warning"], tmp_path)
-    assert sorted(printed.splitlines()) == expected
+        printed += app_cli(
+            example, ["worker", "--until-idle", "-l", "warning"], tmp_path
+        ).splitlines()
+    assert sorted(printed) == expected
 
 
 def test_the_testing_guide_port_passes(tmp_path: Path) -> None:

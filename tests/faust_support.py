@@ -1,4 +1,4 @@
-"""Every Faust-compat test runs in a fresh working directory (the default data dir)."""
+"""Faust-compat tests (#12): each runs in a fresh working directory (the default data dir)."""
 
 from __future__ import annotations
 
