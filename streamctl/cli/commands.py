@@ -13,6 +13,7 @@ from streamctl.cli import tables as table_cmds
 from streamctl.cli import topic_admin as topic_admin_cmds
 from streamctl.cli import topics as topic_cmds
 from streamctl.cli import validate as validate_cmd
+from streamctl.cli import worker as worker_cmd
 from streamctl.cli.common import Group, out
 
 app = typer.Typer(
@@ -45,6 +46,7 @@ def root(
 app.command("run")(run_cmd.run)
 app.command("send")(send_cmd.send)
 app.command("validate")(validate_cmd.validate)
+app.command("worker", context_settings=worker_cmd.CONTEXT)(worker_cmd.worker)
 topic_cmds.topic_app.command("create")(topic_admin_cmds.create)
 topic_cmds.topic_app.command("delete")(topic_admin_cmds.delete)
 app.add_typer(topic_cmds.topic_app, name="topic")
