@@ -11,11 +11,11 @@ from typing import Any
 
 from streamctl.context import Context
 from streamctl.errorpolicy import ON_ERROR, Blame, blame, blamed, check_on_error, innermost
-from streamctl.events import Event, _current, current_event
+from streamctl.events import Event, EventMessage, _current, current_event
 from streamctl.exceptions import StreamctlError
-from streamctl.streams import Stream
+from streamctl.streams import SKIP, Stream
 from streamctl.topics import Topic, dumper
-from streamctl.transport.base import Headers, Message
+from streamctl.transport.base import Headers, RecordMetadata
 
 
 class AgentError(StreamctlError):
@@ -103,16 +103,36 @@ class Agent:
         key: Any = None,
         value: Any = None,
         partition: int | None = None,
+        timestamp: float | None = None,
         headers: Headers | None = None,
-    ) -> None:
-        """Send a value to this agent's topic."""
-        await self.channel.send(key=key, value=value, partition=partition, headers=headers)
+        key_serializer: Any = None,
+        value_serializer: Any = None,
+    ) -> asyncio.Future[RecordMetadata]:
+        """Send a value to this agent's topic; returns the future of its RecordMetadata,
+        as :meth:`streamctl.topics.Topic.send` (``timestamp``: float seconds, Faust's)."""
+        return await self.channel.send(
+            key=key,
+            value=value,
+            partition=partition,
+            timestamp=timestamp,
+            headers=headers,
+            key_serializer=key_serializer,
+            value_serializer=value_serializer,
+        )
 
     async def cast(
-        self, value: Any = None, *, key: Any = None, partition: int | None = None
+        self,
+        value: Any = None,
+        *,
+        key: Any = None,
+        partition: int | None = None,
+        timestamp: float | None = None,
+        headers: Headers | None = None,
     ) -> None:
         """Send without waiting for a reply (Faust's ``cast``)."""
-        await self.send(key=key, value=value, partition=partition)
+        await self.send(
+            key=key, value=value, partition=partition, timestamp=timestamp, headers=headers
+        )
 
     # -- running --------------------------------------------------------------------------
     def start(self) -> list[Stream]:
@@ -245,7 +265,7 @@ class Agent:
         for name, same, kdumps, vdumps in plan:
             # the key's bytes pass through unchanged when both topics encode keys alike
             kb = m.key if same else kdumps(event.key)
-            send(name, kb, vdumps(value), timestamp=m.timestamp)
+            send(name, kb, vdumps(value), timestamp=m.timestamp_ms)
 
     def test_context(self) -> AgentTestWrapper:
         """Run this agent without a broker: ``async with agent.test_context() as a: await a.put(v)``."""
@@ -279,7 +299,7 @@ class _Outbox:
         records = self.records
         for name, same, kdumps, vdumps in plan:
             kb = m.key if same else kdumps(event.key)
-            records.append((name, kb, vdumps(value), m.timestamp))
+            records.append((name, kb, vdumps(value), m.timestamp_ms))
 
     def release(self) -> None:
         if self.records:
@@ -299,8 +319,11 @@ class _Outbox:
 class AgentTestWrapper:
     """Feeds values straight into an agent, one event at a time, as Faust's test context.
 
-    ``results`` maps each put event's offset to what the agent yielded for it and
-    ``sent`` lists every yielded value; nothing is written to a broker.
+    ``results`` maps each put event's offset to what the agent yielded for it (an agent
+    that does not yield: None, once the event is processed) and ``sent`` lists every
+    yielded value; nothing is written to a broker. A ``group_by`` in the agent is
+    applied here too: the event reaches the regrouped stream with its new key (and its
+    own offset, which ``results`` is keyed by).
     """
 
     def __init__(self, agent: Agent) -> None:
@@ -310,6 +333,7 @@ class AgentTestWrapper:
         self._offsets = itertools.count()
         self._stream: Stream | None = None
         self._task: asyncio.Task[None] | None = None
+        self._yields = inspect.isasyncgenfunction(agent.fun)
 
     async def __aenter__(self) -> AgentTestWrapper:
         self._stream = Stream(self.agent.channel, name=f"{self.agent.name}#test")
@@ -345,28 +369,53 @@ class AgentTestWrapper:
     async def put(
         self,
         value: Any = None,
-        *,
         key: Any = None,
-        partition: int = 0,
-        headers: Headers | None = None,
+        partition: int | None = None,
         timestamp: float | None = None,
+        headers: Headers | None = None,
+        key_serializer: Any = None,
+        value_serializer: Any = None,
+        *,
+        reply_to: Any = None,
+        correlation_id: str | None = None,
+        wait: bool = True,
     ) -> Event:
-        """Process one value; returns its Event once the agent has fully handled it."""
+        """Process one value; returns its Event once the agent has fully handled it.
+
+        Faust's signature (``put(value, key)`` by position; ``timestamp`` in float
+        seconds, default now). The serializers, ``reply_to``, ``correlation_id`` and
+        ``wait`` are accepted: the value goes in as given, and put always waits.
+        """
         assert self._stream is not None and self._task is not None
-        ts = int((timestamp if timestamp is not None else time.time()) * 1000)
-        message = Message(
-            self.agent.channel.name,
-            partition,
-            next(self._offsets),
-            None,
-            None,
-            ts,
-            list(headers or []),
+        ts = round((timestamp if timestamp is not None else time.time()) * 1000)
+        message = tuple.__new__(
+            EventMessage,
+            (
+                self.agent.channel.name,
+                partition or 0,
+                next(self._offsets),
+                None,
+                None,
+                ts,
+                list(headers or []),
+            ),
         )
         event = Event(key, value, message)
-        drained = self._stream.feed([event])
+        stream, fed = self._stream, event
+        while stream.forward_to is not None and stream.children:  # group_by: key it anew
+            key_fn = stream.forward_to[0]
+            new_key = key_fn(fed.value)
+            if inspect.isawaitable(new_key):
+                new_key = await new_key
+            if new_key is SKIP:
+                return event
+            fed = Event(new_key, fed.value, message)
+            stream = stream.children[-1]
+        drained = stream.feed([fed])
         await asyncio.wait({drained, self._task}, return_when=asyncio.FIRST_COMPLETED)
         self._check()
+        if not self._yields and drained.done():
+            self.results.setdefault(message.offset, None)
         return event
 
     async def __aexit__(self, *exc: Any) -> None:

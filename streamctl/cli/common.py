@@ -138,12 +138,17 @@ def load_for_cli(
     datadir: Path | None,
     broker_settings: dict[str, Any] | None = None,
 ) -> Any:
-    """``load_pipeline`` for a command: also refuses a broker that lives in one process."""
+    """``load_pipeline`` for a command (or, for ``package.module:app``, the Python app:
+    :mod:`streamctl.cli.appsource`): also refuses a broker that lives in one process."""
+    from streamctl.cli.appsource import is_app_target, load_app
     from streamctl.pipeline import load_pipeline
 
-    loaded = load_pipeline(
-        pipeline, broker=broker, datadir=datadir, broker_settings=broker_settings
-    )
+    if is_app_target(pipeline):
+        loaded: Any = load_app(str(pipeline), broker, datadir, broker_settings)
+    else:
+        loaded = load_pipeline(
+            pipeline, broker=broker, datadir=datadir, broker_settings=broker_settings
+        )
     check_cli_broker(loaded.app.conf.broker)
     return loaded
 

@@ -15,6 +15,7 @@ from streamctl.cli import tables as table_cmds
 from streamctl.cli import topic_admin as topic_admin_cmds
 from streamctl.cli import topics as topic_cmds
 from streamctl.cli import validate as validate_cmd
+from streamctl.cli import worker as worker_cmd
 from streamctl.cli.common import Group, err, out
 
 app = typer.Typer(
@@ -46,6 +47,7 @@ def root(
 
 app.command("run")(run_cmd.run)
 app.command("send")(send_cmd.send)
+app.command("worker", context_settings=worker_cmd.CONTEXT)(worker_cmd.worker)
 app.command("validate")(validate_cmd.validate)
 topic_cmds.topic_app.command("create")(topic_admin_cmds.create)
 topic_cmds.topic_app.command("delete")(topic_admin_cmds.delete)

@@ -31,7 +31,9 @@ log = logging.getLogger("streamctl.cli")
 
 
 def run(
-    pipeline: Path = typer.Argument(..., help="Pipeline file to run.", show_default=False),
+    pipeline: Path = typer.Argument(
+        ..., help="Pipeline file, or a Python app as package.module:app.", show_default=False
+    ),
     broker: str = BrokerOpt,
     datadir: Path = DatadirOpt,
     until_idle: bool = typer.Option(

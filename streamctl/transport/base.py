@@ -46,6 +46,12 @@ class Message(NamedTuple):
     def tp(self) -> TopicPartition:
         return TopicPartition(self.topic, self.partition)
 
+    @property
+    def timestamp_ms(self) -> int:
+        """The timestamp in milliseconds, also on an event's message (whose
+        ``timestamp`` is Faust's float seconds: :class:`streamctl.events.EventMessage`)."""
+        return self[5]
+
 
 class RecordMetadata(NamedTuple):
     """Where a produced record was written."""
