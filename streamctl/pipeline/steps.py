@@ -164,6 +164,9 @@ class Step:
     name: ClassVar[str] = ""
     #: "transform" (pure), "effect" (writes a table or topic) or "repartition"
     role: ClassVar[str] = "transform"
+    #: a JSON Schema (Draft 2020-12) fragment for the step's argument: the one declaration
+    #: of its shape, which schemas/pipeline.schema.json is generated from
+    schema: ClassVar[dict[str, Any]] = {}
 
     def __init__(self, ctx: StepContext, arg: Any) -> None:
         self.ctx = ctx
