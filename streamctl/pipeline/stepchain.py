@@ -20,7 +20,7 @@ DROP: Any = object()
 StepFn = Callable[[Any, Any], Any]
 
 
-class Many(list):  # type: ignore[type-arg]
+class Many(list):
     """Several results of one event (flat_map, branch): the sinks get each."""
 
 

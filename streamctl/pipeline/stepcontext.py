@@ -62,8 +62,9 @@ class StepContext:
         tp = fields[name]
         if tp in (str, bytes, bool, dict, list) or getattr(tp, "__origin__", None) in (list, dict):
             what = getattr(tp, "__name__", str(tp))
+            owner = getattr(model, "__name__", "?")
             self.error(
-                f"{step} needs numbers, but field {name!r} of model {model.__name__} is {what}",
+                f"{step} needs numbers, but field {name!r} of model {owner} is {what}",
                 sub,
             )
 

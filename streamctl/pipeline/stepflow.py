@@ -129,7 +129,7 @@ def _lookup(table: Any, name: str, field: str, key_fn: Any, on_missing: str, def
     return lookup
 
 
-_CASE = {
+_CASE: dict[str, Any] = {
     "type": "object",
     "properties": {
         "when": EXPR,

@@ -181,13 +181,13 @@ def link(built: list[Built], defer: bool, outbox: list[Any]) -> tuple[list[StepF
     fns: list[StepFn] = []
     for fn, step, _ in built:
         if defer and hasattr(step, "deferred"):
-            fn = step.deferred(outbox)  # type: ignore[attr-defined]
+            fn = step.deferred(outbox)
         labels[fn] = step.label
         fns.append(fn)
     for i, (_, step, _) in enumerate(built):
         if hasattr(step, "then") and step.role == "split":
             rest = chain_fn(fns[i + 1 :], labels)
-            new = step.then(rest)  # type: ignore[attr-defined]
+            new = step.then(rest)
             labels[new] = step.label
             fns = fns[:i] + [new]
             break
