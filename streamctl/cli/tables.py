@@ -12,7 +12,6 @@ Writes are refused while a worker runs the app (see ``streamctl.admin.tables``).
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,7 +22,7 @@ import typer
 from streamctl.admin import tables as admin
 from streamctl.admin import windows as admin_windows
 from streamctl.admin.values import parse_text, value_for
-from streamctl.cli.common import BrokerOpt, DatadirOpt, Group, err, load_for_cli, setup_logging
+from streamctl.cli.common import BrokerOpt, DatadirOpt, Group, load_for_cli, setup_logging
 from streamctl.cli.output import (
     Format,
     dumps,
@@ -35,6 +34,7 @@ from streamctl.cli.output import (
     text,
     write_lines,
 )
+from streamctl.cli.plain import RecoveryProgress
 
 table_app = typer.Typer(
     cls=Group,
@@ -68,34 +68,6 @@ def table_key(app: Any, t: Any, text: str, progress: Any) -> Any:
     if t.key_type is not None:
         return key
     return admin.stored_key(app, t.name, [key, text, text.encode()], progress)
-
-
-class RecoveryProgress:
-    """A rich progress bar for changelog replays on a terminal (nothing otherwise)."""
-
-    def __init__(self, threshold: int = 10_000) -> None:
-        self.threshold = threshold
-        self.bar: Any = None
-        self.tasks: dict[tuple[str, int], Any] = {}
-
-    def __call__(self, table: Any, partition: int, done: int, total: int) -> None:
-        if total < self.threshold or not sys.stderr.isatty():
-            return
-        if self.bar is None:
-            from rich.progress import Progress
-
-            self.bar = Progress(console=err, transient=True)
-            self.bar.start()
-        task = self.tasks.get((table.name, partition))
-        if task is None:
-            task = self.tasks[(table.name, partition)] = self.bar.add_task(
-                f"recovering {table.name}[{partition}]", total=total
-            )
-        self.bar.update(task, completed=done)
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.stop()
 
 
 @contextmanager

@@ -133,6 +133,7 @@ class Dispatcher:
                     if stream.forward_to is not None:
                         await self._forward(route.agent, stream, evs)
                     else:
+                        route.agent.hold_outputs()  # released below, before any commit
                         waits.append((stream.feed(evs), stream, route.agent))
         if waits:
             await self.wait(waits)
@@ -258,6 +259,8 @@ class Dispatcher:
             return False
         if self.savepoints:
             savepoints(True)
+        for _s, agent in held:
+            agent.hold_outputs()
         await self.wait([(s.flush(), s, a) for s, a in held])
         for _s, agent in held:
             agent.release_outputs()
