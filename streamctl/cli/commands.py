@@ -23,7 +23,8 @@ app = typer.Typer(
     "Example: streamctl run pipelines/quickstart.yaml --until-idle",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
-    add_completion=False,
+    # --install-completion / --show-completion for bash, zsh, fish, PowerShell (#13)
+    add_completion=True,
     rich_markup_mode=None,
 )
 

@@ -8,6 +8,7 @@ import pytest
 from support import cli
 
 from streamctl import HoppingWindow, SlidingWindow, TumblingWindow
+from streamctl.cli.validate import PROBLEMS_FOUND
 from streamctl.pipeline import load_pipeline
 from streamctl.pipeline.windowspec import parse_duration
 
@@ -99,7 +100,7 @@ def test_each_window_kind_builds_its_window(tmp_path) -> None:
 def test_validate_reports_window_mistakes_with_positions(tmp_path, tables, message) -> None:
     path = write(tmp_path, tables)
     result = cli("validate", path)
-    assert result.exit_code == 2, result.output
+    assert result.exit_code == PROBLEMS_FOUND, result.output
     assert message in result.stderr, result.stderr
     assert f"{path}:6:" in result.stderr  # the table's line
 
