@@ -49,6 +49,7 @@ from streamctl.transport.exceptions import BrokerUnavailable
 from streamctl.worker.committer import Committer
 from streamctl.worker.deadletter import DeadLetters
 from streamctl.worker.dispatch import Dispatcher
+from streamctl.worker.punctuate import Punctuator
 from streamctl.worker.rebalance import Rebalance
 from streamctl.worker.retry import until_broker_answers
 from streamctl.worker.stats import WorkerStats, drained, lag
@@ -93,6 +94,7 @@ class Worker:
         #: repartition topics among the routes: their events are not counted as input
         self._internal: frozenset[str] = frozenset()
         self._routes_seen = -1
+        self.punctuator = Punctuator((), app.conf)
 
     # -- lifecycle -------------------------------------------------------------------------
     def run(self) -> int:
@@ -123,6 +125,7 @@ class Worker:
                 self._transactional = True
             # the tables again: an agent may have declared one as it started
             self.tables = TableManager(app.tables.values(), progress=self._recovery_progress)
+            self.punctuator = Punctuator(app.tables.values(), app.conf)
             self.tables.start(app.transport, sources)
             consumer = self.consumer = app.transport.consumer(consumer_group(app.id))
             committer = Committer(app.context, self.tables, consumer, self.dispatch)
@@ -205,6 +208,7 @@ class Worker:
                 last_stats = now
                 self._update_lag()
             if not messages:
+                await self.punctuator.tick()  # windows of quiet partitions close on time
                 committer.note_idle()
                 if committer.pending:
                     await committer.commit()  # nothing new: commit what is pending now
@@ -236,6 +240,7 @@ class Worker:
 
     async def _process(self, messages: list[Message], committer: Committer) -> None:
         await self.dispatch.dispatch(messages)
+        await self.punctuator.after_batch()  # windows close in the batch that closed them
         committer.note(messages)
         internal = self._internal_topics()
         if internal:
