@@ -93,8 +93,9 @@ class ConfluentTransportConsumer(Consumer):
         new = tuple.__new__
         out = []
         for m in batch:
-            if m.error() is not None:
-                self._failed(m.error())
+            err = m.error()
+            if err is not None:
+                self._failed(err)
                 continue
             out.append(
                 new(
