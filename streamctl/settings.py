@@ -153,7 +153,7 @@ class Settings:
         """Exactly-once on Kafka: a changelog's end is its last stable offset, which a dead
         worker's open transaction holds back, so a store may be ahead of it (and is trusted).
         On the embedded broker a transaction commits in one SQLite transaction: never."""
-        return self.exactly_once and self.broker.startswith("kafka:")
+        return self.exactly_once and self.broker.startswith(("kafka:", "kafka+"))
 
     @property
     def transactional_id(self) -> str:
