@@ -35,9 +35,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import queue
 import signal
 import time
 from collections.abc import Callable
+from concurrent.futures import Future
+from typing import Any
 
 from streamctl.app import App
 from streamctl.naming import consumer_group, is_repartition_topic
@@ -51,7 +54,7 @@ from streamctl.worker.deadletter import DeadLetters
 from streamctl.worker.dispatch import Dispatcher
 from streamctl.worker.rebalance import Rebalance
 from streamctl.worker.retry import until_broker_answers
-from streamctl.worker.stats import WorkerStats, drained, lag
+from streamctl.worker.stats import WorkerStats, drained, partition_lag
 
 log = logging.getLogger("streamctl.worker")
 
@@ -92,7 +95,13 @@ class Worker:
         self._recovered: list[tuple[str, int]] = []
         #: repartition topics among the routes: their events are not counted as input
         self._internal: frozenset[str] = frozenset()
+        #: topic -> the names of the agents reading it (the stats count events per agent)
+        self._agents: dict[str, list[str]] = {}
         self._routes_seen = -1
+        #: calls other threads asked to run on the loop between two batches (``call``)
+        self._calls: queue.SimpleQueue[tuple[Callable[[], Any], Future[Any]]] = (
+            queue.SimpleQueue()
+        )
 
     # -- lifecycle -------------------------------------------------------------------------
     def run(self) -> int:
@@ -124,6 +133,9 @@ class Worker:
             # the tables again: an agent may have declared one as it started
             self.tables = TableManager(app.tables.values(), progress=self._recovery_progress)
             self.tables.start(app.transport, sources)
+            self.stats.changelogs = {
+                t.changelog_topic.name: t.name for t in app.tables.values() if not t.is_global
+            }
             consumer = self.consumer = app.transport.consumer(consumer_group(app.id))
             committer = Committer(app.context, self.tables, consumer, self.dispatch)
             listener = Rebalance(
@@ -163,7 +175,33 @@ class Worker:
         self._source_tps = {TopicPartition(t, p) for t, n in sources.items() for p in range(n)}
         return sources
 
+    def call(self, fn: Callable[[], Any]) -> Future[Any]:
+        """Run ``fn()`` on the worker's loop between two batches (from any thread); its
+        table writes go into the worker's next commit. Returns a future of its result
+        (or exception). Calls made once the worker stopped never run: wait with a timeout.
+        """
+        future: Future[Any] = Future()
+        self._calls.put((fn, future))
+        return future
+
+    async def _run_calls(self, committer: Committer) -> None:
+        """Run the calls other threads queued; commit the table writes they made."""
+        if self._calls.empty():
+            return
+        while not self._calls.empty():
+            fn, future = self._calls.get_nowait()
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                future.set_result(fn())
+            except Exception as exc:
+                self.tables.discard_batch()  # never half a call in a commit
+                future.set_exception(exc)
+        if self.tables.dirty:
+            await committer.commit()
+
     def _recovery_progress(self, table: Collection, partition: int, done: int, total: int) -> None:
+        self.stats.recovery[(table.name, partition)] = (done, total)
         if self.on_recovery is not None:
             self.on_recovery(table, partition, done, total)
         if done == total:
@@ -180,6 +218,8 @@ class Worker:
     def _log_recovered(self) -> None:
         """One line for the table partitions rebuilt on an assignment, with their records."""
         done, self._recovered = self._recovered, []
+        self.stats.rebalances += 1
+        self.stats.ready = True
         if done:
             log.info(
                 "tables ready: %s partition(s) of %s table(s), %s changelog record(s) replayed",
@@ -193,6 +233,7 @@ class Worker:
         conf = self.app.conf
         last_stats = 0.0
         while not self._stopping:
+            await self._run_calls(committer)
             self.tables.follow_globals()
             messages = await self._poll(consumer, committer, 0.0)
             if messages:
@@ -238,6 +279,7 @@ class Worker:
         await self.dispatch.dispatch(messages)
         committer.note(messages)
         internal = self._internal_topics()
+        self.stats.batch(messages, self._agents)
         if internal:
             hops = sum(1 for m in messages if m.topic in internal)
             self.stats.repartitioned += hops
@@ -266,19 +308,27 @@ class Worker:
             self._routes_seen = len(self.routes)
             app_id = self.app.conf.id
             self._internal = frozenset(t for t in self.routes if is_repartition_topic(app_id, t))
+            self._agents = {t: [r.agent.name for r in rs] for t, rs in self.routes.items()}
         return self._internal
 
     def _update_lag(self) -> None:
         self.stats.refresh()
         if self.consumer is not None:
             try:
-                behind = lag(self.consumer, exclude=self._internal_topics())
+                behind = partition_lag(self.consumer, exclude=self._internal_topics())
             except BrokerUnavailable:
                 behind = None  # the lag shown stays as it was; the loop reports the outage
             if behind is not None:
-                self.stats.lag = behind
+                self.stats.partition_lag = behind
+                self.stats.lag = sum(behind.values())
+        if self.stats.detailed:
+            self.stats.table_sizes = self.table_sizes()
         if self.on_stats is not None:
             self.on_stats(self.stats)
+
+    def table_sizes(self) -> dict[str, int]:
+        """Keys per table in this worker's partitions (a store scan: once a second at most)."""
+        return {name: len(table) for name, table in self.app.tables.items()}
 
     async def _shutdown(self) -> None:
         await self.dispatch.cancel_tasks()
