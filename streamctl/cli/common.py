@@ -178,19 +178,27 @@ def resolve_target(
     return app, app.conf.broker, app.conf.datadir
 
 
-def setup_logging(level: str) -> None:
+def setup_logging(level: str, log_format: str = "text") -> None:
+    """Log ``streamctl.*`` to stderr at ``level``: rich on a terminal, plain lines otherwise,
+    or one JSON object per line with ``log_format="json"`` (``streamctl.observe.logs``)."""
     lvl = getattr(logging, level.upper(), None)
     if not isinstance(lvl, int):
         raise typer.BadParameter(f"unknown log level {level!r}")
-    if sys.stderr.isatty() and not os.environ.get("NO_COLOR"):
+    if log_format not in ("text", "json"):
+        raise typer.BadParameter(f"unknown log format {log_format!r} (text or json)")
+    if log_format == "json":
+        from streamctl.observe.logs import JsonFormatter
+
+        handler: logging.Handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(JsonFormatter())
+    elif sys.stderr.isatty() and not os.environ.get("NO_COLOR"):
         from rich.logging import RichHandler
 
-        handler: logging.Handler = RichHandler(console=err, show_path=False, rich_tracebacks=False)
-        fmt = "%(message)s"
+        handler = RichHandler(console=err, show_path=False, rich_tracebacks=False)
+        handler.setFormatter(logging.Formatter("%(message)s"))
     else:
         handler = logging.StreamHandler(sys.stderr)
-        fmt = "%(asctime)s %(levelname)s %(name)s: %(message)s"
-    handler.setFormatter(logging.Formatter(fmt))
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger("streamctl")
     root.handlers[:] = [handler]
     root.setLevel(lvl)

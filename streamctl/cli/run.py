@@ -44,6 +44,26 @@ def run(
         "info", "--log-level", help="debug, info, warning or error.", metavar="LEVEL"
     ),
     broker_setting: list[str] = BrokerSettingOpt,
+    metrics_port: int | None = typer.Option(
+        None,
+        "--metrics-port",
+        help="Serve Prometheus metrics (/metrics), a web view (/) and JSON (/api/...) on "
+        "this port (0: any free port), on the setting web_host (default 127.0.0.1). "
+        "Overrides the setting metrics_port.",
+        metavar="PORT",
+        min=0,
+        max=65535,
+    ),
+    log_format: str = typer.Option(
+        "text", "--log-format", help="text, or json: one JSON object per line.", metavar="FORMAT"
+    ),
+    summary: str | None = typer.Option(
+        None,
+        "--summary",
+        help="json: print a summary of the run on stdout as it ends (events in and out per "
+        "topic, dead letters, table sizes, duration, events/s).",
+        metavar="FORMAT",
+    ),
 ) -> None:
     """Run a pipeline: consume its topics, run its agents, update its tables.
 
@@ -51,7 +71,11 @@ def run(
 
     Example: streamctl run pipelines/quickstart.yaml --until-idle
     """
-    setup_logging(log_level)
+    setup_logging(log_level, log_format)
+    if summary not in (None, "json"):
+        raise typer.BadParameter(
+            f"unknown summary format {summary!r} (json)", param_hint="--summary"
+        )
     extra = parse_broker_settings(broker_setting)
     loaded = load_for_cli(pipeline, broker, datadir, broker_settings=extra)
     for warning in loaded.warnings:
@@ -73,11 +97,18 @@ def run(
         len(app.agents),
         len(app.tables),
     )
+    from streamctl.cli.observe import serve_if_asked, write_summary
+
+    server = serve_if_asked(worker, metrics_port)
     try:
         code = worker.run()
     finally:
         bar.close()
         status.close()
+        if server is not None:
+            server.close()
+    if summary == "json":
+        write_summary(worker)
     s = worker.stats
     log.info(
         "processed %s source event(s) in %.1fs (%s dead-lettered, %s skipped%s), lag %s",

@@ -38,7 +38,7 @@ import logging
 import queue
 import signal
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sized
 from concurrent.futures import Future
 from typing import Any
 
@@ -95,13 +95,11 @@ class Worker:
         self._recovered: list[tuple[str, int]] = []
         #: repartition topics among the routes: their events are not counted as input
         self._internal: frozenset[str] = frozenset()
-        #: topic -> the names of the agents reading it (the stats count events per agent)
-        self._agents: dict[str, list[str]] = {}
         self._routes_seen = -1
+        #: keys per table as the loop ended (the run summary's)
+        self.final_table_sizes: dict[str, int] = {}
         #: calls other threads asked to run on the loop between two batches (``call``)
-        self._calls: queue.SimpleQueue[tuple[Callable[[], Any], Future[Any]]] = (
-            queue.SimpleQueue()
-        )
+        self._calls: queue.SimpleQueue[tuple[Callable[[], Any], Future[Any]]] = queue.SimpleQueue()
 
     # -- lifecycle -------------------------------------------------------------------------
     def run(self) -> int:
@@ -263,6 +261,7 @@ class Worker:
         if committer.pending:
             await committer.commit()  # stopping: the last batches are committed before closing
         self._update_lag()
+        self.final_table_sizes = self.table_sizes()
 
     async def _poll(
         self, consumer: Consumer, committer: Committer, timeout: float
@@ -279,7 +278,7 @@ class Worker:
         await self.dispatch.dispatch(messages)
         committer.note(messages)
         internal = self._internal_topics()
-        self.stats.batch(messages, self._agents)
+        self.stats.batch(messages)
         if internal:
             hops = sum(1 for m in messages if m.topic in internal)
             self.stats.repartitioned += hops
@@ -308,7 +307,6 @@ class Worker:
             self._routes_seen = len(self.routes)
             app_id = self.app.conf.id
             self._internal = frozenset(t for t in self.routes if is_repartition_topic(app_id, t))
-            self._agents = {t: [r.agent.name for r in rs] for t, rs in self.routes.items()}
         return self._internal
 
     def _update_lag(self) -> None:
@@ -328,7 +326,9 @@ class Worker:
 
     def table_sizes(self) -> dict[str, int]:
         """Keys per table in this worker's partitions (a store scan: once a second at most)."""
-        return {name: len(table) for name, table in self.app.tables.items()}
+        return {
+            name: len(table) for name, table in self.app.tables.items() if isinstance(table, Sized)
+        }
 
     async def _shutdown(self) -> None:
         await self.dispatch.cancel_tasks()

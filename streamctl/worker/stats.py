@@ -68,7 +68,7 @@ class WorkerStats:
     started: float = field(default_factory=time.monotonic)
     #: records read per topic (source and repartition topics)
     received: Counter[str] = field(default_factory=Counter)
-    #: events fed to each agent per topic: (agent, topic) -> count
+    #: events fed to each agent per topic (decoded ones): (agent, topic) -> count
     agent_events: Counter[tuple[str, str]] = field(default_factory=Counter)
     #: records written per topic (outputs and dead letters; changelogs are per table)
     sent: Counter[str] = field(default_factory=Counter)
@@ -115,15 +115,11 @@ class WorkerStats:
             self._window_start = now
             self._window_count = 0
 
-    def batch(self, messages: list[Message], agents: dict[str, list[str]]) -> None:
-        """Count a processed batch: records per topic, events per agent and topic
-        (``agents``: topic -> the agents reading it) and, when ``detailed``, each event's
-        latency from its timestamp (milliseconds since the epoch) to now, in seconds."""
-        per_topic = Counter(m.topic for m in messages)
-        self.received.update(per_topic)
-        for topic, n in per_topic.items():
-            for agent in agents.get(topic, ()):
-                self.agent_events[(agent, topic)] += n
+    def batch(self, messages: list[Message]) -> None:
+        """Count a processed batch: records per topic and, when ``detailed``, each event's
+        latency from its timestamp (milliseconds since the epoch) to now, in seconds.
+        (Events per agent are counted as they are fed: ``dispatch``.)"""
+        self.received.update(Counter(m.topic for m in messages))
         if self.detailed:
             now = time.time() * 1000.0
             observe = self.latency.observe
