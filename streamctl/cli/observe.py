@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from streamctl.exceptions import ConfigurationError
 
 if TYPE_CHECKING:
+    from streamctl.observe.control import ControlServer
     from streamctl.observe.server import WebServer
     from streamctl.worker import Worker
 
@@ -34,6 +35,13 @@ def serve_if_asked(worker: Worker, port: int | None) -> WebServer | None:
         ) from None
     log.info("metrics on %smetrics, web view on %s", server.url, server.url)
     return server
+
+
+def control(worker: Worker) -> ControlServer:
+    """The worker's control channel for ``streamctl table`` (loopback, token in the data dir)."""
+    from streamctl.observe.control import ControlServer
+
+    return ControlServer(worker).start()
 
 
 def write_summary(worker: Worker) -> None:

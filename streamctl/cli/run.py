@@ -97,12 +97,14 @@ def run(
         len(app.agents),
         len(app.tables),
     )
-    from streamctl.cli.observe import serve_if_asked, write_summary
+    from streamctl.cli.observe import control, serve_if_asked, write_summary
 
     server = serve_if_asked(worker, metrics_port)
+    channel = control(worker)
     try:
         code = worker.run()
     finally:
+        channel.close()
         bar.close()
         status.close()
         if server is not None:

@@ -182,10 +182,10 @@ class Worker:
         self._calls.put((fn, future))
         return future
 
-    async def _run_calls(self, committer: Committer) -> None:
-        """Run the calls other threads queued; commit the table writes they made."""
-        if self._calls.empty():
-            return
+    def _run_calls(self) -> None:
+        """Run the calls other threads queued. Their table writes are buffered like an
+        agent's and go into the next commit (with the next batch, or once
+        ``commit_interval`` has passed, or as the worker stops)."""
         while not self._calls.empty():
             fn, future = self._calls.get_nowait()
             if not future.set_running_or_notify_cancel():
@@ -195,8 +195,6 @@ class Worker:
             except Exception as exc:
                 self.tables.discard_batch()  # never half a call in a commit
                 future.set_exception(exc)
-        if self.tables.dirty:
-            await committer.commit()
 
     def _recovery_progress(self, table: Collection, partition: int, done: int, total: int) -> None:
         self.stats.recovery[(table.name, partition)] = (done, total)
@@ -231,7 +229,7 @@ class Worker:
         conf = self.app.conf
         last_stats = 0.0
         while not self._stopping:
-            await self._run_calls(committer)
+            self._run_calls()
             self.tables.follow_globals()
             messages = await self._poll(consumer, committer, 0.0)
             if messages:
@@ -245,8 +243,10 @@ class Worker:
                 self._update_lag()
             if not messages:
                 committer.note_idle()
-                if committer.pending:
-                    await committer.commit()  # nothing new: commit what is pending now
+                if committer.uncommitted or (committer.pending and committer.due()):
+                    # nothing new: commit what is pending now (table writes of ``call``s
+                    # alone wait for commit_interval)
+                    await committer.commit()
                 if self.until_idle and await self._idle(consumer, committer):
                     log.info("idle: every source partition is drained; exiting")
                     break

@@ -39,9 +39,11 @@ agents:
 """
 
 
-def pipeline(tmp_path: Path, app: str = "obs") -> Path:
+def pipeline(tmp_path: Path, app: str = "obs", settings: str = "") -> Path:
+    """The pipeline file (``settings``: YAML lines of a settings section to add)."""
     path = tmp_path / f"{app}.yaml"
-    path.write_text(PIPELINE.format(app=app))
+    extra = f"settings:\n{settings}" if settings else ""
+    path.write_text(PIPELINE.format(app=app) + extra)
     return path
 
 
