@@ -37,11 +37,19 @@ def serve_if_asked(worker: Worker, port: int | None) -> WebServer | None:
     return server
 
 
-def control(worker: Worker) -> ControlServer:
-    """The worker's control channel for ``streamctl table`` (loopback, token in the data dir)."""
+def control(worker: Worker) -> ControlServer | None:
+    """The worker's control channel for ``streamctl table`` (loopback, token in the data
+    dir); None when it cannot be registered (the worker then says what is wrong with the
+    data dir, or runs without it)."""
     from streamctl.observe.control import ControlServer
 
-    return ControlServer(worker).start()
+    channel = ControlServer(worker)
+    try:
+        return channel.start()
+    except OSError as exc:
+        channel.close()
+        log.debug("no control channel: %s", exc)
+        return None
 
 
 def write_summary(worker: Worker) -> None:

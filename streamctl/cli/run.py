@@ -51,8 +51,6 @@ def run(
         "this port (0: any free port), on the setting web_host (default 127.0.0.1). "
         "Overrides the setting metrics_port.",
         metavar="PORT",
-        min=0,
-        max=65535,
     ),
     log_format: str = typer.Option(
         "text", "--log-format", help="text, or json: one JSON object per line.", metavar="FORMAT"
@@ -72,6 +70,8 @@ def run(
     Example: streamctl run pipelines/quickstart.yaml --until-idle
     """
     setup_logging(log_level, log_format)
+    if metrics_port is not None and not 0 <= metrics_port <= 65535:
+        raise typer.BadParameter("must be a port number (0-65535)", param_hint="--metrics-port")
     if summary not in (None, "json"):
         raise typer.BadParameter(
             f"unknown summary format {summary!r} (json)", param_hint="--summary"
@@ -104,7 +104,8 @@ def run(
     try:
         code = worker.run()
     finally:
-        channel.close()
+        if channel is not None:
+            channel.close()
         bar.close()
         status.close()
         if server is not None:

@@ -150,5 +150,6 @@ class ControlServer(ThreadingHTTPServer):
     def close(self) -> None:
         if self.entry is not None:
             self.entry.unlink(missing_ok=True)
-        self.shutdown()
+        if self._thread.is_alive():
+            self.shutdown()  # waits for serve_forever: only when it runs
         self.server_close()

@@ -107,5 +107,6 @@ class WebServer(ThreadingHTTPServer):
         return self
 
     def close(self) -> None:
-        self.shutdown()
+        if self._thread.is_alive():
+            self.shutdown()  # waits for serve_forever: only when it runs
         self.server_close()

@@ -89,4 +89,4 @@ def test_the_control_channel_wants_the_token(tmp_path: Path) -> None:
             raise AssertionError("a request without the token was served")
         except admin.TableError as exc:
             assert "token" in str(exc)
-        assert workers.ask(entry, "get", table="counts", key="a")["value"] == 1
+        wait_for(lambda: workers.ask(entry, "get", table="counts", key="a").get("value") == 1)
