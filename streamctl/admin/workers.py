@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from streamctl.tables.exceptions import TableError
+from streamctl.transport.local.groups import pid_alive
 
 #: seconds a request to a worker may take (it answers between two batches)
 TIMEOUT = 30.0
@@ -60,16 +61,6 @@ def register(datadir: Path, app_id: str, url: str, token: str, worker_id: str) -
     return path
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def live(datadir: Path, app_id: str) -> list[Endpoint]:
     """The registered workers of ``app_id`` whose process still runs (reads only)."""
     folder = registry_dir(datadir, app_id)
@@ -82,7 +73,7 @@ def live(datadir: Path, app_id: str) -> list[Endpoint]:
             )
         except (OSError, ValueError, KeyError, TypeError):
             continue  # being written, or not ours
-        if _alive(endpoint.pid):
+        if pid_alive(endpoint.pid):
             found.append(endpoint)
     return found
 
