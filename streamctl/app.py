@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from streamctl.agents import Agent
 from streamctl.context import Context
 from streamctl.exceptions import ConfigurationError
+from streamctl.faustsettings import store_url
 from streamctl.naming import agent_topic_name
 from streamctl.redact import mask_url
-from streamctl.settings import Settings
-from streamctl.timers import Timer
+from streamctl.settings import Settings, faust_settings
+from streamctl.timers import Task, Timer
 from streamctl.topics import Topic
 from streamctl.transport.base import Producer, Transport
 
@@ -33,16 +35,47 @@ class App:
         store: str = "sqlite://",
         **settings: Any,
     ) -> None:
-        kwargs: dict[str, Any] = dict(settings)
+        """``settings``: streamctl's (:class:`~streamctl.settings.Settings`) or Faust's
+        names for them (``broker_commit_interval``, ...); Faust settings that do not
+        apply here (``version``, ``web_enabled``, ...) warn once, naming the setting.
+        ``store="rocksdb://"`` is the SQLite store (warned once). Raises
+        ConfigurationError for a name neither knows."""
+        kwargs = faust_settings(dict(settings))
         if datadir is not None:
             kwargs["datadir"] = Path(datadir)
-        self.conf = Settings(id=id, broker=broker, table_store=store, **kwargs)
+        self.conf = Settings(id=id, broker=broker, table_store=store_url(store), **kwargs)
         #: what this app's topics, agents, streams and timers use at run time
         self.context = Context(self.conf, app=self)
         self.topics: dict[str, Topic] = self.context.topics
         self.agents: dict[str, Agent] = {}
         self.tables: dict[str, Collection] = self.context.tables
         self.timers: list[Timer] = []
+        #: Faust's ``app.loop`` (set by Faust's pytest fixtures); the worker runs its own
+        self.loop: Any = None
+        #: Faust's ``app.flow_control``: resume()/suspend() are accepted, and change nothing
+        self.flow_control = FlowControl()
+        # settings assigned on app.conf later (conf.store = "memory://") take effect
+        object.__setattr__(self.conf, "_on_change", self._conf_changed)
+
+    def _conf_changed(self, name: str, value: Any) -> None:
+        if name == "table_store":
+            for table in self.tables.values():
+                table.use_store(value)
+
+    def finalize(self) -> None:
+        """Faust's ``app.finalize()`` (its testing fixture calls it): nothing to do, the
+        app is ready once declared."""
+
+    def main(self, argv: list[str] | None = None) -> None:
+        """Faust's ``app.main()``: this app's command line (``python app.py worker``).
+
+        Subcommands: ``worker``, ``send``, ``tables``, ``agents``, ``models``/``model``;
+        see :mod:`streamctl.cli.appmain`. Exits the process with the command's code.
+        The CLI is imported here, on call, so the library does not depend on it.
+        """
+        from streamctl.seams import load_object
+
+        load_object("streamctl.cli.appmain:main")(self, argv)
 
     @property
     def id(self) -> str:
@@ -74,6 +107,10 @@ class App:
         sink: Iterable[Any] | None = None,
         dead_letter: str | Topic | None = None,
         on_error: str | None = None,
+        key_type: Any = None,
+        value_type: Any = None,
+        help: str | None = None,
+        **faust_options: Any,
     ) -> Callable[[Callable[..., Any]], Agent]:
         """Decorator: ``@app.agent(topic)`` over ``async def fn(stream)``.
 
@@ -85,17 +122,32 @@ class App:
         ``"dead_letter"`` when the agent or its topic has a dead-letter topic, else
         ``"stop"`` (Kafka Streams' processing-exception handler). Raises
         ConfigurationError for another value or ``"dead_letter"`` with no topic.
+
+        ``key_type``/``value_type`` (Faust's): the types of the agent's own topic (no
+        ``channel``, or a topic name). ``help`` documents it; Faust's
+        ``supervisor_strategy`` and ``isolated_partitions=False`` are accepted.
         """
+        for option, value in faust_options.items():
+            if option == "supervisor_strategy" or (option == "isolated_partitions" and not value):
+                continue
+            raise ConfigurationError(f"app.agent(): option {option}={value!r} is not supported")
+        types = {k: v for k, v in (("key_type", key_type), ("value_type", value_type)) if v}
 
         def decorate(fun: Callable[..., Any]) -> Agent:
             agent_name = name or fun.__name__
             if agent_name in self.agents:
                 raise ConfigurationError(f"agent {agent_name!r} is declared twice")
             if channel is None:
-                topic = self.topic(agent_topic_name(self.id, agent_name), internal=True)
+                topic = self.topic(agent_topic_name(self.id, agent_name), internal=True, **types)
             elif isinstance(channel, str):
-                topic = self.topics.get(channel) or self.topic(channel)
+                known = self.topics.get(channel)
+                topic = known if known is not None and not types else self.topic(channel, **types)
             else:
+                if types:
+                    raise ConfigurationError(
+                        f"agent {agent_name!r}: key_type/value_type belong to its topic "
+                        f"{channel.name!r}; declare them there"
+                    )
                 topic = channel
             agent = Agent(
                 self.context,
@@ -107,22 +159,44 @@ class App:
                 dead_letter=dead_letter,
                 on_error=on_error,
             )
+            if help:
+                agent.__doc__ = help
             self.agents[agent_name] = agent
             return agent
 
         return decorate
 
     def timer(
-        self, interval: float, *, on_leader: bool = False
+        self,
+        interval: float | timedelta,
+        on_leader: bool = False,
+        traced: bool = True,
+        name: str | None = None,
     ) -> Callable[[Callable[..., Any]], Timer]:
-        """Decorator: call an async function every ``interval`` seconds while a worker runs."""
+        """Decorator: call an async function every ``interval`` seconds (or a timedelta)
+        while a worker runs. Faust's signature: ``on_leader`` may be given by position;
+        ``traced`` is accepted; ``name`` names the timer."""
+        seconds = interval.total_seconds() if isinstance(interval, timedelta) else interval
 
         def decorate(fun: Callable[..., Any]) -> Timer:
-            timer = Timer(self.context, fun, interval, on_leader=on_leader)
+            timer = Timer(self.context, fun, seconds, on_leader=on_leader)
+            if name:
+                timer.name = name
             self.timers.append(timer)
             return timer
 
         return decorate
+
+    def task(self, fun: Callable[..., Any] | None = None, *, on_leader: bool = False) -> Any:
+        """Decorator (Faust's ``@app.task``): run an async function once when a worker
+        starts, beside the agents (it gets the app when it takes an argument)."""
+
+        def decorate(f: Callable[..., Any]) -> Task:
+            task = Task(self.context, f, on_leader=on_leader)
+            self.timers.append(task)
+            return task
+
+        return decorate(fun) if fun is not None else decorate
 
     def repartition_topic(self, source: Topic, name: str) -> Topic:
         """The internal topic a ``group_by`` on ``source`` writes to (created on first use)."""
@@ -193,6 +267,8 @@ class App:
         creates no topic, changelog or store (#9)."""
         existing = {name: spec.partitions for name, spec in self.transport.list_topics().items()}
         self.check_partitions(existing)
+        for topic in self.topics.values():
+            topic.declared = True  # created below (or there): sends need not ask again
         specs = {t.name: t.spec() for t in self.topics.values()}
         for table in self.tables.values():
             spec = table.changelog_spec()
@@ -218,3 +294,19 @@ class App:
     def close(self) -> None:
         """Close the producer (writing what it holds), the tables, then the transport."""
         self.context.close()
+
+
+class FlowControl:
+    """Faust's ``app.flow_control``: its pytest fixture calls ``resume()``. The worker
+    feeds streams one batch at a time, so there is nothing to suspend or resume."""
+
+    is_active = True
+
+    def resume(self) -> None:
+        """Accepted; changes nothing."""
+
+    def suspend(self) -> None:
+        """Accepted; changes nothing."""
+
+    def clear(self) -> None:
+        """Accepted; changes nothing."""

@@ -2,6 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
+_MAX_VALUE_REPR = 80
+
+
+def short_repr(value: Any, limit: int = _MAX_VALUE_REPR) -> str:
+    """``repr(value)`` cut to ``limit`` characters, so a huge payload cannot flood a log line."""
+    try:
+        text = repr(value)
+    except Exception:  # a broken __repr__ must not hide the real error
+        text = f"<{type(value).__name__}>"
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
 
 class StreamctlError(Exception):
     """Base class of every error streamctl raises on purpose.
@@ -20,3 +34,39 @@ class ConfigurationError(StreamctlError):
 
 class DecodeError(StreamctlError):
     """A record could not be decoded or validated."""
+
+
+class ValidationError(DecodeError):
+    """A value broke a field's type or constraint.
+
+    Attributes name the ``model`` (class name), the ``field`` (dotted path, e.g.
+    ``customer.id`` or ``items[2]``), the offending ``value`` and the ``rule`` it broke.
+    ``errors`` holds every violation found (this one first).
+    """
+
+    def __init__(self, model: str, field: str, value: Any, rule: str) -> None:
+        self.model = model
+        self.field = field
+        self.value = value
+        self.rule = rule
+        self.errors: list[ValidationError] = [self]
+        super().__init__(self._format())
+
+    def _format(self) -> str:
+        where = f"{self.model}.{self.field}" if self.field else self.model
+        text = f"{where}: {self.rule}; got {short_repr(self.value)}"
+        extra = len(self.errors) - 1 if hasattr(self, "errors") else 0
+        if extra > 0:
+            text += f" (and {extra} more error{'s' if extra > 1 else ''})"
+        return text
+
+    def with_errors(self, errors: Sequence[ValidationError]) -> ValidationError:
+        """Attach the full list of violations and refresh the message."""
+        self.errors = list(errors) or [self]
+        self.args = (self._format(),)
+        return self
+
+    def nested(self, model: str, prefix: str) -> ValidationError:
+        """The same violation seen from an enclosing model's field ``prefix``."""
+        sep = "" if self.field.startswith("[") or not self.field else "."
+        return ValidationError(model, f"{prefix}{sep}{self.field}", self.value, self.rule)

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from streamctl.exceptions import ConfigurationError
+from streamctl.faustsettings import ALIASES, NOT_APPLICABLE, not_applicable, store_url, warn_once
 
 GUARANTEES = ("at_least_once", "exactly_once")
 
@@ -72,6 +73,38 @@ class Settings:
     #: the address that server binds: the loopback interface unless set otherwise
     #: (``0.0.0.0`` serves every interface; the server has no write endpoints)
     web_host: str = "127.0.0.1"
+    #: windowed tables: a quiet partition's stream time follows the wall clock, so its
+    #: windows still close (#11)
+    window_wall_clock: bool = True
+    #: seconds between wall-clock punctuations of windowed tables (#11)
+    window_punctuate_interval: float = 1.0
+    #: Faust's app-wide serializers: the codec of every topic's keys / values that does
+    #: not name its own (None: raw keys, and JSON values or the model's serializer)
+    key_serializer: str | None = None
+    value_serializer: str | None = None
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        """Set a setting, also under its Faust name (``conf.store = "memory://"``); a
+        Faust setting that does not apply, or an unknown name, is warned about once.
+        A new ``table_store`` re-points the tables not opened yet (see ``on_change``)."""
+        name = ALIASES.get(name, name)
+        if name not in _FIELDS and not name.startswith("_"):
+            if name in NOT_APPLICABLE:
+                not_applicable(name)
+            else:
+                warn_once(name, f"unknown setting {name!r} assigned on app.conf: nothing reads it")
+        if name == "table_store":
+            value = store_url(value)
+        object.__setattr__(self, name, value)
+        hook = self.__dict__.get("_on_change")
+        if hook is not None:
+            hook(name, value)
+
+    def __getattr__(self, name: str) -> Any:
+        # only called for names not found: Faust's names for streamctl's settings
+        if name in ALIASES:
+            return getattr(self, ALIASES[name])
+        raise AttributeError(f"no setting {name!r}")
 
     def __post_init__(self) -> None:
         if not self.id or not isinstance(self.id, str):
@@ -110,8 +143,13 @@ class Settings:
             "poll_timeout",
             "broker_start_timeout",
             "broker_wait_timeout",
+            "window_punctuate_interval",
         ):
             setattr(self, name, _number(name, getattr(self, name), float, 0))
+        if not isinstance(self.window_wall_clock, bool):
+            raise ConfigurationError(
+                f"setting window_wall_clock must be true or false, not {self.window_wall_clock!r}"
+            )
         if self.table_standby_replicas != 0:
             # Standbys would keep warm copies of other workers' table partitions by
             # following their changelogs. Not built: a newly assigned partition is
@@ -141,6 +179,27 @@ class Settings:
             digest = hashlib.sha1(str(self.datadir.resolve()).encode()).hexdigest()[:10]
             worker = f"{socket.gethostname()}-{digest}"
         return f"streamctl-{self.id}-{worker}"
+
+
+_FIELDS = frozenset(f.name for f in fields(Settings))
+
+
+def faust_settings(settings: dict[str, Any]) -> dict[str, Any]:
+    """``App(**settings)`` keywords as Settings takes them: Faust's names mapped to
+    streamctl's, Faust settings that do not apply dropped with a warning (once per name).
+    Raises ConfigurationError naming a setting neither knows."""
+    out: dict[str, Any] = {}
+    for name, value in settings.items():
+        name = ALIASES.get(name, name)
+        if name in _FIELDS:
+            out[name] = value
+        elif name in NOT_APPLICABLE:
+            not_applicable(name)
+        else:
+            raise ConfigurationError(
+                f"unknown setting {name!r} (settings: {', '.join(sorted(_FIELDS - {'id'}))})"
+            )
+    return out
 
 
 def check_settings(values: dict[str, Any]) -> dict[str, str]:

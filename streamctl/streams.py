@@ -170,34 +170,63 @@ class Stream:
             if await fun(value):
                 yield value
 
-    def group_by(self, key: Callable[[Any], Any] | str, *, name: str | None = None) -> Stream:
+    def group_by(
+        self,
+        key: Callable[[Any], Any] | str | Any,
+        *,
+        name: str | None = None,
+        topic: Topic | None = None,
+        partitions: int | None = None,
+    ) -> Stream:
         """Repartition by a new key through an internal topic; returns the stream to read.
 
-        ``key`` is a function of the value or the name of a field/attribute; a key
-        function may return :data:`SKIP` to leave a record out.
-        Call it before iterating (the worker must know the topic before it subscribes).
+        ``key`` is, as in Faust, a model field (``Order.account_id``: read from the
+        value, named by the field), a function of the value (async functions are
+        awaited), or the name of a field/attribute. A key function may return
+        :data:`SKIP` to leave a record out. ``name`` names the internal topic (needed
+        for a lambda); ``topic`` and ``partitions`` (Faust's) are accepted when they
+        agree with that topic. Call it before iterating (the worker must know the topic
+        before it subscribes).
         """
-        key_fn: Callable[[Any], Any]
-        if isinstance(key, str):
-            field = key
+        return self._regroup(key, name, None, topic=topic, partitions=partitions)
 
-            def key_fn(v: Any) -> Any:
-                return v[field] if isinstance(v, dict) else getattr(v, field)
+    def _regroup(
+        self,
+        key: Any,
+        name: str | None,
+        keep: Callable[[Any], Any] | None,
+        *,
+        topic: Topic | None = None,
+        partitions: int | None = None,
+    ) -> Stream:
+        """``group_by``; ``keep(value)`` false leaves a record out (a filter before it)."""
+        key_fn, name = key_function(key, name)
+        if keep is not None:
+            inner = key_fn
+            if inspect.iscoroutinefunction(inner):
 
-            name = name or field
-        else:
-            key_fn = key
-            name = name or getattr(key, "__name__", "") or ""
-        if not name or name == "<lambda>":
-            raise ValueError("group_by needs name= when the key is a lambda (it names the topic)")
+                async def key_fn(v: Any) -> Any:
+                    return await inner(v) if keep(v) else SKIP
+            else:
+
+                def key_fn(v: Any) -> Any:
+                    return inner(v) if keep(v) else SKIP
+
         for child in self.children:
             if child.name == f"{self.name}->{name}":
                 # an agent restarted after a failed event calls group_by again: same stream
                 self.forward_to = (key_fn, child.topic)
                 return child
-        topic = self.topic.context.repartition_topic(self.topic, name)
-        self.forward_to = (key_fn, topic)
-        child = Stream(topic, name=f"{self.name}->{name}")
+        target = self.topic.context.repartition_topic(self.topic, name)
+        for given, what in ((topic, "topic"), (partitions, "partitions")):
+            actual = target if what == "topic" else target.partitions
+            if given is not None and given is not actual and given != actual:
+                raise ValueError(
+                    f"group_by {what}={given!r}: this stream repartitions through "
+                    f"{target.name!r} ({target.partitions} partitions); leave {what} out"
+                )
+        self.forward_to = (key_fn, target)
+        child = Stream(target, name=f"{self.name}->{name}")
         self.children.append(child)
         return child
 
@@ -262,3 +291,36 @@ class _Filtered:
     def filter(self, fun: Callable[[Any], Any]) -> _Filtered:
         prev = self.fun
         return _Filtered(self.stream, lambda v: prev(v) and fun(v))
+
+    def group_by(self, key: Any, *, name: str | None = None, **options: Any) -> Stream:
+        """``stream.filter(f).group_by(k)``: only values ``f`` keeps are repartitioned."""
+        return self.stream._regroup(key, name, self.fun, **options)
+
+
+def key_function(key: Any, name: str | None) -> tuple[Callable[[Any], Any], str]:
+    """``group_by``'s key as (function of the value, name of the repartition topic).
+
+    A model field descriptor reads that field and is named by it; a string names a
+    field or attribute; a function is named by ``__name__`` (a lambda needs ``name``).
+    """
+    getter = getattr(key, "getattr", None)
+    field = getattr(key, "field", None)
+    key_fn: Callable[[Any], Any]
+    if callable(getter) and isinstance(field, str) and not inspect.isfunction(key):
+        key_fn = getter
+        name = name or field
+    elif isinstance(key, str):
+        attr = key
+
+        def key_fn(v: Any) -> Any:
+            return v[attr] if isinstance(v, dict) else getattr(v, attr)
+
+        name = name or attr
+    elif callable(key):
+        key_fn = key
+        name = name or getattr(key, "__name__", "") or ""
+    else:
+        raise TypeError(f"group_by key must be a field, a function or a field name, not {key!r}")
+    if not name or name == "<lambda>":
+        raise ValueError("group_by needs name= when the key is a lambda (it names the topic)")
+    return key_fn, name

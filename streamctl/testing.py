@@ -66,14 +66,15 @@ def send(
     key: Any = None,
     partition: int | None = None,
     headers: Headers | None = None,
-    timestamp: int | None = None,
+    timestamp: float | None = None,
 ) -> RecordMetadata:
     """Write one record to ``topic`` now and return where it landed.
 
     ``key`` and ``value`` are encoded as the app declared the topic (an
     undeclared name is declared with the defaults: text or bytes keys, JSON
     values). The app's declared topics are created first if the broker lacks
-    them. ``timestamp`` is in milliseconds since the epoch (default: now).
+    them. ``timestamp`` is in float seconds since the epoch, as Faust's ``send``
+    takes it (default: now).
     """
     declared = app.topic(topic)
     app.ensure_topics()
@@ -98,7 +99,8 @@ def read_topic(app: App, topic: str, *, timeout: float = 30.0) -> list[Event]:
     """Every record of ``topic``, decoded, partition by partition in offset order.
 
     Each :class:`~streamctl.events.Event` has the decoded ``key`` and ``value``
-    and the raw ``message`` (partition, offset, timestamp in ms, headers). Records
+    and the ``message`` (partition, offset, headers, ``timestamp`` in float seconds
+    as in Faust, ``timestamp_ms`` in milliseconds). Records
     are decoded as the app declared the topic (undeclared: as :func:`send` does);
     a topic declared without ``key_type`` gives its keys as bytes (``b"a"``), as
     Faust's raw key serializer does. Reads the records there are when it starts, without a consumer group (no
@@ -107,7 +109,7 @@ def read_topic(app: App, topic: str, *, timeout: float = 30.0) -> list[Event]:
     TransportError when the records cannot all be read within ``timeout`` seconds.
     """
     declared = app.topic(topic)
-    events, bad = declared.decode(_messages(app.transport, topic, timeout))
+    events, bad = declared.decode(_messages(app.transport, topic, timeout))  # Faust's units
     if bad:
         raise bad[0][1]
     return events

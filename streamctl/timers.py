@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from streamctl.context import Context
@@ -21,6 +22,8 @@ class Timer:
         *,
         on_leader: bool = False,
     ) -> None:
+        if isinstance(interval, timedelta):
+            interval = interval.total_seconds()
         if interval <= 0:
             raise ValueError("timer interval must be positive")
         self.context = context
@@ -47,3 +50,16 @@ class Timer:
 
     def __call__(self, *args: Any) -> Any:
         return self.fun(*args)
+
+
+class Task(Timer):
+    """``@app.task``: calls ``fun`` once, as soon as a worker has started its agents."""
+
+    def __init__(self, context: Context, fun: Callable[..., Any], *, on_leader: bool = False):
+        super().__init__(context, fun, 1.0, on_leader=on_leader)
+
+    async def run(self) -> None:
+        out = self.fun(self.context.app) if self._takes_app else self.fun()
+        if inspect.isawaitable(out):
+            await out
+        await asyncio.get_running_loop().create_future()  # done: idle until the worker stops

@@ -1,37 +1,20 @@
-"""``streamctl run``: run a pipeline's worker with a live status line."""
+"""``streamctl run``: run a pipeline's worker with a live status line (the Typer command;
+the work is :func:`streamctl.cli.runner.execute`'s)."""
 
 from __future__ import annotations
 
-import logging
-import sys
-import time
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import typer
 
-from streamctl.cli.common import (
-    BrokerOpt,
-    BrokerSettingOpt,
-    DatadirOpt,
-    err,
-    load_for_cli,
-    parse_broker_settings,
-    redact_secrets,
-    setup_logging,
-)
-from streamctl.cli.output import number
-from streamctl.cli.tables import RecoveryProgress
-from streamctl.redact import mask_url
-
-if TYPE_CHECKING:
-    from streamctl.worker import WorkerStats
-
-log = logging.getLogger("streamctl.cli")
+from streamctl.cli.common import BrokerOpt, BrokerSettingOpt, DatadirOpt, setup_logging
+from streamctl.cli.runner import execute
 
 
 def run(
-    pipeline: Path = typer.Argument(..., help="Pipeline file to run.", show_default=False),
+    pipeline: Path = typer.Argument(
+        ..., help="Pipeline file, or a Python app as package.module:app.", show_default=False
+    ),
     broker: str = BrokerOpt,
     datadir: Path = DatadirOpt,
     until_idle: bool = typer.Option(
@@ -76,85 +59,14 @@ def run(
         raise typer.BadParameter(
             f"unknown summary format {summary!r} (json)", param_hint="--summary"
         )
-    extra = parse_broker_settings(broker_setting)
-    loaded = load_for_cli(pipeline, broker, datadir, broker_settings=extra)
-    for warning in loaded.warnings:
-        log.warning("%s", warning)
-    app = loaded.app
-    redact_secrets(app.conf.broker_settings)
-    _ = app.transport  # a malformed broker URL is refused here, before any line quotes it
-    status = _Status(app.id)
-    # a progress bar for long changelog replays on a terminal (besides the worker's own
-    # log line per partition)
-    bar = RecoveryProgress()
-    worker = app.worker(until_idle=until_idle, on_stats=status.update, on_recovery=bar)
-    log.info(
-        "running %s: app %s on %s (data dir %s), %d agent(s), %d table(s)",
-        pipeline,
-        app.id,
-        mask_url(app.conf.broker),
-        app.conf.datadir,
-        len(app.agents),
-        len(app.tables),
-    )
-    from streamctl.cli.observe import control, serve_if_asked, write_summary
-
-    server = serve_if_asked(worker, metrics_port)
-    channel = control(worker)
-    try:
-        code = worker.run()
-    finally:
-        if channel is not None:
-            channel.close()
-        bar.close()
-        status.close()
-        if server is not None:
-            server.close()
-    if summary == "json":
-        write_summary(worker)
-    s = worker.stats
-    log.info(
-        "processed %s source event(s) in %.1fs (%s dead-lettered, %s skipped%s), lag %s",
-        number(s.processed),
-        time.monotonic() - s.started,
-        number(s.dead_lettered),
-        number(s.skipped),
-        f", {number(s.repartitioned)} repartitioned" if s.repartitioned else "",
-        number(s.lag),
-    )
-    raise typer.Exit(code)
-
-
-class _Status:
-    """A rich live line on a terminal; a log line every 10 s otherwise."""
-
-    def __init__(self, app_id: str) -> None:
-        self.app_id = app_id
-        self.live = None
-        self.last_log = time.monotonic()
-        if sys.stderr.isatty():
-            from rich.live import Live
-
-            self.live = Live("", console=err, refresh_per_second=4, transient=True)
-            self.live.start()
-
-    def line(self, stats: WorkerStats) -> str:
-        s = stats
-        return (
-            f"{self.app_id}: {number(s.processed)} events · {s.rate:,.0f} ev/s · "
-            f"lag {number(s.lag)}"
-            + (f" · {number(s.dead_lettered)} dead-lettered" if s.dead_lettered else "")
-            + (f" · {number(s.repartitioned)} repartitioned" if s.repartitioned else "")
-            + (f" · {number(s.skipped)} skipped" if s.skipped else "")
+    raise typer.Exit(
+        execute(
+            pipeline,
+            broker,
+            datadir,
+            until_idle=until_idle,
+            broker_setting=broker_setting,
+            metrics_port=metrics_port,
+            summary=summary,
         )
-
-    def update(self, stats: WorkerStats) -> None:
-        if self.live is not None:
-            self.live.update(self.line(stats))
-        elif time.monotonic() - self.last_log >= 10:
-            self.last_log = time.monotonic()
-            log.info(self.line(stats))
-
-    def close(self) -> None:
-        if self.live is not None:
-            self.live.stop()
+    )

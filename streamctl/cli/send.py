@@ -20,7 +20,7 @@ from streamctl.cli.common import (
     out,
     resolve_target,
 )
-from streamctl.cli.output import number
+from streamctl.cli.plain import number
 from streamctl.cli.tables import parse_arg
 from streamctl.exceptions import ConfigurationError
 from streamctl.models.codecs import get_codec

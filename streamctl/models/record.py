@@ -39,6 +39,8 @@ class Record(Model, abstract=True):
     _init_order: ClassVar[tuple[str, ...]] = ()
     _required: ClassVar[frozenset[str]] = frozenset()
     _loaders: ClassVar[tuple[Any, ...]] = ()
+    #: the keys a record's fields are read from (its fields' input names), and ``__faust``
+    _wire_keys: ClassVar[frozenset[str]] = frozenset()
     _inits: ClassVar[tuple[Any, ...]] = ()
     _checks: ClassVar[tuple[tuple[str, Any], ...]] = ()
     _dumpers: ClassVar[tuple[tuple[str, str, Any], ...]] = ()
@@ -113,6 +115,9 @@ class Record(Model, abstract=True):
             loaders.append((n, d.input_name, d.fast_load, default, factory, d.fast, d.retry_load))
             inits.append((n, d.init, default, factory))
         cls._loaders = tuple(loaders)
+        cls._wire_keys = frozenset(
+            [*(str(d.input_name) for d in descriptors.values()), BLESSED_KEY]
+        )
         cls._inits = tuple(inits)
         cls._checks = tuple((n, d.check) for n, d in descriptors.items() if d.check is not None)
         cls._dumpers = tuple(
@@ -187,7 +192,10 @@ class Record(Model, abstract=True):
         """Build an instance from decoded data; every failure is a DecodeError.
 
         A ``__faust`` namespace in ``data`` may select a subclass (see
-        ``Model._resolve_target``); keys that are not fields are ignored.
+        ``Model._resolve_target``); keys that are not fields become plain attributes
+        of the instance (as Faust's non-strict init sets them), left out of ``asdict()``
+        and ``dumps()``; one that would shadow a method or class attribute, or starts
+        with ``_``, is ignored.
         """
         if type(data) is not dict:
             if isinstance(data, Model):
@@ -233,6 +241,11 @@ class Record(Model, abstract=True):
             raise DecodeError(f"{cls.__name__}: data nested too deeply") from None
         except Exception as exc:
             raise _field_error(cls, name, data.get(key, MISSING), exc) from None
+        if not data.keys() <= cls._wire_keys:  # a subset test allocates nothing
+            for k in data.keys() - cls._wire_keys:
+                # never shadowing a method or class attribute, nor a private name
+                if isinstance(k, str) and k[:1] != "_" and not hasattr(cls, k):
+                    values.setdefault(k, data[k])
         if invalid:
             self._raise_if_invalid()
         if cls._post_init:

@@ -5,7 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 from streamctl.exceptions import DecodeError
+from streamctl.models.base import maybe_model
 from streamctl.models.codecs import Codec, get_codec
+from streamctl.models.registry import BLESSED_KEY
+
+
+def revive(obj: Any) -> Any:
+    """An untyped value as Faust gives it back: a dict naming a registered Record in
+    ``__faust.ns`` becomes that Record (only classes in the registry, never code named
+    by the data); anything else is returned as it is."""
+    if obj.__class__ is dict and BLESSED_KEY in obj:
+        return maybe_model(obj)
+    return obj
 
 
 class Serde:
@@ -47,7 +58,7 @@ class Serde:
         obj = self.codec.loads(data)
         t = self.type
         if t is None:
-            return obj
+            return revive(obj)
         if self._from_data is not None:
             return self._from_data(obj)
         if t is str and isinstance(obj, bytes):

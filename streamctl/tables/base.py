@@ -45,6 +45,7 @@ from typing import Any, ClassVar, Protocol
 from streamctl.exceptions import ConfigurationError
 from streamctl.tables import recovery
 from streamctl.tables.codec import TableCodec
+from streamctl.tables.hooks import changelog_events
 from streamctl.tables.naming import changelog_topic_name, store_path
 from streamctl.tables.placement import Placement
 from streamctl.tables.recovery import Progress
@@ -131,7 +132,7 @@ class Collection:
             # refused rather than ignored: a window that silently did nothing would
             # aggregate across all time while looking windowed
             raise ConfigurationError(
-                f"table {name!r}: windowed tables (window=...) are not implemented yet"
+                f"table {name!r}: only a Table can be windowed, not a {type(self).__name__}"
             )
         self._window = window
         self._help = help
@@ -161,6 +162,7 @@ class Collection:
         # A topic declared without a count gets the app's default when created.
         app_default = getattr(app.conf, "topic_partitions", None)
         self._partitions: int = partitions or topic_partitions or app_default or 1
+        self._store_given = store is not None
         self._store_url: str = store or getattr(app.conf, "table_store", None) or DEFAULT
         placement = self._placement = Placement(
             name,
@@ -180,6 +182,9 @@ class Collection:
             read_only=self._read_only,
         )
         self.recovery_batch = 10_000
+        hook = kwargs.get("on_changelog_event")
+        if hook is not None:  # Faust's: fn(event) per changelog record replayed or followed
+            self._state.observe = lambda records: changelog_events(self, hook, records)
 
     # -- properties (the spec) -------------------------------------------------
 
@@ -222,6 +227,16 @@ class Collection:
     @property
     def store_url(self) -> str:
         return self._store_url
+
+    def use_store(self, url: str) -> bool:
+        """Keep this table in ``url`` instead, while none of its stores is open and it
+        was declared without ``store=`` (``app.conf.store = "memory://"`` after the
+        tables were declared, as Faust's testing guide does). True if it took effect."""
+        if self._store_given or self._state.stores:
+            return False
+        self._state.store_class = store_class(url)
+        self._store_url = self._state.store_url = url
+        return True
 
     @property
     def use_partitioner(self) -> bool:
@@ -374,7 +389,12 @@ class Collection:
         return recovery.follow(self._state, consumer)
 
     def apply_changelog(self, messages: Iterable[Message]) -> int:
-        """Apply changelog records read while running; older ones are skipped."""
+        """Apply changelog records read while running; older ones are skipped. A
+        ``Table(on_changelog_event=fn)`` gets each as an Event (Faust's hook)."""
+        observe = self._state.observe
+        if observe is not None:
+            messages = list(messages)
+            observe(messages)
         return recovery.apply_changelog(self._state, messages)
 
     def send_to_changelog(self, producer: Producer, key: Any, value: Any) -> None:

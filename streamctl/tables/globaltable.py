@@ -19,7 +19,16 @@ class GlobalTable(Table):
     _is_global = True
 
     def __setitem__(self, key: Any, value: Any) -> None:
-        raise NotImplementedError(f"GlobalTable {self.name!r} is read-only")
+        raise NotImplementedError(self._how_to_fill())
 
     def __delitem__(self, key: Any) -> None:
-        raise NotImplementedError(f"GlobalTable {self.name!r} is read-only")
+        raise NotImplementedError(self._how_to_fill())
+
+    def _how_to_fill(self) -> str:
+        topic = self.changelog_topic.name
+        return (
+            f"GlobalTable {self.name!r} is read-only: fill it through its changelog "
+            f"{topic!r} (in an agent: await table.changelog_topic.send(key=k, value=v); "
+            "None deletes), or write a Table declared with changelog_topic="
+            "table.changelog_topic; every worker's GlobalTable follows that changelog"
+        )

@@ -48,6 +48,13 @@ class TableMapping(Collection, MutableMapping[Any, Any]):
     __eq__ = object.__eq__
     __hash__ = object.__hash__
 
+    def as_ansitable(self, **kwargs: Any) -> str:
+        """The items as a text table: Faust's ``as_ansitable(key=, value=, title=,
+        sort=, sortkey=)`` (see :func:`streamctl.tables.ansitable.ansitable`)."""
+        from streamctl.tables.ansitable import ansitable
+
+        return ansitable(list(self.items()), **kwargs)
+
     def __getitem__(self, key: Any) -> Any:
         data = self._state.lookup(self._codec.encode_key(key))
         if data is None:

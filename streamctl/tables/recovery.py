@@ -94,8 +94,10 @@ def replay(
     batch: int = 10_000,
     poll_timeout: float = 0.1,
     stall_timeout: float = 60.0,
+    observe: Callable[[list[Message]], None] | None = None,
 ) -> int:
-    """Apply ``tp``'s records in [start, end) to ``store``; return how many were read."""
+    """Apply ``tp``'s records in [start, end) to ``store``; return how many were read.
+    ``observe(records)`` sees each polled batch first (``on_changelog_event``)."""
     total = end - start
     report(0, total)
     if total <= 0:
@@ -111,6 +113,8 @@ def replay(
             if m.tp == tp and start <= m.offset < end
         ]
         if messages:
+            if observe is not None:
+                observe(messages)
             writes, last = coalesce(messages)
             store.apply(writes, last)
             read += len(messages)
@@ -157,6 +161,7 @@ def recover(
         committed_only=committed_only,
         report=report,
         batch=batch,
+        observe=state.observe,
     )
 
 
@@ -229,6 +234,7 @@ def _replay_all(
     committed_only: bool = False,
     report: Callable[[int, int, int], None] | None,
     batch: int,
+    observe: Callable[[list[Message]], None] | None = None,
 ) -> dict[int, int]:
     """Replay each changelog partition of ``tps`` into ``store_of(partition)`` from where
     that store can be trusted to its end; the records read per partition. A changelog
@@ -247,7 +253,9 @@ def _replay_all(
                 if report is not None:
                     report(p, done, total)
 
-            read[p] = replay(store, consumer, tp, start, ends[tp], report=progress, batch=batch)
+            read[p] = replay(
+                store, consumer, tp, start, ends[tp], report=progress, batch=batch, observe=observe
+            )
         return read
     finally:
         consumer.close()

@@ -20,7 +20,7 @@ from streamctl.tables.changelog import WriteBuffer
 from streamctl.tables.exceptions import StoreCorrupt, TableError
 from streamctl.tables.placement import Placement
 from streamctl.tables.stores import Store
-from streamctl.transport.base import Producer, RecordMetadata, TopicSpec
+from streamctl.transport.base import Message, Producer, RecordMetadata, TopicSpec
 
 log = logging.getLogger("streamctl.tables")
 
@@ -56,6 +56,9 @@ class TableState:
         self.stores: dict[int, Store] = {}
         #: partitions this process holds; None: all (no worker said otherwise)
         self.assigned: set[int] | None = None
+        #: ``observe(records)``: sees the changelog records a worker replays or follows
+        #: (Faust's ``on_changelog_event``); None: nobody
+        self.observe: Callable[[list[Message]], None] | None = None
 
     def changelog_spec(self) -> TopicSpec:
         """The compacted changelog topic to create before recovery."""

@@ -69,7 +69,7 @@ def original(m: Message) -> Message:
             int(found[ORIGIN[2]]),
             found.get(ORIGIN_KEY),
             m.value,
-            m.timestamp,
+            m.timestamp_ms,
             [(k, v) for k, v in m.headers if k not in drop],
         )
     except (KeyError, ValueError, UnicodeDecodeError):
@@ -124,7 +124,7 @@ class DeadLetters:
         ]
         send = self.context.producer.send
         for target in sorted(targets):
-            send(target, m.key, m.value, headers=headers, timestamp=m.timestamp)
+            send(target, m.key, m.value, headers=headers, timestamp=m.timestamp_ms)
         self.stats.dead_lettered += 1
         who = f"agent {agent!r}" if agent is not None else f"topic {m.topic}"
         self.stats.parked("dead_letter", who, exc)

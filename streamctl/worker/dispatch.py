@@ -18,6 +18,7 @@ topic[partition]@offset, the agent, the step and its YAML line.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -132,8 +133,9 @@ class Dispatcher:
                     if not evs:
                         continue
                     if stream.forward_to is not None:
-                        self._forward(route.agent, stream, evs)
+                        await self._forward(route.agent, stream, evs)
                     else:
+                        route.agent.hold_outputs()  # released below, before any commit
                         waits.append((stream.feed(evs), stream, route.agent))
         if waits:
             await self.wait(waits)
@@ -141,10 +143,12 @@ class Dispatcher:
                 agent.release_outputs()
         self.dead_letters.report()
 
-    def _forward(self, agent: Agent, stream: Stream, events: list[Event]) -> None:
-        """``group_by``: send each record, keyed anew, to the repartition topic."""
+    async def _forward(self, agent: Agent, stream: Stream, events: list[Event]) -> None:
+        """``group_by``: send each record, keyed anew, to the repartition topic (an async
+        key function is awaited)."""
         assert stream.forward_to is not None
         key_fn, topic = stream.forward_to
+        is_async = inspect.iscoroutinefunction(key_fn)
         # the record's headers pass through as they came (a sequence of pairs; producers
         # take any, though ``Producer.send`` says list): no copy per record
         send: Callable[..., None] = self.app.producer.send
@@ -157,6 +161,8 @@ class Dispatcher:
             m = event.message
             try:
                 key = key_fn(event.value)
+                if is_async:
+                    key = await key
                 if key is SKIP:
                     continue
                 if key is None:
@@ -166,7 +172,7 @@ class Dispatcher:
                 self.event_failed(agent, event, exc)
                 continue
             headers = with_origin(m) if stamp else m.headers or None
-            send(name, dumps(key), m.value, headers=headers, timestamp=m.timestamp)
+            send(name, dumps(key), m.value, headers=headers, timestamp=m.timestamp_ms)
 
     def event_failed(self, agent: Agent, event: Event, exc: Exception) -> None:
         """``agent`` raised ``exc`` on ``event``: stop (raise AgentError), or roll back its
@@ -255,6 +261,8 @@ class Dispatcher:
             return False
         if self.savepoints:
             savepoints(True)
+        for _s, agent in held:
+            agent.hold_outputs()
         await self.wait([(s.flush(), s, a) for s, a in held])
         for _s, agent in held:
             agent.release_outputs()

@@ -52,6 +52,7 @@ from streamctl.transport.exceptions import BrokerUnavailable
 from streamctl.worker.committer import Committer
 from streamctl.worker.deadletter import DeadLetters
 from streamctl.worker.dispatch import Dispatcher
+from streamctl.worker.punctuate import Punctuator
 from streamctl.worker.rebalance import Rebalance
 from streamctl.worker.retry import until_broker_answers
 from streamctl.worker.stats import WorkerStats, drained, partition_lag
@@ -98,8 +99,11 @@ class Worker:
         self._routes_seen = -1
         #: keys per table as the loop ended (the run summary's)
         self.final_table_sizes: dict[str, int] = {}
+        #: a ``call`` ran since the last idle commit (its writes wait for commit_interval)
+        self._called = False
         #: calls other threads asked to run on the loop between two batches (``call``)
         self._calls: queue.SimpleQueue[tuple[Callable[[], Any], Future[Any]]] = queue.SimpleQueue()
+        self.punctuator = Punctuator((), app.conf)
 
     # -- lifecycle -------------------------------------------------------------------------
     def run(self) -> int:
@@ -130,6 +134,7 @@ class Worker:
                 self._transactional = True
             # the tables again: an agent may have declared one as it started
             self.tables = TableManager(app.tables.values(), progress=self._recovery_progress)
+            self.punctuator = Punctuator(app.tables.values(), app.conf)
             self.tables.start(app.transport, sources)
             self.stats.changelogs = {
                 t.changelog_topic.name: t.name for t in app.tables.values() if not t.is_global
@@ -188,6 +193,7 @@ class Worker:
         ``commit_interval`` has passed, or as the worker stops)."""
         while not self._calls.empty():
             fn, future = self._calls.get_nowait()
+            self._called = True
             if not future.set_running_or_notify_cancel():
                 continue
             try:
@@ -242,10 +248,14 @@ class Worker:
                 last_stats = now
                 self._update_lag()
             if not messages:
+                await self.punctuator.tick()  # windows of quiet partitions close on time
                 committer.note_idle()
-                if committer.uncommitted or (committer.pending and committer.due()):
+                if committer.pending and (
+                    committer.uncommitted or not self._called or committer.due()
+                ):
                     # nothing new: commit what is pending now (table writes of ``call``s
-                    # alone wait for commit_interval)
+                    # wait for commit_interval, or the next batch)
+                    self._called = False
                     await committer.commit()
                 if self.until_idle and await self._idle(consumer, committer):
                     log.info("idle: every source partition is drained; exiting")
@@ -276,6 +286,7 @@ class Worker:
 
     async def _process(self, messages: list[Message], committer: Committer) -> None:
         await self.dispatch.dispatch(messages)
+        await self.punctuator.after_batch()  # windows close in the batch that closed them
         committer.note(messages)
         internal = self._internal_topics()
         self.stats.batch(messages)

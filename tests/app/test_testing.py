@@ -82,15 +82,16 @@ def test_a_second_run_processes_only_new_records(tmp_path: Path) -> None:
 def test_read_topic_keeps_headers_and_timestamps(tmp_path: Path) -> None:
     app = App("raw", broker="memory://", datadir=tmp_path)
     app.topic("events", partitions=3)
-    where = send(app, "events", {"n": 1}, key=b"k", headers=[("h", b"\x00v")], timestamp=1234)
+    where = send(app, "events", {"n": 1}, key=b"k", headers=[("h", b"\x00v")], timestamp=1.234)
     send(app, "events", {"n": 2}, partition=where.partition)
     [first, second] = read_topic(app, "events")
     assert (first.key, first.value, first.headers, first.message.timestamp) == (
         b"k",
         {"n": 1},
         (("h", b"\x00v"),),
-        1234,
+        1.234,  # Faust's float seconds (#12)
     )
+    assert first.message.timestamp_ms == 1234
     assert (first.message.offset, second.message.offset) == (0, 1)
     assert (second.key, second.value) == (None, {"n": 2})
 

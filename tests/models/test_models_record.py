@@ -251,9 +251,14 @@ def test_abstract_models_cannot_be_instantiated():
         Record()
 
 
-def test_loading_ignores_unknown_keys():
-    assert Point.from_data({"x": 1, "y": 2, "z": 3, "dumps": "no"}) == Point(1, 2)
-    assert callable(Point.from_data({"x": 1, "dumps": "no"}).dumps)
+def test_loading_keeps_unknown_keys_as_attributes_never_shadowing_methods():
+    # Faust's non-strict init (from_data) sets unknown keys as attributes (#12)
+    p = Point.from_data({"x": 1, "y": 2, "z": 3, "dumps": "no", "_secret": 1})
+    assert p == Point(1, 2)
+    assert p.z == 3
+    assert callable(p.dumps)
+    assert not hasattr(p, "_secret")
+    assert "z" not in p.asdict()
 
 
 def test_serde_uses_from_data_and_the_model_serializer():

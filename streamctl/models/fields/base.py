@@ -90,8 +90,21 @@ class FieldDescriptor:
     def has_default(self) -> bool:
         return not self.required
 
+    def __class_getitem__(cls, item: Any) -> type:
+        """``FieldDescriptor[str]`` (Faust's generic form) is the class itself: the field's
+        type comes from the annotation, not the subscript."""
+        return cls
+
     def __set_name__(self, owner: type, name: str) -> None:
         self.field = name
+
+    def getattr(self, obj: Any) -> Any:
+        """This field's value on ``obj`` (a Record, or a dict keyed by the field's input
+        name): Faust's ``FieldDescriptor.getattr``, what ``stream.group_by(Model.field)``
+        reads the new key with. Raises AttributeError/KeyError when it is missing."""
+        if isinstance(obj, dict):
+            return obj[self.input_name or self.field]
+        return getattr(obj, self.field)
 
     def __get__(self, instance: Any, owner: type | None = None) -> Any:
         # A non-data descriptor: instance values live in __dict__ and win, so reading

@@ -1,0 +1,94 @@
+"""Python apps on the command line: ``package.module:app`` targets (Faust's ``-A``).
+
+``streamctl run package.module:app``, ``streamctl worker -A package.module:app`` and
+every ``-p`` option take a Python app where they take a pipeline file: the module is
+imported (the working directory first on ``sys.path``, as ``faust -A`` does) and its
+``App`` is run by the same worker as a pipeline's. ``package.module`` alone means its
+``app`` attribute, as in Faust.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from streamctl.exceptions import ConfigurationError
+
+_TARGET = re.compile(r"^[A-Za-z_][\w.]*(:[A-Za-z_]\w*)?$")
+_FILE_SUFFIXES = (".yaml", ".yml", ".json")
+
+#: apps a running script handed over with ``app.main()``: target -> App
+registered: dict[str, Any] = {}
+
+
+@dataclass
+class LoadedApp:
+    """A Python app as a command gets it (the shape ``load_pipeline`` returns)."""
+
+    app: Any
+    warnings: list[str] = field(default_factory=list)
+
+
+def is_app_target(target: Path | str) -> bool:
+    """True for ``module:attr`` or a dotted module name that is not a file here."""
+    text = str(target)
+    if text in registered:
+        return True
+    if Path(text).exists() or text.lower().endswith(_FILE_SUFFIXES):
+        return False
+    return bool(_TARGET.match(text))
+
+
+def load_app(
+    target: str,
+    broker: str | None = None,
+    datadir: Path | None = None,
+    broker_settings: dict[str, Any] | None = None,
+) -> LoadedApp:
+    """Import ``target`` and return its App, with the command line's broker, data dir
+    and broker settings applied. Raises ConfigurationError for a module that does not
+    import or an attribute that is not an App."""
+    from streamctl.app import App
+    from streamctl.settings import default_guarantee
+
+    app = registered.get(target)
+    if app is None:
+        module_name, _, attr = target.partition(":")
+        attr = attr or "app"
+        if "" not in sys.path and str(Path.cwd()) not in sys.path:
+            sys.path.insert(0, str(Path.cwd()))
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            raise ConfigurationError(
+                f"{target}: cannot import module {exc.name!r} (run from the directory "
+                "that holds it, or install its package)"
+            ) from None
+        except ConfigurationError:
+            raise
+        except Exception as exc:
+            raise ConfigurationError(
+                f"{target}: importing {module_name!r} failed: {type(exc).__name__}: {exc}"
+            ) from None
+        app = getattr(module, attr, None)
+        if not isinstance(app, App):
+            found = "nothing" if app is None else type(app).__name__
+            raise ConfigurationError(
+                f"{target}: {module_name}.{attr} is {found}, not a streamctl App "
+                "(name it as package.module:attribute)"
+            )
+    conf = app.conf
+    if broker is not None and broker != conf.broker:
+        derived = conf.processing_guarantee == default_guarantee(conf.broker)
+        conf.broker = broker
+        if derived:
+            conf.processing_guarantee = default_guarantee(broker)
+    if datadir is not None:
+        conf.datadir = Path(datadir)
+    if broker_settings:
+        conf.broker_settings.update(broker_settings)
+    return LoadedApp(app)
