@@ -163,9 +163,12 @@ def resolve_target(
     return app, app.conf.broker, app.conf.datadir
 
 
-def setup_logging(level: str) -> None:
-    """Log ``level`` and up from streamctl to stderr (BadParameter for an unknown level)."""
+def setup_logging(level: str, log_format: str = "text") -> None:
+    """Log ``level`` and up from streamctl to stderr, as text or (``json``) one JSON object
+    per line (BadParameter for an unknown level or format)."""
     lvl = log_level(level)
     if lvl is None:
         raise typer.BadParameter(f"unknown log level {level!r}")
-    configure_logging(lvl)
+    if log_format not in ("text", "json"):
+        raise typer.BadParameter(f"unknown log format {log_format!r} (text or json)")
+    configure_logging(lvl, log_format)

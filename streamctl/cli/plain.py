@@ -96,19 +96,24 @@ def log_level(level: str) -> int | None:
     return lvl if isinstance(lvl, int) else None
 
 
-def configure_logging(lvl: int) -> None:
-    """Send streamctl's log records of level ``lvl`` and up to stderr (rich on a terminal)."""
-    if sys.stderr.isatty() and not os.environ.get("NO_COLOR"):
+def configure_logging(lvl: int, log_format: str = "text") -> None:
+    """Send streamctl's log records of level ``lvl`` and up to stderr: rich on a terminal,
+    plain lines otherwise, or with ``log_format="json"`` one JSON object per line
+    (``streamctl.observe.logs``)."""
+    handler: logging.Handler
+    if log_format == "json":
+        from streamctl.observe.logs import JsonFormatter
+
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(JsonFormatter())
+    elif sys.stderr.isatty() and not os.environ.get("NO_COLOR"):
         from rich.logging import RichHandler
 
-        handler: logging.Handler = RichHandler(
-            console=console(stderr=True), show_path=False, rich_tracebacks=False
-        )
-        fmt = "%(message)s"
+        handler = RichHandler(console=console(stderr=True), show_path=False, rich_tracebacks=False)
+        handler.setFormatter(logging.Formatter("%(message)s"))
     else:
         handler = logging.StreamHandler(sys.stderr)
-        fmt = "%(asctime)s %(levelname)s %(name)s: %(message)s"
-    handler.setFormatter(logging.Formatter(fmt))
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger("streamctl")
     root.handlers[:] = [handler]
     root.setLevel(lvl)

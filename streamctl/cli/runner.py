@@ -36,10 +36,17 @@ def execute(
     *,
     until_idle: bool = False,
     broker_setting: list[str] | None = None,
+    metrics_port: int | None = None,
+    summary: str | None = None,
 ) -> int:
     """Run ``pipeline``'s worker until stopped (or drained, with ``until_idle``); returns
     the exit code (0). Logging is the caller's to set up. Raises StreamctlError for bad
-    input (exit 2) or a failure at run time (exit 1)."""
+    input (exit 2) or a failure at run time (exit 1).
+
+    ``metrics_port``: serve metrics and the web view there (None: the setting
+    ``metrics_port``, unset by default); ``summary="json"``: print the run's summary on
+    stdout as it ends. Every worker also serves its tables on a control channel
+    (``streamctl.observe.control``)."""
     extra = parse_broker_settings(broker_setting)
     loaded = load_for_cli(pipeline, broker, datadir, broker_settings=extra)
     for warning in loaded.warnings:
@@ -61,11 +68,21 @@ def execute(
         len(app.agents),
         len(app.tables),
     )
+    from streamctl.cli.observe import control, serve_if_asked, write_summary
+
+    server = serve_if_asked(worker, metrics_port)
+    channel = control(worker)
     try:
         code = worker.run()
     finally:
+        if channel is not None:
+            channel.close()
         bar.close()
         status.close()
+        if server is not None:
+            server.close()
+    if summary == "json":
+        write_summary(worker)
     s = worker.stats
     log.info(
         "processed %s source event(s) in %.1fs (%s dead-lettered, %s skipped%s), lag %s",

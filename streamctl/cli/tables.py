@@ -6,7 +6,11 @@ for a table declared with ``key_type: str`` a key is always the text given.
 Output is JSON (``--format json``, the default), one ``{"key", "value"}``
 object per line (``jsonl``), or a rich table (``table``).
 
-Writes are refused while a worker runs the app (see ``streamctl.admin.tables``).
+While a worker started by ``streamctl run`` runs the app on this data dir, every
+command asks it (``streamctl.admin.remote``): reads see its state, writes not yet
+committed included, and writes go into its next commit. Otherwise they read and
+write the local stores, and writes are refused while another worker (one registered
+with the broker only) holds the group (``streamctl.admin.tables``).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from typing import Any
 
 import typer
 
+from streamctl.admin import remote
 from streamctl.admin import tables as admin
 from streamctl.admin import windows as admin_windows
 from streamctl.admin.values import parse_text, value_for
@@ -157,8 +162,12 @@ def get(
         if admin_windows.is_windowed(t):
             _windows(app, format, table, [parse_arg(key), key], at, progress)
             return
-        k = table_key(app, t, key, progress)
-        value = admin.get(app, table, k, progress)
+        found = remote.get(app, table, key)
+        if found is not None:
+            k, value = found
+        else:
+            k = table_key(app, t, key, progress)
+            value = admin.get(app, table, k, progress)
     _one(format, table, k, value)
 
 
@@ -205,15 +214,19 @@ def set_(
     broker: str = BrokerOpt,
     datadir: Path = DatadirOpt,
 ) -> None:
-    """Set a key through the table's changelog and store (refused while a worker runs).
+    """Set a key through the table's changelog and store (a running worker applies it).
 
     Example: streamctl table set pipelines/revenue.yaml orders_per_customer linus 10
     """
     with _session(pipeline, broker, datadir) as (app, progress):
         t = admin.table_named(app, table)
-        k = table_key(app, t, key, progress)
-        v = value_for(t, value)
-        admin.put(app, table, k, v, progress)
+        v = value_for(t, value)  # bad input is refused here, before any worker is asked
+        done = remote.put(app, table, key, value)
+        if done is not None:
+            k, v = done
+        else:
+            k = table_key(app, t, key, progress)
+            admin.put(app, table, k, v, progress)
     _done(format, "set", table, k, v)
 
 
@@ -240,14 +253,16 @@ def delete(
     broker: str = BrokerOpt,
     datadir: Path = DatadirOpt,
 ) -> None:
-    """Delete a key (a tombstone in the changelog; refused while a worker runs).
+    """Delete a key (a tombstone in the changelog; a running worker applies it).
 
     Example: streamctl table del pipelines/revenue.yaml orders_per_customer linus
     """
     with _session(pipeline, broker, datadir) as (app, progress):
         t = admin.table_named(app, table)
-        k = table_key(app, t, key, progress)
-        admin.delete(app, table, k, progress)
+        k = remote.delete(app, table, key)
+        if k is None:
+            k = table_key(app, t, key, progress)
+            admin.delete(app, table, k, progress)
     _done(format, "del", table, k)
 
 
@@ -270,7 +285,9 @@ def dump(
         if admin_windows.is_windowed(admin.table_named(app, table)):
             _window_rows(format, admin_windows.window_rows(app, table, None, progress))
             return
-        rows = [(jsonable(k), jsonable(v)) for k, v in admin.items(app, table, progress)]
+        found = remote.items(app, table)
+        pairs = admin.items(app, table, progress) if found is None else found
+        rows = [(jsonable(k), jsonable(v)) for k, v in pairs]
     rows.sort(key=lambda kv: sort_key(kv[0]))
     if format is Format.jsonl:
         write_lines(dumps({"key": k, "value": v}) for k, v in rows)

@@ -351,6 +351,14 @@ class Collection:
             self._state, transport, replay_log=replay_log, report=report, batch=self.recovery_batch
         )
 
+    def owns(self, key: Any) -> bool:
+        """True when a write of ``key`` outside a stream lands in partitions this process
+        holds (where the key lives, else its home: ``TableState.targets``); a global
+        table's every key."""
+        state = self._state
+        local = set(state.local())
+        return all(p in local for p in state.targets(self._codec.encode_key(key)))
+
     def release(self, partitions: Iterable[int]) -> None:
         """Close the stores of revoked partitions (after their last batch was committed)."""
         self._state.release(partitions)
