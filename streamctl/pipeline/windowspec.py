@@ -20,6 +20,7 @@ closes) or ``update`` (after every change); ``emit.to`` is the topic.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -40,15 +41,22 @@ _PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)")
 
 def parse_duration(value: Any) -> float:
     """Seconds from a number or text like ``1h30m``; ValueError with the reason if not."""
+    from streamctl.tables.windows.ranges import MAX_SECONDS
+
+    seconds: float | None = None
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         if value < 0:
             raise ValueError(f"a duration must be >= 0, not {value}")
-        return float(value)
-    if isinstance(value, str):
+        seconds = float(value)
+    elif isinstance(value, str):
         text = value.strip().replace(" ", "")
         parts = _PART.findall(text)
         if parts and "".join(n + u for n, u in parts) == text:
-            return sum(float(n) * UNITS[u] for n, u in parts)
+            seconds = sum(float(n) * UNITS[u] for n, u in parts)
+    if seconds is not None:
+        if not math.isfinite(seconds) or seconds > MAX_SECONDS:
+            raise ValueError(f"a duration must be at most 100 years (36500d), not {value!r}")
+        return seconds
     raise ValueError(
         f"{value!r} is not a duration: give seconds (90) or text such as 90s, 1m, 1h30m, 1d"
     )
@@ -95,8 +103,8 @@ def read_window(c: Checker, raw: Any, path: Path_, table: str) -> WindowDef | No
     """Check a table's ``window:`` mapping; each mistake is a Problem at its position."""
     body = c.mapping(raw, path, f"table {table!r} window")
     if not body:
-        if raw is not None:
-            return None
+        if raw is not None and not isinstance(raw, dict):
+            return None  # c.mapping said why
         c.error(path, f"table {table!r}: window is empty; give tumbling, hopping or sliding")
         return None
     c.unknown_keys(body, WINDOW_KEYS, path, f"table {table!r} window")
@@ -139,6 +147,7 @@ def read_window(c: Checker, raw: Any, path: Path_, table: str) -> WindowDef | No
     w.late = c.typed(body, "late", str, path, "drop")
     if w.late not in ("drop", "dead_letter"):
         c.error(path + ("late",), f"late must be drop or dead_letter, not {w.late!r}")
+        w.late = "drop"  # reported once, here: the table is not built with it
     if kind == "sliding" and w.expires is None:
         c.error(
             path, "a sliding window needs expires (Faust's SlidingWindow(before, after, expires))"

@@ -57,7 +57,7 @@ def send(tmp_path, seconds):
     src = app.topic("clicks", key_type=str)
     app.ensure_topics()
     for s in seconds:
-        asyncio.run(src.send(key="k", value=1, timestamp=s * 1000))
+        asyncio.run(src.send(key="k", value=1, timestamp=s))
     return app
 
 

@@ -95,6 +95,15 @@ def test_each_window_kind_builds_its_window(tmp_path) -> None:
             "emit on must be close or update, not 'later'",
         ),
         ("t: {default: int, window: {tumbling: 1m}, emit: {on: close}}", "emit needs to: TOPIC"),
+        # hostile input: no window, non-finite and huge durations, millions of windows
+        ("t: {default: int, window: {}, emit: {on: close, to: out}}", "window is empty"),
+        ("t: {default: int, window: {tumbling: .inf}}", "at most 100 years"),
+        ("t: {default: int, window: {tumbling: .nan}}", "at most 100 years"),
+        ("t: {default: int, window: {tumbling: 99999999999999999999d}}", "at most 100 years"),
+        (
+            "t: {default: int, window: {hopping: {size: 1d, step: 1ms}}}",
+            "puts each event in 86,400,000 windows; the most is 10,000",
+        ),
     ],
 )
 def test_validate_reports_window_mistakes_with_positions(tmp_path, tables, message) -> None:
@@ -103,6 +112,24 @@ def test_validate_reports_window_mistakes_with_positions(tmp_path, tables, messa
     assert result.exit_code == PROBLEMS_FOUND, result.output
     assert message in result.stderr, result.stderr
     assert f"{path}:6:" in result.stderr  # the table's line
+    assert "on_late" not in result.stderr  # each mistake once, in the file's words
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: TumblingWindow(float("inf")),
+        lambda: TumblingWindow(float("nan")),
+        lambda: TumblingWindow(60, expires=1e300),
+        lambda: HoppingWindow(86400, 0.001),
+        lambda: SlidingWindow(float("inf"), 0, 60),
+    ],
+)
+def test_the_library_refuses_non_finite_huge_and_explosive_windows(make) -> None:
+    from streamctl.exceptions import ConfigurationError
+
+    with pytest.raises(ConfigurationError):
+        make()
 
 
 def test_a_bad_duration_points_at_its_column(tmp_path) -> None:

@@ -32,7 +32,7 @@ def run(tmp_path, events, body, *, key_index=True, **table):
 
     app.ensure_topics()
     for page, ts, at in events:
-        asyncio.run(src.send(key=page, value=View(page=page, at=at), timestamp=int(ts * 1000)))
+        asyncio.run(src.send(key=page, value=View(page=page, at=at), timestamp=ts))
     assert app.run(until_idle=True) == 0
     return seen, t, wrapper, app
 
@@ -160,7 +160,7 @@ def test_in_place_operators_and_hopping_windows(tmp_path) -> None:
             wo["k"] = ws.current() + 1  # plain assignment: every window of the event
 
     app.ensure_topics()
-    asyncio.run(src.send(key="k", value=1, timestamp=6000))
+    asyncio.run(src.send(key="k", value=1, timestamp=6))
     assert app.run(until_idle=True) == 0
     assert dict(t.items()) == {("k", (0.0, 9.9)): 2, ("k", (5.0, 14.9)): 2}
     assert dict(ops.items()) == {("k", (0.0, 59.9)): 2.5}
@@ -171,3 +171,32 @@ def test_app_table_with_window_is_windowed(tmp_path) -> None:
     t = app.Table("hourly", default=int, window=TumblingWindow(3600, expires=7200))
     assert t.window == TumblingWindow(3600, expires=7200)
     assert t.windowed().name == "hourly"
+
+
+def test_record_time_windows_use_faust_float_seconds(tmp_path) -> None:
+    """``send(timestamp=...)`` and ``event.message.timestamp`` are Faust's float seconds:
+    events a minute apart on the record timestamp land in consecutive minute windows."""
+    from datetime import datetime, timezone
+
+    app = App("wsec", broker="local://", datadir=tmp_path, topic_partitions=1)
+    src = app.topic("clicks", key_type=str)
+    w = app.Table("clicks", default=int).tumbling(60, expires=3600)
+    seen: list = []
+
+    @app.agent(src)
+    async def agent(stream):
+        async for event in stream.events():
+            w[event.key] += 1
+            seen.append(w[event.key].current())
+
+    t0 = datetime(2026, 12, 7, 10, 0, 30, tzinfo=timezone.utc).timestamp()
+    app.ensure_topics()
+    for ts in (t0, t0 + 10, t0 + 60):
+        asyncio.run(src.send(key="home", value=1, timestamp=ts))
+    assert app.run(until_idle=True) == 0
+    assert seen == [1, 2, 1]
+    start = t0 - 30
+    assert sorted(w.table) == [
+        ("home", (start, start + 59.9)),
+        ("home", (start + 60, start + 119.9)),
+    ]

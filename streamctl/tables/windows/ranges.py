@@ -17,7 +17,7 @@ See :mod:`streamctl.tables.windows.clock` for when a window closes and expires.
 from __future__ import annotations
 
 from datetime import timedelta
-from math import floor
+from math import floor, isfinite
 from typing import Any
 
 from streamctl.exceptions import ConfigurationError
@@ -27,15 +27,25 @@ WindowRange = tuple[float, float]
 
 #: Faust's gap between a range's end and the next range's start, in seconds
 END_GAP = 0.1
+#: the longest duration a window takes (100 years): longer ones end past what a date shows
+MAX_SECONDS = 100 * 365 * 86400.0
+#: the most windows one event may fall in (hopping ``size / step``)
+MAX_WINDOWS_PER_EVENT = 10_000
 
 
 def want_seconds(value: Any, what: str = "a duration") -> float:
     """``value`` (seconds as int/float, or a timedelta) as float seconds; else ConfigurationError."""
     if isinstance(value, timedelta):
-        return value.total_seconds()
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return float(value)
-    raise ConfigurationError(f"{what} must be seconds or a timedelta, not {value!r}")
+        seconds = value.total_seconds()
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        seconds = float(value)
+    else:
+        raise ConfigurationError(f"{what} must be seconds or a timedelta, not {value!r}")
+    if not isfinite(seconds) or abs(seconds) > MAX_SECONDS:
+        raise ConfigurationError(
+            f"{what} must be a finite number of seconds of at most 100 years, not {value!r}"
+        )
+    return seconds
 
 
 def _optional(value: Any, what: str) -> float | None:
@@ -113,6 +123,11 @@ class HoppingWindow(Window):
         if self.step > self.size:
             raise ConfigurationError(
                 f"window step ({self.step:g}s) must not exceed its size ({self.size:g}s)"
+            )
+        if self.size / self.step > MAX_WINDOWS_PER_EVENT:
+            raise ConfigurationError(
+                f"window size {self.size:g}s over step {self.step:g}s puts each event in "
+                f"{self.size / self.step:,.0f} windows; the most is {MAX_WINDOWS_PER_EVENT:,}"
             )
         # Faust: a falsy expires (None or 0) keeps windows forever
         self.expires = _optional(expires, "window expires") or None
