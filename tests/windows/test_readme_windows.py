@@ -20,6 +20,6 @@ def test_readme_windowed_example_counts_per_minute(tmp_path) -> None:
     app = ns["app"]
     app.ensure_topics()
     for seconds in (1, 2, 61):
-        asyncio.run(ns["views"].send(key="x", value={"page": "home"}, timestamp=seconds * 1000))
+        asyncio.run(ns["views"].send(key="x", value={"page": "home"}, timestamp=float(seconds)))
     assert app.run(until_idle=True) == 0
     assert dict(ns["per_minute"].items()) == {("home", (0.0, 59.9)): 2, ("home", (60.0, 119.9)): 1}
