@@ -87,18 +87,18 @@ def test_an_unknown_broker_scheme_is_named_with_a_hint(tmp_path: Path) -> None:
     result = cli("validate", path)
     assert (result.exit_code, result.stderr) == (
         PROBLEMS_FOUND,
-        f"{path}:2:9: unknown broker scheme 'kafak' (known: kafka, local, memory) "
+        f"{path}:2:9: unknown broker scheme 'kafak' (known: kafka, kafka+confluent, local, memory) "
         "(did you mean 'kafka'?)\n",
     )
     path.write_text("app: x\nbroker: rabbit://localhost\n")
     assert cli("validate", path).stderr == (
-        f"{path}:2:9: unknown broker scheme 'rabbit' (known: kafka, local, memory)\n"
+        f"{path}:2:9: unknown broker scheme 'rabbit' (known: kafka, kafka+confluent, local, memory)\n"
     )
     # from the command line, the problem names the option, not a line of the file
     result = cli("validate", ROOT / "pipelines" / "quickstart.yaml", "-b", "kafak://h:9092")
     assert (result.exit_code, result.stderr) == (
         2,
-        "--broker: unknown broker scheme 'kafak' (known: kafka, local, memory) "
+        "--broker: unknown broker scheme 'kafak' (known: kafka, kafka+confluent, local, memory) "
         "(did you mean 'kafka'?)\n",
     )
 
