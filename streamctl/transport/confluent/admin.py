@@ -20,6 +20,8 @@ from streamctl.transport.exceptions import GroupNotEmpty, TransportError, Unknow
 
 #: how long delete_topics waits for the controller to forget the topics (seconds)
 DELETE_WAIT = 30.0
+#: errors of a partition whose leader is being elected (retried until the timeout)
+LEADERLESS = frozenset({KafkaError.NOT_LEADER_FOR_PARTITION, KafkaError.LEADER_NOT_AVAILABLE})
 #: librdkafka's group states by Kafka's names
 STATES = {
     "STABLE": "Stable",
@@ -154,15 +156,31 @@ class ConfluentAdmin:
             if isolation == "read_committed"
             else IsolationLevel.READ_UNCOMMITTED
         )
-        futures = self.admin.list_offsets(
-            {CKTP(tp[0], tp[1]): spec for tp, spec in specs.items()},
-            isolation_level=level,
-            request_timeout=self.timeout,
-        )
-        out = {}
-        for ck, future in futures.items():
-            found = self._result(future, "list offsets")
-            out[TopicPartition(ck.topic, ck.partition)] = int(found.offset)
+        out: dict[TopicPartition, int] = {}
+        pending = dict(specs)
+        deadline = time.monotonic() + self.timeout
+        while pending:
+            futures = self.admin.list_offsets(
+                {CKTP(tp[0], tp[1]): spec for tp, spec in pending.items()},
+                isolation_level=level,
+                request_timeout=self.timeout,
+            )
+            retry = {}
+            for ck, future in futures.items():
+                tp = TopicPartition(ck.topic, ck.partition)
+                try:
+                    found = future.result(timeout=self.timeout)
+                except KafkaException as exc:
+                    # a partition just created (or moved) has no leader for a moment:
+                    # Kafka's clients retry NOT_LEADER / LEADER_NOT_AVAILABLE
+                    if exc.args[0].code() in LEADERLESS and time.monotonic() < deadline:
+                        retry[tp] = pending[tp]
+                        continue
+                    raise error_of(exc.args[0], "list offsets", self.bootstrap) from exc
+                out[tp] = int(found.offset)
+            pending = retry
+            if pending:
+                time.sleep(0.1)
         return out
 
     def offsets_at(
