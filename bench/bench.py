@@ -161,6 +161,13 @@ def stateful(
     return rate
 
 
+def windowed_count(datadir: Path, events: int) -> float:
+    """(w) a windowed count with emit on close (bench/windowed.py)."""
+    from windowed import windowed
+
+    return windowed(datadir, events, partitions=PARTITIONS, keys=KEYS, make_event=make_event)
+
+
 def kafka_raw_loop(datadir: Path, events: int) -> float:
     """(ka) kafka-python alone: tuned consume loop + json.loads (bench/kafka_raw.py)."""
     sys.path.insert(0, str(ROOT / "bench"))
@@ -230,6 +237,10 @@ SCENARIOS: dict[str, tuple[str, Callable[..., float]]] = {
     ),
     "d0": ("as c, values decoded into a YAML model", lambda d, n: stateful_models(d, n, False)),
     "d1": ("as c, values decoded into a validated YAML model", stateful_models),
+    "w": (
+        "windowed count: tumbling 1m over 1 h of event time, emit on close",
+        lambda d, n: windowed_count(d, n),
+    ),
     "ka": ("Kafka: raw kafka-python loop + JSON decode (the limit)", kafka_raw_loop),
     "kc": ("Kafka: stateful steps, as c, on the real broker", kafka_stateful),
 }

@@ -15,6 +15,17 @@ echo "lint: ruff, ruff format, mypy, import-linter"
 "$PY" -m ruff format --check --quiet .
 "$PY" -m mypy
 lint-imports --no-cache >/dev/null || lint-imports --no-cache
+# the web view's browser test drives Debian's chromium (never a downloaded browser)
+if ! command -v chromium >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "installing chromium (apt-get) for the browser test"
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null \
+      || { echo "error: could not install chromium; install it (apt-get install chromium) and retry" >&2; exit 1; }
+  else
+    echo "error: the browser test needs chromium: run 'sudo apt-get install chromium' (Debian) and retry" >&2
+    exit 1
+  fi
+fi
 started=""
 if [ -x scripts/kafka.sh ]; then
   if ! scripts/kafka.sh status >/dev/null 2>&1; then

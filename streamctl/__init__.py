@@ -22,6 +22,12 @@ _EXPORTS = {
     "SetTable": "streamctl.tables",
     "SetGlobalTable": "streamctl.tables",
     "StreamctlError": "streamctl.exceptions",
+    "Window": "streamctl.tables.windows",
+    "HoppingWindow": "streamctl.tables.windows",
+    "TumblingWindow": "streamctl.tables.windows",
+    "SlidingWindow": "streamctl.tables.windows",
+    "WindowSet": "streamctl.tables.windows",
+    "WindowWrapper": "streamctl.tables.windows",
 }
 _MODEL_EXPORTS = (
     "Model",

@@ -69,6 +69,9 @@ class Agent:
         self.streams: list[Stream] = []
         self.tasks: list[asyncio.Task[None]] = []
         self._outboxes: list[_Outbox] = []
+        #: between :meth:`hold_outputs` and :meth:`release_outputs` (the worker is feeding
+        #: it a batch): what it yields is staged in its outboxes, handed over at the end
+        self._holding = False
         self._plan_sinks()
         self.__doc__ = fun.__doc__
         self.__wrapped__ = fun
@@ -141,6 +144,8 @@ class Agent:
         self.streams = [
             Stream(self.channel, name=f"{self.name}#{i}") for i in range(self.concurrency)
         ]
+        self._outboxes = []
+        self._holding = False
         self.tasks = [
             asyncio.create_task(self._run(stream), name=f"agent:{self.name}#{i}")
             for i, stream in enumerate(self.streams)
@@ -153,11 +158,10 @@ class Agent:
         supervisor restarts a crashed agent). Events it had fully processed keep their
         effects; the failed one's table writes were rolled back by ``on_failure``."""
         failed: Event | None = None
-        # an agent that goes on after a failed event holds what it yields for an event
-        # until it takes the next one (or the batch ends): a failed event sends nothing
-        outbox = _Outbox(self) if self.error_policy != "stop" else None
-        if outbox is not None:
-            self._outboxes.append(outbox)
+        # what the instance yields in a batch is staged, encoded, until the batch ends;
+        # an agent that goes on after a failed event drops what that event yielded
+        outbox = _Outbox(self)
+        self._outboxes.append(outbox)
         while True:
             try:
                 await self._run_once(stream, outbox)
@@ -170,29 +174,30 @@ class Agent:
                 if handler is None or event is None or event is failed:
                     raise  # no event to blame (or it failed again before taking the next)
                 failed = event
-                if outbox is not None:
-                    outbox.drop(event)
+                outbox.drop(event)
                 if blamed(exc) is None:
                     blame(exc, self.origin or innermost(exc, self.fun))
                 handler(self, event, exc)
 
-    async def _run_once(self, stream: Stream, outbox: _Outbox | None = None) -> None:
+    async def _run_once(self, stream: Stream, outbox: _Outbox) -> None:
         result = self.fun(stream)
         if inspect.isasyncgen(result):
-            if outbox is not None:
+            stage = outbox.stage if self._topic_sinks else None
+            others = self._other_sinks
+            if others:
                 async for out in result:
-                    outbox.stage(out)
-                    for sink in self._other_sinks:
+                    if stage is not None:
+                        stage(out)
+                    for sink in others:
                         res = sink(out)
                         if inspect.isawaitable(res):
                             await res
-            elif self._other_sinks:
+            elif stage is not None:  # only topics: no coroutine per value
                 async for out in result:
-                    await self.deliver(out)
-            else:  # only topics: no coroutine per value
-                send = self.send_to_topics
-                async for out in result:
-                    send(out)
+                    stage(out)
+            else:
+                async for _out in result:
+                    pass
         elif inspect.isawaitable(result):
             await result
         else:
@@ -245,14 +250,22 @@ class Agent:
             if inspect.isawaitable(out):
                 await out
 
+    def hold_outputs(self) -> None:
+        """Stage what the agent yields from now on until :meth:`release_outputs` (the
+        worker calls this as it feeds the agent a batch)."""
+        self._holding = True
+
     def release_outputs(self) -> None:
-        """Send what the agent's instances hold back for their last events (the worker
-        calls this once the batch is processed)."""
+        """Hand what the agent's instances staged in this batch to the producer, one
+        ``send_many`` per sink topic (the worker calls this once the batch is processed,
+        before it commits), and stop staging."""
+        self._holding = False
         for outbox in self._outboxes:
             outbox.release()
 
     def send_to_topics(self, value: Any) -> None:
-        """Queue ``value`` for every topic sink, with the current event's key and timestamp."""
+        """Queue ``value`` for every topic sink now, with the current event's key and
+        timestamp (what the agent yields in a batch is staged instead: :class:`_Outbox`)."""
         if not self._topic_sinks:
             return
         event = _current.get()
@@ -276,47 +289,81 @@ class Agent:
 
 
 class _Outbox:
-    """The records one agent instance yielded for its current event, encoded, not sent yet."""
+    """What one agent instance yielded in the current batch, encoded, column by column per
+    topic sink, until the batch is processed: then one ``send_many`` per sink topic.
 
-    __slots__ = ("agent", "event", "records")
+    Every yield adds one record to every sink, so the sinks' columns stay as long as
+    ``stamps`` (the records' timestamps, shared); ``mark`` is where the current event's
+    records begin, so :meth:`drop` takes back exactly what a failed event yielded (an
+    agent that goes on after a failed event sends nothing for it).
+    """
+
+    __slots__ = ("agent", "event", "mark", "stamps", "columns")
 
     def __init__(self, agent: Agent) -> None:
         self.agent = agent
         self.event: Event | None = None
-        self.records: list[tuple[str, bytes | None, bytes | None, int | None]] = []
+        self.mark = 0
+        self.stamps: list[int] = []
+        #: per topic sink (the agent's ``_topic_sinks`` order): keys and values
+        self.columns: list[tuple[list[bytes | None], list[bytes | None]]] = [
+            ([], []) for _ in agent._topic_sinks
+        ]
 
     def stage(self, value: Any) -> None:
-        """Encode ``value`` for every topic sink (raising here blames the event)."""
-        event = _current.get()
-        if event is not self.event:
-            self.release()  # the agent took another event: the last one is done
-            self.event = event
+        """Encode ``value`` for every topic sink (raising here blames the event); sent
+        at once when the worker is not feeding the agent a batch."""
         agent = self.agent
-        if not agent._topic_sinks:
+        event = _current.get()
+        if event is None or not agent._holding:
+            agent.send_to_topics(value)  # e.g. take() released a chunk on its timeout
             return
-        if event is None:
-            agent.send_to_topics(value)
-            return
+        if event is not self.event:
+            self.event = event
+            self.mark = len(self.stamps)
         m = event.message
         plan = agent._plans.get(m.topic) or agent._plan_for(m.topic)
-        records = self.records
-        for name, same, kdumps, vdumps in plan:
+        columns = self.columns
+        if len(plan) == 1:
+            _name, same, kdumps, vdumps = plan[0]
             kb = m.key if same else kdumps(event.key)
-            records.append((name, kb, vdumps(value), m.timestamp_ms))
+            vb = vdumps(value)
+            keys, values = columns[0]
+            keys.append(kb)
+            values.append(vb)
+        else:
+            # every sink's bytes first: a value one sink cannot encode leaves no half record
+            encoded = [
+                (m.key if same else kdumps(event.key), vdumps(value))
+                for _name, same, kdumps, vdumps in plan
+            ]
+            for (keys, values), (kb, vb) in zip(columns, encoded):
+                keys.append(kb)
+                values.append(vb)
+        self.stamps.append(m.timestamp_ms)
 
     def release(self) -> None:
-        if self.records:
-            send = self.agent.context.producer.send
-            for name, kb, vb, timestamp in self.records:
-                send(name, kb, vb, timestamp=timestamp)
-            self.records.clear()
+        """Hand the staged records to the producer, per sink topic in the order yielded."""
+        stamps = self.stamps
+        self.event = None
+        self.mark = 0
+        if not stamps:
+            return
+        send_many = self.agent.context.producer.send_many
+        self.stamps = []
+        for topic, (keys, values) in zip(self.agent._topic_sinks, self.columns):
+            send_many(topic.name, keys, values, timestamps=stamps)
+        self.columns = [([], []) for _ in self.columns]
 
     def drop(self, event: Event) -> None:
-        """Forget what ``event`` yielded (it failed); send what earlier events did."""
+        """Forget what ``event`` yielded (it failed); what earlier events yielded stays."""
         if event is self.event:
-            self.records.clear()
-        else:
-            self.release()
+            mark = self.mark
+            del self.stamps[mark:]
+            for keys, values in self.columns:
+                del keys[mark:]
+                del values[mark:]
+            self.event = None
 
 
 def __getattr__(name: str) -> Any:

@@ -93,10 +93,10 @@ class Context:
         if self._transport is None:
             conf = self.conf
             settings = dict(conf.broker_settings)
-            if conf.exactly_once and conf.broker.startswith("kafka:"):
+            if conf.exactly_once and conf.broker.startswith(("kafka:", "kafka+")):
                 # never read records of aborted (or still open) transactions
                 settings.setdefault("isolation_level", "read_committed")
-            if conf.broker.startswith("kafka:"):
+            if conf.broker.startswith(("kafka:", "kafka+")):
                 # one connection attempt must not outlast broker_start_timeout (kafka-python
                 # would wait its own 10 s bootstrap timeout before the first retry)
                 start_ms = int(float(conf.broker_start_timeout) * 1000)

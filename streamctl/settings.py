@@ -67,6 +67,17 @@ class Settings:
     #: this worker's stable identity (exactly-once: its transactional id); default:
     #: host name plus a digest of the data dir, so a restarted worker fences its old self
     worker_id: str | None = None
+    #: the port ``streamctl run`` serves Prometheus metrics and the web view on (None:
+    #: not served; 0: any free port); ``--metrics-port`` overrides it
+    metrics_port: int | None = None
+    #: the address that server binds: the loopback interface unless set otherwise
+    #: (``0.0.0.0`` serves every interface; the server has no write endpoints)
+    web_host: str = "127.0.0.1"
+    #: windowed tables: a quiet partition's stream time follows the wall clock, so its
+    #: windows still close (#11)
+    window_wall_clock: bool = True
+    #: seconds between wall-clock punctuations of windowed tables (#11)
+    window_punctuate_interval: float = 1.0
     #: Faust's app-wide serializers: the codec of every topic's keys / values that does
     #: not name its own (None: raw keys, and JSON values or the model's serializer)
     key_serializer: str | None = None
@@ -105,6 +116,16 @@ class Settings:
                 raise ConfigurationError(
                     f"setting {name} must be a string, not {type(value).__name__} {value!r}"
                 )
+        if self.metrics_port is not None:
+            self.metrics_port = _number("metrics_port", self.metrics_port, int, 0)
+            if self.metrics_port > 65535:
+                raise ConfigurationError(
+                    f"setting metrics_port must be a port number (0-65535), not {self.metrics_port}"
+                )
+        if not isinstance(self.web_host, str) or not self.web_host:
+            raise ConfigurationError(
+                f"setting web_host must be a host name or address, not {self.web_host!r}"
+            )
         if self.processing_guarantee in ("", None):
             self.processing_guarantee = default_guarantee(self.broker)
         if self.processing_guarantee not in GUARANTEES:
@@ -122,8 +143,13 @@ class Settings:
             "poll_timeout",
             "broker_start_timeout",
             "broker_wait_timeout",
+            "window_punctuate_interval",
         ):
             setattr(self, name, _number(name, getattr(self, name), float, 0))
+        if not isinstance(self.window_wall_clock, bool):
+            raise ConfigurationError(
+                f"setting window_wall_clock must be true or false, not {self.window_wall_clock!r}"
+            )
         if self.table_standby_replicas != 0:
             # Standbys would keep warm copies of other workers' table partitions by
             # following their changelogs. Not built: a newly assigned partition is
@@ -143,7 +169,7 @@ class Settings:
         """Exactly-once on Kafka: a changelog's end is its last stable offset, which a dead
         worker's open transaction holds back, so a store may be ahead of it (and is trusted).
         On the embedded broker a transaction commits in one SQLite transaction: never."""
-        return self.exactly_once and self.broker.startswith("kafka:")
+        return self.exactly_once and self.broker.startswith(("kafka:", "kafka+"))
 
     @property
     def transactional_id(self) -> str:

@@ -10,6 +10,7 @@ from typing import Any, Protocol
 from streamctl.errorpolicy import check_on_error
 from streamctl.events import Event, EventMessage
 from streamctl.exceptions import ConfigurationError, DecodeError
+from streamctl.models.codecs import JSONCodec
 from streamctl.models.registry import BLESSED_KEY
 from streamctl.models.serde import Serde, revive
 from streamctl.settings import Settings
@@ -235,6 +236,8 @@ class Topic:
         Runs once per record: the loaders are the quickest correct ones for the serdes.
         """
         kload, vload = self.key_loader, self.value_loader
+        if kload is _utf8:
+            kload = bytes.decode  # UTF-8, strict: no frame of ours per key (errors below)
         events: list[Event] = []
         append = events.append
         new = tuple.__new__
@@ -246,13 +249,24 @@ class Topic:
                 append(new(Event, (key, None if v is None else vload(v), new(EventMessage, m))))
             except DecodeError as exc:
                 bad.append((m, exc))
+            except UnicodeDecodeError:
+                if k is None:
+                    raise
+                try:  # the key (values' loaders raise DecodeError): worded as _utf8 does
+                    _utf8(k)
+                except DecodeError as err:
+                    bad.append((m, err))
+                else:
+                    raise
         return events, bad
 
 
 def dumper(serde: Serde) -> Callable[[Any], bytes | None]:
     """value -> bytes, skipping the Serde layer where the codec alone decides (plain JSON)."""
     if serde.type is None and serde.codec.name == "json":
-        codec_dumps = serde.codec.dumps
+        # the JSON codec's own encoder function, not its method: one frame less per value
+        codec = serde.codec
+        codec_dumps = JSONCodec._encode if type(codec) is JSONCodec else codec.dumps
 
         def dumps(obj: Any) -> bytes | None:
             if obj is None:

@@ -23,6 +23,7 @@ TRANSPORTS = [
     pytest.param("local", id="local"),
     pytest.param("kafka", id="kafka", marks=pytest.mark.kafka),
     pytest.param("memory", id="memory"),
+    pytest.param("kafka+confluent", id="confluent", marks=pytest.mark.kafka),
 ]
 
 
@@ -88,7 +89,7 @@ def transport(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Transp
     if request.param in ("local", "memory"):
         url = f"{request.param}://"
     else:
-        url = f"kafka://{request.getfixturevalue('kafka_broker')}"
+        url = f"{request.param}://{request.getfixturevalue('kafka_broker')}"
     t = open_transport(url, datadir=tmp_path / "data")
     yield t
     t.close()

@@ -22,6 +22,10 @@ next write to that key. The group is checked again after the write: a worker
 that joined in between is reported, since it may have recovered before the
 write landed (the embedded broker records members before they recover, so a
 worker that joins after the write always replays it).
+
+A worker started by ``streamctl run`` on this data dir is asked instead, through its
+control channel (``streamctl.admin.remote``): there reads see its live state and
+writes are applied by the worker itself, in its next commit.
 """
 
 from __future__ import annotations

@@ -2,22 +2,45 @@
 
 from __future__ import annotations
 
-import logging
-import os
-import sys
 from pathlib import Path
 from typing import Any
 
 import typer
-from rich.console import Console
-from rich.markup import escape
 
-from streamctl.envvars import expand
+from streamctl.cli.plain import (
+    check_cli_broker,
+    configure_logging,
+    console,
+    error_line,
+    load_for_cli,
+    log_level,
+    parse_broker_settings,
+    redact_secrets,
+)
 from streamctl.exceptions import StreamctlError
-from streamctl.redact import Redact, is_secret, secret_values
+from streamctl.redact import Redact
 
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+__all__ = [
+    "Redact",
+    "BrokerOpt",
+    "BrokerSettingOpt",
+    "DatadirOpt",
+    "Group",
+    "PipelineOpt",
+    "check_cli_broker",
+    "check_partitions",
+    "err",
+    "load_for_cli",
+    "out",
+    "parse_broker_settings",
+    "readable_metavars",
+    "redact_secrets",
+    "resolve_target",
+    "setup_logging",
+]
+
+out = console(stderr=False)
+err = console(stderr=True)
 
 
 #: readable metavars of options by their Python type (Typer would show ``<path>``, ``<int>``)
@@ -76,16 +99,7 @@ class Group(typer.core.TyperGroup):
         try:
             return super().invoke(ctx)
         except StreamctlError as exc:
-            message = str(exc)
-            cause = exc.__cause__
-            if (
-                isinstance(cause, Exception)
-                and not isinstance(cause, StreamctlError)
-                and not logging.getLogger("streamctl").isEnabledFor(logging.DEBUG)
-            ):
-                message += " (--log-level debug shows the traceback)"
-            # escaped: messages quote user text, e.g. a pattern like [a-z] is not markup
-            err.print(f"[red]error:[/red] {escape(message)}", markup=True, highlight=False)
+            error_line(exc)
             ctx.exit(exc.exit_code)
 
 
@@ -132,40 +146,6 @@ def check_partitions(value: int | None) -> int | None:
     return value
 
 
-def load_for_cli(
-    pipeline: Path,
-    broker: str | None,
-    datadir: Path | None,
-    broker_settings: dict[str, Any] | None = None,
-) -> Any:
-    """``load_pipeline`` for a command (or, for ``package.module:app``, the Python app:
-    :mod:`streamctl.cli.appsource`): also refuses a broker that lives in one process."""
-    from streamctl.cli.appsource import is_app_target, load_app
-    from streamctl.pipeline import load_pipeline
-
-    if is_app_target(pipeline):
-        loaded: Any = load_app(str(pipeline), broker, datadir, broker_settings)
-    else:
-        loaded = load_pipeline(
-            pipeline, broker=broker, datadir=datadir, broker_settings=broker_settings
-        )
-    check_cli_broker(loaded.app.conf.broker)
-    return loaded
-
-
-def check_cli_broker(url: str) -> None:
-    """Refuse ``memory://`` (and any transport that is not durable) on the command line."""
-    from streamctl.exceptions import ConfigurationError
-    from streamctl.transport.registry import transport_class
-
-    if not transport_class(url).durable:
-        raise ConfigurationError(
-            f"broker {url!r} lives in one process: what one command writes is gone when it "
-            "exits; use local:// (the embedded broker) or kafka://HOST:PORT "
-            "(memory:// is for tests: streamctl.testing)"
-        )
-
-
 def resolve_target(
     pipeline: Path | None, broker: str | None, datadir: Path | None
 ) -> tuple[Any, str, Path]:
@@ -183,65 +163,12 @@ def resolve_target(
     return app, app.conf.broker, app.conf.datadir
 
 
-def setup_logging(level: str) -> None:
-    lvl = getattr(logging, level.upper(), None)
-    if not isinstance(lvl, int):
+def setup_logging(level: str, log_format: str = "text") -> None:
+    """Log ``level`` and up from streamctl to stderr, as text or (``json``) one JSON object
+    per line (BadParameter for an unknown level or format)."""
+    lvl = log_level(level)
+    if lvl is None:
         raise typer.BadParameter(f"unknown log level {level!r}")
-    if sys.stderr.isatty() and not os.environ.get("NO_COLOR"):
-        from rich.logging import RichHandler
-
-        handler: logging.Handler = RichHandler(console=err, show_path=False, rich_tracebacks=False)
-        fmt = "%(message)s"
-    else:
-        handler = logging.StreamHandler(sys.stderr)
-        fmt = "%(asctime)s %(levelname)s %(name)s: %(message)s"
-    handler.setFormatter(logging.Formatter(fmt))
-    root = logging.getLogger("streamctl")
-    root.handlers[:] = [handler]
-    root.setLevel(lvl)
-    root.propagate = False
-
-
-def parse_broker_settings(items: list[str] | None) -> dict[str, Any]:
-    """``["acks=1", "sasl_plain_password=${KAFKA_PASSWORD}"]`` -> settings.
-
-    ``${VAR}`` is taken from the environment (so a secret need not appear in the
-    process list); values are YAML scalars (``6000`` is a number, ``true`` a bool).
-    """
-    import yaml
-
-    from streamctl.exceptions import ConfigurationError
-
-    out: dict[str, Any] = {}
-    for item in items or []:
-        key, sep, raw = item.partition("=")
-        key = key.strip()
-        if not sep or not key:
-            raise ConfigurationError(f"--broker-setting wants KEY=VALUE, not {key or item!r}")
-        missing: list[str] = []
-        value = expand(raw, missing.append)
-        if missing:
-            raise ConfigurationError(
-                f"--broker-setting {key}: environment variable {missing[0]} is not set"
-            )
-        if is_secret(key):
-            out[key] = value  # never reinterpreted (nor echoed in a YAML error)
-            continue
-        try:
-            out[key] = yaml.safe_load(value) if value else ""
-        except yaml.YAMLError:
-            out[key] = value
-    return out
-
-
-def redact_secrets(settings: dict[str, Any]) -> None:
-    """Keep the secret values among ``settings`` out of every log line from now on."""
-    secrets = secret_values(settings)
-    if not secrets:
-        return
-    redact = Redact(secrets)
-    handlers = [*logging.getLogger("streamctl").handlers, *logging.getLogger().handlers]
-    if logging.lastResort is not None:
-        handlers.append(logging.lastResort)
-    for handler in handlers:
-        handler.addFilter(redact)
+    if log_format not in ("text", "json"):
+        raise typer.BadParameter(f"unknown log format {log_format!r} (text or json)")
+    configure_logging(lvl, log_format)

@@ -1,60 +1,121 @@
-"""Entry point: ``streamctl`` and its sub-commands."""
+"""Entry point: ``streamctl``. A plain ``streamctl run`` starts without Typer's command tree.
+
+Importing Typer, rich, pydantic (Typer's) and every command module costs a few tenths of
+a second: ``streamctl run PIPELINE`` with the options below (and nothing else) goes
+straight to :func:`streamctl.cli.runner.execute`, so the embedded broker's first event
+comes quickly (#14). Anything else (``--help``, another option, a mistake) goes through
+the Typer app of :mod:`streamctl.cli.commands`, which words every usage error.
+"""
 
 from __future__ import annotations
 
+import os
 import sys
+from pathlib import Path
+from typing import Any
 
-import typer
-
-from streamctl import __version__
-from streamctl.cli import groups as group_cmds
-from streamctl.cli import run as run_cmd
-from streamctl.cli import schema as schema_cmds
-from streamctl.cli import send as send_cmd
-from streamctl.cli import tables as table_cmds
-from streamctl.cli import topic_admin as topic_admin_cmds
-from streamctl.cli import topics as topic_cmds
-from streamctl.cli import validate as validate_cmd
-from streamctl.cli import worker as worker_cmd
-from streamctl.cli.common import Group, err, out
-
-app = typer.Typer(
-    cls=Group,
-    name="streamctl",
-    help="Faust-style stream processing from YAML pipeline files.\n\n"
-    "Example: streamctl run pipelines/quickstart.yaml --until-idle",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    add_completion=False,
-    rich_markup_mode=None,
-)
+#: ``run``'s options the quick path understands: long and short names -> parameter
+_VALUE_OPTIONS = {
+    "--broker": "broker",
+    "-b": "broker",
+    "--datadir": "datadir",
+    "-d": "datadir",
+    "--log-level": "log_level",
+    "--broker-setting": "broker_setting",
+    "-S": "broker_setting",
+}
 
 
-def _version(value: bool) -> None:
-    if value:
-        out.print(f"streamctl {__version__}")
-        raise typer.Exit()
+def __getattr__(name: str) -> Any:
+    if name == "app":  # ``from streamctl.cli.main import app``: the Typer app
+        from streamctl.cli.commands import app
+
+        return app
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-@app.callback()
-def root(
-    version: bool = typer.Option(
-        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
-    ),
-) -> None:
-    """Faust-style stream processing from YAML pipeline files."""
+def quick_run_args(argv: list[str]) -> dict[str, Any] | None:
+    """``run``'s parameters from ``argv`` (without the program name) when it is a plain
+    ``run PIPELINE [options]`` the quick path takes; None for anything else.
+
+    Options as Typer reads them: ``--broker URL`` or ``--broker=URL``, the short forms,
+    ``--until-idle``, a repeated ``--broker-setting``, ``STREAMCTL_BROKER`` and
+    ``STREAMCTL_DATADIR`` when the option is not given.
+    """
+    if not argv or argv[0] != "run":
+        return None
+    args: dict[str, Any] = {
+        "pipeline": None,
+        "broker": None,
+        "datadir": None,
+        "log_level": "info",
+        "broker_setting": [],
+        "until_idle": False,
+    }
+    rest = argv[1:]
+    i = 0
+    while i < len(rest):
+        arg = rest[i]
+        i += 1
+        if arg == "--until-idle":
+            args["until_idle"] = True
+            continue
+        if arg.startswith("-"):
+            name, eq, value = arg.partition("=") if arg.startswith("--") else (arg, "", "")
+            param = _VALUE_OPTIONS.get(name)
+            if param is None:
+                return None  # --help, an option of another helper, a typo: Typer says
+            if not eq:
+                if i >= len(rest) or rest[i].startswith("-"):
+                    return None
+                value = rest[i]
+                i += 1
+            if param == "broker_setting":
+                args[param].append(value)
+            else:
+                args[param] = value
+            continue
+        if args["pipeline"] is not None:
+            return None  # a second argument: Typer's usage error
+        args["pipeline"] = arg
+    if args["pipeline"] is None:
+        return None
+    from streamctl.cli.plain import log_level
+
+    if log_level(args["log_level"]) is None:
+        return None
+    args["pipeline"] = Path(args["pipeline"])
+    if args["broker"] is None:
+        args["broker"] = os.environ.get("STREAMCTL_BROKER") or None
+    datadir = args["datadir"] or os.environ.get("STREAMCTL_DATADIR") or None
+    args["datadir"] = Path(datadir) if datadir else None
+    return args
 
 
-app.command("run")(run_cmd.run)
-app.command("send")(send_cmd.send)
-app.command("worker", context_settings=worker_cmd.CONTEXT)(worker_cmd.worker)
-app.command("validate")(validate_cmd.validate)
-topic_cmds.topic_app.command("create")(topic_admin_cmds.create)
-topic_cmds.topic_app.command("delete")(topic_admin_cmds.delete)
-app.add_typer(topic_cmds.topic_app, name="topic")
-app.add_typer(schema_cmds.schema_app, name="schema")
-app.add_typer(table_cmds.table_app, name="table")
-app.add_typer(group_cmds.group_app, name="group")
+def quick_run(args: dict[str, Any]) -> int:
+    """Run the pipeline as ``streamctl run`` does; the exit code (errors as one line)."""
+    from streamctl.cli.plain import configure_logging, error_line, log_level
+    from streamctl.exceptions import StreamctlError
+
+    level = log_level(args["log_level"])
+    assert level is not None
+    configure_logging(level)
+    try:
+        from streamctl.cli.runner import execute
+
+        return execute(
+            args["pipeline"],
+            args["broker"],
+            args["datadir"],
+            until_idle=args["until_idle"],
+            broker_setting=args["broker_setting"],
+        )
+    except StreamctlError as exc:
+        error_line(exc)
+        return exc.exit_code
+    except KeyboardInterrupt:  # before the worker took over Ctrl-C: as Click says it
+        sys.stderr.write("\nAborted!\n")
+        return 1
 
 
 def main() -> None:
@@ -64,12 +125,15 @@ def main() -> None:
         try:
             arg.encode("utf-8")
         except UnicodeEncodeError:
-            err.print(
-                f"error: argument {n} is not valid UTF-8 text; give keys and values as UTF-8",
-                markup=False,
-                highlight=False,
+            sys.stderr.write(
+                f"error: argument {n} is not valid UTF-8 text; give keys and values as UTF-8\n"
             )
             raise SystemExit(2) from None
+    quick = quick_run_args(sys.argv[1:])
+    if quick is not None:
+        raise SystemExit(quick_run(quick))
+    from streamctl.cli.commands import app
+
     app()
 
 

@@ -15,6 +15,8 @@ from typing import Any
 
 import typer
 
+from streamctl.cli.plain import number
+
 #: rows written per ``write()`` call
 CHUNK = 2_000
 
@@ -37,11 +39,6 @@ def format_option(default: Format = Format.json, help: str | None = None) -> Any
         or "json: one JSON document; jsonl: one JSON object per line; table: aligned columns.",
         metavar="json|jsonl|table",
     )
-
-
-def number(n: int | float) -> str:
-    """A count with thousands separators, as every human-facing line prints it (``12,345``)."""
-    return f"{n:,}" if isinstance(n, int) else f"{n:,.1f}"
 
 
 def jsonable(obj: Any) -> Any:

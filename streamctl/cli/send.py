@@ -20,7 +20,7 @@ from streamctl.cli.common import (
     out,
     resolve_target,
 )
-from streamctl.cli.output import number
+from streamctl.cli.plain import number
 from streamctl.cli.tables import parse_arg
 from streamctl.exceptions import ConfigurationError
 from streamctl.models.codecs import get_codec
@@ -154,7 +154,7 @@ def send(
     records = read_values(file, value)
     keys = [_key_of(obj, key, key_field, source, line) for source, line, obj in records]
     app, _, _ = resolve_target(pipeline, broker, datadir)
-    transactional = app.conf.broker.startswith("kafka:")
+    transactional = app.conf.broker.startswith(("kafka:", "kafka+"))
     if transactional:
         # a whole file in one transaction: longer than a worker's batch (10 s)
         app.conf.broker_settings.setdefault("transaction_timeout_ms", SEND_TRANSACTION_MS)

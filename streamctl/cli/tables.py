@@ -6,13 +6,16 @@ for a table declared with ``key_type: str`` a key is always the text given.
 Output is JSON (``--format json``, the default), one ``{"key", "value"}``
 object per line (``jsonl``), or a rich table (``table``).
 
-Writes are refused while a worker runs the app (see ``streamctl.admin.tables``).
+While a worker started by ``streamctl run`` runs the app on this data dir, every
+command asks it (``streamctl.admin.remote``): reads see its state, writes not yet
+committed included, and writes go into its next commit. Otherwise they read and
+write the local stores, and writes are refused while another worker (one registered
+with the broker only) holds the group (``streamctl.admin.tables``).
 """
 
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,9 +23,11 @@ from typing import Any
 
 import typer
 
+from streamctl.admin import remote
 from streamctl.admin import tables as admin
+from streamctl.admin import windows as admin_windows
 from streamctl.admin.values import parse_text, value_for
-from streamctl.cli.common import BrokerOpt, DatadirOpt, Group, err, load_for_cli, setup_logging
+from streamctl.cli.common import BrokerOpt, DatadirOpt, Group, load_for_cli, setup_logging
 from streamctl.cli.output import (
     Format,
     dumps,
@@ -34,6 +39,7 @@ from streamctl.cli.output import (
     text,
     write_lines,
 )
+from streamctl.cli.plain import RecoveryProgress
 
 table_app = typer.Typer(
     cls=Group,
@@ -67,34 +73,6 @@ def table_key(app: Any, t: Any, text: str, progress: Any) -> Any:
     if t.key_type is not None:
         return key
     return admin.stored_key(app, t.name, [key, text, text.encode()], progress)
-
-
-class RecoveryProgress:
-    """A rich progress bar for changelog replays on a terminal (nothing otherwise)."""
-
-    def __init__(self, threshold: int = 10_000) -> None:
-        self.threshold = threshold
-        self.bar: Any = None
-        self.tasks: dict[tuple[str, int], Any] = {}
-
-    def __call__(self, table: Any, partition: int, done: int, total: int) -> None:
-        if total < self.threshold or not sys.stderr.isatty():
-            return
-        if self.bar is None:
-            from rich.progress import Progress
-
-            self.bar = Progress(console=err, transient=True)
-            self.bar.start()
-        task = self.tasks.get((table.name, partition))
-        if task is None:
-            task = self.tasks[(table.name, partition)] = self.bar.add_task(
-                f"recovering {table.name}[{partition}]", total=total
-            )
-        self.bar.update(task, completed=done)
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.stop()
 
 
 @contextmanager
@@ -166,16 +144,57 @@ def get(
     ),
     broker: str = BrokerOpt,
     datadir: Path = DatadirOpt,
+    at: str | None = typer.Option(
+        None,
+        "--at",
+        help="Windowed table: the window holding this time (ISO 8601 or epoch seconds).",
+    ),
 ) -> None:
     """Print one key's value as JSON (exit 1 if the key is not there).
+
+    A windowed table lists the key's windows (start, end, value, open or closed);
+    --at TIME prints the value of the window holding TIME.
 
     Example: streamctl table get pipelines/revenue.yaml revenue_per_customer linus
     """
     with _session(pipeline, broker, datadir) as (app, progress):
         t = admin.table_named(app, table)
-        k = table_key(app, t, key, progress)
-        value = admin.get(app, table, k, progress)
+        if admin_windows.is_windowed(t):
+            _windows(app, format, table, [parse_arg(key), key], at, progress)
+            return
+        found = remote.get(app, table, key)
+        if found is not None:
+            k, value = found
+        else:
+            k = table_key(app, t, key, progress)
+            value = admin.get(app, table, k, progress)
     _one(format, table, k, value)
+
+
+WINDOW_COLUMNS = ["key", "start", "end", "value", "state"]
+
+
+def _windows(app: Any, format: Format, table: str, keys: list[Any], at: Any, progress: Any) -> None:
+    """A windowed key: its windows (or, with ``at``, the one window's value)."""
+    if at is not None:
+        row = admin_windows.window_at(app, table, keys, at, progress)
+        _one(format, table, row["key"], row["value"])
+        return
+    rows = admin_windows.window_rows(app, table, keys, progress)
+    if not rows:
+        raise admin.KeyNotFound(f"table {table!r} has no windows of key {keys[-1]!r}")
+    _window_rows(format, rows)
+
+
+def _window_rows(format: Format, rows: list[dict[str, Any]]) -> None:
+    if format is Format.json:
+        write_lines([json.dumps(rows, indent=2, ensure_ascii=False, default=str)])
+    else:
+        emit(format, rows, WINDOW_COLUMNS, _window_cell)
+
+
+def _window_cell(column: str, value: Any) -> str:
+    return dumps(value) if column == "value" else text(jsonable(value))
 
 
 @table_app.command("set")
@@ -195,15 +214,19 @@ def set_(
     broker: str = BrokerOpt,
     datadir: Path = DatadirOpt,
 ) -> None:
-    """Set a key through the table's changelog and store (refused while a worker runs).
+    """Set a key through the table's changelog and store (a running worker applies it).
 
     Example: streamctl table set pipelines/revenue.yaml orders_per_customer linus 10
     """
     with _session(pipeline, broker, datadir) as (app, progress):
         t = admin.table_named(app, table)
-        k = table_key(app, t, key, progress)
-        v = value_for(t, value)
-        admin.put(app, table, k, v, progress)
+        v = value_for(t, value)  # bad input is refused here, before any worker is asked
+        done = remote.put(app, table, key, value)
+        if done is not None:
+            k, v = done
+        else:
+            k = table_key(app, t, key, progress)
+            admin.put(app, table, k, v, progress)
     _done(format, "set", table, k, v)
 
 
@@ -230,14 +253,16 @@ def delete(
     broker: str = BrokerOpt,
     datadir: Path = DatadirOpt,
 ) -> None:
-    """Delete a key (a tombstone in the changelog; refused while a worker runs).
+    """Delete a key (a tombstone in the changelog; a running worker applies it).
 
     Example: streamctl table del pipelines/revenue.yaml orders_per_customer linus
     """
     with _session(pipeline, broker, datadir) as (app, progress):
         t = admin.table_named(app, table)
-        k = table_key(app, t, key, progress)
-        admin.delete(app, table, k, progress)
+        k = remote.delete(app, table, key)
+        if k is None:
+            k = table_key(app, t, key, progress)
+            admin.delete(app, table, k, progress)
     _done(format, "del", table, k)
 
 
@@ -257,7 +282,12 @@ def dump(
     Example: streamctl table dump pipelines/revenue.yaml revenue_per_customer -f table
     """
     with _session(pipeline, broker, datadir) as (app, progress):
-        rows = [(jsonable(k), jsonable(v)) for k, v in admin.items(app, table, progress)]
+        if admin_windows.is_windowed(admin.table_named(app, table)):
+            _window_rows(format, admin_windows.window_rows(app, table, None, progress))
+            return
+        found = remote.items(app, table)
+        pairs = admin.items(app, table, progress) if found is None else found
+        rows = [(jsonable(k), jsonable(v)) for k, v in pairs]
     rows.sort(key=lambda kv: sort_key(kv[0]))
     if format is Format.jsonl:
         write_lines(dumps({"key": k, "value": v}) for k, v in rows)

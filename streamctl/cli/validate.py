@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import glob
+import json
+from enum import Enum
 from pathlib import Path
 
 import typer
@@ -9,17 +12,37 @@ import typer
 from streamctl.cli.common import BrokerOpt, BrokerSettingOpt, err, out, parse_broker_settings
 from streamctl.exceptions import ConfigurationError
 from streamctl.pipeline import check_pipeline
+from streamctl.pipeline.errors import Problem
+
+#: exit code when a checked file has an error (2 stays for usage errors, as everywhere)
+PROBLEMS_FOUND = 1
+
+
+class ReportFormat(str, Enum):
+    """How ``validate`` reports problems."""
+
+    text = "text"
+    json = "json"
+    github = "github"
 
 
 def validate(
-    pipelines: list[Path] = typer.Argument(
+    pipelines: list[str] = typer.Argument(
         ...,
-        help="Pipeline files to check; a folder stands for its *.yaml and *.yml files.",
+        help="Pipeline files, folders (their *.yaml and *.yml files) or globs to check.",
         show_default=False,
-        metavar="PIPELINE...",
+        metavar="PATH...",
     ),
     broker: str = BrokerOpt,
     broker_setting: list[str] = BrokerSettingOpt,
+    format: ReportFormat = typer.Option(
+        ReportFormat.text,
+        "--format",
+        "-f",
+        help="text: file:line:column lines on stderr; json: one JSON document on stdout; "
+        "github: GitHub Actions ::error/::warning annotations on stdout.",
+        metavar="text|json|github",
+    ),
 ) -> None:
     """Check pipeline files and report every problem, sorted, as file:line:column.
 
@@ -29,36 +52,85 @@ def validate(
     modules are looked at, never imported: nothing is run or written. Warnings
     (a constraint on a model without validation: true) do not fail the check.
 
-    Exit 0 when no file has an error, 2 when any has one.
+    Exit 0 when no file has an error, 1 when any has one, 2 on a usage error
+    (a bad --broker or -S, a folder or glob with no pipeline file).
 
-    Example: streamctl validate pipelines/
+    Example: streamctl validate pipelines/ --format github
     """
     extra = parse_broker_settings(broker_setting)
-    failed = False
+    failed = usage = False
+    report: list[dict[str, object]] = []
     for path in _expand(pipelines):
         problems = check_pipeline(path, broker=broker, broker_settings=extra)
-        for problem in problems:
-            err.print(str(problem), markup=False)
-        if any(not p.warning for p in problems):
-            failed = True
+        ok = not any(not p.warning for p in problems)
+        failed = failed or not ok
+        # line 0: the problem is in a command-line option (-b, -S), a usage error
+        usage = usage or any(p.line == 0 and not p.warning for p in problems)
+        if format is ReportFormat.json:
+            report.append(
+                {"file": str(path), "ok": ok, "problems": [_as_dict(p) for p in problems]}
+            )
+        elif format is ReportFormat.github:
+            for problem in problems:
+                out.print(_annotation(problem), markup=False)
         else:
-            out.print(f"ok: {path}", markup=False)
+            for problem in problems:
+                err.print(str(problem), markup=False)
+            if ok:
+                out.print(f"ok: {path}", markup=False)
+    if format is ReportFormat.json:
+        out.print(json.dumps({"ok": not failed, "files": report}), markup=False)
     if failed:
-        raise typer.Exit(2)
+        raise typer.Exit(2 if usage else PROBLEMS_FOUND)
 
 
-def _expand(paths: list[Path]) -> list[Path]:
-    """``paths`` with each folder replaced by its ``*.yaml`` and ``*.yml`` files, sorted."""
-    out: list[Path] = []
+def _as_dict(problem: Problem) -> dict[str, object]:
+    return {
+        "file": problem.file,
+        "line": problem.line,
+        "column": problem.column,
+        "severity": "warning" if problem.warning else "error",
+        "message": problem.message,
+    }
+
+
+def _annotation(problem: Problem) -> str:
+    """``::error file=F,line=L,col=C::message``, escaped as GitHub's workflow commands need."""
+    kind = "warning" if problem.warning else "error"
+    where = f"file={_escape(problem.file, True)}"
+    if problem.line:
+        where += f",line={problem.line},col={problem.column}"
+    return f"::{kind} {where}::{_escape(problem.message, False)}"
+
+
+def _escape(text: str, prop: bool) -> str:
+    text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return text.replace(":", "%3A").replace(",", "%2C") if prop else text
+
+
+def _expand(args: list[str]) -> list[Path]:
+    """``args`` with each glob expanded and each folder replaced by its ``*.yaml`` and
+    ``*.yml`` files, sorted; raises ConfigurationError (exit 2) on a glob or folder that
+    names no pipeline file."""
+    paths: list[Path] = []
+    for arg in args:
+        if glob.has_magic(arg):
+            matched = sorted(glob.glob(arg, recursive=True))
+            if not matched:
+                raise ConfigurationError(f"{arg}: no file matches this pattern")
+            paths += [Path(m) for m in matched]
+        else:
+            paths.append(Path(arg))
+    found: list[Path] = []
     for path in paths:
         if path.is_dir():
-            found = sorted(
+            here = sorted(
                 p for p in path.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file()
             )
-            if not found:
+            if not here:
                 # a CI check that passes with nothing checked is worse than one that fails
                 raise ConfigurationError(f"{path}: no pipeline files (*.yaml, *.yml) here")
-            out += found
+            found += here
         else:
-            out.append(path)
-    return out
+            found.append(path)
+    return found

@@ -56,6 +56,8 @@ SETTINGS_KEYS = {
     "broker_start_timeout",
     "broker_wait_timeout",
     "worker_id",
+    "metrics_port",
+    "web_host",
 }
 #: the sections whose entries are counted against MAX_ENTRIES
 SECTIONS = ("topics", "tables", "agents", "models")

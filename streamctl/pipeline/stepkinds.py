@@ -1,19 +1,14 @@
-"""The built-in steps: filter, map, group_by, count, add, set, set_add, set_discard, to.
+"""The core steps: filter, map, set, group_by, to (table steps: steptables; fields: stepfields).
 
 ```yaml
 steps:
   - filter: "quantity > 0"
   - map: {total: "price * quantity"}        # or map: "expr" to replace the value
+  - set: {total: "price * quantity"}        # the same as map with fields
+  - set: {table: last_total, value: total}   # with table: the table step (table[key] = value)
   - group_by: customer_id                    # or {key: "lower(customer_id)", name: customer}
-  - count: {table: orders_per_customer}      # or count: orders_per_customer
-  - add: {table: revenue, value: total}      # table[key] += value
-  - set: {table: last_total, value: total}   # table[key] = value
-  - set_add: {table: products, value: product}
-  - set_discard: {table: products, value: product}
-  - to: large-orders                         # send the current value, keeping the key
+  - to: large-orders                         # or to: [a, b]: send the value, keeping the key
 ```
-
-Table steps take ``key: expr`` to use another key than the event's.
 """
 
 from __future__ import annotations
@@ -23,8 +18,10 @@ from typing import Any
 
 from streamctl.errorpolicy import Blame, blame
 from streamctl.events import _current
-from streamctl.pipeline.expressions import Expression, field_getter
-from streamctl.pipeline.steps import DROP, Step, StepFn
+from streamctl.pipeline.expressions import field_getter
+from streamctl.pipeline.stepchain import DROP, StepFn
+from streamctl.pipeline.steps import Step
+from streamctl.pipeline.steptables import EXPR, Last, table_schema
 from streamctl.streams import SKIP
 
 _FIELD = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
@@ -34,6 +31,7 @@ class Filter(Step):
     """``filter: expr``: keep the events for which the expression is true."""
 
     name = "filter"
+    schema = {**EXPR, "description": "keep the events for which this expression is true"}
 
     def build(self) -> StepFn | None:
         e = self.ctx.expr(self.arg)
@@ -62,6 +60,18 @@ class Map(Step):
     """``map: {field: expr}`` sets fields on a copy of the value; ``map: expr`` replaces it."""
 
     name = "map"
+    schema = {
+        "oneOf": [
+            {**EXPR, "description": "the new value"},
+            {
+                "type": "object",
+                "minProperties": 1,
+                "propertyNames": {"pattern": "^[A-Za-z][A-Za-z0-9_]*$"},
+                "additionalProperties": EXPR,
+                "description": "fields to compute: name: expression",
+            },
+        ]
+    }
 
     def build(self) -> StepFn | None:
         ctx = self.ctx
@@ -97,6 +107,20 @@ class GroupBy(Step):
 
     name = "group_by"
     role = "repartition"
+    schema = {
+        "oneOf": [
+            {"type": "string", "pattern": "^[A-Za-z][A-Za-z0-9_]*$"},
+            {
+                "type": "object",
+                "properties": {
+                    "key": EXPR,
+                    "name": {"type": "string", "pattern": "^[A-Za-z0-9._-]+$"},
+                },
+                "required": ["key"],
+                "additionalProperties": False,
+            },
+        ]
+    }
 
     def build(self) -> StepFn | None:
         ctx = self.ctx
@@ -170,174 +194,37 @@ class GroupBy(Step):
         return regroup
 
 
-class _TableStep(Step):
-    """Shared parsing of ``{table: name, value: expr, key: expr}``."""
-
-    role = "effect"
-    want = "table"
-    needs_value = True
-
-    def parse(self) -> tuple[Any, Expression | None, Any] | None:
-        ctx, arg = self.ctx, self.arg
-        if isinstance(arg, str) and not self.needs_value:
-            arg = {"table": arg}
-            sub_table: tuple[Any, ...] = ()
-        else:
-            sub_table = ("table",)
-        if not isinstance(arg, dict):
-            ctx.error(
-                f"{self.name} takes {{table: name{', value: expr' if self.needs_value else ''}}}"
-            )
-            return None
-        known = {"table", "key", "value"} if self.needs_value else {"table", "key"}
-        for k in arg:
-            if k not in known:
-                ctx.error(
-                    f"unknown key {k!r} in {self.name} (known: {', '.join(sorted(known))})",
-                    (k, "<key>"),
-                )
-        if "table" not in arg:
-            ctx.error(f"{self.name} needs table: a table name")
-        if self.needs_value and "value" not in arg:
-            ctx.error(f"{self.name} needs value: an expression")
-        table = (
-            ctx.table(arg["table"], sub_table, want=self.want, step=self.name)
-            if "table" in arg
-            else None
-        )
-        value = ctx.expr(arg["value"], ("value",)) if "value" in arg else None
-        key = ctx.expr(arg["key"], ("key",)) if "key" in arg else None
-        if ctx.problems or table is None:
-            return None
-        if key is None:
-            ctx.keyed_by_event(table)
-        return table, value, key.fn if key is not None else None
-
-
-class Count(_TableStep):
-    """``count: {table: t}``: ``t[key] += 1``."""
-
-    name = "count"
-    needs_value = False
-
-    def build(self) -> StepFn | None:
-        parsed = self.parse()
-        if parsed is None:
-            return None
-        table, _, key_fn = parsed
-        return _accumulate(table, None, key_fn)
-
-
-class Add(_TableStep):
-    """``add: {table: t, value: expr}``: ``t[key] += value`` (a running sum)."""
-
-    name = "add"
-
-    def build(self) -> StepFn | None:
-        parsed = self.parse()
-        if parsed is None:
-            return None
-        table, value, key_fn = parsed
-        assert value is not None
-        return _accumulate(table, value, key_fn)
-
-
-def _accumulate(table: Any, value: Expression | None, key_fn: Any) -> StepFn:
-    """``t[key] += value`` (1 when value is None), from the table's default or 0."""
-    increment = table._increment
-    zero = table.default() if table.default is not None else 0
-    inc = 1 if value is None else value.constant if value.is_constant else None
-    val = value.fn if value is not None else None
-
-    if inc is not None and key_fn is None:
-
-        def count(v: Any, k: Any) -> Any:
-            increment(k, inc, zero)
-            return v
-
-        return count
-    if key_fn is None and value is not None:  # not a constant: count() took those
-        fn = value.fn
-
-        def add(v: Any, k: Any) -> Any:
-            increment(k, fn(v, k), zero)
-            return v
-
-        return add
-
-    def add_keyed(v: Any, k: Any) -> Any:
-        increment(key_fn(v, k), inc if val is None else val(v, k), zero)
-        return v
-
-    return add_keyed
-
-
-class Set(_TableStep):
-    """``set: {table: t, value: expr}``: ``t[key] = value``."""
-
-    name = "set"
-
-    def build(self) -> StepFn | None:
-        parsed = self.parse()
-        if parsed is None:
-            return None
-        table, value, key_fn = parsed
-        assert value is not None
-        return _member_op(table.__setitem__, value.fn, key_fn)
-
-
-class SetAdd(_TableStep):
-    """``set_add: {table: s, value: expr}``: add the value to the set at key."""
-
-    name = "set_add"
-    want = "set"
-
-    def build(self) -> StepFn | None:
-        parsed = self.parse()
-        if parsed is None:
-            return None
-        table, value, key_fn = parsed
-        assert value is not None
-        return _member_op(getattr(table, self.op), value.fn, key_fn)
-
-    op = "add"
-
-
-class SetDiscard(SetAdd):
-    """``set_discard: {table: s, value: expr}``: remove the value from the set at key."""
-
-    name = "set_discard"
-    op = "discard"
-
-
-def _member_op(op: Any, val: Any, key_fn: Any) -> StepFn:
-    """``op(key, value)`` per event: the table's __setitem__, a set's add or discard."""
-    if key_fn is None:
-
-        def member(v: Any, k: Any) -> Any:
-            op(k, val(v, k))
-            return v
-
-        return member
-
-    def member_keyed(v: Any, k: Any) -> Any:
-        op(key_fn(v, k), val(v, k))
-        return v
-
-    return member_keyed
-
-
 class To(Step):
-    """``to: topic``: send the current value (with the event's key and timestamp)."""
+    """``to: topic`` or ``to: [topic, ...]``: send the current value to each (with the
+    event's key and timestamp)."""
 
     name = "to"
     role = "effect"
+    schema = {
+        "oneOf": [
+            {"type": "string"},
+            {"type": "array", "items": {"type": "string"}, "minItems": 1},
+        ]
+    }
 
     def build(self) -> StepFn | None:
-        topic = self.ctx.topic_named(self.arg, (), "to")
-        if topic is None:
+        names = self.arg if isinstance(self.arg, list) and self.arg else [self.arg]
+        topics = [
+            self.ctx.topic_named(n, (i,) if isinstance(self.arg, list) else (), "to")
+            for i, n in enumerate(names)
+        ]
+        if any(t is None for t in topics):
             return None
-        send = self.send = topic.send_soon
+        sends = [t.send_soon for t in topics]
+        if len(sends) == 1:
+            send = self.send = sends[0]
+        else:
+
+            def send(**kw: Any) -> None:
+                for s in sends:
+                    s(**kw)
+
+            self.send = send
         get_event = _current.get
 
         def to(v: Any, k: Any) -> Any:
@@ -361,3 +248,25 @@ class To(Step):
             return v
 
         return to_later
+
+
+class Set(Step):
+    """``set: {field: expr, ...}`` sets fields (as ``map``); ``set: {table: t, value: expr}``
+    (a mapping with a ``table`` key) is the table step ``last``: ``t[key] = value``. To
+    compute a field named ``table``, use ``map``."""
+
+    name = "set"
+    schema = {"oneOf": [table_schema(True), Map.schema["oneOf"][1]]}
+
+    def __init__(self, ctx: Any, arg: Any) -> None:
+        super().__init__(ctx, arg)
+        self.inner: Step = (Last if isinstance(arg, dict) and "table" in arg else Map)(ctx, arg)
+        self.inner.label = self.label
+        self.inner.name = "set"  # type: ignore[misc]  # its messages say set
+        self.role = self.inner.role  # type: ignore[misc]
+
+    def build(self) -> StepFn | None:
+        if not isinstance(self.arg, dict):
+            self.ctx.error("set takes {field: expression, ...} or {table: name, value: expression}")
+            return None
+        return self.inner.build()

@@ -22,140 +22,51 @@ result is the same); they may not use ``key``, which the forwarder does not see.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, ClassVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from streamctl import seams
-from streamctl.errorpolicy import Blame, blame
-from streamctl.events import _current  # the ContextVar itself: one C call per event
+from streamctl.errorpolicy import Blame
 from streamctl.pipeline.errors import PipelineError, Problem
-from streamctl.pipeline.expressions import (
-    Expression,
-    ExpressionError,
-    compile_expression,
-    shorten,
-)
+from streamctl.pipeline.stepchain import DROP, Many, StepFn, chain_fn, make_agent
+from streamctl.pipeline.stepcontext import StepContext
 from streamctl.pipeline.yamlpos import Path_
 
 if TYPE_CHECKING:
     from streamctl.app import App
-    from streamctl.events import Event
     from streamctl.pipeline.spec import AgentDef, PipelineSpec
 
-#: returned by a step function to drop the event (no later step sees it)
-DROP: Any = object()
-StepFn = Callable[[Any, Any], Any]
+__all__ = ["DROP", "Many", "Step", "StepContext", "StepFn", "compile_steps", "step_class"]
 
+_K = "streamctl.pipeline.stepkinds"
+_T = "streamctl.pipeline.steptables"
+_F = "streamctl.pipeline.stepfields"
+_R = "streamctl.pipeline.stepflow"
 BUILTIN_STEPS: dict[str, str] = {
-    "filter": "streamctl.pipeline.stepkinds:Filter",
-    "map": "streamctl.pipeline.stepkinds:Map",
-    "group_by": "streamctl.pipeline.stepkinds:GroupBy",
-    "count": "streamctl.pipeline.stepkinds:Count",
-    "add": "streamctl.pipeline.stepkinds:Add",
-    "set": "streamctl.pipeline.stepkinds:Set",
-    "set_add": "streamctl.pipeline.stepkinds:SetAdd",
-    "set_discard": "streamctl.pipeline.stepkinds:SetDiscard",
-    "to": "streamctl.pipeline.stepkinds:To",
+    "filter": f"{_K}:Filter",
+    "map": f"{_K}:Map",
+    "group_by": f"{_K}:GroupBy",
+    "to": f"{_K}:To",
+    "set": f"{_K}:Set",
+    "count": f"{_T}:Count",
+    "sum": f"{_T}:Sum",
+    "add": f"{_T}:Add",
+    "min": f"{_T}:Min",
+    "max": f"{_T}:Max",
+    "mean": f"{_T}:Mean",
+    "last": f"{_T}:Last",
+    "collect": f"{_T}:Collect",
+    "set_add": f"{_T}:SetAdd",
+    "set_discard": f"{_T}:SetDiscard",
+    "drop": f"{_F}:Drop",
+    "keep": f"{_F}:Keep",
+    "rename": f"{_F}:Rename",
+    "flat_map": f"{_F}:FlatMap",
+    "log": f"{_F}:Log",
+    "timestamp": f"{_F}:Timestamp",
+    "lookup": f"{_R}:Lookup",
+    "branch": f"{_R}:Branch",
+    "dedupe": f"{_R}:Dedupe",
 }
-
-
-class StepContext:
-    """What a step sees while it is built: the pipeline, the App, and problem reporting."""
-
-    def __init__(self, spec: PipelineSpec, agent: AgentDef, app: App, path: Path_) -> None:
-        self.spec = spec
-        self.agent = agent
-        self.app = app
-        self.path = path
-        self.problems: list[Problem] = []
-        #: the topic whose events the step sees (the repartition topic after group_by)
-        self.topic: Any = app.topics.get(agent.source)
-        self.grouped = False
-
-    def error(self, message: str, sub: Path_ = (), offset: int = 0) -> None:
-        self.problems.append(self.spec.located.problem(self.path + sub, message, offset))
-
-    def expr(self, text: Any, sub: Path_ = (), *, allow_key: bool = True) -> Expression | None:
-        """Compile an expression, reporting a mistake at its position (None then)."""
-        try:
-            e = compile_expression(text)
-        except ExpressionError as exc:
-            self.error(f"{exc.message} in expression {shorten(str(text))!r}", sub, exc.offset)
-            return None
-        if not allow_key and "key" in e.names:
-            self.error(f"'key' cannot be used here (expression {text!r})", sub)
-            return None
-        return e
-
-    def table(self, name: Any, sub: Path_, *, want: str, step: str) -> Any:
-        """The table ``name`` if it exists and ``step`` may write it (else None, reported)."""
-        from streamctl.pipeline.spec import _hint
-
-        if not isinstance(name, str):
-            self.error(f"{step}: table must be a table name", sub)
-            return None
-        tdef = self.spec.tables.get(name)
-        if tdef is None:
-            self.error(f"{step}: unknown table {name!r}" + _hint(name, self.spec.tables), sub)
-            return None
-        table = self.app.tables.get(name)
-        if table is None:
-            return None  # its declaration has a problem, reported already
-        if tdef.is_global:
-            self.error(f"{step}: table {name!r} is a global table, which is read-only", sub)
-            return None
-        if want == "set" and not tdef.is_set:
-            self.error(f"{step} needs a set table (kind: set); {name!r} is kind {tdef.kind}", sub)
-            return None
-        if want == "table" and tdef.is_set:
-            self.error(f"{step} needs a table (kind: table); {name!r} is a set table", sub)
-            return None
-        expected = self._source_partitions()
-        if table.partitions != expected:
-            self.error(
-                f"table {name!r} has {table.partitions} partition(s) but agent "
-                f"{self.agent.name!r} writes it from topic {self.agent.source!r} with {expected}: "
-                f"declare it with partitions: {expected} (or leave partitions out)",
-                sub,
-            )
-            return None
-        if self.topic is not None:
-            table.written_from(self.topic)  # co-partitioning and key placement (#9)
-        return table
-
-    def _source_partitions(self) -> int:
-        topic = self.spec.topics.get(self.agent.source)
-        parts = topic.partitions if topic is not None else None
-        return parts or self.app.conf.topic_partitions
-
-    def keyed_by_event(self, table: Any) -> None:
-        """Note that ``table`` is keyed like the stream's records: writes made outside a
-        stream (``streamctl table set``) then go to the partition the key's records use."""
-        topic = self.topic
-        if topic is None:
-            return
-        serde, parts = topic.key_serde, table.partitions
-        from streamctl.transport.partitioner import partition_for
-
-        def home(key: Any) -> int:
-            return partition_for(serde.dumps(key), parts)
-
-        previous = getattr(table, "key_partitioner", None)
-        mark = (topic.name,)
-        if previous is None:
-            table.key_partitioner = home
-            table._key_partitioner_from = mark
-        elif getattr(table, "_key_partitioner_from", None) != mark:
-            table.key_partitioner = None  # written from differently keyed streams: use the key
-
-    def topic_named(self, name: Any, sub: Path_, step: str) -> Any:
-        from streamctl.pipeline.spec import _hint
-
-        if not isinstance(name, str) or name not in self.spec.topics:
-            self.error(
-                f"{step}: undeclared topic {name!r}" + _hint(str(name), self.spec.topics), sub
-            )
-            return None
-        return self.app.topics.get(name)
 
 
 class Step:
@@ -164,6 +75,9 @@ class Step:
     name: ClassVar[str] = ""
     #: "transform" (pure), "effect" (writes a table or topic) or "repartition"
     role: ClassVar[str] = "transform"
+    #: a JSON Schema (Draft 2020-12) fragment for the step's argument: the one declaration
+    #: of its shape, which schemas/pipeline.schema.json is generated from
+    schema: ClassVar[dict[str, Any]] = {}
 
     def __init__(self, ctx: StepContext, arg: Any) -> None:
         self.ctx = ctx
@@ -190,21 +104,26 @@ def known_steps() -> list[str]:
     return seams.names("streamctl.steps", BUILTIN_STEPS)
 
 
-def compile_steps(spec: PipelineSpec, agent: AgentDef, app: App) -> Callable[..., Any]:
-    """The agent function for ``agent.steps``; raises PipelineError with every problem."""
-    problems: list[Problem] = []
-    pre: list[StepFn] = []
-    post: list[StepFn] = []
-    labels: dict[StepFn, Blame] = {}
-    #: steps that send a record (``to``), by their function
-    outputs: list[tuple[StepFn, Any]] = []
-    group: Any = None
-    seen_effect: Path_ | None = None
-    for i, item in enumerate(agent.steps):
-        path = agent.path + ("steps", i)
+#: one built step: its function, the step, and the path of its item
+Built = tuple[StepFn, Step, Path_]
+
+
+def build_steps(ctx: StepContext, items: Any, path: Path_, problems: list[Problem]) -> list[Built]:
+    """Build each item of a ``steps:`` list at ``path`` (problems appended, not raised).
+    ``ctx`` is the parent context: nested lists (branch) may not repartition."""
+    spec = ctx.spec
+    nested = path != ctx.agent.path + ("steps",)
+    built: list[Built] = []
+    group: Step | None = None
+    seen_effect = False
+    if not isinstance(items, list):
+        problems.append(spec.located.problem(path, "steps must be a list of steps"))
+        return built
+    for i, item in enumerate(items):
+        here = path + (i,)
         if not isinstance(item, dict) or len(item) != 1:
             problems.append(
-                spec.located.problem(path, "a step is a mapping with one key, e.g. filter: 'x > 0'")
+                spec.located.problem(here, "a step is a mapping with one key, e.g. filter: 'x > 0'")
             )
             continue
         ((kind, arg),) = item.items()
@@ -214,160 +133,101 @@ def compile_steps(spec: PipelineSpec, agent: AgentDef, app: App) -> Callable[...
 
             problems.append(
                 spec.located.problem(
-                    path + (kind, "<key>"),
+                    here + (kind, "<key>"),
                     f"unknown step {kind!r} (known: {', '.join(known_steps())})"
                     + _hint(str(kind), known_steps()),
                 )
             )
             continue
-        ctx = StepContext(spec, agent, app, path + (kind,))
-        ctx.grouped = group is not None
+        sub = ctx.child(here + (kind,))
         if group is not None:
-            ctx.topic = group.topic
-        step = cls(ctx, arg)
-        if cls.role == "repartition":
-            if group is not None:
-                ctx.error("only one group_by per agent")
-            elif seen_effect is not None:
-                ctx.error("group_by must come before every table or topic step")
+            sub.grouped, sub.topic = True, group.topic  # type: ignore[attr-defined]
+        step = cls(sub, arg)
+        if step.role == "repartition":
+            if nested:
+                sub.error("group_by cannot be used inside branch; put it before the branch")
+            elif group is not None:
+                sub.error("only one group_by per agent")
+            elif seen_effect:
+                sub.error("group_by must come before every table or topic step")
+        elif step.role == "split" and group is None and not nested:
+            later = [next(iter(x)) for x in items[i + 1 :] if isinstance(x, dict) and x]
+            if "group_by" in later:
+                sub.error(f"{kind} must come after group_by (it makes several records of one)")
         fn = step.build()
-        problems.extend(ctx.problems)
-        if ctx.problems or fn is None:
+        problems.extend(sub.problems)
+        if sub.problems or fn is None:
             continue
-        labels[fn] = step.label
-        if hasattr(step, "deferred"):
-            outputs.append((fn, step))
-        if cls.role == "repartition":
+        if step.role == "repartition":
             group = step
-        elif group is None:
-            if cls.role == "effect" and seen_effect is None:
-                seen_effect = path
-            pre.append(fn)
-        else:
-            post.append(fn)
+        elif step.role in ("effect", "split", "final"):
+            seen_effect = True
+        if built and built[-1][1].role == "final":
+            problems.append(
+                spec.located.problem(
+                    here, f"no step may follow {built[-1][1].name}: put it in each case's steps"
+                )
+            )
+        built.append((fn, step, here))
+        if nested and hasattr(step, "deferred"):
+            ctx.flags["nested_outputs"] = True
+    return built
+
+
+def link(built: list[Built], defer: bool, outbox: list[Any]) -> tuple[list[StepFn], dict]:
+    """The functions of ``built`` in order, with ``to`` steps queuing into ``outbox`` when
+    ``defer``, and the steps after a flat_map run by it per record."""
+    labels: dict[StepFn, Blame] = {}
+    fns: list[StepFn] = []
+    for fn, step, _ in built:
+        if defer and hasattr(step, "deferred"):
+            fn = step.deferred(outbox)
+        labels[fn] = step.label
+        fns.append(fn)
+    for i, (_, step, _) in enumerate(built):
+        if hasattr(step, "then") and step.role == "split":
+            rest = chain_fn(fns[i + 1 :], labels)
+            new = step.then(rest)
+            labels[new] = step.label
+            fns = fns[:i] + [new]
+            break
+    return fns, labels
+
+
+def compile_steps(spec: PipelineSpec, agent: AgentDef, app: App) -> Callable[..., Any]:
+    """The agent function for ``agent.steps``; raises PipelineError with every problem."""
+    problems: list[Problem] = []
+    root = StepContext(spec, agent, app, agent.path)
+    built = build_steps(root, agent.steps, agent.path + ("steps",), problems)
     if problems:
         raise PipelineError(problems)
-    chain = pre if group is None else pre + post
-    outbox: list[tuple[Any, ...]] | None = None
-    if outputs and outputs[-1][0] is not chain[-1]:
-        outbox = []
-        # a step after an output may fail: outputs wait for the end of the chain
-        swap = {fn: step.deferred(outbox) for fn, step in outputs}
-        for fn, new in swap.items():
-            labels[new] = labels[fn]
-        chain = [swap.get(fn, fn) for fn in chain]
-    if group is None:
-        return make_agent(chain, None, agent.sinks != [], labels, outbox)
+    groups = [b for b in built if b[1].role == "repartition"]
+    outputs = [i for i, b in enumerate(built) if hasattr(b[1], "deferred")]
+    splits = any(b[1].role == "split" for b in built)
+    # a step after an output may fail: outputs wait for the end of the chain
+    defer = root.flags["nested_outputs"] or bool(
+        outputs and (splits or outputs[-1] != len(built) - 1)
+    )
+    if not groups:
+        fns, labels = link(built, defer, root.outbox)
+        return make_agent(fns, None, agent.sinks != [], labels, root.outbox if defer else None)
+    g = built.index(groups[0])
+    pre, pre_labels = link(built[:g], False, root.outbox)
+    fns, labels = link(built[:g] + built[g + 1 :], defer, root.outbox)
     # the transforms before group_by run again on the repartitioned records
-    regroup = group.attach(pre, DROP, labels)
-    return make_agent(chain, regroup, agent.sinks != [], labels, outbox)
+    regroup = groups[0][1].attach(pre, DROP, pre_labels)  # type: ignore[attr-defined]
+    return make_agent(fns, regroup, agent.sinks != [], labels, root.outbox if defer else None)
 
 
-def _chain(
-    fns: list[StepFn], labels: dict[StepFn, Blame], outbox: list[Any] | None = None
-) -> StepFn | None:
-    """One function for the whole chain: the fewest Python frames per event. A step
-    that raises is blamed (``labels``) on its exception. With an ``outbox`` (deferred
-    ``to`` steps) the records queued there are sent once the chain has run, or
-    forgotten when a step raised."""
-    if not fns:
+def nested_chain(ctx: StepContext, items: Any, sub: Path_) -> StepFn | None:
+    """``items`` (a branch case's ``steps:``) as one function; its ``to`` steps queue in
+    the agent's outbox. None when there are problems (reported through ``ctx``)."""
+    problems: list[Problem] = []
+    built = build_steps(ctx, items, ctx.path + sub, problems)
+    ctx.problems.extend(problems)
+    if problems:
         return None
-    funcs = tuple(fns)
-    if outbox is not None:
-        return _chain_with_outbox(funcs, labels, outbox)
-    if len(funcs) == 1:
-        return funcs[0]  # blamed by make_agent: no extra frame per event
-
-    def run(v: Any, k: Any) -> Any:
-        f = None
-        try:
-            for f in funcs:
-                v = f(v, k)
-                if v is DROP:
-                    return v
-            return v
-        except Exception as exc:
-            if f is not None:
-                blame(exc, labels.get(f))
-            raise
-
-    return run
-
-
-def _chain_with_outbox(
-    funcs: tuple[StepFn, ...], labels: dict[StepFn, Blame], outbox: list[Any]
-) -> StepFn:
-    def run(v: Any, k: Any) -> Any:
-        f = None
-        try:
-            for f in funcs:
-                v = f(v, k)
-                if v is DROP:
-                    break
-            f = None
-            for send, key, value, timestamp, label in outbox:
-                try:
-                    send(key=key, value=value, timestamp=timestamp)
-                except Exception as exc:
-                    blame(exc, label)
-                    raise
-            return v
-        except Exception as exc:
-            if f is not None:
-                blame(exc, labels.get(f))
-            raise
-        finally:
-            outbox.clear()
-
-    return run
-
-
-def make_agent(
-    fns: list[StepFn],
-    regroup: Callable[[Any], Any] | None,
-    yields: bool,
-    labels: dict[StepFn, Blame] | None = None,
-    outbox: list[Any] | None = None,
-) -> Callable[..., Any]:
-    """An ``async def agent(stream)`` running ``fns`` per event; yields results for sinks."""
-    run = _chain(fns, labels or {}, outbox)
-    # The stream sets the current event before it yields each value; the cast tells the
-    # type checker so once, where a None check would cost every event.
-    get_event = cast("Callable[[], Event]", _current.get)
-
-    # a chain of one step is the step's own function: blame it here, once per failure
-    only = labels.get(fns[0]) if labels and len(fns) == 1 else None
-
-    if yields:
-
-        async def agent_with_sinks(stream: Any) -> Any:
-            if regroup is not None:
-                stream = regroup(stream)
-            try:
-                async for v in stream:
-                    if run is not None:
-                        v = run(v, get_event().key)
-                        if v is DROP:
-                            continue
-                    yield v
-            except Exception as exc:
-                blame(exc, only)
-                raise
-
-        return agent_with_sinks
-
-    async def agent(stream: Any) -> None:
-        if regroup is not None:
-            stream = regroup(stream)
-        if run is None:
-            async for _ in stream:
-                pass
-            return
-        try:
-            async for v in stream:
-                run(v, get_event().key)
-        except Exception as exc:
-            blame(exc, only)
-            raise
-
-    return agent
+    if any(hasattr(b[1], "deferred") for b in built):
+        ctx.flags["nested_outputs"] = True
+    fns, labels = link(built, True, ctx.outbox)
+    return chain_fn(fns, labels) or (lambda v, k: v)

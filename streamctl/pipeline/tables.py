@@ -7,7 +7,10 @@ tables:
   last_order: {default: {total: 0, items: []}}            # a literal: a fresh copy per key
   products: {kind: set, value_type: str}                  # SetTable
   countries: {kind: global, changelog_topic: countries}   # GlobalTable, read-only
+  per_minute: {default: int, window: {tumbling: 1m}, emit: {on: close, to: counts}}
 ```
+
+``window:`` and ``emit:`` are checked and built by :mod:`streamctl.pipeline.windowspec`.
 
 ``default`` is a factory name (int, float, str, list, dict, set) or a literal
 (number, string, list, mapping): the table's default is then a function that
@@ -24,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from streamctl.exceptions import ConfigurationError
 from streamctl.pipeline.errors import Problem
+from streamctl.pipeline.windowspec import EmitDef, WindowDef, read_emit, read_window
 
 if TYPE_CHECKING:
     from streamctl.app import App
@@ -45,6 +49,8 @@ TABLE_KEYS = {
     "partitions",
     "help",
     "changelog_topic",
+    "window",
+    "emit",
 }
 FACTORIES: dict[str, Callable[[], Any]] = {
     "int": int,
@@ -69,6 +75,8 @@ class TableDef:
     path: Path_ = ()
     #: the ``default:`` as written (a factory name or a literal), None when absent
     default_raw: Any = None
+    window: WindowDef | None = None
+    emit: EmitDef | None = None
 
     @property
     def is_set(self) -> bool:
@@ -118,6 +126,15 @@ def read_tables(c: Checker, raw: Any) -> dict[str, TableDef]:
         if "default" in body:
             t.default = _read_default(c, t, body["default"], path + ("default",))
             t.default_raw = body["default"]
+        if "window" in body:
+            if kind != "table":
+                c.error(path + ("window",), f"table {name!r}: only kind: table can be windowed")
+            else:
+                t.window = read_window(c, body["window"], path + ("window",), name)
+        if "emit" in body:
+            t.emit = read_emit(c, body["emit"], path + ("emit",), name)
+            if "window" not in body:
+                c.error(path + ("emit",), f"table {name!r}: emit needs a window")
         out[name] = t
     return out
 
@@ -191,10 +208,26 @@ def build_tables(
             options["changelog_topic"] = app.topics.get(t.changelog_topic) or app.topic(
                 t.changelog_topic, partitions=partitions, compacting=True, internal=True
             )
+        if t.window is not None:
+            options["window"] = t.window.build()
+            options["on_late"] = t.window.late
         try:
-            getattr(app, KINDS[t.kind])(t.name, **options)
+            table = getattr(app, KINDS[t.kind])(t.name, **options)
         except ConfigurationError as exc:
             problems.append(spec.located.problem(t.path, str(exc)))
+            continue
+        if t.window is not None:
+            build_window_options(app, table, t)
+
+
+def build_window_options(app: App, table: Any, t: TableDef) -> None:
+    """A windowed table's event-time field and emit topic."""
+    assert t.window is not None
+    if t.window.time is not None:
+        table.use_event_time(t.window.time, t.window.time_unit)
+    if t.emit is not None:
+        topic = app.topics.get(t.emit.to) or app.topic(t.emit.to)
+        table.emit_windows(topic, on=t.emit.on)
 
 
 #: what a ``count``/``add`` step may start from: factories and literal types

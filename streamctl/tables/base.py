@@ -132,7 +132,7 @@ class Collection:
             # refused rather than ignored: a window that silently did nothing would
             # aggregate across all time while looking windowed
             raise ConfigurationError(
-                f"table {name!r}: windowed tables (window=...) are not implemented yet"
+                f"table {name!r}: only a Table can be windowed, not a {type(self).__name__}"
             )
         self._window = window
         self._help = help
@@ -350,6 +350,14 @@ class Collection:
         return recovery.read_only(
             self._state, transport, replay_log=replay_log, report=report, batch=self.recovery_batch
         )
+
+    def owns(self, key: Any) -> bool:
+        """True when a write of ``key`` outside a stream lands in partitions this process
+        holds (where the key lives, else its home: ``TableState.targets``); a global
+        table's every key."""
+        state = self._state
+        local = set(state.local())
+        return all(p in local for p in state.targets(self._codec.encode_key(key)))
 
     def release(self, partitions: Iterable[int]) -> None:
         """Close the stores of revoked partitions (after their last batch was committed)."""

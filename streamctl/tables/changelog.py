@@ -67,15 +67,17 @@ class WriteBuffer:
         return any(self.pending.values()) or any(self.inflight.values())
 
     def send(self, producer: Producer, topic: str) -> int:
-        """Send the pending writes with explicit partitions; they become in-flight."""
+        """Send the pending writes, one ``send_many`` per changelog partition (the
+        partition of the events that wrote them); they become in-flight."""
         if any(self.inflight.values()):
             raise TableError(f"{topic}: prepare_commit() called again before commit()")
         self.inflight, self.pending = self.pending, {}
         sent = 0
+        send_many = producer.send_many
         for partition, writes in self.inflight.items():
-            for key, value in writes.items():
-                producer.send(topic, key, value, partition=partition)
-                sent += 1
+            if writes:
+                send_many(topic, list(writes), list(writes.values()), partition=partition)
+                sent += len(writes)
         return sent
 
     def high_offsets(self, topic: str, metadata: Iterable[RecordMetadata]) -> dict[int, int]:

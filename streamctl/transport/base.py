@@ -113,6 +113,21 @@ class GroupInfo:
     members: tuple[GroupMember, ...] = ()
 
 
+def check_many(
+    keys: Sequence[bytes | None],
+    values: Sequence[bytes | None],
+    timestamps: Sequence[int] | None,
+) -> None:
+    """Raise ValueError unless ``keys``, ``values`` (and ``timestamps``) are as long."""
+    n = len(keys)
+    if len(values) != n or (timestamps is not None and len(timestamps) != n):
+        raise ValueError(
+            f"send_many: {n} keys, {len(values)} values"
+            + ("" if timestamps is None else f", {len(timestamps)} timestamps")
+            + ": one of each per record"
+        )
+
+
 class Producer(abc.ABC):
     @abc.abstractmethod
     def send(
@@ -126,6 +141,35 @@ class Producer(abc.ABC):
         timestamp: int | None = None,
     ) -> None:
         """Queue one record. Without ``partition`` the key picks it (murmur2, as Kafka)."""
+
+    def send_many(
+        self,
+        topic: str,
+        keys: Sequence[bytes | None],
+        values: Sequence[bytes | None],
+        *,
+        partition: int | None = None,
+        timestamps: Sequence[int] | None = None,
+    ) -> None:
+        """Queue ``len(keys)`` records for one topic, in order: the same as calling
+        :meth:`send` with each ``(keys[i], values[i], timestamps[i])``.
+
+        The engine hands a batch's outputs and changelog records over this way, once
+        per topic (and partition), so a producer may queue them in bulk. ``timestamps``
+        are milliseconds since the epoch (None: now, for every record); without
+        ``partition`` each key picks its own (murmur2, as Kafka). Raises ValueError
+        when the sequences differ in length, and what :meth:`send` raises for a bad
+        topic or partition, before any record is queued. This default calls
+        :meth:`send` per record; the built-in transports queue in bulk.
+        """
+        check_many(keys, values, timestamps)
+        send = self.send
+        if timestamps is None:
+            for key, value in zip(keys, values):
+                send(topic, key, value, partition=partition)
+        else:
+            for key, value, ts in zip(keys, values, timestamps):
+                send(topic, key, value, partition=partition, timestamp=ts)
 
     @abc.abstractmethod
     def flush(self) -> list[RecordMetadata]:

@@ -11,6 +11,11 @@ class BrokerUnavailable(TransportError):
     """The broker cannot be reached (yet); callers may retry."""
 
 
+class BrokerRefused(TransportError):
+    """The broker answered but refused the client's security settings (SASL, SSL,
+    credentials): retrying cannot help, so the worker does not wait for it."""
+
+
 class BadDatadir(TransportError):
     """The data dir given cannot be created, read or written: bad input (exit 2)."""
 

@@ -16,6 +16,8 @@ BUILTIN: dict[str, str] = {
     "local": "streamctl.transport.local:LocalTransport",
     "kafka": "streamctl.transport.kafka:KafkaTransport",
     "memory": "streamctl.transport.memory:MemoryTransport",
+    # optional: pip install 'streamctl[confluent]' (librdkafka through confluent-kafka)
+    "kafka+confluent": "streamctl.transport.confluent:ConfluentTransport",
 }
 
 

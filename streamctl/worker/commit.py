@@ -89,8 +89,9 @@ def commit_transaction(
     producer: Producer,
     consumer: Consumer,
     offsets: Mapping[TopicPartition, int],
-) -> None:
+) -> list[RecordMetadata]:
     """Exactly-once: steps 1, 2 and 4 as one transaction, then 3, then the next one begins.
+    Returns the flush metadata.
 
     On any failure the transaction is aborted and the batch's table writes dropped,
     then the error is raised again (the batch is processed again after a restart).
@@ -105,3 +106,4 @@ def commit_transaction(
     # stores only ever hold committed writes (a crash here: recovery replays them)
     apply(state, metadata)
     producer.begin_transaction()
+    return metadata

@@ -55,6 +55,8 @@ class Committer:
         self.tables = tables
         self.consumer = consumer
         self.dispatcher = dispatcher
+        #: commits counted and timed, records written counted per topic and table
+        self.stats = dispatcher.dead_letters.stats
         self.exactly_once = context.conf.exactly_once
         self.last_commit = time.monotonic()
         #: per partition, the offset after the last record processed (not committed yet)
@@ -130,7 +132,13 @@ class Committer:
     # -- committing ----------------------------------------------------------------------------
     async def commit(self) -> None:
         """Commit, waiting for the broker (up to broker_wait_timeout) when it is away."""
-        self.last_commit = time.monotonic()
+        started = self.last_commit = time.monotonic()
+        try:
+            await self._commit()
+        finally:
+            self.stats.commits.observe(time.monotonic() - started)
+
+    async def _commit(self) -> None:
         if self.exactly_once:
             try:
                 self._commit_transaction()
@@ -147,6 +155,7 @@ class Committer:
         except BrokerUnavailable as exc:
             metadata = await self._wait_for_broker(exc, lambda: commit.flush_again(producer))
         commit.apply(state, metadata)
+        self.stats.flushed(metadata)
         try:
             self._commit_offsets(offsets)
         except BrokerUnavailable as exc:
@@ -154,7 +163,13 @@ class Committer:
 
     def commit_now(self) -> None:
         """Commit without waiting for the broker (from a rebalance listener)."""
-        self.last_commit = time.monotonic()
+        started = self.last_commit = time.monotonic()
+        try:
+            self._commit_now()
+        finally:
+            self.stats.commits.observe(time.monotonic() - started)
+
+    def _commit_now(self) -> None:
         if self.exactly_once:
             try:
                 self._commit_transaction()
@@ -170,7 +185,7 @@ class Committer:
                 self.broken = True
             return
         offsets = self.committable()
-        commit.commit_batch(self.tables, self.context.producer)
+        self.stats.flushed(commit.commit_batch(self.tables, self.context.producer))
         self._commit_offsets(offsets)
 
     def _commit_transaction(self) -> None:
@@ -178,7 +193,10 @@ class Committer:
         if self.broken:
             raise TransactionFailed("the transaction committed before a rebalance failed")
         offsets = self.committable()
-        commit.commit_transaction(self.tables, self.context.producer, self.consumer, offsets)
+        metadata = commit.commit_transaction(
+            self.tables, self.context.producer, self.consumer, offsets
+        )
+        self.stats.flushed(metadata)
         self._forget(offsets)
 
     async def restart_transaction(self) -> None:
@@ -254,6 +272,7 @@ class Committer:
                 del uncommitted[tp]
 
     async def _wait_for_broker(self, exc: BrokerUnavailable, again: Callable[[], T]) -> T:
+        self.stats.broker_outages += 1
         return await until_broker_answers(
             again,
             timeout=float(self.context.conf.broker_wait_timeout),

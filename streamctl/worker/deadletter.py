@@ -127,11 +127,13 @@ class DeadLetters:
             send(target, m.key, m.value, headers=headers, timestamp=m.timestamp_ms)
         self.stats.dead_lettered += 1
         who = f"agent {agent!r}" if agent is not None else f"topic {m.topic}"
+        self.stats.parked("dead_letter", who, exc)
         self.counts[(who, "sent to " + ", ".join(sorted(targets)), type(exc).__name__)] += 1
 
     def skip(self, who: str, exc: BaseException) -> None:
         """Count a record left out (``on_error: skip``)."""
         self.stats.skipped += 1
+        self.stats.parked("skip", who, exc)
         self.counts[(who, "skipped", type(exc).__name__)] += 1
 
     def undecodable(

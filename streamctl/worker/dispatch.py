@@ -110,6 +110,7 @@ class Dispatcher:
         waits: list[Wait] = []
         topics = self.app.topics
         routes = self.routes
+        agent_events = self.dead_letters.stats.agent_events
         for topic_name, msgs in by_topic.items():
             topic = topics[topic_name]
             events, bad = topic.decode(msgs)
@@ -117,6 +118,7 @@ class Dispatcher:
                 agents = [r.agent for r in routes.get(topic_name, ())]
                 self.dead_letters.undecodable(topic, agents, bad)
             for n, route in enumerate(routes.get(topic_name, ())):
+                agent_events[(route.agent.name, topic_name)] += len(events)
                 if n:
                     # each agent its own Event objects: a failed event's table writes are
                     # rolled back by identity, and must not take another agent's with them
@@ -133,6 +135,7 @@ class Dispatcher:
                     if stream.forward_to is not None:
                         await self._forward(route.agent, stream, evs)
                     else:
+                        route.agent.hold_outputs()  # released below, before any commit
                         waits.append((stream.feed(evs), stream, route.agent))
         if waits:
             await self.wait(waits)
@@ -258,6 +261,8 @@ class Dispatcher:
             return False
         if self.savepoints:
             savepoints(True)
+        for _s, agent in held:
+            agent.hold_outputs()
         await self.wait([(s.flush(), s, a) for s, a in held])
         for _s, agent in held:
             agent.release_outputs()

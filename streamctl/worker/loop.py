@@ -35,9 +35,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import queue
 import signal
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sized
+from concurrent.futures import Future
+from typing import Any
 
 from streamctl.app import App
 from streamctl.naming import consumer_group, is_repartition_topic
@@ -49,9 +52,10 @@ from streamctl.transport.exceptions import BrokerUnavailable
 from streamctl.worker.committer import Committer
 from streamctl.worker.deadletter import DeadLetters
 from streamctl.worker.dispatch import Dispatcher
+from streamctl.worker.punctuate import Punctuator
 from streamctl.worker.rebalance import Rebalance
 from streamctl.worker.retry import until_broker_answers
-from streamctl.worker.stats import WorkerStats, drained, lag
+from streamctl.worker.stats import WorkerStats, drained, partition_lag
 
 log = logging.getLogger("streamctl.worker")
 
@@ -93,6 +97,13 @@ class Worker:
         #: repartition topics among the routes: their events are not counted as input
         self._internal: frozenset[str] = frozenset()
         self._routes_seen = -1
+        #: keys per table as the loop ended (the run summary's)
+        self.final_table_sizes: dict[str, int] = {}
+        #: a ``call`` ran since the last idle commit (its writes wait for commit_interval)
+        self._called = False
+        #: calls other threads asked to run on the loop between two batches (``call``)
+        self._calls: queue.SimpleQueue[tuple[Callable[[], Any], Future[Any]]] = queue.SimpleQueue()
+        self.punctuator = Punctuator((), app.conf)
 
     # -- lifecycle -------------------------------------------------------------------------
     def run(self) -> int:
@@ -123,7 +134,11 @@ class Worker:
                 self._transactional = True
             # the tables again: an agent may have declared one as it started
             self.tables = TableManager(app.tables.values(), progress=self._recovery_progress)
+            self.punctuator = Punctuator(app.tables.values(), app.conf)
             self.tables.start(app.transport, sources)
+            self.stats.changelogs = {
+                t.changelog_topic.name: t.name for t in app.tables.values() if not t.is_global
+            }
             consumer = self.consumer = app.transport.consumer(consumer_group(app.id))
             committer = Committer(app.context, self.tables, consumer, self.dispatch)
             listener = Rebalance(
@@ -163,7 +178,32 @@ class Worker:
         self._source_tps = {TopicPartition(t, p) for t, n in sources.items() for p in range(n)}
         return sources
 
+    def call(self, fn: Callable[[], Any]) -> Future[Any]:
+        """Run ``fn()`` on the worker's loop between two batches (from any thread); its
+        table writes go into the worker's next commit. Returns a future of its result
+        (or exception). Calls made once the worker stopped never run: wait with a timeout.
+        """
+        future: Future[Any] = Future()
+        self._calls.put((fn, future))
+        return future
+
+    def _run_calls(self) -> None:
+        """Run the calls other threads queued. Their table writes are buffered like an
+        agent's and go into the next commit (with the next batch, or once
+        ``commit_interval`` has passed, or as the worker stops)."""
+        while not self._calls.empty():
+            fn, future = self._calls.get_nowait()
+            self._called = True
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                future.set_result(fn())
+            except Exception as exc:
+                self.tables.discard_batch()  # never half a call in a commit
+                future.set_exception(exc)
+
     def _recovery_progress(self, table: Collection, partition: int, done: int, total: int) -> None:
+        self.stats.recovery[(table.name, partition)] = (done, total)
         if self.on_recovery is not None:
             self.on_recovery(table, partition, done, total)
         if done == total:
@@ -180,6 +220,8 @@ class Worker:
     def _log_recovered(self) -> None:
         """One line for the table partitions rebuilt on an assignment, with their records."""
         done, self._recovered = self._recovered, []
+        self.stats.rebalances += 1
+        self.stats.ready = True
         if done:
             log.info(
                 "tables ready: %s partition(s) of %s table(s), %s changelog record(s) replayed",
@@ -193,6 +235,7 @@ class Worker:
         conf = self.app.conf
         last_stats = 0.0
         while not self._stopping:
+            self._run_calls()
             self.tables.follow_globals()
             messages = await self._poll(consumer, committer, 0.0)
             if messages:
@@ -205,9 +248,15 @@ class Worker:
                 last_stats = now
                 self._update_lag()
             if not messages:
+                await self.punctuator.tick()  # windows of quiet partitions close on time
                 committer.note_idle()
-                if committer.pending:
-                    await committer.commit()  # nothing new: commit what is pending now
+                if committer.pending and (
+                    committer.uncommitted or not self._called or committer.due()
+                ):
+                    # nothing new: commit what is pending now (table writes of ``call``s
+                    # wait for commit_interval, or the next batch)
+                    self._called = False
+                    await committer.commit()
                 if self.until_idle and await self._idle(consumer, committer):
                     log.info("idle: every source partition is drained; exiting")
                     break
@@ -222,6 +271,7 @@ class Worker:
         if committer.pending:
             await committer.commit()  # stopping: the last batches are committed before closing
         self._update_lag()
+        self.final_table_sizes = self.table_sizes()
 
     async def _poll(
         self, consumer: Consumer, committer: Committer, timeout: float
@@ -236,8 +286,10 @@ class Worker:
 
     async def _process(self, messages: list[Message], committer: Committer) -> None:
         await self.dispatch.dispatch(messages)
+        await self.punctuator.after_batch()  # windows close in the batch that closed them
         committer.note(messages)
         internal = self._internal_topics()
+        self.stats.batch(messages)
         if internal:
             hops = sum(1 for m in messages if m.topic in internal)
             self.stats.repartitioned += hops
@@ -272,13 +324,22 @@ class Worker:
         self.stats.refresh()
         if self.consumer is not None:
             try:
-                behind = lag(self.consumer, exclude=self._internal_topics())
+                behind = partition_lag(self.consumer, exclude=self._internal_topics())
             except BrokerUnavailable:
                 behind = None  # the lag shown stays as it was; the loop reports the outage
             if behind is not None:
-                self.stats.lag = behind
+                self.stats.partition_lag = behind
+                self.stats.lag = sum(behind.values())
+        if self.stats.detailed:
+            self.stats.table_sizes = self.table_sizes()
         if self.on_stats is not None:
             self.on_stats(self.stats)
+
+    def table_sizes(self) -> dict[str, int]:
+        """Keys per table in this worker's partitions (a store scan: once a second at most)."""
+        return {
+            name: len(table) for name, table in self.app.tables.items() if isinstance(table, Sized)
+        }
 
     async def _shutdown(self) -> None:
         await self.dispatch.cancel_tasks()

@@ -10,6 +10,7 @@ import pytest
 from support import ROOT, cli, read_topic, values
 
 from streamctl.cli.main import app as cli_app
+from streamctl.cli.validate import PROBLEMS_FOUND
 
 QUICKSTART = ROOT / "pipelines" / "quickstart.yaml"
 ORDERS = ROOT / "pipelines" / "data" / "orders.jsonl"
@@ -154,7 +155,7 @@ def test_validate_reports_every_problem_and_exit_codes(tmp_path: Path) -> None:
         "good.yaml",
     )
     result = cli("validate", bad, good)
-    assert result.exit_code == 2
+    assert result.exit_code == PROBLEMS_FOUND
     lines = result.stderr.strip().splitlines()
     assert lines == [
         f"{bad}:3:19: partitions must be at least 1, not 0",
@@ -210,7 +211,7 @@ def test_values_helper_reads_what_was_sent(tmp_path: Path) -> None:
 def test_bad_settings_are_caught_by_validate_with_their_position(tmp_path: Path) -> None:
     path = write(tmp_path, "app: x\nsettings:\n  commit_interval: fast\n")
     result = cli("validate", path)
-    assert result.exit_code == 2
+    assert result.exit_code == PROBLEMS_FOUND
     assert (
         result.stderr.strip()
         == f"{path}:3:20: setting commit_interval must be a number >= 0, not 'fast'"

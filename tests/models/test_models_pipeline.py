@@ -14,6 +14,7 @@ import pytest
 from support import ROOT, cli, read_topic
 
 from streamctl.app import App
+from streamctl.cli.validate import PROBLEMS_FOUND
 from streamctl.exceptions import DecodeError
 from streamctl.models import DecimalField, IntegerField, Record, StringField, registry
 from streamctl.pipeline import load_pipeline
@@ -416,7 +417,7 @@ def test_model_mistakes_are_reported_at_their_file_line_and_column(
     # the token is searched from the change on: the same word may come earlier
     line, column = _position(text, token, text.index(new))
     result = cli("validate", pipeline)
-    assert result.exit_code == 2
+    assert result.exit_code == PROBLEMS_FOUND
     (problem,) = result.stderr.splitlines()
     assert problem.startswith(f"{where.resolve() if form != 'inline' else where}:{line}:{column}: ")
     assert message in problem
@@ -429,7 +430,7 @@ def test_the_example_model_file_has_positions_in_that_file(tmp_path: Path) -> No
     (models / "orders.yaml").write_text(text)
     shutil.copy(PRODUCTS, tmp_path / "pipelines" / "products.yaml")
     result = cli("validate", tmp_path / "pipelines" / "products.yaml")
-    assert result.exit_code == 2
+    assert result.exit_code == PROBLEMS_FOUND
     line, column = _position(text, "maximum")
     assert result.stderr.startswith(f"{(models / 'orders.yaml').resolve()}:{line}:{column}: ")
     assert "unknown key 'maximum'" in result.stderr

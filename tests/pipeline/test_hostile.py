@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 from support import ROOT
 
+from streamctl.cli.validate import PROBLEMS_FOUND
+
 MEMORY_BYTES = 1024**3
 CPU_SECONDS = 20
 PIPE = "app: x\ntopics: {a: {}}\nagents:\n  f:\n    from: a\n    steps:\n      - filter: "
@@ -42,7 +44,7 @@ def bounded(*args: object, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]
 def refused(path: Path, expected: str) -> None:
     """``validate`` and ``run`` both exit 2 with the one line ``expected`` (no traceback)."""
     checked = bounded("validate", path)
-    assert (checked.returncode, checked.stderr) == (2, expected + "\n")
+    assert (checked.returncode, checked.stderr) == (PROBLEMS_FOUND, expected + "\n")
     ran = bounded("run", path, "--until-idle", "-d", path.parent / "data")
     assert (ran.returncode, ran.stderr) == (2, f"error: {expected}\n")
     assert not (path.parent / "data").exists()
@@ -215,7 +217,7 @@ def test_plugin_references_are_checked_statically_as_run_checks_them(
     path = tmp_path / "p.yaml"
     path.write_text(f"app: x\ntopics: {{a: {{}}}}\nagents:\n  f:\n    from: a\n    use: {use}\n")
     checked = bounded("validate", path)
-    assert (checked.returncode, checked.stderr) == (2, f"{path}:6:10: {message}\n")
+    assert (checked.returncode, checked.stderr) == (PROBLEMS_FOUND, f"{path}:6:10: {message}\n")
     ran = bounded("run", path, "--until-idle", "-d", tmp_path / "data")
     assert (ran.returncode, ran.stderr) == (2, f"error: {path}:6:10: {message}\n"), message
 
@@ -255,7 +257,7 @@ def test_a_section_of_more_than_1000_entries_is_refused(tmp_path: Path) -> None:
 def test_a_pipeline_path_that_is_not_a_regular_file_is_refused_unread(tmp_path: Path) -> None:
     checked = bounded("validate", "/dev/zero")
     assert (checked.returncode, checked.stderr) == (
-        2,
+        PROBLEMS_FOUND,
         "/dev/zero:1:1: cannot read pipeline file: not a regular file\n",
     )
     os.mkfifo(tmp_path / "fifo.yaml")

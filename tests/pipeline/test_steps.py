@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 from support import ROOT, cli, read_topic
 
+from streamctl.cli.validate import PROBLEMS_FOUND
+
 REVENUE = ROOT / "pipelines" / "revenue.yaml"
 SALES = ROOT / "pipelines" / "data" / "sales.jsonl"
 TABLES = ["orders_per_customer", "revenue_per_customer", "products_per_customer"]
@@ -239,7 +241,7 @@ def test_validate_reports_bad_steps_with_positions(
     path = tmp_path / "p.yaml"
     path.write_text(PIPE % steps)
     result = cli("validate", path)
-    assert result.exit_code == 2, result.output
+    assert result.exit_code == PROBLEMS_FOUND, result.output
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(f"{path}:{problem}"), lines
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
 import pytest
 from support import ROOT, cli
+
+from streamctl.cli.validate import PROBLEMS_FOUND
 
 BROKEN = """\
 app: x
@@ -73,7 +76,7 @@ def test_every_problem_at_once_sorted_by_line(
     path = tmp_path / "p.yaml"
     path.write_text(BROKEN.format(broker=broker))
     result = cli("validate", path)
-    assert result.exit_code == 2
+    assert result.exit_code == PROBLEMS_FOUND
     assert result.stderr.splitlines() == [f"{path}:{line}" for line in COMMON + specific + LATER]
     assert result.stdout == ""
 
@@ -83,7 +86,7 @@ def test_an_unknown_broker_scheme_is_named_with_a_hint(tmp_path: Path) -> None:
     path.write_text("app: x\nbroker: kafak://h:9092\n")
     result = cli("validate", path)
     assert (result.exit_code, result.stderr) == (
-        2,
+        PROBLEMS_FOUND,
         f"{path}:2:9: unknown broker scheme 'kafak' (known: kafka, local, memory) "
         "(did you mean 'kafka'?)\n",
     )
@@ -188,7 +191,7 @@ def test_validate_refuses_what_run_refuses_for_the_same_reasons(tmp_path: Path, 
     path.write_text(REFUSED[name])
     checked = cli("validate", path)
     problems = [line for line in checked.stderr.splitlines() if ": warning: " not in line]
-    assert checked.exit_code == 2 and problems, checked.stderr
+    assert checked.exit_code == PROBLEMS_FOUND and problems, checked.stderr
     data = tmp_path / "data"
     ran = cli("run", path, "-d", data, "--until-idle")
     more = f" (and {len(problems) - 1} more problem(s))" if len(problems) > 1 else ""
@@ -217,7 +220,9 @@ def test_validate_takes_a_folder_and_writes_nothing(tmp_path: Path) -> None:
     shutil.copytree(ROOT / "pipelines", tmp_path / "pipelines")
     before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
     result = cli("validate", tmp_path / "pipelines")
-    names = ["orders.yaml", "products.yaml", "quickstart.yaml", "revenue.yaml"]
+    # every pipeline file in the folder (not the model files under models/)
+    names = sorted(p.name for p in (ROOT / "pipelines").glob("*.yaml"))
+    assert "quickstart.yaml" in names
     assert (result.exit_code, result.stderr) == (0, "")
     assert result.stdout.splitlines() == [f"ok: {tmp_path / 'pipelines' / n}" for n in names]
     assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before
@@ -232,7 +237,7 @@ def test_misspelt_type_names_get_a_hint(tmp_path: Path) -> None:
     known = "(known: str, bytes, json, int, float, bool, Order)"
     result = cli("validate", path)
     assert (result.exit_code, result.stderr.splitlines()) == (
-        2,
+        PROBLEMS_FOUND,
         [
             f"{path}:3:26: unknown type 'Ordr' {known} (did you mean 'Order'?)",
             f"{path}:4:26: unknown type 'flaot' {known} (did you mean 'float'?)",
@@ -266,7 +271,7 @@ def test_a_dead_letter_topic_an_agent_reads_is_refused(tmp_path: Path) -> None:
     )
     for command in (["validate", path], ["run", path, "--until-idle", "-d", tmp_path / "d"]):
         result = cli(*command)
-        assert result.exit_code == 2
+        assert result.exit_code == (PROBLEMS_FOUND if command[0] == "validate" else 2)
         assert f"{path}:5:32: agent 'cnt' parks failed records in 'ev', which agent 'cnt'" in (
             result.stderr
         )
@@ -281,7 +286,56 @@ def test_a_plugin_bound_to_another_name_is_checked_as_the_function_it_names(
         "async def f(stream, extra):\n    pass\nf2 = f\n"
         "async def g(stream):\n    async for e in stream:\n        pass\ng2 = g\n"
     )
-    for use, code in (("plug_alias_f2:f2", 2), ("plug_alias_f2:g2", 0)):
+    for use, code in (("plug_alias_f2:f2", PROBLEMS_FOUND), ("plug_alias_f2:g2", 0)):
         path = tmp_path / "p.yaml"
         path.write_text(f'app: x\ntopics: {{ev: {{}}}}\nagents:\n  a: {{from: ev, use: "{use}"}}\n')
         assert cli("validate", path).exit_code == code, use
+
+
+def test_formats_json_and_github_report_the_same_problems(tmp_path: Path) -> None:
+    """(#13) --format json for tools, github for workflow annotations; exit 1 on problems."""
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("app: x\ntopics:\n  a: {partitions: 0}\n")
+    good = tmp_path / "good.yaml"
+    good.write_text("app: y\ntopics: {a: {}}\n")
+    text = cli("validate", bad, good)
+    assert (text.exit_code, text.stderr) == (
+        PROBLEMS_FOUND,
+        f"{bad}:3:19: partitions must be at least 1, not 0\n",
+    )
+    got = cli("validate", str(tmp_path / "*.yaml"), "--format", "json")
+    assert got.exit_code == PROBLEMS_FOUND
+    assert json.loads(got.stdout) == {
+        "ok": False,
+        "files": [
+            {
+                "file": str(bad),
+                "ok": False,
+                "problems": [
+                    {
+                        "file": str(bad),
+                        "line": 3,
+                        "column": 19,
+                        "severity": "error",
+                        "message": "partitions must be at least 1, not 0",
+                    }
+                ],
+            },
+            {"file": str(good), "ok": True, "problems": []},
+        ],
+    }
+    gh = cli("validate", tmp_path, "-f", "github")
+    escaped = str(bad).replace(":", "%3A").replace(",", "%2C")
+    assert (gh.exit_code, gh.stdout) == (
+        PROBLEMS_FOUND,
+        f"::error file={escaped},line=3,col=19::partitions must be at least 1, not 0\n",
+    )
+    assert cli("validate", good, "-f", "json").exit_code == 0
+
+
+def test_usage_errors_exit_2_not_1(tmp_path: Path) -> None:
+    """(#13) 2 is for a mistake on the command line, 1 for problems found in files."""
+    nothing = cli("validate", str(tmp_path / "*.yaml"))
+    assert nothing.exit_code == 2 and "no file matches this pattern" in nothing.stderr
+    assert cli("validate", tmp_path).exit_code == 2  # a folder with no pipeline file
+    assert cli("validate", tmp_path / "x.yaml", "-f", "xml").exit_code == 2

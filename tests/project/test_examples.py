@@ -55,6 +55,7 @@ def run(command: str, expected: list[str], where: str) -> None:
 def test_every_example_states_numbers_in_its_header() -> None:
     assert [p.name for p in EXAMPLES] == [
         "orders.yaml",
+        "pageviews.yaml",
         "products.yaml",
         "quickstart.yaml",
         "revenue.yaml",

@@ -10,6 +10,7 @@ import pytest
 from support import cli
 
 from streamctl import App
+from streamctl.cli.validate import PROBLEMS_FOUND
 from streamctl.exceptions import ConfigurationError
 from streamctl.transport.base import TopicSpec
 from streamctl.transport.local import LocalTransport
@@ -86,7 +87,7 @@ def test_validate_and_run_refuse_a_plugin_table_unlike_its_topic(tmp_path: Path)
     data = tmp_path / "data"
     want = "table 'counts' has 1 partition(s) but topic 'orders', whose events write it, has 4"
     validate = cli("validate", pipeline)
-    assert validate.exit_code == 2  # bad input (#10)
+    assert validate.exit_code == PROBLEMS_FOUND
     assert f"p.yaml:6:11: {want}" in validate.stderr
     run = cli("run", pipeline, "-d", data, "--until-idle")
     assert run.exit_code == 2

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from support import cli
 
+from streamctl.cli.validate import PROBLEMS_FOUND
 from streamctl.pipeline import load_pipeline
 from streamctl.tables import GlobalTable, SetGlobalTable, SetTable, Table
 
@@ -96,5 +97,5 @@ def test_validate_reports_table_mistakes_with_positions(
 ) -> None:
     path = write(tmp_path, "app: x\ntopics: {a: {}}\ntables:\n" + table)
     result = cli("validate", path)
-    assert result.exit_code == 2
+    assert result.exit_code == PROBLEMS_FOUND
     assert result.stderr.strip().splitlines() == [f"{tmp_path}/{problem}"]

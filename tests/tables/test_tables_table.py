@@ -205,10 +205,13 @@ class TestGetSet:
         assert list(store.items()) == [(b'"k"', b'{"v":1}')]
 
 
-def test_windowed_tables_are_refused_until_they_exist(tmp_path) -> None:
+def test_a_window_must_be_a_window_and_only_a_table_is_windowed(tmp_path) -> None:
+    from streamctl import TumblingWindow
     from streamctl.app import App
     from streamctl.exceptions import ConfigurationError
 
     app = App("w", datadir=tmp_path)
-    with pytest.raises(ConfigurationError, match="windowed tables .* are not implemented yet"):
+    with pytest.raises(ConfigurationError, match="window must be a TumblingWindow"):
         app.Table("hourly", default=int, window=3600)
+    with pytest.raises(ConfigurationError, match="only a Table can be windowed"):
+        app.GlobalTable("g", window=TumblingWindow(60))

@@ -11,6 +11,8 @@ from typing import Any
 import pytest
 from support import cli, read_topic
 
+from streamctl.cli.validate import PROBLEMS_FOUND
+
 COUNT = """\
 app: c
 topics:
@@ -248,7 +250,7 @@ def test_bad_on_error_values_are_refused_with_their_position(tmp_path: Path) -> 
         )
     )
     result = cli("validate", path)
-    assert result.exit_code == 2  # bad input (#10)
+    assert result.exit_code == PROBLEMS_FOUND
     assert f"{path}:{line_of(path, '    on_error: dead_letter')}:" in result.output
     assert "on_error: dead_letter needs a dead_letter topic" in result.output
     path.write_text(GROUPED % {"policy": "ignore"})

@@ -31,7 +31,7 @@ than ``MAX_DEPTH``.
 """
 
 from streamctl.pipeline.expressions.expression import Expression, compile_expression
-from streamctl.pipeline.expressions.functions import FUNCTIONS
+from streamctl.pipeline.expressions.functions import FUNCTIONS, duration, epoch
 from streamctl.pipeline.expressions.runtime import MAX_REPEAT, Fn, field_getter
 from streamctl.pipeline.expressions.source import ExpressionError, shorten
 
@@ -42,6 +42,8 @@ __all__ = [
     "ExpressionError",
     "Fn",
     "compile_expression",
+    "duration",
+    "epoch",
     "field_getter",
     "shorten",
 ]

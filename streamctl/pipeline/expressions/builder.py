@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable
 from typing import Any
 
-from streamctl.pipeline.expressions.functions import FUNCTIONS
+from streamctl.pipeline.expressions.functions import FUNCTIONS, TABLE_FUNCTIONS
 from streamctl.pipeline.expressions.runtime import (
     Fn,
     bounded,
@@ -34,9 +35,14 @@ class Builder:
     time. ``names`` collects the fields and names the expression reads.
     """
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, tables: Callable[[str], Any] | None = None) -> None:
         self.source = Source(text)
         self.names: set[str] = set()
+        #: ``tables(name)``: the table an expression may read (raises KeyError with a
+        #: message when there is none); None: table reads are not allowed here
+        self.tables = tables
+        #: the tables the expression reads
+        self.tables_read: set[str] = set()
 
     def fail(self, node: ast.AST, message: str) -> ExpressionError:
         return self.source.fail(node, message)
@@ -172,6 +178,11 @@ class Builder:
         return (lambda v, k: get(inner(v, k), None)), NOTHING
 
     def _Subscript(self, node: ast.Subscript) -> tuple[Fn, Any]:
+        v = node.value
+        if isinstance(v, ast.Call) and isinstance(v.func, ast.Name) and v.func.id == "table":
+            get = self._table(v, 1).get
+            index, _ = self.build(node.slice)
+            return (lambda v, k: get(index(v, k))), NOTHING
         inner, _ = self.build(node.value)
         index, ic = self.build(node.slice)
         if isinstance(ic, str) and ic.startswith("_"):
@@ -210,17 +221,46 @@ class Builder:
         return (lambda v, k: {a(v, k): b(v, k) for a, b in pairs}), NOTHING
 
     # -- calls -----------------------------------------------------------------------------------
+    def _table(self, node: ast.Call, most: int) -> Any:
+        """The table a ``table('name')`` or ``lookup('name', ...)`` call reads."""
+        name = node.func.id  # type: ignore[attr-defined]
+        if node.keywords:
+            raise self.fail(node.keywords[0], f"{name}() takes no keyword arguments")
+        least = 1 if name == "table" else 2
+        if not least <= len(node.args) <= most:
+            want = "('name')[key]" if name == "table" else "('name', key) or ('name', key, default)"
+            raise self.fail(node, f"{name}() is called as {name}{want}")
+        first = node.args[0]
+        if not isinstance(first, ast.Constant) or not isinstance(first.value, str):
+            raise self.fail(first, f"{name}(): the table name must be quoted text, e.g. 'products'")
+        if self.tables is None:
+            raise self.fail(node, f"{name}() cannot read tables here")
+        try:
+            table = self.tables(first.value)
+        except KeyError as exc:
+            raise self.fail(first, str(exc.args[0])) from None
+        self.tables_read.add(first.value)
+        return table
+
     def _Call(self, node: ast.Call) -> tuple[Fn, Any]:
         if not isinstance(node.func, ast.Name):
             raise self.fail(
                 node, "only the built-in functions can be called: " + ", ".join(sorted(FUNCTIONS))
             )
         name = node.func.id
+        if name == "table":
+            raise self.fail(node, "table('name') is read with a key: table('name')[key]")
+        if name in TABLE_FUNCTIONS:
+            get = self._table(node, 3).get
+            key, _ = self.build(node.args[1])
+            if len(node.args) == 3:
+                default, _ = self.build(node.args[2])
+                return (lambda v, k: get(key(v, k), default(v, k))), NOTHING
+            return (lambda v, k: get(key(v, k))), NOTHING
         entry = FUNCTIONS.get(name)
         if entry is None:
-            raise self.fail(
-                node, f"unknown function {name!r} (known: {', '.join(sorted(FUNCTIONS))})"
-            )
+            known = ", ".join(sorted([*FUNCTIONS, *TABLE_FUNCTIONS]))
+            raise self.fail(node, f"unknown function {name!r} (known: {known})")
         if node.keywords:
             raise self.fail(node.keywords[0], f"{name}() takes no keyword arguments")
         fun, least, most = entry
@@ -235,6 +275,8 @@ class Builder:
             )
             raise self.fail(node, f"{name}() takes {want} argument(s), not {n}")
         args = [self.build(a)[0] for a in node.args]
+        if n == 0:
+            return (lambda v, k: fun()), NOTHING
         if n == 1:
             (a,) = args
             return (lambda v, k: fun(a(v, k))), NOTHING

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,6 +19,8 @@ class Expression:
     fn: Fn
     constant: Any = NOTHING
     names: set[str] = field(default_factory=set)
+    #: the tables it reads (``table('t')[k]``, ``lookup('t', k)``)
+    tables: set[str] = field(default_factory=set)
 
     @property
     def is_constant(self) -> bool:
@@ -27,16 +30,19 @@ class Expression:
         return self.fn(value, key)
 
 
-def compile_expression(text: str) -> Expression:
-    """Parse and check ``text``; raise ExpressionError (with an offset) if it is not allowed."""
+def compile_expression(text: str, tables: Callable[[str], Any] | None = None) -> Expression:
+    """Parse and check ``text``; raise ExpressionError (with an offset) if it is not allowed.
+
+    ``tables(name)`` resolves the tables ``table('name')[key]`` and ``lookup('name', key)``
+    read (it raises KeyError(message) for an unknown one); without it they are refused."""
     if not isinstance(text, str):
         if isinstance(text, (int, float, bool)) or text is None:
             return Expression(repr(text), lambda v, k, c=text: c, text, set())
         raise ExpressionError(f"an expression must be text, not {type(text).__name__}")
     tree = parse(text)
-    builder = Builder(text)
+    builder = Builder(text, tables)
     try:
         fn, const = builder.build(tree)
     except RecursionError:  # parse() bounds the depth; this is the last guard
         raise ExpressionError("expression nested too deeply; split it") from None
-    return Expression(text, fn, const, builder.names)
+    return Expression(text, fn, const, builder.names, builder.tables_read)

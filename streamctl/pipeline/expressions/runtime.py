@@ -32,6 +32,8 @@ def item(container: Any, index: Any) -> Any:
     """``container[index]``: a mapping item, a record field (not a private one), or an element."""
     if isinstance(container, dict):
         return container.get(index)
+    if container is None:
+        return None  # a missing field's fields and items are missing too
     if isinstance(index, str):
         if index.startswith("_"):
             raise ValueError(f"field {index!r} is private")

@@ -35,7 +35,7 @@ def parse(text: str) -> ast.expr:
             f"expression is {len(text):,} characters long; the most is {MAX_LENGTH:,}"
         )
     try:
-        tree = ast.parse(text.strip(), mode="eval")
+        tree = ast.parse(safe_navigation(text.strip()), mode="eval")
     except SyntaxError as exc:
         lead = len(text) - len(text.lstrip())
         raise ExpressionError(
@@ -45,6 +45,29 @@ def parse(text: str) -> ast.expr:
         raise ExpressionError(f"expression nested deeper than {MAX_DEPTH} levels") from None
     _check_size(text, tree.body)
     return tree.body
+
+
+def safe_navigation(text: str) -> str:
+    """``a?.b`` read as ``a .b`` (same offsets): field access is already None-safe, so
+    ``?.`` only says so. Quoted text is left alone."""
+    if "?." not in text:
+        return text
+    out = list(text)
+    quote = ""
+    i = 0
+    while i < len(text):
+        c = text[i]
+        if quote:
+            if c == "\\":
+                i += 1
+            elif c == quote:
+                quote = ""
+        elif c in "'\"":
+            quote = c
+        elif c == "?" and text[i + 1 : i + 2] == ".":
+            out[i] = " "
+        i += 1
+    return "".join(out)
 
 
 #: AST nodes with no position of their own (Load, Add, And, ...): not counted

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import urlsplit
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 
 from streamctl.exceptions import ConfigurationError
-from streamctl.redact import mask_url, secret_values
-from streamctl.transport.exceptions import BadBrokerURL
+from streamctl.redact import secret_values
+from streamctl.transport.servers import parse_servers
 
 # Defaults tuned for a stream processor: explicit commits only, start at the
 # earliest record of a new group, big fetches, short linger, durable acks.
@@ -54,29 +53,7 @@ SETTING_NAMES = _PRODUCER_KEYS | _CONSUMER_KEYS | _ADMIN_KEYS | frozenset(ALIASE
 
 def parse_url(url: str) -> list[str]:
     """``kafka://h1:9092,h2:9092`` -> ``["h1:9092", "h2:9092"]``."""
-    parts = urlsplit(url)
-    if parts.scheme != "kafka":
-        raise BadBrokerURL(f"not a kafka:// URL: {mask_url(url)!r}")
-    if "@" in parts.netloc:
-        # never echo it: the part before @ is a user name and maybe a password
-        raise BadBrokerURL(
-            "a kafka:// URL cannot carry credentials; give them as broker_settings "
-            "(sasl_plain_username, sasl_plain_password: ${ENV_VAR})"
-        )
-    servers = [s.strip() for s in parts.netloc.split(",") if s.strip()]
-    if not servers:
-        raise BadBrokerURL(
-            f"kafka URL {mask_url(url)!r} names no host:port (try kafka://localhost:9092)"
-        )
-    for server in servers:
-        host, _, port = server.rpartition(":")
-        if not host or not port.isdigit():
-            # the part after the colon is not echoed: a misplaced secret may sit there
-            raise BadBrokerURL(
-                f"kafka URL: server {host or server.split(':')[0]!r} needs host:PORT, "
-                "PORT a number (e.g. kafka://localhost:9092)"
-            )
-    return servers
+    return parse_servers(url, "kafka")
 
 
 class KafkaSettings:

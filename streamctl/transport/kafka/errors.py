@@ -11,18 +11,13 @@ from contextlib import contextmanager
 from kafka import errors as kerrors
 
 from streamctl.transport.exceptions import (
+    BrokerRefused,
     BrokerUnavailable,
     CommitFailed,
     TransactionFailed,
     TransportError,
     UnknownTopic,
 )
-
-
-class BrokerRefused(TransportError):
-    """The broker answered but refused the client's security settings (SASL, SSL,
-    credentials): retrying cannot help, so the worker does not wait for it."""
-
 
 #: kafka-python's log lines that say why a connection was refused, not merely lost
 _REFUSAL = re.compile(r"sasl|ssl|authenticat|handshake|unsupported|security", re.I)

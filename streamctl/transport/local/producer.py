@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from streamctl.transport import batches
@@ -20,12 +20,13 @@ from streamctl.transport.base import (
     Producer,
     RecordMetadata,
     TopicPartition,
+    check_many,
 )
 from streamctl.transport.exceptions import TransportError
 from streamctl.transport.local import groups
 from streamctl.transport.local import log as _log
 from streamctl.transport.local.log import insert_batch, log_table, write
-from streamctl.transport.partitioner import partition_for
+from streamctl.transport.partitioner import partition_for, partitions_for
 
 if TYPE_CHECKING:
     from streamctl.transport.local.transport import LocalTransport
@@ -65,22 +66,70 @@ class LocalProducer(Producer):
         headers: Headers | None = None,
         timestamp: int | None = None,
     ) -> None:
-        parts = self._parts.get(topic)
-        if parts is None:
-            parts = self._parts[topic] = self.transport.topic_info(topic)[1]
+        parts = self._partitions(topic, partition)
         if partition is None:
             partition = partition_for(key, parts)
-        elif not 0 <= partition < parts:
-            raise TransportError(f"topic {topic!r} has no partition {partition}")
         tp = (topic, partition)
-        queue = self._queues.get(tp)
-        if queue is None:
-            queue = self._queues[tp] = ([], [], [], [])
+        queue = self._queue(tp)
         queue[0].append(key)
         queue[1].append(value)
         queue[2].append(timestamp if timestamp is not None else int(time.time() * 1000))
         queue[3].append(batches.encode_headers(headers) if headers else None)
         self._order.append(tp)
+
+    def send_many(
+        self,
+        topic: str,
+        keys: Sequence[bytes | None],
+        values: Sequence[bytes | None],
+        *,
+        partition: int | None = None,
+        timestamps: Sequence[int] | None = None,
+    ) -> None:
+        """Queue the records column by column: one list extend per partition when
+        ``partition`` is given, else one pass that sorts them by their keys' partitions."""
+        check_many(keys, values, timestamps)
+        n = len(keys)
+        if not n:
+            return
+        parts = self._partitions(topic, partition)
+        if timestamps is None:
+            timestamps = [int(time.time() * 1000)] * n
+        if partition is not None:
+            tp = (topic, partition)
+            queue = self._queue(tp)
+            queue[0].extend(keys)
+            queue[1].extend(values)
+            queue[2].extend(timestamps)
+            queue[3].extend([None] * n)
+            self._order.extend([tp] * n)
+            return
+        # one queue per partition, looked up by number (no tuple built per record)
+        tps = [(topic, p) for p in range(parts)]
+        queues = [self._queue(tp) for tp in tps]
+        order = self._order
+        for p, key, value, ts in zip(partitions_for(keys, parts), keys, values, timestamps):
+            queue = queues[p]
+            queue[0].append(key)
+            queue[1].append(value)
+            queue[2].append(ts)
+            queue[3].append(None)
+            order.append(tps[p])
+
+    def _partitions(self, topic: str, partition: int | None) -> int:
+        """``topic``'s partition count; TransportError when it has no ``partition``."""
+        parts = self._parts.get(topic)
+        if parts is None:
+            parts = self._parts[topic] = self.transport.topic_info(topic)[1]
+        if partition is not None and not 0 <= partition < parts:
+            raise TransportError(f"topic {topic!r} has no partition {partition}")
+        return parts
+
+    def _queue(self, tp: tuple[str, int]) -> _Queue:
+        queue = self._queues.get(tp)
+        if queue is None:
+            queue = self._queues[tp] = ([], [], [], [])
+        return queue
 
     def flush(self) -> list[RecordMetadata]:
         if not self._order:
@@ -128,6 +177,8 @@ class LocalProducer(Producer):
         step = batches.ROW_MAX
         ends = []
         for (topic, partition), (keys, values, stamps, headers) in queues.items():
+            if not keys:
+                continue  # a partition send_many prepared and no record went to
             tid = t.topic_info(topic)[0]
             (off,) = db.execute(
                 "SELECT next_offset FROM partitions WHERE tid=? AND partition=?",

@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 
-from streamctl.transport.base import Headers, Message, Producer, RecordMetadata, TopicPartition
+from streamctl.transport.base import (
+    Headers,
+    Message,
+    Producer,
+    RecordMetadata,
+    TopicPartition,
+    check_many,
+)
 from streamctl.transport.exceptions import TransportError
 from streamctl.transport.memory.broker import MemoryBroker
-from streamctl.transport.partitioner import partition_for
+from streamctl.transport.partitioner import partition_for, partitions_for
 
 # topic, partition, key, value, timestamp (ms), headers
 _Queued = tuple[str, int, bytes | None, bytes | None, int, tuple[tuple[str, bytes], ...]]
@@ -53,6 +61,33 @@ class MemoryProducer(Producer):
                 timestamp if timestamp is not None else int(time.time() * 1000),
                 tuple(headers) if headers else (),
             )
+        )
+
+    def send_many(
+        self,
+        topic: str,
+        keys: Sequence[bytes | None],
+        values: Sequence[bytes | None],
+        *,
+        partition: int | None = None,
+        timestamps: Sequence[int] | None = None,
+    ) -> None:
+        """Queue the records with one spec lookup and one list extend."""
+        check_many(keys, values, timestamps)
+        n = len(keys)
+        if not n:
+            return
+        parts = self._broker.spec(topic).partitions
+        if timestamps is None:
+            timestamps = [int(time.time() * 1000)] * n
+        if partition is None:
+            partitions: Sequence[int] = partitions_for(keys, parts)
+        elif not 0 <= partition < parts:
+            raise TransportError(f"topic {topic!r} has no partition {partition}")
+        else:
+            partitions = [partition] * n
+        self._queue.extend(
+            (topic, p, k, v, ts, ()) for p, k, v, ts in zip(partitions, keys, values, timestamps)
         )
 
     def flush(self) -> list[RecordMetadata]:

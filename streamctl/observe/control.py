@@ -1,0 +1,155 @@
+"""The control channel: ``streamctl table get/dump/set/del`` against a running worker.
+
+HTTP on 127.0.0.1 only, on a port of its own (not the public web view's), registered in
+the data dir with a random token (``streamctl.admin.workers``); every request must carry
+that token. ``POST /get``, ``/items``, ``/set``, ``/del`` with ``{"table", "key",
+"value"}`` (key and value as typed on the command line). Each runs on the worker's loop
+between two batches (``Worker.call``): a read sees the worker's buffered writes, and a
+write goes into the worker's next commit, through the changelog like an agent's. A
+worker answers ``{"owner": false}`` for a key whose partition it does not hold, so the
+caller asks the next one.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import secrets
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+from streamctl.admin import workers
+from streamctl.admin.values import value_for
+from streamctl.exceptions import StreamctlError
+from streamctl.observe.status import READ_TIMEOUT, key_candidates, plain, render_value
+from streamctl.worker import Worker
+
+
+def resolve(table: Any, text: str) -> Any:
+    """The key ``text`` stands for: the first candidate the table holds, else the first."""
+    candidates = key_candidates(table, text)
+    return next((k for k in candidates if k in table), candidates[0])
+
+
+def _get(table: Any, text: str) -> dict[str, Any]:
+    key = resolve(table, text)
+    if key in table:
+        return {
+            "owner": True,
+            "found": True,
+            "key": plain(key),
+            "value": render_value(table, table[key]),
+        }
+    return {"owner": table.owns(key), "found": False, "key": plain(key)}
+
+
+def _set(table: Any, text: str, value: Any) -> dict[str, Any]:
+    key = resolve(table, text)
+    if not table.owns(key):
+        return {"owner": False}
+    table[key] = value
+    return {"owner": True, "key": plain(key), "value": plain(value)}
+
+
+def _del(table: Any, text: str) -> dict[str, Any]:
+    key = resolve(table, text)
+    if key not in table:
+        return {"owner": table.owns(key), "found": False, "key": plain(key)}
+    del table[key]
+    return {"owner": True, "found": True, "key": plain(key)}
+
+
+def _items(table: Any) -> dict[str, Any]:
+    return {"items": [[plain(k), render_value(table, v)] for k, v in iter(table.items())]}
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: ControlServer
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def do_POST(self) -> None:
+        token = self.headers.get("Authorization", "")
+        if not hmac.compare_digest(token.encode(), f"Bearer {self.server.token}".encode()):
+            self._json(403, {"error": "wrong or missing token"})
+            return
+        try:
+            length = int(self.headers.get("Content-Length", "0"))
+            body = json.loads(self.rfile.read(length) or b"{}")
+            self._json(200, self.server.handle(self.path.strip("/"), body))
+        except (ValueError, KeyError, TypeError) as exc:
+            self._json(400, {"error": f"bad request: {exc}"})
+        except TimeoutError:
+            self._json(503, {"error": "the worker did not answer in time"})
+        except StreamctlError as exc:
+            self._json(400 if exc.exit_code == 2 else 500, {"error": str(exc)})
+        except Exception as exc:
+            self._json(500, {"error": f"{type(exc).__name__}: {exc}"})
+
+    def _json(self, code: int, body: Any) -> None:
+        data = json.dumps(body, default=str).encode()
+        self.send_response(code)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+
+class ControlServer(ThreadingHTTPServer):
+    """One worker's control channel on 127.0.0.1 (a free port), registered in the data dir."""
+
+    daemon_threads = True
+
+    def __init__(self, worker: Worker) -> None:
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.worker = worker
+        self.token = secrets.token_urlsafe(32)
+        self._thread = threading.Thread(
+            target=self.serve_forever, name="streamctl-control", daemon=True
+        )
+        self.entry: Path | None = None
+
+    def start(self) -> ControlServer:
+        self._thread.start()
+        conf = self.worker.app.conf
+        port = self.server_address[1]
+        self.entry = workers.register(
+            conf.datadir, conf.id, f"http://127.0.0.1:{port}/", self.token, conf.transactional_id
+        )
+        return self
+
+    def handle(self, op: str, body: dict[str, Any]) -> dict[str, Any]:
+        """Run ``op`` on the worker's loop; its JSON answer."""
+        from streamctl.admin.tables import table_named
+
+        table = table_named(self.worker.app, str(body["table"]))
+        if op == "items":
+            return self._call(lambda: _items(table))
+        text = str(body["key"])
+        if op == "get":
+            return self._call(lambda: _get(table, text))
+        if op in ("set", "del") and table.is_global:
+            raise workers.TableError(
+                f"table {table.name!r} is global: its changelog is its input; stop the "
+                "workers to change it, or send the change to its changelog topic"
+            )
+        if op == "set":
+            value = value_for(table, str(body["value"]))
+            return self._call(lambda: _set(table, text, value))
+        if op == "del":
+            return self._call(lambda: _del(table, text))
+        raise ValueError(f"unknown operation {op!r}")
+
+    def _call(self, fn: Any) -> dict[str, Any]:
+        answer: dict[str, Any] = self.worker.call(fn).result(READ_TIMEOUT)
+        return answer
+
+    def close(self) -> None:
+        if self.entry is not None:
+            self.entry.unlink(missing_ok=True)
+        if self._thread.is_alive():
+            self.shutdown()  # waits for serve_forever: only when it runs
+        self.server_close()

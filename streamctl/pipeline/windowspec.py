@@ -1,0 +1,171 @@
+"""A table's ``window:`` and ``emit:`` in a pipeline file: check them, build the Window.
+
+```yaml
+tables:
+  views_per_minute:
+    default: int
+    window: {tumbling: 1m, expires: 1h, grace: 10s, time: viewed_at, late: drop}
+    emit: {on: close, to: pageviews-per-minute}
+```
+
+One window kind: ``tumbling: SIZE``, ``hopping: {size, step}`` or ``sliding: {before,
+after}`` (with ``expires``, required by Faust's SlidingWindow). Durations are seconds
+(a number) or text such as ``90s``, ``1m``, ``1h30m``, ``1d``, ``250ms``. ``time`` names
+the value's field holding event time (datetime, ISO string, epoch s or ms; default:
+the record timestamp), ``time_unit`` (``s`` or ``ms``) declares a number's unit, and
+``late`` is ``drop`` (counted) or ``dead_letter`` (to the agent's dead-letter topic,
+with the reason). ``emit.on`` is ``close`` (each window's final value once, when it
+closes) or ``update`` (after every change); ``emit.to`` is the topic.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from streamctl.pipeline.spec import Checker
+    from streamctl.pipeline.yamlpos import Path_
+    from streamctl.tables.windows.ranges import Window
+
+WINDOW_KINDS = ("tumbling", "hopping", "sliding")
+WINDOW_KEYS = {*WINDOW_KINDS, "session", "expires", "grace", "time", "time_unit", "late"}
+EMIT_KEYS = {"on", "to"}
+#: the fields of each kind given as a mapping
+KIND_FIELDS = {"hopping": ("size", "step"), "sliding": ("before", "after")}
+UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)")
+
+
+def parse_duration(value: Any) -> float:
+    """Seconds from a number or text like ``1h30m``; ValueError with the reason if not."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if value < 0:
+            raise ValueError(f"a duration must be >= 0, not {value}")
+        return float(value)
+    if isinstance(value, str):
+        text = value.strip().replace(" ", "")
+        parts = _PART.findall(text)
+        if parts and "".join(n + u for n, u in parts) == text:
+            return sum(float(n) * UNITS[u] for n, u in parts)
+    raise ValueError(
+        f"{value!r} is not a duration: give seconds (90) or text such as 90s, 1m, 1h30m, 1d"
+    )
+
+
+@dataclass
+class WindowDef:
+    """A checked ``window:``: the kind, its durations in seconds and the options."""
+
+    kind: str
+    sizes: dict[str, float]
+    expires: float | None = None
+    grace: float | None = None
+    time: str | None = None
+    time_unit: str | None = None
+    late: str = "drop"
+
+    def build(self) -> Window:
+        from streamctl.tables.windows.ranges import HoppingWindow, SlidingWindow, TumblingWindow
+
+        s = self.sizes
+        if self.kind == "tumbling":
+            return TumblingWindow(s["size"], self.expires, grace=self.grace)
+        if self.kind == "hopping":
+            return HoppingWindow(s["size"], s["step"], self.expires, grace=self.grace)
+        return SlidingWindow(s["before"], s["after"], self.expires, grace=self.grace)
+
+
+@dataclass
+class EmitDef:
+    on: str
+    to: str
+
+
+def _duration(c: Checker, value: Any, path: Path_) -> float | None:
+    try:
+        return parse_duration(value)
+    except ValueError as exc:
+        c.error(path, str(exc))
+        return None
+
+
+def read_window(c: Checker, raw: Any, path: Path_, table: str) -> WindowDef | None:
+    """Check a table's ``window:`` mapping; each mistake is a Problem at its position."""
+    body = c.mapping(raw, path, f"table {table!r} window")
+    if not body:
+        if raw is not None:
+            return None
+        c.error(path, f"table {table!r}: window is empty; give tumbling, hopping or sliding")
+        return None
+    c.unknown_keys(body, WINDOW_KEYS, path, f"table {table!r} window")
+    if "session" in body:
+        c.error(path + ("session",), "session windows are not supported yet (#11)")
+        return None
+    kinds = [k for k in WINDOW_KINDS if k in body]
+    if len(kinds) != 1:
+        c.error(
+            path,
+            f"table {table!r}: window needs exactly one of tumbling, hopping or sliding"
+            + (f", not {' and '.join(kinds)}" if kinds else ""),
+        )
+        return None
+    kind = kinds[0]
+    sizes: dict[str, float] = {}
+    if kind == "tumbling":
+        size = _duration(c, body[kind], path + (kind,))
+        if size is not None:
+            sizes["size"] = size
+    else:
+        fields = KIND_FIELDS[kind]
+        spec = c.mapping(body[kind], path + (kind,), f"{kind} window")
+        c.unknown_keys(spec, fields, path + (kind,), f"{kind} window")
+        for name in fields:
+            if name not in spec:
+                c.error(path + (kind,), f"{kind} window needs {name}")
+                continue
+            d = _duration(c, spec[name], path + (kind, name))
+            if d is not None:
+                sizes[name] = d
+    w = WindowDef(kind=kind, sizes=sizes)
+    for opt in ("expires", "grace"):
+        if opt in body:
+            setattr(w, opt, _duration(c, body[opt], path + (opt,)))
+    w.time = c.typed(body, "time", str, path)
+    w.time_unit = c.typed(body, "time_unit", str, path)
+    if w.time_unit not in (None, "s", "ms"):
+        c.error(path + ("time_unit",), f"time_unit must be s or ms, not {w.time_unit!r}")
+    w.late = c.typed(body, "late", str, path, "drop")
+    if w.late not in ("drop", "dead_letter"):
+        c.error(path + ("late",), f"late must be drop or dead_letter, not {w.late!r}")
+    if kind == "sliding" and w.expires is None:
+        c.error(
+            path, "a sliding window needs expires (Faust's SlidingWindow(before, after, expires))"
+        )
+    needed = {"tumbling": ("size",), **KIND_FIELDS}[kind]
+    if any(n not in sizes for n in needed):
+        return None
+    try:
+        w.build()
+    except Exception as exc:  # ConfigurationError: size 0, step > size
+        c.error(path + (kind,), f"table {table!r}: {exc}")
+        return None
+    return w
+
+
+def read_emit(c: Checker, raw: Any, path: Path_, table: str) -> EmitDef | None:
+    """Check a table's ``emit:`` mapping."""
+    body = c.mapping(raw, path, f"table {table!r} emit")
+    # YAML 1.1 reads a bare ``on`` key as true
+    on_key: Any = True if True in body and "on" not in body else "on"
+    c.unknown_keys(body, EMIT_KEYS | {on_key}, path, f"table {table!r} emit")
+    on = body.get(on_key, "close")
+    if on not in ("close", "update"):
+        c.error(path + (on_key,), f"emit on must be close or update, not {on!r}")
+        return None
+    to = c.typed(body, "to", str, path)
+    if to is None:
+        c.error(path, f"table {table!r}: emit needs to: TOPIC")
+        return None
+    return EmitDef(on=on, to=to)

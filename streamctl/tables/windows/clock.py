@@ -1,0 +1,203 @@
+"""When windows close and expire: per partition stream time, open windows, the close mark.
+
+Stream time of a table partition is the highest event time seen in it (Faust's
+``_partition_latest_timestamp``), in seconds. With the wall clock on (setting
+``window_wall_clock``, default on), a partition's stream time also advances with the wall
+clock while it receives nothing, from its last event (or from when it was loaded), so
+the windows of a partition that goes quiet still close.
+
+A window closes once stream time reaches its close time plus ``grace``:
+
+- with ``grace`` set on the window: ``close_time(range) + grace <= stream time``, where
+  ``close_time`` is ``start + size`` for hopping and tumbling windows and the range's end
+  for sliding and session windows (Kafka Streams' rule);
+- without ``grace`` but with ``expires``: when Faust expires it (``window.stale(end,
+  stream time)``), so ``on_window_close`` fires exactly when Faust fires it;
+- with neither: at ``close_time(range) <= stream time`` (no grace).
+
+A window is removed from the store (a tombstone in the changelog) once it is closed and
+``window.stale(end, stream time)``; without ``expires`` it is kept. An event all of whose
+windows are closed is late.
+
+The close mark (``closed[p]``: the stream time through which windows were closed) is
+stored under :data:`CLOCK_KEY` in the partition's store and changelog, written in the
+same batch (so the same commit or transaction) as the outputs the closes produced: after
+a restart or on another worker, windows at or before the mark are known closed and never
+fire again, and those after it are open.
+"""
+
+from __future__ import annotations
+
+import heapq
+import json
+import math
+import time
+from collections.abc import Iterable
+
+from streamctl.tables.windows.ranges import Window, WindowRange
+
+#: the store and changelog key of a partition's close mark: a JSON object, which no window
+#: key (a JSON array ``[key, [start, end]]``) can be, so changelog readers decode it too
+CLOCK_KEY = b'{"streamctl":"window-clock"}'
+
+NEVER = -math.inf
+
+
+def closed(window: Window, rng: WindowRange, stream_time: float) -> bool:
+    """True once ``rng`` of ``window`` is closed at ``stream_time`` (rules above; a range
+    whose end is inclusive, a sliding one's, closes only once stream time is past it)."""
+    grace = window.grace
+    if grace is None and window.expires:
+        return window.stale(rng[1], stream_time)
+    close = window.close_time(rng) + (grace or 0.0)
+    return close < stream_time if window.inclusive_end else close <= stream_time
+
+
+def in_order_open(window: Window) -> bool:
+    """True when an event at the partition's stream time can never be in a closed window
+    (so the per-window check is skipped for events in order): every rule but Faust's
+    staleness with an ``expires`` shorter than the window."""
+    if window.grace is None and window.expires:
+        return window.expires >= getattr(window, "size", 0.0) + 1.0
+    return True
+
+
+class WindowClock:
+    """Stream time, open windows and close marks of one windowed table's partitions.
+
+    Keys are the table's encoded window keys (bytes); times are seconds.
+    """
+
+    def __init__(self, window: Window, *, wall_clock: bool = True) -> None:
+        self.window = window
+        self.wall_clock = wall_clock
+        self.in_order_open = in_order_open(window)
+        #: stream time per partition (highest event time, advanced by the wall clock)
+        self.stream_time: dict[int, float] = {}
+        #: the close mark per partition, and what the stores hold of it
+        self.closed: dict[int, float] = {}
+        self.persisted: dict[int, float] = {}
+        #: (monotonic seconds, stream time) at each partition's last event or load
+        self.last_seen: dict[int, tuple[float, float]] = {}
+        #: per partition: heap of (end, key, range) of open windows, and their keys
+        self._open: dict[int, list[tuple[float, bytes, WindowRange]]] = {}
+        self._open_keys: dict[int, set[bytes]] = {}
+        #: per partition: heap of (end, key, range) of closed windows not yet expired
+        self._kept: dict[int, list[tuple[float, bytes, WindowRange]]] = {}
+
+    # -- per event ------------------------------------------------------------------------
+    def observe(self, partition: int, timestamp: float) -> float:
+        """An event at ``timestamp`` in ``partition``: returns the partition's stream time
+        (the write path does the same inline)."""
+        st = self.stream_time.get(partition, NEVER)
+        if timestamp > st:
+            st = self.stream_time[partition] = timestamp
+        return st
+
+    def is_closed(self, partition: int, rng: WindowRange) -> bool:
+        return closed(self.window, rng, self.stream_time.get(partition, NEVER))
+
+    def track(self, partition: int, key: bytes, rng: WindowRange) -> None:
+        """``key`` (window ``rng``) was written: it is open until it closes."""
+        keys = self._open_keys.get(partition)
+        if keys is None:
+            keys = self._open_keys[partition] = set()
+            self._open[partition] = []
+        if key not in keys:
+            keys.add(key)
+            heapq.heappush(self._open[partition], (rng[1], key, rng))
+
+    def forget(self, partition: int, key: bytes) -> None:
+        """``key`` was deleted: it no longer needs closing (stays in the heap, skipped)."""
+        keys = self._open_keys.get(partition)
+        if keys is not None:
+            keys.discard(key)
+
+    # -- punctuation ----------------------------------------------------------------------
+    def advance_wall(self, now: float | None = None) -> None:
+        """Move each quiet partition's stream time on by the wall time since its last event."""
+        if not self.wall_clock:
+            return
+        now = time.monotonic() if now is None else now
+        for partition, (seen, st) in self.last_seen.items():
+            current = self.stream_time.get(partition, NEVER)
+            if current > st:  # events moved it since: the quiet time starts now
+                self.last_seen[partition] = (now, current)
+                continue
+            moved = st + (now - seen)
+            if moved > current:
+                self.stream_time[partition] = moved
+        for partition in self.stream_time.keys() - self.last_seen.keys():
+            self.last_seen[partition] = (now, self.stream_time[partition])
+
+    def due(self, partition: int) -> tuple[list[tuple[bytes, WindowRange]], list[bytes]]:
+        """Windows of ``partition`` to close now, oldest first, and keys to remove
+        (expired); moves the close mark to the stream time. Closed windows that do not
+        expire yet are kept for queries until they do."""
+        st = self.stream_time.get(partition, NEVER)
+        window = self.window
+        closing: list[tuple[bytes, WindowRange]] = []
+        heap = self._open.get(partition)
+        keys = self._open_keys.get(partition, set())
+        kept = self._kept.setdefault(partition, [])
+        while heap and closed(window, heap[0][2], st):
+            end, key, rng = heapq.heappop(heap)
+            if key not in keys:
+                continue  # deleted meanwhile
+            keys.discard(key)
+            closing.append((key, rng))
+            if window.expires:
+                heapq.heappush(kept, (end, key, rng))
+        expired: list[bytes] = []
+        while kept and window.stale(kept[0][0], st):
+            expired.append(heapq.heappop(kept)[1])
+        if st > self.closed.get(partition, NEVER):
+            self.closed[partition] = st
+        return closing, expired
+
+    # -- the close mark -------------------------------------------------------------------
+    def mark(self, partition: int) -> bytes | None:
+        """The close mark to store for ``partition`` if it moved since it was stored."""
+        mark = self.closed.get(partition)
+        if mark is None or mark == self.persisted.get(partition) or mark == NEVER:
+            return None
+        return json.dumps({"closed": mark}).encode()
+
+    def committed(self) -> None:
+        """The marks written are in the stores now."""
+        self.persisted.update(self.closed)
+
+    def load(
+        self, partition: int, mark: bytes | None, windows: Iterable[tuple[bytes, WindowRange]]
+    ) -> None:
+        """(Re)build ``partition`` from its store: its close mark and stored windows."""
+        value = NEVER if mark is None else float(json.loads(mark)["closed"])
+        self.closed[partition] = self.persisted[partition] = value
+        self.stream_time[partition] = value
+        self.last_seen[partition] = (time.monotonic(), value)
+        self._open[partition], self._open_keys[partition], self._kept[partition] = [], set(), []
+        for key, rng in windows:
+            if not closed(self.window, rng, value):
+                self.track(partition, key, rng)
+            elif self.window.expires:
+                heapq.heappush(self._kept[partition], (rng[1], key, rng))
+
+    def drop(self, partitions: Iterable[int]) -> None:
+        """Forget ``partitions`` (revoked)."""
+        for p in partitions:
+            for d in (
+                self.stream_time,
+                self.closed,
+                self.persisted,
+                self.last_seen,
+                self._open,
+                self._open_keys,
+                self._kept,
+            ):
+                d.pop(p, None)
+
+    def partitions(self) -> list[int]:
+        return sorted(set(self.last_seen) | set(self._open))
+
+    def open_windows(self, partition: int) -> int:
+        return len(self._open_keys.get(partition, ()))

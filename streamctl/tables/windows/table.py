@@ -1,0 +1,399 @@
+"""The windowed side of Table: window keys, Faust's ``_windowed_*`` methods, closing.
+
+A windowed table stores each window under the key ``(key, (start, end))`` (Faust's
+layout), so its changelog, recovery and reads are a plain table's. ``table.tumbling(...)``,
+``table.hopping(...)`` and ``table.using_window(...)`` turn a Table into a windowed one
+in place and return its :class:`~streamctl.tables.windows.wrapper.WindowWrapper` (Faust's
+``using_window``); ``app.Table(..., window=...)`` does the same at creation.
+
+The worker's punctuation (:mod:`streamctl.worker.punctuate`) calls :meth:`punctuate`
+after every batch and on the wall clock: windows whose time is up close (their
+``on_window_close(key, value)`` callback runs, once, with Faust's ``(key, (start,
+end))`` window key; emit-on-close records are queued), expired ones are deleted, and the
+close mark goes into the same batch (see :mod:`streamctl.tables.windows.clock`).
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import operator
+import time
+from collections.abc import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Any
+
+from streamctl.events import current_event
+from streamctl.exceptions import ConfigurationError
+from streamctl.tables.base import Collection
+from streamctl.tables.exceptions import TableError
+from streamctl.tables.windows.clock import CLOCK_KEY, NEVER, WindowClock
+from streamctl.tables.windows.emit import Emitter
+from streamctl.tables.windows.ranges import Window, WindowRange, want_seconds
+
+if TYPE_CHECKING:
+    from streamctl.tables.windows.wrapper import WindowWrapper
+
+log = logging.getLogger("streamctl.tables")
+
+LATE_POLICIES = ("drop", "dead_letter")
+#: window keys whose encoding is kept (per table) before the cache starts over
+KEY_CACHE_MAX = 100_000
+_MISSING: Any = object()
+
+
+def _second(_current: Any, value: Any) -> Any:
+    return value
+
+
+class LateEvent(TableError):
+    """An event whose every window is closed (older than stream time minus grace)."""
+
+
+class WindowedTable(Collection):
+    """Mixed into Table (before the dict API): inert until a window is set."""
+
+    _windows: WindowClock | None = None
+    _window: Any
+    #: ``on_window_close(key, value)``: called once per closed window (Faust)
+    on_window_close: Callable[[Any, Any], Any] | None = None
+    _emitter: Emitter | None = None
+    _wkeys: dict[Any, bytes]
+    _on_late: str = "drop"
+    #: events dropped because all their windows were closed
+    late_events: int = 0
+
+    def __init__(
+        self,
+        app: Any,
+        *,
+        window: Window | None = None,
+        on_window_close: Callable[[Any, Any], Any] | None = None,
+        on_late: str = "drop",
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(app, **kwargs)
+        if on_late not in LATE_POLICIES:
+            raise ConfigurationError(
+                f"on_late must be one of {', '.join(LATE_POLICIES)}, not {on_late!r}"
+            )
+        self._on_late = on_late
+        self._wkeys = {}
+        self.on_window_close = on_window_close
+        if window is not None:
+            self.using_window(window)
+
+    # -- turning windowing on (Faust) -------------------------------------------------------
+    def using_window(self, window: Window, *, key_index: bool = False) -> WindowWrapper:
+        """Window this table by ``window``; returns its WindowWrapper (Faust)."""
+        from streamctl.tables.windows.wrapper import WindowWrapper
+
+        if self._is_global:
+            raise ConfigurationError(
+                f"table {self.name!r}: only a Table can be windowed, not a {type(self).__name__}"
+            )
+        if not isinstance(window, Window):
+            raise ConfigurationError(
+                f"table {self.name!r}: window must be a TumblingWindow, HoppingWindow or "
+                f"SlidingWindow, not {window!r}"
+            )
+        if self._codec.key_serde.codec.name != "json":
+            raise ConfigurationError(f"table {self.name!r}: a windowed table needs JSON keys")
+        if self._windows is None or self._window != window:  # the same window: same state
+            self._window = window
+            wall = bool(getattr(self.app.conf, "window_wall_clock", True))
+            self._windows = WindowClock(window, wall_clock=wall)
+        self._increment = self._windowed_increment
+        return WindowWrapper(self, key_index=key_index)
+
+    def hopping(
+        self, size: Any, step: Any, expires: Any = None, key_index: bool = False
+    ) -> WindowWrapper:
+        """Hopping windows of ``size`` seconds every ``step`` seconds (Faust)."""
+        from streamctl.tables.windows.ranges import HoppingWindow
+
+        return self.using_window(HoppingWindow(size, step, expires), key_index=key_index)
+
+    def tumbling(self, size: Any, expires: Any = None, key_index: bool = False) -> WindowWrapper:
+        """Tumbling windows of ``size`` seconds (Faust)."""
+        from streamctl.tables.windows.ranges import TumblingWindow
+
+        return self.using_window(TumblingWindow(size, expires), key_index=key_index)
+
+    def windowed(self, *, key_index: bool = True) -> WindowWrapper:
+        """The WindowWrapper of an already windowed table (``app.Table(window=...)``)."""
+        from streamctl.tables.windows.wrapper import WindowWrapper
+
+        if self._windows is None:
+            raise TableError(f"table {self.name!r} is not windowed")
+        return WindowWrapper(self, key_index=key_index)
+
+    def emit_windows(self, topic: Any, *, on: str = "close") -> None:
+        """Send each window's value to ``topic`` (a Topic): its final value when it
+        closes (``on="close"``, Kafka Streams' ``suppress(untilWindowCloses)``) or its
+        value after every update (``on="update"``), as ``{key, window: {start, end},
+        value}`` with ISO 8601 UTC times (``end`` exclusive)."""
+        self._emitter = Emitter(topic, on, self._window)
+
+    # -- Faust's windowed operations ---------------------------------------------------------
+    def _window_ranges(self, timestamp: float) -> Iterator[WindowRange]:
+        yield from self._window.ranges(timestamp)
+
+    def _apply_window_op(
+        self, op: Callable[[Any, Any], Any], key: Any, value: Any, timestamp: float
+    ) -> None:
+        """``t[key, w] = op(t[key, w], value)`` for every window ``w`` holding ``timestamp``."""
+        self._window_update(key, timestamp, op, value, _MISSING)
+
+    def _windowed_increment(self, key: Any, amount: Any, start: Any) -> None:
+        """The ``count``/``add`` steps' ``_increment`` on a windowed table: ``amount`` is
+        added to every window of the current event, from ``start``."""
+        event = current_event()
+        if event is None:
+            raise TableError(f"table {self.name!r}: a windowed write outside a stream")
+        time_of = self._time_of
+        timestamp = event.message.timestamp / 1000.0 if time_of is None else time_of(event)
+        self._window_update(key, timestamp, operator.add, amount, start)
+
+    def _window_update(
+        self, key: Any, timestamp: float, op: Callable[[Any, Any], Any], operand: Any, start: Any
+    ) -> None:
+        """``op(window value, operand)`` into every open window of ``timestamp`` (from
+        ``start``, or the table's default when it is ``_MISSING``); a late event if none."""
+        clock = self._windows
+        assert clock is not None
+        partition = self._placement.event_partition()
+        if partition is None:
+            raise TableError(f"table {self.name!r}: a windowed write outside a stream")
+        stream_time = clock.stream_time
+        before = stream_time.get(partition, NEVER)
+        if timestamp > before:
+            stream_time[partition] = timestamp
+        # an event that moves stream time on is in no closed window (see clock.closed)
+        check = timestamp <= before or not clock.in_order_open
+        state, codec, put = self._state, self._codec, self._state.buffer.put
+        cache = self._wkeys
+        emitter = self._emitter
+        written = 0
+        for rng in self._window.ranges(timestamp):
+            if check and clock.is_closed(partition, rng):
+                continue
+            wkey = (key, rng)
+            encoded = cache.get(wkey)
+            if encoded is None:
+                if len(cache) >= KEY_CACHE_MAX:
+                    cache.clear()
+                encoded = cache[wkey] = codec.encode_key(wkey)
+            data = state.get_in(partition, encoded)
+            if data is not None:
+                current = codec.load_value(data)
+            elif start is not _MISSING:
+                current = start
+            else:
+                current = self.__missing__(wkey)  # type: ignore[attr-defined]
+            new = op(current, operand)
+            put(partition, encoded, codec.dump_value(new))
+            if data is None:
+                clock.track(partition, encoded, rng)
+            written += 1
+            if emitter is not None and emitter.on == "update":
+                emitter.send(key, rng, new)
+        if not written:
+            self._late(key, timestamp)
+
+    def _late(self, key: Any, timestamp: float) -> None:
+        self.late_events += 1
+        why = (
+            f"late event for table {self.name!r}: key {key!r} at event time {timestamp:.3f}s; "
+            "every window it falls in is closed (stream time minus grace has passed them)"
+        )
+        if self._on_late == "dead_letter":
+            raise LateEvent(why)
+        log.debug("%s; dropped", why)
+
+    def _set_windowed(self, key: Any, value: Any, timestamp: float) -> None:
+        self._window_update(key, timestamp, _second, value, value)
+
+    def _del_windowed(self, key: Any, timestamp: float) -> None:
+        for rng in self._window.ranges(timestamp):
+            self.pop((key, rng), None)  # type: ignore[attr-defined]
+
+    def _windowed_timestamp(self, key: Any, timestamp: float) -> Any:
+        return self[key, self._window.current(timestamp)]  # type: ignore[index]
+
+    def _windowed_now(self, key: Any) -> Any:
+        return self[key, self._window.earliest(self._relative_now())]  # type: ignore[index]
+
+    def _windowed_contains(self, key: Any, timestamp: float) -> bool:
+        return (key, self._window.current(timestamp)) in self  # type: ignore[operator]
+
+    def _windowed_delta(self, key: Any, d: Any, event: Any = None) -> Any:
+        rng = self._window.delta(self._relative_event(event), want_seconds(d))
+        return self[key, rng]  # type: ignore[index]
+
+    # -- time (Faust's _relative_*) ----------------------------------------------------------
+    def use_event_time(self, field: Any, unit: str | None = None) -> None:
+        """Take event time from ``field`` of the event's value (a name, a model field or a
+        callable; datetime, ISO string, epoch s or ms, see ``eventtime``), not the record
+        timestamp, for writes through ``_increment`` and ``relative_to_stream``."""
+        from streamctl.tables.windows.eventtime import field_getter, to_seconds
+
+        get = field_getter(field)
+        self._time_of = lambda event: to_seconds(get(event.value), unit)
+
+    _time_of: Callable[[Any], float] | None = None
+
+    def _event_time(self, event: Any) -> float:
+        """The event's time in seconds: its time field, else its record timestamp."""
+        if self._time_of is not None:
+            return self._time_of(event)
+        return float(event.message.timestamp) / 1000.0
+
+    def _relative_now(self, event: Any = None) -> float:
+        """The event's partition's stream time; outside a stream, the wall clock (Faust)."""
+        event = event if event is not None else current_event()
+        if event is None or self._windows is None:
+            return time.time()
+        st = self._windows.stream_time.get(event.message.partition, NEVER)
+        return st if st != NEVER else self._event_time(event)
+
+    def _relative_event(self, event: Any = None) -> float:
+        event = event if event is not None else current_event()
+        if event is None:
+            raise RuntimeError("Operation outside of stream iteration")
+        return self._event_time(event)
+
+    def _relative_field(self, field: Any) -> Callable[[Any], Any]:
+        from streamctl.tables.windows.eventtime import field_getter, to_seconds
+
+        get = field_getter(field)
+
+        def to_value(event: Any = None) -> float:
+            event = event if event is not None else current_event()
+            if event is None:
+                raise RuntimeError("Operation outside of stream iteration")
+            return to_seconds(get(event.value))
+
+        return to_value
+
+    def _relative_timestamp(self, timestamp: float) -> Callable[[Any], float]:
+        def handler(event: Any = None) -> float:
+            return timestamp
+
+        return handler
+
+    # -- punctuation (the worker) ------------------------------------------------------------
+    async def punctuate(self, *, wall: bool) -> int:
+        """Close what is due in every local partition (the wall clock first, if ``wall``);
+        run ``on_window_close`` and queue emits; delete expired windows; store the close
+        mark in the batch. Returns the number of windows closed."""
+        clock = self._windows
+        if clock is None:
+            return 0
+        if wall:
+            clock.advance_wall()
+        state, codec = self._state, self._codec
+        count = 0
+        for partition in clock.partitions():
+            closing, expired = clock.due(partition)
+            for encoded, rng in closing:
+                data = state.get_in(partition, encoded)
+                if data is None:
+                    continue
+                key = codec.decode_key(encoded)
+                value = codec.load_value(data)
+                count += 1
+                if self._emitter is not None and self._emitter.on == "close":
+                    self._emitter.send(key[0], rng, value)
+                callback = self.on_window_close
+                if callback is not None:
+                    result = callback(key, value)
+                    if inspect.isawaitable(result):
+                        await result
+            for encoded in expired:
+                if state.get_in(partition, encoded) is not None:
+                    state.buffer.put(partition, encoded, None)
+            mark = clock.mark(partition)
+            if mark is not None:
+                state.buffer.put(partition, CLOCK_KEY, mark)
+        return count
+
+    # -- the table's life cycle (Collection's, extended) ---------------------------------------
+    def recover(self, transport: Any, partitions: Iterable[int] | None = None, **kw: Any) -> Any:
+        result = super().recover(transport, partitions, **kw)
+        if self._windows is not None:
+            self._load_windows(result.keys() if partitions is None else partitions)
+        return result
+
+    def read_only(self, transport: Any, **kw: Any) -> Any:
+        result = super().read_only(transport, **kw)
+        if self._windows is not None:
+            self._load_windows(self._state.local())
+        return result
+
+    def _load_windows(self, partitions: Iterable[int]) -> None:
+        clock, state, codec = self._windows, self._state, self._codec
+        assert clock is not None
+        for p in partitions:
+            windows = []
+            for _, encoded, _ in self._raw_in(p):
+                key = codec.decode_key(encoded)
+                windows.append((encoded, (float(key[1][0]), float(key[1][1]))))
+            clock.load(p, state.get_in(p, CLOCK_KEY), windows)
+
+    def _raw_in(self, partition: int) -> Iterator[tuple[int, bytes, bytes]]:
+        state = self._state
+        overlay = state.buffer.overlay(partition)
+        for key, value in state.store(partition).items():
+            if key not in overlay and key != CLOCK_KEY:
+                yield partition, key, value
+        for key, maybe in overlay.items():
+            if maybe is not None and key != CLOCK_KEY:
+                yield partition, key, maybe
+
+    def release(self, partitions: Iterable[int]) -> None:
+        gone = list(partitions)
+        super().release(gone)
+        if self._windows is not None:
+            self._windows.drop(gone)
+
+    def commit(self, metadata: Any) -> None:
+        super().commit(metadata)
+        if self._windows is not None:
+            self._windows.committed()
+
+    def discard_batch(self) -> None:
+        super().discard_batch()
+        if self._windows is not None:  # the batch is replayed: back to what the stores say
+            self._load_windows(self._windows.partitions())
+
+    def window_mark(self, partition: int) -> float | None:
+        """The close mark of ``partition`` (stream time through which windows closed)."""
+        clock = self._windows
+        if clock is None:
+            return None
+        mark = clock.closed.get(partition, NEVER)
+        return None if mark == NEVER else mark
+
+    # -- iteration skips the close marks ------------------------------------------------------
+    def _iter_raw(self) -> Iterator[tuple[int, bytes, bytes]]:
+        for item in self._state.iter_raw():
+            if item[1] != CLOCK_KEY:
+                yield item
+
+    def _iter_keys(self) -> Iterator[Any]:
+        decode = self._codec.decode_key
+        for _, key, _ in self._iter_raw():
+            yield decode(key)
+
+    def _iter_values(self) -> Iterator[Any]:
+        load = self._codec.load_value
+        for _, _, value in self._iter_raw():
+            yield load(value)
+
+    def _iter_items(self) -> Iterator[tuple[Any, Any]]:
+        decode, load = self._codec.decode_key, self._codec.load_value
+        for _, key, value in self._iter_raw():
+            yield decode(key), load(value)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self._iter_raw())

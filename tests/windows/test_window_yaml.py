@@ -1,0 +1,112 @@
+"""``window:`` and ``emit:`` in pipeline files: durations, and validate's positioned errors."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+from support import cli
+
+from streamctl import HoppingWindow, SlidingWindow, TumblingWindow
+from streamctl.cli.validate import PROBLEMS_FOUND
+from streamctl.pipeline import load_pipeline
+from streamctl.pipeline.windowspec import parse_duration
+
+HEAD = """\
+app: yw
+topics:
+  views: {partitions: 1}
+  out: {partitions: 1}
+tables:
+"""
+
+
+def write(tmp_path, tables: str):
+    path = tmp_path / "p.yaml"
+    path.write_text(HEAD + textwrap.indent(textwrap.dedent(tables), "  "))
+    return path
+
+
+@pytest.mark.parametrize(
+    "text, seconds",
+    [
+        (90, 90.0),
+        (1.5, 1.5),
+        ("90s", 90.0),
+        ("1m", 60.0),
+        ("1h30m", 5400.0),
+        ("1d", 86400.0),
+        ("250ms", 0.25),
+        ("2h 5s", 7205.0),
+    ],
+)
+def test_durations(text, seconds) -> None:
+    assert parse_duration(text) == seconds
+
+
+@pytest.mark.parametrize("bad", ["1x", "m", "", "1m30", -1, True, None])
+def test_bad_durations(bad) -> None:
+    with pytest.raises(ValueError, match="not a duration|must be >= 0"):
+        parse_duration(bad)
+
+
+def test_each_window_kind_builds_its_window(tmp_path) -> None:
+    path = write(
+        tmp_path,
+        """
+        t: {default: int, window: {tumbling: 1m, expires: 1h, grace: 10s}}
+        h: {default: int, window: {hopping: {size: 10m, step: 1m}}}
+        s: {default: int, window: {sliding: {before: 5m, after: 0s}, expires: 1d}}
+        e: {default: int, window: {tumbling: 30, time: at, late: dead_letter}, emit: {on: update, to: out}}
+        """,
+    )
+    app = load_pipeline(path).app
+    assert app.tables["t"].window == TumblingWindow(60, 3600, grace=10)
+    assert app.tables["h"].window == HoppingWindow(600, 60)
+    assert app.tables["s"].window == SlidingWindow(300, 0, 86400)
+    e = app.tables["e"]
+    assert e._on_late == "dead_letter" and e._emitter.on == "update"
+    assert e._emitter.topic.name == "out"
+
+
+@pytest.mark.parametrize(
+    "tables, message",
+    [
+        ("t: {default: int, window: {tumbling: 1x}}", "'1x' is not a duration"),
+        ("t: {default: int, window: {hopping: {size: 1m}}}", "hopping window needs step"),
+        (
+            "t: {default: int, window: {tumbling: 1m, hopping: {size: 1m, step: 1s}}}",
+            "table 't': window needs exactly one of tumbling, hopping or sliding, not "
+            "tumbling and hopping",
+        ),
+        ("t: {default: int, window: {tumbling: 0}}", "table 't': window size and step"),
+        ("t: {default: int, window: {hopping: {size: 1m, step: 2m}}}", "must not exceed its size"),
+        ("t: {default: int, window: {sliding: {before: 1m, after: 0}}}", "needs expires"),
+        ("t: {default: int, window: {session: {gap: 30m}}}", "session windows are not supported"),
+        (
+            "t: {default: int, window: {tumbling: 1m, late: keep}}",
+            "late must be drop or dead_letter",
+        ),
+        ("t: {default: int, window: {tumbling: 1m, tumbing: 1}}", "did you mean 'tumbling'?"),
+        ("t: {kind: set, window: {tumbling: 1m}}", "only kind: table can be windowed"),
+        ("t: {default: int, emit: {on: close, to: out}}", "emit needs a window"),
+        (
+            "t: {default: int, window: {tumbling: 1m}, emit: {on: later, to: out}}",
+            "emit on must be close or update, not 'later'",
+        ),
+        ("t: {default: int, window: {tumbling: 1m}, emit: {on: close}}", "emit needs to: TOPIC"),
+    ],
+)
+def test_validate_reports_window_mistakes_with_positions(tmp_path, tables, message) -> None:
+    path = write(tmp_path, tables)
+    result = cli("validate", path)
+    assert result.exit_code == PROBLEMS_FOUND, result.output
+    assert message in result.stderr, result.stderr
+    assert f"{path}:6:" in result.stderr  # the table's line
+
+
+def test_a_bad_duration_points_at_its_column(tmp_path) -> None:
+    path = write(tmp_path, "t: {default: int, window: {tumbling: 1m, grace: soon}}")
+    column = path.read_text().splitlines()[5].index("soon") + 1
+    result = cli("validate", path)
+    assert result.stderr.startswith(f"{path}:6:{column}: 'soon' is not a duration")
