@@ -41,7 +41,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from streamctl.agents import AgentTestWrapper
+from streamctl.agenttesting import AgentTestWrapper
 from streamctl.app import App
 from streamctl.events import Event
 from streamctl.transport.base import Headers, Message, RecordMetadata, TopicPartition, Transport
