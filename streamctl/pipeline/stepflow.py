@@ -21,9 +21,9 @@ from streamctl.events import _current
 from streamctl.exceptions import StreamctlError
 from streamctl.pipeline.expressions import duration
 from streamctl.pipeline.stepchain import DROP, StepFn
-from streamctl.pipeline.stepkinds import _FIELD, _as_dict
+from streamctl.pipeline.stepkinds import _FIELD, To, _as_dict
 from streamctl.pipeline.steps import Step, nested_chain
-from streamctl.pipeline.steptables import EXPR
+from streamctl.pipeline.steptables import EXPR, TABLE_NAME
 
 ON_MISSING = ("skip", "default", "dead_letter")
 
@@ -60,7 +60,7 @@ class Lookup(Step):
     schema = {
         "type": "object",
         "properties": {
-            "table": {"type": "string", "description": "a table or global table"},
+            "table": {**TABLE_NAME, "description": "a table or global table"},
             "key": {**EXPR, "description": "the key to read (default: the event's key)"},
             "as": {"type": "string", "pattern": "^[A-Za-z][A-Za-z0-9_]*$"},
             "on_missing": {"enum": list(ON_MISSING), "default": "default"},
@@ -134,7 +134,7 @@ _CASE: dict[str, Any] = {
     "properties": {
         "when": EXPR,
         "default": {"const": True},
-        "to": {"oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]},
+        "to": To.schema,
         "steps": {"type": "array", "items": {"type": "object"}},
     },
     "oneOf": [{"required": ["when"]}, {"required": ["default"]}],
@@ -201,8 +201,6 @@ class Branch(Step):
 
 def _send_to(ctx: Any, topics: Any, sub: Any) -> StepFn | None:
     """A branch case's ``to:``, queuing in the agent's outbox (the chain sends it)."""
-    from streamctl.pipeline.stepkinds import To
-
     here = ctx.child(ctx.path + sub)
     step = To(here, topics)
     fn = step.build()
@@ -224,7 +222,7 @@ class Dedupe(Step):
     schema = {
         "type": "object",
         "properties": {
-            "table": {"type": "string"},
+            "table": TABLE_NAME,
             "within": {"type": ["string", "number"], "description": "e.g. 10m, 1h30m, 60"},
             "key": EXPR,
         },

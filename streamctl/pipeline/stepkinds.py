@@ -21,7 +21,7 @@ from streamctl.events import _current
 from streamctl.pipeline.expressions import field_getter
 from streamctl.pipeline.stepchain import DROP, StepFn
 from streamctl.pipeline.steps import Step
-from streamctl.pipeline.steptables import EXPR, Last, table_schema
+from streamctl.pipeline.steptables import EXPR, TOPIC_NAME, Last, table_schema
 from streamctl.streams import SKIP
 
 _FIELD = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
@@ -202,8 +202,8 @@ class To(Step):
     role = "effect"
     schema = {
         "oneOf": [
-            {"type": "string"},
-            {"type": "array", "items": {"type": "string"}, "minItems": 1},
+            TOPIC_NAME,
+            {"type": "array", "items": TOPIC_NAME, "minItems": 1},
         ]
     }
 
@@ -256,7 +256,11 @@ class Set(Step):
     compute a field named ``table``, use ``map``."""
 
     name = "set"
-    schema = {"oneOf": [table_schema(True), Map.schema["oneOf"][1]]}
+    schema = {
+        "if": {"type": "object", "required": ["table"]},
+        "then": table_schema(True),
+        "else": Map.schema["oneOf"][1],
+    }
 
     def __init__(self, ctx: Any, arg: Any) -> None:
         super().__init__(ctx, arg)

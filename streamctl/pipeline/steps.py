@@ -29,6 +29,7 @@ from streamctl.errorpolicy import Blame
 from streamctl.pipeline.errors import PipelineError, Problem
 from streamctl.pipeline.stepchain import DROP, Many, StepFn, chain_fn, make_agent
 from streamctl.pipeline.stepcontext import StepContext
+from streamctl.pipeline.stepschema import schema_problems
 from streamctl.pipeline.yamlpos import Path_
 
 if TYPE_CHECKING:
@@ -140,6 +141,10 @@ def build_steps(ctx: StepContext, items: Any, path: Path_, problems: list[Proble
             )
             continue
         sub = ctx.child(here + (kind,))
+        shape = schema_problems(str(kind), cls.schema, arg)
+        if shape:  # a step is built only from an argument of its declared shape
+            problems.extend(spec.located.problem(sub.path + at, why) for at, why in shape)
+            continue
         if group is not None:
             sub.grouped, sub.topic = True, group.topic  # type: ignore[attr-defined]
         step = cls(sub, arg)

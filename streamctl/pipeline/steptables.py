@@ -27,12 +27,15 @@ from streamctl.pipeline.steps import Step
 
 #: the schema of an expression argument: text, or a constant number, bool or null
 EXPR: dict[str, Any] = {"type": ["string", "number", "boolean", "null"]}
+#: the schema of a table's name and of a topic's (the title is what messages call it)
+TABLE_NAME: dict[str, Any] = {"type": "string", "title": "a table name"}
+TOPIC_NAME: dict[str, Any] = {"type": "string", "title": "a topic name"}
 
 
 def table_schema(needs_value: bool, want: str = "table") -> dict[str, Any]:
     """The argument schema of a table step: ``{table, value, key}`` (or a table name)."""
     props: dict[str, Any] = {
-        "table": {"type": "string", "description": f"a {want} table this agent writes"},
+        "table": {**TABLE_NAME, "description": f"a {want} this agent writes"},
         "key": {**EXPR, "description": "the table key (default: the event's key)"},
     }
     if needs_value:
@@ -43,7 +46,7 @@ def table_schema(needs_value: bool, want: str = "table") -> dict[str, Any]:
         "required": ["table", "value"] if needs_value else ["table"],
         "additionalProperties": False,
     }
-    return obj if needs_value else {"oneOf": [{"type": "string"}, obj]}
+    return obj if needs_value else {"oneOf": [TABLE_NAME, obj]}
 
 
 class TableStep(Step):
