@@ -58,6 +58,15 @@ class TableStep(Step):
     #: a value of a model field of one of these types is refused (type compatibility)
     numeric: ClassVar[bool] = False
 
+    def build(self) -> StepFn | None:
+        parsed = self.parse()
+        return None if parsed is None else self.make(*parsed)
+
+    def make(self, table: Any, value: Expression | None, key_fn: Any) -> StepFn:
+        """The step function over a checked ``table``, ``value`` (None when the step
+        takes no value) and ``key_fn`` (None: the event's key)."""
+        raise NotImplementedError
+
     def parse(self) -> tuple[Any, Expression | None, Any] | None:
         ctx, arg = self.ctx, self.arg
         if isinstance(arg, str) and not self.needs_value:
@@ -104,11 +113,7 @@ class Count(TableStep):
     needs_value = False
     schema = table_schema(False)
 
-    def build(self) -> StepFn | None:
-        parsed = self.parse()
-        if parsed is None:
-            return None
-        table, _, key_fn = parsed
+    def make(self, table: Any, value: Any, key_fn: Any) -> StepFn:
         return _accumulate(table, None, key_fn)
 
 
@@ -119,12 +124,7 @@ class Sum(TableStep):
     numeric = True
     schema = table_schema(True)
 
-    def build(self) -> StepFn | None:
-        parsed = self.parse()
-        if parsed is None:
-            return None
-        table, value, key_fn = parsed
-        assert value is not None
+    def make(self, table: Any, value: Any, key_fn: Any) -> StepFn:
         return _accumulate(table, value, key_fn)
 
 
@@ -186,12 +186,7 @@ class Min(TableStep):
     schema = table_schema(True)
     combine: ClassVar[Any] = staticmethod(_lesser)
 
-    def build(self) -> StepFn | None:
-        parsed = self.parse()
-        if parsed is None:
-            return None
-        table, value, key_fn = parsed
-        assert value is not None
+    def make(self, table: Any, value: Any, key_fn: Any) -> StepFn:
         return _update(table, value.fn, key_fn, type(self).combine)
 
 
@@ -229,12 +224,7 @@ class Last(TableStep):
     name = "last"
     schema = table_schema(True)
 
-    def build(self) -> StepFn | None:
-        parsed = self.parse()
-        if parsed is None:
-            return None
-        table, value, key_fn = parsed
-        assert value is not None
+    def make(self, table: Any, value: Any, key_fn: Any) -> StepFn:
         return _member_op(table.__setitem__, value.fn, key_fn)
 
 
@@ -246,12 +236,7 @@ class SetAdd(TableStep):
     op = "add"
     schema = table_schema(True, "set")
 
-    def build(self) -> StepFn | None:
-        parsed = self.parse()
-        if parsed is None:
-            return None
-        table, value, key_fn = parsed
-        assert value is not None
+    def make(self, table: Any, value: Any, key_fn: Any) -> StepFn:
         return _member_op(getattr(table, self.op), value.fn, key_fn)
 
 
