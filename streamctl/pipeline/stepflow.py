@@ -1,4 +1,4 @@
-"""Steps that join, route or deduplicate: lookup (a stream-table join), branch, dedupe.
+"""Steps that join or route: lookup (a stream-table join) and branch (dedupe: stepdedupe).
 
 ```yaml
   - lookup: {table: products, key: product_id, as: product, on_missing: skip}
@@ -9,7 +9,6 @@
         steps: [{map: {vat: "total * 0.21"}}, {to: nl-orders}]
       - default: true                      # optional: what no case took (else dropped)
         to: other-orders
-  - dedupe: {key: order_id, within: 10m, table: seen_orders}
 ```
 """
 
@@ -17,9 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from streamctl.events import _current
 from streamctl.exceptions import StreamctlError
-from streamctl.pipeline.expressions import duration
 from streamctl.pipeline.stepchain import DROP, StepFn
 from streamctl.pipeline.stepkinds import _FIELD, To, _as_dict
 from streamctl.pipeline.steps import Step, nested_chain
@@ -209,55 +206,3 @@ def _send_to(ctx: Any, topics: Any, sub: Any) -> StepFn | None:
         return None
     ctx.flags["nested_outputs"] = True
     return step.deferred(ctx.outbox)
-
-
-class Dedupe(Step):
-    """``dedupe: {table, within, key}``: drop a record whose ``key`` (an expression; default
-    the event's key) was seen less than ``within`` ago (a duration: ``10m``, ``1h`` or
-    seconds) by event time. ``table`` (a table the agent writes) keeps each key's first
-    time in milliseconds, so the window survives restarts; rows are not expired."""
-
-    name = "dedupe"
-    role = "effect"
-    schema = {
-        "type": "object",
-        "properties": {
-            "table": TABLE_NAME,
-            "within": {"type": ["string", "number"], "description": "e.g. 10m, 1h30m, 60"},
-            "key": EXPR,
-        },
-        "required": ["table", "within"],
-        "additionalProperties": False,
-    }
-
-    def build(self) -> StepFn | None:
-        ctx = self.ctx
-        arg = _keys(self, set(self.schema["properties"]), {"table", "within"})
-        if arg is None:
-            return None
-        window = None
-        try:
-            window = duration(arg["within"])
-        except ValueError as exc:
-            ctx.error(f"dedupe: {exc}", ("within",))
-        if window is not None and window <= 0:
-            ctx.error("dedupe: within must be more than 0", ("within",))
-        table = ctx.table(arg["table"], ("table",), want="table", step="dedupe")
-        key = ctx.expr(arg["key"], ("key",)) if "key" in arg else None
-        if ctx.problems or table is None or window is None:
-            return None
-        if key is None:
-            ctx.keyed_by_event(table)
-        key_fn, ms = (key.fn if key else None), int(window * 1000)
-        get, put, event = table.get, table.__setitem__, _current.get
-
-        def dedupe(v: Any, k: Any) -> Any:
-            kk = k if key_fn is None else key_fn(v, k)
-            now = event().message.timestamp  # type: ignore[union-attr]
-            first = get(kk)
-            if first is not None and 0 <= now - first < ms:
-                return DROP
-            put(kk, now)
-            return v
-
-        return dedupe

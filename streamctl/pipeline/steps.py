@@ -66,7 +66,7 @@ BUILTIN_STEPS: dict[str, str] = {
     "timestamp": f"{_F}:Timestamp",
     "lookup": f"{_R}:Lookup",
     "branch": f"{_R}:Branch",
-    "dedupe": f"{_R}:Dedupe",
+    "dedupe": "streamctl.pipeline.stepdedupe:Dedupe",
 }
 
 
