@@ -11,12 +11,14 @@ from it); a step whose argument does not fit is not built, so its own checks
 from __future__ import annotations
 
 import difflib
-from typing import Any
-
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import ValidationError, best_match
+import re
+from typing import TYPE_CHECKING, Any
 
 from streamctl.pipeline.yamlpos import Path_
+
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import ValidationError
 
 #: what a string pattern used in the step schemas stands for
 PATTERNS = {
@@ -40,10 +42,91 @@ _VALIDATORS: dict[int, tuple[Any, Draft202012Validator]] = {}
 
 
 def _validator(schema: dict[str, Any]) -> Draft202012Validator:
+    from jsonschema import Draft202012Validator
+
     held = _VALIDATORS.get(id(schema))
     if held is None or held[0] is not schema:
         held = _VALIDATORS[id(schema)] = (schema, Draft202012Validator(schema))
     return held[1]
+
+
+class _Unsure(Exception):
+    """fits() met a keyword it does not know: jsonschema decides."""
+
+
+_JSON_TYPES: dict[str, Any] = {
+    "string": lambda v: isinstance(v, str),
+    "number": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
+    "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
+    "boolean": lambda v: isinstance(v, bool),
+    "null": lambda v: v is None,
+    "object": lambda v: isinstance(v, dict),
+    "array": lambda v: isinstance(v, list),
+}
+#: annotations: they constrain nothing
+_NOTES = {"title", "description", "default", "examples", "$comment"}
+
+
+def fits(schema: Any, value: Any) -> bool:
+    """Whether ``value`` fits ``schema``, for the keywords the step schemas use; _Unsure
+    for any other. ``run`` checks every step this way without importing jsonschema (a
+    start-up cost); only a misfit is explained by jsonschema (tests hold the two equal)."""
+    if not isinstance(schema, dict):
+        raise _Unsure
+    for word, want in schema.items():
+        if word in _NOTES or word in ("then", "else"):
+            continue
+        if word == "type":
+            types = [want] if isinstance(want, str) else want
+            if not any(_JSON_TYPES[t](value) for t in types):
+                return False
+        elif word == "enum":
+            if not any(value == o and type(value) is type(o) for o in want):
+                return False
+        elif word == "const":
+            if not (value == want and type(value) is type(want)):
+                return False
+        elif word == "pattern":
+            if isinstance(value, str) and not re.search(want, value):
+                return False
+        elif word == "oneOf":
+            if sum(fits(s, value) for s in want) != 1:
+                return False
+        elif word == "anyOf":
+            if not any(fits(s, value) for s in want):
+                return False
+        elif word == "if":
+            branch = "then" if fits(want, value) else "else"
+            if branch in schema and not fits(schema[branch], value):
+                return False
+        elif word in ("minItems", "minProperties"):
+            if isinstance(value, (list, dict)) and len(value) < want:
+                return False
+        elif word == "items":
+            if isinstance(value, list) and not all(fits(want, v) for v in value):
+                return False
+        elif word == "required":
+            if isinstance(value, dict) and any(k not in value for k in want):
+                return False
+        elif word == "properties":
+            if isinstance(value, dict) and not all(
+                fits(want[k], v) for k, v in value.items() if k in want
+            ):
+                return False
+        elif word == "additionalProperties":
+            if isinstance(value, dict):
+                props = schema.get("properties", {})
+                extra = [v for k, v in value.items() if k not in props]
+                if want is False and extra:
+                    return False
+                if isinstance(want, dict) and not all(fits(want, v) for v in extra):
+                    return False
+        elif word == "propertyNames":
+            if isinstance(value, dict) and not all(fits(want, k) for k in value):
+                return False
+        else:
+            raise _Unsure
+    return True
 
 
 def schema_problems(kind: str, schema: dict[str, Any], arg: Any) -> list[tuple[Path_, str]]:
@@ -52,6 +135,11 @@ def schema_problems(kind: str, schema: dict[str, Any], arg: Any) -> list[tuple[P
     position. Each message is one line naming the step ``kind``."""
     if not schema:
         return []
+    try:
+        if fits(schema, arg):
+            return []
+    except _Unsure:
+        pass
     validator = _validator(schema)
     found: list[tuple[Path_, str]] = []
     for error in sorted(validator.iter_errors(arg), key=lambda e: list(map(str, e.path))):
@@ -67,6 +155,8 @@ def _leaf(error: ValidationError) -> ValidationError:
         fitting = [e for e in error.context if e.validator != "type" or e.relative_path]
         if not fitting:
             return error  # no branch takes this type at all: say what the branches are
+        from jsonschema.exceptions import best_match
+
         error = best_match(fitting) or error
     return error
 

@@ -6,11 +6,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 from support import cli
 
 from streamctl.cli.validate import PROBLEMS_FOUND
 from streamctl.pipeline.steps import BUILTIN_STEPS, step_class
+from streamctl.pipeline.stepschema import fits, schema_problems
 
 PIPE = """\
 app: shapes
@@ -79,3 +82,31 @@ def test_set_takes_fields_or_a_table_and_says_which_keys_a_table_needs(tmp_path:
     path.write_text(PIPE % "      - set: {table: t}\n")
     result = cli("validate", path)
     assert result.stderr == f"{path}:12:14: set needs value: an expression over the event\n"
+
+
+_SCALARS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-3, 3),
+    st.floats(allow_nan=False, allow_infinity=False, width=16),
+    st.sampled_from(["x", "1x", "t", "table", "value", "key", "as", "when", "default", "to"]),
+    st.sampled_from(["each", "steps", "message", "level", "info", "skip", "name", "within"]),
+)
+_ARGS = st.recursive(
+    _SCALARS,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3),
+        st.dictionaries(_SCALARS.filter(lambda k: isinstance(k, str)), inner, max_size=4),
+    ),
+    max_leaves=8,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(kind=st.sampled_from(sorted(BUILTIN_STEPS)), arg=_ARGS)
+def test_the_fast_check_run_uses_agrees_with_jsonschema(kind: str, arg: object) -> None:
+    """``run`` checks arguments without importing jsonschema (fits); jsonschema explains
+    a misfit. The two must agree on every argument, or run and validate would differ."""
+    schema = step_class(kind).schema  # type: ignore[union-attr]
+    assert fits(schema, arg) == Draft202012Validator(schema).is_valid(arg)
+    assert (schema_problems(kind, schema, arg) == []) == fits(schema, arg)
