@@ -38,6 +38,7 @@ class Dedupe(Step):
 
     name = "dedupe"
     role = "effect"
+    keeps_shape = True
     schema = {
         "type": "object",
         "properties": {

@@ -18,6 +18,7 @@ from typing import Any
 
 from streamctl.events import _current
 from streamctl.pipeline.expressions import epoch
+from streamctl.pipeline.expressions.types import Shape
 from streamctl.pipeline.stepchain import DROP, Many, StepFn
 from streamctl.pipeline.stepkinds import _FIELD, _as_dict
 from streamctl.pipeline.steps import Step
@@ -27,6 +28,10 @@ log = logging.getLogger("streamctl.pipeline.log")
 
 _NAME = {"type": "string", "pattern": "^[A-Za-z][A-Za-z0-9_]*$"}
 _NAMES = {"oneOf": [_NAME, {"type": "array", "items": _NAME, "minItems": 1}]}
+
+
+def _names(arg: Any) -> set[str]:
+    return {arg} if isinstance(arg, str) else set(arg)
 
 
 def _field_names(step: Step) -> list[str] | None:
@@ -61,6 +66,10 @@ class Drop(Step):
 
         return drop
 
+    def shape_after(self, shape: Shape | None) -> Shape | None:
+        gone = _names(self.arg)
+        return None if shape is None else {n: k for n, k in shape.items() if n not in gone}
+
 
 class Keep(Step):
     """``keep: [field, ...]``: a copy of the value with only those fields (present ones)."""
@@ -78,6 +87,10 @@ class Keep(Step):
             return {n: x for n, x in _as_dict(v).items() if n in kept}
 
         return keep
+
+    def shape_after(self, shape: Shape | None) -> Shape | None:
+        kept = _names(self.arg)
+        return None if shape is None else {n: k for n, k in shape.items() if n in kept}
 
 
 class Rename(Step):
@@ -112,6 +125,13 @@ class Rename(Step):
             return new
 
         return rename
+
+    def shape_after(self, shape: Shape | None) -> Shape | None:
+        if shape is None:
+            return None
+        out = {n: k for n, k in shape.items() if n not in self.arg}
+        out.update({new: shape[old] for old, new in self.arg.items() if old in shape})
+        return out
 
 
 class FlatMap(Step):
@@ -178,6 +198,10 @@ class FlatMap(Step):
 
         return flat_map
 
+    def shape_after(self, shape: Shape | None) -> Shape | None:
+        """``{each, as}``: the value's fields and ``as``; an element as the value: not known."""
+        return None if shape is None or self.field is None else {**shape, self.field: None}
+
 
 _LEVELS = {"debug": 10, "info": 20, "warning": 30, "error": 40}
 
@@ -187,6 +211,7 @@ class Log(Step):
     (logger ``streamctl.pipeline.log``, level info) and pass the value on."""
 
     name = "log"
+    keeps_shape = True
     schema = {
         "oneOf": [
             EXPR,
@@ -233,6 +258,7 @@ class Timestamp(Step):
     TimestampExtractor does. A None value keeps the record's own timestamp."""
 
     name = "timestamp"
+    keeps_shape = True
     schema = EXPR
 
     def build(self) -> StepFn | None:

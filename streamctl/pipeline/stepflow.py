@@ -17,6 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 from streamctl.exceptions import StreamctlError
+from streamctl.pipeline.expressions.types import Shape
 from streamctl.pipeline.stepchain import DROP, StepFn
 from streamctl.pipeline.stepkinds import _FIELD, To, _as_dict
 from streamctl.pipeline.steps import Step, nested_chain
@@ -105,6 +106,9 @@ class Lookup(Step):
             return None
         return _lookup(table, name, field, key.fn if key else None, on_missing, default)
 
+    def shape_after(self, shape: Shape | None) -> Shape | None:
+        return None if shape is None else {**shape, self.arg["as"]: None}
+
 
 def _lookup(table: Any, name: str, field: str, key_fn: Any, on_missing: str, default: Any) -> Any:
     get, missing = table.get, object()
@@ -148,6 +152,7 @@ class Branch(Step):
 
     name = "branch"
     role = "final"
+    keeps_shape = True
     schema = {"type": "array", "minItems": 1, "items": _CASE}
 
     def build(self) -> StepFn | None:

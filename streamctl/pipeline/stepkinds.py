@@ -19,6 +19,7 @@ from typing import Any
 from streamctl.errorpolicy import Blame, blame
 from streamctl.events import _current
 from streamctl.pipeline.expressions import field_getter
+from streamctl.pipeline.expressions.types import Shape
 from streamctl.pipeline.stepchain import DROP, StepFn
 from streamctl.pipeline.steps import Step
 from streamctl.pipeline.steptables import EXPR, TOPIC_NAME, Last, table_schema
@@ -31,6 +32,7 @@ class Filter(Step):
     """``filter: expr``: keep the events for which the expression is true."""
 
     name = "filter"
+    keeps_shape = True
     schema = {**EXPR, "description": "keep the events for which this expression is true"}
 
     def build(self) -> StepFn | None:
@@ -80,6 +82,7 @@ class Map(Step):
                 ctx.error("map needs at least one field: expression")
                 return None
             fields: list[tuple[str, Any]] = []
+            self.kinds: dict[str, Any] = {}
             for name, text in self.arg.items():
                 if not isinstance(name, str) or not _FIELD.match(name):
                     ctx.error(f"map: invalid field name {name!r}", (name, "<key>"))
@@ -87,6 +90,7 @@ class Map(Step):
                 e = ctx.expr(text, (name,))
                 if e is not None:
                     fields.append((name, e.fn))
+                    self.kinds[name] = e.kind
             if ctx.problems:
                 return None
             pairs = tuple(fields)
@@ -101,12 +105,19 @@ class Map(Step):
         e = ctx.expr(self.arg)
         return None if e is None else e.fn
 
+    def shape_after(self, shape: Shape | None) -> Shape | None:
+        """Fields computed on the value: its fields and theirs; a replaced value: not known."""
+        if not isinstance(self.arg, dict) or shape is None:
+            return None
+        return {**shape, **self.kinds}
+
 
 class GroupBy(Step):
     """``group_by: field`` or ``{key: expr, name: suffix}``: repartition by a new key."""
 
     name = "group_by"
     role = "repartition"
+    keeps_shape = True
     schema = {
         "oneOf": [
             {"type": "string", "pattern": "^[A-Za-z][A-Za-z0-9_]*$"},
@@ -200,6 +211,7 @@ class To(Step):
 
     name = "to"
     role = "effect"
+    keeps_shape = True
     schema = {
         "oneOf": [
             TOPIC_NAME,
@@ -268,6 +280,9 @@ class Set(Step):
         self.inner.label = self.label
         self.inner.name = "set"  # type: ignore[misc]  # its messages say set
         self.role = self.inner.role  # type: ignore[misc]
+
+    def shape_after(self, shape: Shape | None) -> Shape | None:
+        return self.inner.shape_after(shape)
 
     def build(self) -> StepFn | None:
         if not isinstance(self.arg, dict):

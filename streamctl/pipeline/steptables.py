@@ -53,6 +53,7 @@ class TableStep(Step):
     """Shared parsing of ``{table: name, value: expr, key: expr}``."""
 
     role = "effect"
+    keeps_shape = True
     want = "table"
     needs_value = True
     #: a value of a model field of one of these types is refused (type compatibility)
