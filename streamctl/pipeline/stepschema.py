@@ -141,10 +141,34 @@ def schema_problems(kind: str, schema: dict[str, Any], arg: Any) -> list[tuple[P
     except _Unsure:
         pass
     validator = _validator(schema)
+    errors = sorted(validator.iter_errors(arg), key=lambda e: list(map(str, e.path)))
+    misspelt = {_misspelt(e) for e in errors} - {None}
     found: list[tuple[Path_, str]] = []
-    for error in sorted(validator.iter_errors(arg), key=lambda e: list(map(str, e.path))):
+    for error in errors:
+        if (
+            error.validator == "required"
+            and (tuple(error.absolute_path), _missing(error)) in misspelt
+        ):
+            continue  # the misspelt key is the one mistake: "did you mean" says it
         found.append(_explain(kind, _leaf(error)))
     return found
+
+
+def _missing(error: ValidationError) -> str:
+    return next(k for k in error.validator_value if k not in error.instance)
+
+
+def _misspelt(error: ValidationError) -> tuple[Path_, str] | None:
+    """(path, key) of a required key that an unknown key of the same mapping misspells."""
+    if error.validator != "additionalProperties" or not isinstance(error.instance, dict):
+        return None
+    props = error.schema.get("properties", {})
+    missing = [k for k in error.schema.get("required", []) if k not in error.instance]
+    for extra in (k for k in error.instance if k not in props):
+        close = difflib.get_close_matches(str(extra), missing, n=1)
+        if close:
+            return tuple(error.absolute_path), close[0]
+    return None
 
 
 def _leaf(error: ValidationError) -> ValidationError:
@@ -178,9 +202,9 @@ def _explain(kind: str, error: ValidationError) -> tuple[Path_, str]:
             + (f" (did you mean {hint[0]!r}?)" if hint else "")
         )
     if v == "required":
-        missing = [k for k in error.validator_value if k not in value]
-        prop = schema.get("properties", {}).get(missing[0], {})
-        return path, f"{where} needs {missing[0]}: {prop.get('description') or describe(prop)}"
+        need = _missing(error)
+        prop = schema.get("properties", {}).get(need, {})
+        return path, f"{where} needs {need}: {prop.get('description') or describe(prop)}"
     if v == "enum":
         options = ", ".join(str(o) for o in error.validator_value)
         return path, f"{where} must be one of {options}, not {value!r}"

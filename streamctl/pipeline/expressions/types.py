@@ -19,7 +19,7 @@ import difflib
 import typing
 from typing import Any
 
-from streamctl.pipeline.expressions.source import ExpressionError, Source
+from streamctl.pipeline.expressions.source import ExpressionError, Source, shorten
 
 #: kinds: "number", "text", "boolean", "list", "mapping", "datetime", a Record class
 #: (its fields are known), or None (not known: never checked)
@@ -118,7 +118,7 @@ class TypeChecker:
             return f"field {node.id!r} of {self.owner}"
         if isinstance(node, ast.Constant):
             return repr(node.value)
-        return "an operand"
+        return repr(shorten(ast.unparse(node), 40))
 
     # -- leaves ------------------------------------------------------------------------
     def _Constant(self, node: ast.Constant) -> Kind:
