@@ -14,7 +14,6 @@ from typing import Any
 from streamctl.events import _current
 from streamctl.pipeline.expressions import duration
 from streamctl.pipeline.stepchain import DROP, StepFn
-from streamctl.pipeline.stepflow import _keys
 from streamctl.pipeline.steps import Step
 from streamctl.pipeline.steptables import EXPR, TABLE_NAME
 
@@ -54,10 +53,7 @@ class Dedupe(Step):
     }
 
     def build(self) -> StepFn | None:
-        ctx = self.ctx
-        arg = _keys(self, set(self.schema["properties"]), {"table", "within"})
-        if arg is None:
-            return None
+        ctx, arg = self.ctx, self.arg  # of the schema's shape (checked before)
         window = None
         try:
             window = duration(arg["within"])

@@ -19,7 +19,7 @@ from typing import Any
 from streamctl.exceptions import StreamctlError
 from streamctl.pipeline.expressions.types import Shape
 from streamctl.pipeline.stepchain import DROP, StepFn
-from streamctl.pipeline.stepkinds import _FIELD, To, _as_dict
+from streamctl.pipeline.stepkinds import To, _as_dict
 from streamctl.pipeline.steps import Step, nested_chain
 from streamctl.pipeline.steptables import EXPR, TABLE_NAME
 
@@ -28,22 +28,6 @@ ON_MISSING = ("skip", "default", "dead_letter")
 
 class LookupMissing(StreamctlError, LookupError):
     """A lookup found no row and its ``on_missing`` is ``dead_letter``: the record is parked."""
-
-
-def _keys(step: Step, known: set[str], required: set[str]) -> dict[str, Any] | None:
-    arg, ctx = step.arg, step.ctx
-    if not isinstance(arg, dict):
-        ctx.error(f"{step.name} takes {{{', '.join(sorted(required))}, ...}}")
-        return None
-    for k in arg:
-        if k not in known:
-            ctx.error(
-                f"unknown key {k!r} in {step.name} (known: {', '.join(sorted(known))})",
-                (k, "<key>"),
-            )
-    for k in sorted(required - set(arg)):
-        ctx.error(f"{step.name} needs {k}:")
-    return None if ctx.problems else arg
 
 
 class Lookup(Step):
@@ -69,16 +53,9 @@ class Lookup(Step):
     }
 
     def build(self) -> StepFn | None:
-        ctx = self.ctx
-        arg = _keys(self, set(self.schema["properties"]), {"table", "as"})
-        if arg is None:
-            return None
+        ctx, arg = self.ctx, self.arg  # of the schema's shape (checked before)
         name, field = arg["table"], arg["as"]
-        if not isinstance(field, str) or not _FIELD.match(field):
-            ctx.error(f"lookup: as: {field!r} is not a field name", ("as",))
         on_missing = arg.get("on_missing", "default")
-        if on_missing not in ON_MISSING:
-            ctx.error(f"lookup: on_missing must be one of {', '.join(ON_MISSING)}", ("on_missing",))
         if "default" in arg and on_missing != "default":
             ctx.error("lookup: default: is used only with on_missing: default", ("default",))
         if on_missing == "dead_letter" and not ctx.agent.dead_letter:
@@ -88,12 +65,10 @@ class Lookup(Step):
             )
         table = None
         try:
-            table = ctx.read_table(name) if isinstance(name, str) else None
+            table = ctx.read_table(name)
         except KeyError as exc:
             ctx.error(f"lookup: {exc.args[0]}", ("table",))
-        if table is None and isinstance(name, str) is False:
-            ctx.error("lookup: table must be a table name", ("table",))
-        tdef = ctx.spec.tables.get(name) if isinstance(name, str) else None
+        tdef = ctx.spec.tables.get(name)
         if tdef is not None and "key" in arg and not tdef.is_global:
             ctx.error(
                 f"lookup by a key expression needs a global table (kind: global); {name!r} "

@@ -56,7 +56,7 @@ class TableStep(Step):
     keeps_shape = True
     want = "table"
     needs_value = True
-    #: a value of a model field of one of these types is refused (type compatibility)
+    #: the value must be a number where its type is known (type compatibility)
     numeric: ClassVar[bool] = False
 
     def build(self) -> StepFn | None:
@@ -69,33 +69,14 @@ class TableStep(Step):
         raise NotImplementedError
 
     def parse(self) -> tuple[Any, Expression | None, Any] | None:
+        """The table, value and key of an argument of the step's schema (checked before)."""
         ctx, arg = self.ctx, self.arg
-        if isinstance(arg, str) and not self.needs_value:
+        if isinstance(arg, str):
             arg = {"table": arg}
             sub_table: tuple[Any, ...] = ()
         else:
             sub_table = ("table",)
-        if not isinstance(arg, dict):
-            ctx.error(
-                f"{self.name} takes {{table: name{', value: expr' if self.needs_value else ''}}}"
-            )
-            return None
-        known = {"table", "key", "value"} if self.needs_value else {"table", "key"}
-        for k in arg:
-            if k not in known:
-                ctx.error(
-                    f"unknown key {k!r} in {self.name} (known: {', '.join(sorted(known))})",
-                    (k, "<key>"),
-                )
-        if "table" not in arg:
-            ctx.error(f"{self.name} needs table: a table name")
-        if self.needs_value and "value" not in arg:
-            ctx.error(f"{self.name} needs value: an expression")
-        table = (
-            ctx.table(arg["table"], sub_table, want=self.want, step=self.name)
-            if "table" in arg
-            else None
-        )
+        table = ctx.table(arg["table"], sub_table, want=self.want, step=self.name)
         value = ctx.expr(arg["value"], ("value",)) if "value" in arg else None
         if value is not None and self.numeric:
             ctx.check_numeric(value, ("value",), self.name)
