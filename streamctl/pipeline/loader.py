@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -53,12 +54,16 @@ def _load(
     datadir: str | Path | None,
     broker_settings: dict[str, Any] | None,
     import_plugins: bool,
+    adjust: Callable[[PipelineSpec], None] | None = None,
 ) -> tuple[Pipeline | None, list[Problem]]:
     """Every problem ``run`` would refuse ``path`` for (and the warnings), and the Pipeline
-    when there is none: each stage runs even when an earlier one found problems."""
+    when there is none: each stage runs even when an earlier one found problems.
+    ``adjust`` changes the checked spec before the App is built."""
     spec, problems = _read(path)
     if spec is None:
         return None, problems
+    if adjust is not None:
+        adjust(spec)
     from streamctl.pipeline.models import collect_models
 
     models = collect_models(spec, problems)
@@ -98,6 +103,30 @@ def load_pipeline(
         datadir=datadir,
         broker_settings=broker_settings,
         import_plugins=True,
+    )
+    if pipeline is None:
+        raise PipelineError([p for p in problems if not p.warning])
+    return pipeline
+
+
+def load_for_test(path: str | Path, datadir: str | Path) -> Pipeline:
+    """The pipeline's App on the in-memory broker (``memory://``) with in-memory table
+    stores under ``datadir``, for ``streamctl test``: the file's broker, broker settings,
+    data dir and processing guarantee are left out (the in-memory broker is
+    at-least-once and takes no client settings). Raises PipelineError as load_pipeline."""
+
+    def in_memory(spec: PipelineSpec) -> None:
+        spec.broker_settings = {}
+        spec.settings.pop("processing_guarantee", None)
+        spec.settings["table_store"] = "memory://"
+
+    pipeline, problems = _load(
+        Path(path),
+        broker="memory://",
+        datadir=datadir,
+        broker_settings=None,
+        import_plugins=True,
+        adjust=in_memory,
     )
     if pipeline is None:
         raise PipelineError([p for p in problems if not p.warning])

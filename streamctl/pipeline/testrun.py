@@ -1,0 +1,217 @@
+"""Run pipeline unit tests (``streamctl test``) on the in-memory broker: find, check, run, compare.
+
+Each test gets a fresh App from the pipeline file on ``memory://`` with in-memory
+table stores, in a temporary data dir removed afterwards (nothing is left behind):
+``given`` rows are written to the tables through their changelogs, ``input`` records
+are sent in order, the real worker runs until its input is drained
+(:func:`streamctl.testing.run_until_idle`), and the topics and tables named under
+``expect`` are read back and compared (:mod:`streamctl.pipeline.testdiff`). Tests are
+found inline (``tests:`` in the pipeline file) and in ``NAME_test.yaml`` (or ``.yml``)
+beside ``NAME.yaml``, as Redpanda Connect pairs ``foo.yaml`` with its test file.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from streamctl.exceptions import StreamctlError
+from streamctl.pipeline.errors import PipelineError, Problem
+from streamctl.pipeline.limits import FileRefused, read_bounded
+from streamctl.pipeline.loader import load_for_test, read_pipeline_spec
+from streamctl.pipeline.testdiff import Actual, compare_records, compare_table
+from streamctl.pipeline.testspec import PipelineTest, read_tests
+from streamctl.pipeline.yamlpos import load_located
+
+TEST_SUFFIXES = ("_test.yaml", "_test.yml")
+
+
+def is_test_file(path: Path) -> bool:
+    """True for ``NAME_test.yaml`` / ``NAME_test.yml``: a test file, not a pipeline."""
+    return path.name.endswith(TEST_SUFFIXES)
+
+
+def pipeline_of(test_file: Path) -> Path:
+    """The pipeline a ``NAME_test.yaml`` tests: ``NAME.yaml`` (or ``.yml``) beside it;
+    PipelineError at line 1 when neither exists."""
+    stem = test_file.name.rsplit("_test.", 1)[0]
+    for ext in (".yaml", ".yml"):
+        if (test_file.parent / (stem + ext)).is_file():
+            return test_file.parent / (stem + ext)
+    raise PipelineError(
+        [Problem(str(test_file), 1, 1, f"no pipeline {stem}.yaml beside this test file")]
+    )
+
+
+def sibling_test_files(pipeline: Path) -> list[Path]:
+    """The ``*_test.yaml`` files beside ``pipeline`` that test it."""
+    stem = pipeline.name.rsplit(".", 1)[0]
+    return [
+        pipeline.parent / (stem + s)
+        for s in TEST_SUFFIXES
+        if (pipeline.parent / (stem + s)).is_file()
+    ]
+
+
+def collect_tests(pipeline: Path) -> list[PipelineTest]:
+    """Every test of ``pipeline`` (inline, then its test files), checked against the
+    pipeline's topics and tables; PipelineError with every problem (positioned) when
+    the pipeline file or a test has one. Nothing is run or imported."""
+    spec = read_pipeline_spec(pipeline)
+    tests, problems = read_tests(spec.located, pipeline.parent)
+    for path in sibling_test_files(pipeline):
+        try:
+            text = read_bounded(path)
+        except FileRefused as exc:
+            problems.append(Problem(str(path), 1, 1, f"cannot read test file: {exc.message}"))
+            continue
+        doc, more = load_located(text, str(path))
+        problems += more
+        if doc is None:
+            continue
+        if not isinstance(doc.data, dict) or "tests" not in doc.data:
+            problems.append(doc.problem((), "a test file is a mapping with tests: [...]"))
+            continue
+        extra = set(doc.data) - {"tests"}
+        for key in sorted(map(str, extra)):
+            problems.append(doc.problem((key, "<key>"), f"unknown key {key!r} in a test file"))
+        found, more = read_tests(doc, path.parent)
+        tests += found
+        problems += more
+    for t in tests:
+        problems += _references(t, spec)
+    if problems:
+        raise PipelineError(problems)
+    return tests
+
+
+def _references(t: PipelineTest, spec: Any) -> list[Problem]:
+    """A problem for each topic or table a test names that the pipeline does not declare."""
+    from streamctl.pipeline.spec import _hint
+
+    out: list[Problem] = []
+
+    def bad(path: tuple[Any, ...], what: str, name: str, known: Any) -> None:
+        message = f"test {t.name!r}: the pipeline has no {what} {name!r}" + _hint(name, known)
+        out.append(t.doc.problem(path, message))
+
+    for topic, _ in t.inputs:
+        if topic not in spec.topics:
+            bad(t.path + ("input", topic, "<key>"), "topic", topic, spec.topics)
+    for e in t.topics:
+        if e.topic not in spec.topics:
+            bad(e.path + ("<key>",), "topic", e.topic, spec.topics)
+    for name in t.given:
+        if name not in spec.tables:
+            bad(t.path + ("given", name, "<key>"), "table", name, spec.tables)
+    for te in t.tables:
+        if te.table not in spec.tables:
+            bad(te.path + ("<key>",), "table", te.table, spec.tables)
+    return out
+
+
+@dataclass
+class TestResult:
+    """One test's outcome: ``failures`` are readable messages (with diffs); none = passed."""
+
+    name: str
+    pipeline: str
+    file: str
+    line: int
+    seconds: float = 0.0
+    failures: list[str] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return not self.failures
+
+
+def run_test(pipeline: Path, test: PipelineTest) -> TestResult:
+    """Run one test in a fresh in-memory App; failures (a mismatch, an error at run
+    time) are in the result, never raised. PipelineError when the pipeline file has a
+    problem loading (a plugin that does not import)."""
+    from streamctl.transport.memory.broker import MemoryBroker
+
+    result = TestResult(test.name, str(pipeline), test.file, test.line)
+    started = time.monotonic()
+    datadir = Path(tempfile.mkdtemp(prefix="streamctl-test-"))
+    try:
+        app = load_for_test(pipeline, datadir).app
+        try:
+            _run(app, test, result)
+        finally:
+            app.close()
+    finally:
+        MemoryBroker.forget(datadir)
+        shutil.rmtree(datadir, ignore_errors=True)
+        result.seconds = time.monotonic() - started
+    return result
+
+
+def _run(app: Any, test: PipelineTest, result: TestResult) -> None:
+    from streamctl.admin import tables as admin
+    from streamctl.admin import windows as admin_windows
+    from streamctl.testing import read_table, read_topic, run_until_idle, send
+
+    now = time.time()
+    try:
+        for table, rows in test.given.items():
+            for key, value in rows.items():
+                admin.put(app, table, key, value)
+        for topic, records in test.inputs:
+            for r in records:
+                headers = [(k, v.encode()) for k, v in r.headers.items()]
+                stamp = r.timestamp if r.timestamp is not None else now
+                send(app, topic, r.value, key=r.key, headers=headers or None, timestamp=stamp)
+        run_until_idle(app)
+    except (StreamctlError, Exception) as exc:  # the pipeline failed at run time: a failure
+        result.failures.append(f"the run failed: {type(exc).__name__}: {exc}")
+        return
+    for e in test.topics:
+        try:
+            events = read_topic(app, e.topic) if e.topic in app.transport.list_topics() else []
+        except Exception as exc:
+            result.failures.append(f"topic {e.topic!r}: cannot read it back: {exc}")
+            continue
+        actual = [
+            Actual(
+                key=_text(ev.key),
+                value=ev.value,
+                timestamp=ev.message.timestamp,
+                reason=_reason(ev.message.headers),
+            )
+            for ev in events
+        ]
+        message = compare_records(e.topic, e.match, e.records, actual)
+        if message:
+            result.failures.append(message)
+    for te in test.tables:
+        table = app.tables[te.table]
+        if admin_windows.is_windowed(table):
+            contents: Any = admin_windows.window_rows(app, te.table)
+        else:
+            contents = read_table(app, te.table)
+        message = compare_table(te.table, te.match, te.rows, contents)
+        if message:
+            result.failures.append(message)
+
+
+def _text(key: Any) -> Any:
+    """A key as the pipeline wrote it: bytes keys (a topic with no key type) as text."""
+    if isinstance(key, bytes):
+        try:
+            return key.decode()
+        except UnicodeDecodeError:
+            return key
+    return key
+
+
+def _reason(headers: Any) -> str | None:
+    for k, v in headers or []:
+        if k == "streamctl.error":
+            return v.decode("utf-8", "replace") if isinstance(v, bytes) else str(v)
+    return None
