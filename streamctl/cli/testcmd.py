@@ -51,7 +51,11 @@ def test(
         metavar="FILE",
     ),
     log_level: str = typer.Option(
-        "warning", "--log-level", help="Log level of the pipelines' own logging (stderr)."
+        "error",
+        "--log-level",
+        help="Log level of the pipelines' own logging on stderr (error: parked records a "
+        "test expects are not reported twice).",
+        metavar="LEVEL",
     ),
 ) -> None:
     """Run pipeline unit tests: `tests:` in a pipeline file and NAME_test.yaml beside it.

@@ -25,13 +25,17 @@ from streamctl.pipeline.steps import BUILTIN_STEPS
 SCHEMA_FILE = ROOT / "schemas" / "pipeline.schema.json"
 
 
+_TIMESTAMP = "tag:yaml.org,2002:timestamp"
+
+
 class Yaml12Loader(yaml.SafeLoader):
-    """YAML 1.2's booleans (only true/false), as editors' YAML language server reads files:
-    PyYAML's 1.1 reads the key ``on`` of ``emit: {on: close}`` as True."""
+    """YAML 1.2's booleans (only true/false) and no timestamp type, as editors' YAML
+    language server reads files: PyYAML's 1.1 reads the key ``on`` of ``emit: {on:
+    close}`` as True and ``2026-12-07T10:00:00Z`` as a datetime."""
 
 
 Yaml12Loader.yaml_implicit_resolvers = {
-    k: [(tag, rx) for tag, rx in v if tag != "tag:yaml.org,2002:bool"]
+    k: [(tag, rx) for tag, rx in v if tag not in ("tag:yaml.org,2002:bool", _TIMESTAMP)]
     for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
 Yaml12Loader.add_implicit_resolver(
