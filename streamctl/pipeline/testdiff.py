@@ -56,14 +56,25 @@ def _shown(expected: Record) -> str:
         fields["key"] = expected.key
     fields["value"] = expected.value
     if expected.timestamp is not None:
-        fields["timestamp"] = expected.timestamp
+        fields["timestamp"] = _when(expected.timestamp)
     if expected.reason is not None:
         fields["reason"] = expected.reason
     return _line(fields)
 
 
-def _shown_actual(actual: Actual, with_reason: bool) -> str:
+def _when(seconds: float) -> str:
+    """Epoch seconds as ISO 8601 UTC text (milliseconds when there are any)."""
+    import datetime as dt
+
+    t = dt.datetime.fromtimestamp(seconds, dt.timezone.utc)
+    text = t.isoformat(timespec="milliseconds" if t.microsecond else "seconds")
+    return text.replace("+00:00", "Z")
+
+
+def _shown_actual(actual: Actual, with_time: bool, with_reason: bool) -> str:
     fields: dict[str, Any] = {"key": actual.key, "value": actual.value}
+    if with_time:
+        fields["timestamp"] = _when(actual.timestamp)
     if with_reason and actual.reason is not None:
         fields["reason"] = actual.reason
     return _line(fields)
@@ -103,20 +114,23 @@ def compare_records(
     if ok:
         return None
     reasons = any(e.reason is not None for e in expected)
+    times = any(e.timestamp is not None for e in expected)
     want = [_shown(e) for e in expected]
     by_actual = {j: want[i] for i, j in pairs.items()}
     if match == "ordered":
-        got = [by_actual.get(j) or _shown_actual(a, reasons) for j, a in enumerate(actual)]
+        got = [by_actual.get(j) or _shown_actual(a, times, reasons) for j, a in enumerate(actual)]
     else:
         got = [by_actual[j] for _, j in sorted(pairs.items())]
         if match != "subset":
-            got += [_shown_actual(a, reasons) for j, a in enumerate(actual) if j not in by_actual]
+            got += [
+                _shown_actual(a, times, reasons) for j, a in enumerate(actual) if j not in by_actual
+            ]
     diff = difflib.unified_diff(want, got, "expected", f"topic {topic}", lineterm="", n=3)
     head = f"topic {topic!r} (match: {match}): {len(actual)} record(s) written, {len(expected)} expected"
     note = ""
     if match == "subset" and len(actual) > len(pairs):
         note = f"\n  ({len(actual) - len(pairs)} other record(s) in the topic, allowed by match: subset)"
-    return head + "\n" + "\n".join("  " + d for d in list(diff)[2:]) + note
+    return head + "\n" + _body(diff) + note
 
 
 def _key_text(key: Any) -> str:
@@ -155,7 +169,13 @@ def compare_table(table: str, match: str, expected: Any, actual: Any) -> str | N
     if ok:
         return None
     diff = difflib.unified_diff(want, got, "expected", f"table {table}", lineterm="", n=3)
-    return f"table {table!r} (match: {match}):\n" + "\n".join("  " + d for d in list(diff)[2:])
+    return f"table {table!r} (match: {match}):\n" + _body(diff)
+
+
+def _body(diff: Any) -> str:
+    """A unified diff's lines without its file and hunk headers, indented."""
+    lines = list(diff)[2:]
+    return "\n".join("  " + d for d in lines if not d.startswith("@@"))
 
 
 def _row_in(want: dict[str, Any], got: dict[str, Any]) -> bool:
