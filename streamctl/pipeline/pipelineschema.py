@@ -14,7 +14,6 @@ with the YAML language server read it from a first line
 from __future__ import annotations
 
 import copy
-import inspect
 import json
 from typing import Any
 
@@ -48,14 +47,11 @@ def _named(ref: str, description: str) -> dict[str, Any]:
     }
 
 
-def _first_line(doc: str | None) -> str:
-    return (inspect.cleandoc(doc).splitlines() or [""])[0] if doc else ""
-
-
 def step_schemas(*, plugins: bool = False) -> dict[str, Any]:
     """Each step kind's argument schema, with the first line of its docstring as the
     description: the built-in steps, and with ``plugins`` the installed
     ``streamctl.steps`` entry points too (a step without a schema takes anything)."""
+    from streamctl.pipeline.catalog import summary
     from streamctl.pipeline.steps import BUILTIN_STEPS, known_steps, step_class
 
     names = known_steps() if plugins else sorted(BUILTIN_STEPS)
@@ -65,7 +61,7 @@ def step_schemas(*, plugins: bool = False) -> dict[str, Any]:
         if cls is None:
             continue
         schema = copy.deepcopy(cls.schema) or {}
-        schema.setdefault("description", _first_line(cls.__doc__))
+        schema.setdefault("description", summary(cls.__doc__, 400))
         out[name] = schema
     branch = out.get("branch")
     if branch is not None:  # a case's steps are steps
