@@ -70,7 +70,8 @@ def test(
 
     Example: streamctl test pipelines/ --format junit > report.xml
     """
-    from streamctl.pipeline.testrun import is_test_file, pipeline_of, run_test
+    from streamctl.pipeline.testfiles import is_test_file, pipeline_of
+    from streamctl.pipeline.testrun import run_test
 
     setup_logging(log_level)
     pipelines: list[Path] = []

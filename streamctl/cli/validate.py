@@ -113,7 +113,7 @@ def expand_paths(args: list[str], *, tests: bool = False) -> list[Path]:
     ``*.yml`` files, sorted; ``NAME_test.yaml`` files (pipeline tests, see ``streamctl
     test``) only with ``tests``, or when named outright. Raises ConfigurationError (exit 2)
     on a glob or folder that names no pipeline file."""
-    from streamctl.pipeline.testrun import is_test_file
+    from streamctl.pipeline.testfiles import is_test_file
 
     paths: list[Path] = []
     for arg in args:

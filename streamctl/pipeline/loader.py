@@ -64,6 +64,10 @@ def _load(
         return None, problems
     if adjust is not None:
         adjust(spec)
+    if not import_plugins:  # validate: the pipeline's unit tests too (streamctl test runs them)
+        from streamctl.pipeline.testfiles import gather_tests
+
+        problems += gather_tests(spec, path)[1]
     from streamctl.pipeline.models import collect_models
 
     models = collect_models(spec, problems)

@@ -176,6 +176,10 @@ def test_a_mistake_in_a_test_is_bad_input_with_its_position(
             f"{file}:{where[0] + offset}:{where[1]}: {message}"
         ], inline
         assert "Traceback" not in result.output
+        # validate reports the same problem, as CI runs it before the tests
+        checked = cli("validate", path)
+        assert checked.exit_code == 1
+        assert checked.stderr.splitlines() == result.stderr.splitlines()
         (tmp_path / "p_test.yaml").unlink(missing_ok=True)
 
 
