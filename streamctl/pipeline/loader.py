@@ -101,13 +101,12 @@ def load_pipeline(
     ``broker_settings`` (``-S KEY=VALUE``) go over the file's and are checked with them.
     Raises PipelineError with every problem found, sorted by file and line.
     """
-    pipeline, problems = _load(
-        Path(path),
-        broker=broker,
-        datadir=datadir,
-        broker_settings=broker_settings,
-        import_plugins=True,
-    )
+    return _built(Path(path), broker=broker, datadir=datadir, broker_settings=broker_settings)
+
+
+def _built(path: Path, **options: Any) -> Pipeline:
+    """``_load`` with plugins imported; PipelineError with every error when it refuses."""
+    pipeline, problems = _load(path, import_plugins=True, **options)
     if pipeline is None:
         raise PipelineError([p for p in problems if not p.warning])
     return pipeline
@@ -124,17 +123,9 @@ def load_for_test(path: str | Path, datadir: str | Path) -> Pipeline:
         spec.settings.pop("processing_guarantee", None)
         spec.settings["table_store"] = "memory://"
 
-    pipeline, problems = _load(
-        Path(path),
-        broker="memory://",
-        datadir=datadir,
-        broker_settings=None,
-        import_plugins=True,
-        adjust=in_memory,
+    return _built(
+        Path(path), broker="memory://", datadir=datadir, broker_settings=None, adjust=in_memory
     )
-    if pipeline is None:
-        raise PipelineError([p for p in problems if not p.warning])
-    return pipeline
 
 
 def check_pipeline(
