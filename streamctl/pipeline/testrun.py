@@ -11,6 +11,7 @@ found by :mod:`streamctl.pipeline.testfiles`.
 
 from __future__ import annotations
 
+import json
 import shutil
 import tempfile
 import time
@@ -18,7 +19,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from streamctl.exceptions import StreamctlError
 from streamctl.pipeline.errors import PipelineError
 from streamctl.pipeline.loader import load_for_test, read_pipeline_spec
 from streamctl.pipeline.testdiff import Actual, compare_records, compare_table
@@ -86,12 +86,16 @@ def _run(app: Any, test: PipelineTest, result: TestResult) -> None:
             for key, value in rows.items():
                 admin.put(app, table, key, value)
         for topic, records in test.inputs:
+            text_keys = app.topics[topic].key_type is str
             for r in records:
                 headers = [(k, v.encode()) for k, v in r.headers.items()]
                 stamp = r.timestamp if r.timestamp is not None else now
-                send(app, topic, r.value, key=r.key, headers=headers or None, timestamp=stamp)
+                key = r.key
+                if text_keys and isinstance(key, (int, float, bool)):
+                    key = json.dumps(key)  # YAML's `key: 2024` on a text-keyed topic: "2024"
+                send(app, topic, r.value, key=key, headers=headers or None, timestamp=stamp)
         run_until_idle(app)
-    except (StreamctlError, Exception) as exc:  # the pipeline failed at run time: a failure
+    except Exception as exc:  # the pipeline failed at run time (a StreamctlError or not)
         result.failures.append(f"the run failed: {type(exc).__name__}: {exc}")
         return
     for e in test.topics:

@@ -264,3 +264,25 @@ def test_the_real_command_line_exits_with_the_codes_and_no_traceback(tmp_path: P
     assert missing.returncode == 2
     assert "Traceback" not in missing.stderr
     assert "no such pipeline file" in missing.stderr
+
+
+def test_a_pipeline_that_stops_fails_its_test_naming_the_record(tmp_path: Path) -> None:
+    path = tmp_path / "stops.yaml"
+    path.write_text(
+        "app: t-stops\ntopics: {in: {}, out: {}}\n"
+        "agents:\n  f:\n    from: in\n    steps: [{filter: 'qty > 0'}, {to: out}]\n"
+        "tests:\n"
+        "  - name: numbers as keys are text\n"
+        "    input: {in: [{key: 2024, value: {qty: 1}}]}\n"
+        "    expect: {topics: {out: [{key: '2024', value: {qty: 1}}]}}\n"
+        "  - name: a record without qty stops the worker\n"
+        "    input: {in: [{value: {}}]}\n"
+        "    expect: {topics: {out: []}}\n"
+    )
+    result = cli("test", path)
+    assert result.exit_code == 1
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith(f"PASS {path}: numbers as keys are text")
+    assert lines[1] == f"FAIL {path}: a record without qty stops the worker ({path}:11)"
+    assert lines[2].startswith("  the run failed: ")
+    assert "in[0]@0" in lines[2] and "filter" in lines[2]
