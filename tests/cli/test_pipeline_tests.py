@@ -286,3 +286,29 @@ def test_a_pipeline_that_stops_fails_its_test_naming_the_record(tmp_path: Path) 
     assert lines[1] == f"FAIL {path}: a record without qty stops the worker ({path}:11)"
     assert lines[2].startswith("  the run failed: ")
     assert "in[0]@0" in lines[2] and "filter" in lines[2]
+
+
+def test_input_from_a_json_lines_file_beside_the_test(tmp_path: Path) -> None:
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "orders.jsonl").write_text(
+        '{"customer": "ada", "product": "pen", "qty": 1}\n\n'
+        '{"customer": "ada", "product": "ink", "qty": 2}\n'
+    )
+    tests = PASSING.split("    input:")[0] + (
+        "    input:\n"
+        "      orders: {file: data/orders.jsonl, key_field: customer}\n"
+        "    expect:\n"
+        "      tables: {totals: {ada: 12.0}}\n"
+    )
+    path = write(tmp_path, tests, inline=False)
+    result = cli("test", path)
+    assert result.exit_code == 0, result.output
+    (tmp_path / "data" / "orders.jsonl").write_text('{"customer": "ada"\n')
+    bad = cli("test", path)
+    assert bad.exit_code == 2
+    assert bad.stderr.startswith(f"{tmp_path / 'p_test.yaml'}:6:22: data/orders.jsonl:1: not JSON")
+    (tmp_path / "data" / "orders.jsonl").unlink()
+    gone = cli("test", path)
+    assert gone.stderr.startswith(
+        f"{tmp_path / 'p_test.yaml'}:6:22: input file 'data/orders.jsonl': no such file"
+    )
