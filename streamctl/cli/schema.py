@@ -1,4 +1,4 @@
-"""``streamctl schema export|check``: JSON Schemas of a pipeline's models, for CI to diff."""
+"""``streamctl schema export|check|pipeline``: JSON Schemas of a pipeline's models, and of pipeline files."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ from streamctl.pipeline.loader import read_pipeline_spec
 
 schema_app = typer.Typer(
     cls=Group,
-    help="Export and check the JSON Schemas of pipeline models.\n\n"
+    help="Export and check the JSON Schemas of pipeline models; print the schema of "
+    "pipeline files (schema pipeline).\n\n"
     "Example: streamctl schema check pipelines/*.yaml --dir schemas/",
     no_args_is_help=True,
     rich_markup_mode=None,
