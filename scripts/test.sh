@@ -20,6 +20,7 @@ echo "pipelines: streamctl validate, streamctl test, streamctl schema pipeline -
 "$PY" -m streamctl.cli.main validate pipelines/ >/dev/null
 "$PY" -m streamctl.cli.main test pipelines/ --format github
 "$PY" -m streamctl.cli.main schema pipeline --check schemas/pipeline.schema.json >/dev/null
+"$PY" -m streamctl.cli.main schema pipeline --tests --check schemas/pipeline-test.schema.json >/dev/null
 # the web view's browser test drives Debian's chromium (never a downloaded browser)
 if ! command -v chromium >/dev/null 2>&1; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then

@@ -122,6 +122,9 @@ def pipeline(
     plugins: bool = typer.Option(
         False, "--plugins", help="Include the steps of installed streamctl.steps plugins."
     ),
+    tests: bool = typer.Option(
+        False, "--tests", help="The schema of NAME_test.yaml files (tests: only) instead."
+    ),
 ) -> None:
     """Print the JSON Schema (Draft 2020-12) of pipeline files, for editors and CI.
 
@@ -129,21 +132,23 @@ def pipeline(
     defaults, every step's argument schema). Name it on a pipeline file's first line
     for completion and checks in editors with the YAML language server:
     # yaml-language-server: $schema=../schemas/pipeline.schema.json
+    (--tests: the schema of NAME_test.yaml files, schemas/pipeline-test.schema.json)
 
     Example: streamctl schema pipeline --out schemas/pipeline.schema.json
     """
-    from streamctl.pipeline.pipelineschema import pipeline_schema, render
+    from streamctl.pipeline.pipelineschema import pipeline_schema, render, test_file_schema
 
-    text = render(pipeline_schema(plugins=plugins))
+    text = render(test_file_schema() if tests else pipeline_schema(plugins=plugins))
     if check_file is not None:
         try:
             current = check_file.read_text(encoding="utf-8")
         except OSError as exc:
             raise SchemasStale(f"cannot read {check_file}: {exc.strerror}") from None
         if current != text:
+            flag = " --tests" if tests else ""
             raise SchemasStale(
                 f"{check_file} is not the current pipeline schema; run: "
-                f"streamctl schema pipeline --out {check_file}"
+                f"streamctl schema pipeline{flag} --out {check_file}"
             )
         out.print(f"{check_file} is current", markup=False)
         return

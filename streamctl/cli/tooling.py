@@ -21,8 +21,9 @@ def init(
 ) -> None:
     """Scaffold a pipeline: a model, a step chain, a sample input and a passing test.
 
-    Writes NAME/NAME.yaml, NAME/NAME_test.yaml, NAME/data/NAME.jsonl and
-    NAME/pipeline.schema.json (for editors); the app id, topics and table names come
+    Writes NAME/NAME.yaml, NAME/NAME_test.yaml, NAME/data/NAME.jsonl and the
+    schemas NAME/pipeline.schema.json and NAME/pipeline-test.schema.json (for
+    editors); the app id, topics and table names come
     from the folder's name. Nothing is overwritten: a file that exists is refused
     (exit 2). The result passes `streamctl validate` and `streamctl test`.
 

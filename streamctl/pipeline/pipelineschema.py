@@ -6,7 +6,8 @@ definitions from :mod:`streamctl.models.definitions` and
 :mod:`streamctl.models.yamlfields`, and a test from
 :data:`streamctl.pipeline.testspec.TEST_SCHEMA`. ``schemas/pipeline.schema.json`` is
 :func:`render` of :func:`pipeline_schema`, regenerated with ``streamctl schema
-pipeline --out schemas/pipeline.schema.json`` and checked current by a test. Editors
+pipeline --out schemas/pipeline.schema.json`` and checked current by a test (and
+:func:`test_file_schema`, for ``NAME_test.yaml`` files, with ``--tests``). Editors
 with the YAML language server read it from a first line
 ``# yaml-language-server: $schema=<path or URL of the file>``.
 """
@@ -155,6 +156,24 @@ def pipeline_schema(*, plugins: bool = False) -> dict[str, Any]:
             "test": copy.deepcopy(TEST_SCHEMA),
             **_model_defs(),
         },
+    }
+
+
+def test_file_schema() -> dict[str, Any]:
+    """The schema of a ``NAME_test.yaml`` file: ``tests:`` only, each test as in a
+    pipeline file (``schemas/pipeline-test.schema.json``)."""
+    from streamctl.pipeline.testspec import TEST_SCHEMA
+
+    return {
+        "$schema": DRAFT,
+        "title": "streamctl pipeline test file",
+        "description": "Unit tests of the pipeline NAME.yaml beside this NAME_test.yaml, "
+        "run by `streamctl test`.",
+        "type": "object",
+        "required": ["tests"],
+        "properties": {"tests": {**TOP_KEYS["tests"], "items": {"$ref": "#/$defs/test"}}},
+        "additionalProperties": False,
+        "$defs": {"test": copy.deepcopy(TEST_SCHEMA)},
     }
 
 

@@ -56,7 +56,7 @@ agents:
 """
 
 TESTS = """\
-# yaml-language-server: $schema=pipeline.schema.json
+# yaml-language-server: $schema=pipeline-test.schema.json
 # Unit tests of APP.yaml: streamctl test APP.yaml
 tests:
   - name: sums revenue per customer and forwards the large orders
@@ -93,7 +93,7 @@ def scaffold(folder: Path) -> list[Path]:
     """Write a new pipeline into ``folder`` (created if missing) and return the files
     written. Raises ConfigurationError (exit 2) for a folder name that is no app id or
     a file that exists already (nothing is written then)."""
-    from streamctl.pipeline.pipelineschema import pipeline_schema, render
+    from streamctl.pipeline.pipelineschema import pipeline_schema, render, test_file_schema
 
     app = folder.resolve().name
     if not _APP.match(app):
@@ -105,6 +105,7 @@ def scaffold(folder: Path) -> list[Path]:
         folder / f"{app}_test.yaml": TESTS.replace("APP", app),
         folder / "data" / f"{app}.jsonl": SAMPLE,
         folder / "pipeline.schema.json": render(pipeline_schema()),
+        folder / "pipeline-test.schema.json": render(test_file_schema()),
     }
     for path in files:
         if path.exists():

@@ -23,6 +23,7 @@ def test_init_scaffolds_a_pipeline_that_validates_and_passes_its_tests(
         "wrote shop/shop_test.yaml",
         "wrote shop/data/shop.jsonl",
         "wrote shop/pipeline.schema.json",
+        "wrote shop/pipeline-test.schema.json",
         "next: streamctl test shop/shop.yaml",
     ]
     text = (tmp_path / "shop" / "shop.yaml").read_text()

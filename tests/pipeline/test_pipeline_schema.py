@@ -23,6 +23,7 @@ from streamctl.pipeline.keys import (
 from streamctl.pipeline.steps import BUILTIN_STEPS
 
 SCHEMA_FILE = ROOT / "schemas" / "pipeline.schema.json"
+TEST_SCHEMA_FILE = ROOT / "schemas" / "pipeline-test.schema.json"
 
 
 _TIMESTAMP = "tag:yaml.org,2002:timestamp"
@@ -61,6 +62,24 @@ def test_the_committed_schema_is_current_and_check_says_so(tmp_path: Path) -> No
     written = tmp_path / "out.json"
     assert cli("schema", "pipeline", "--out", written).exit_code == 0
     assert written.read_text() == SCHEMA_FILE.read_text()
+
+
+def test_the_test_file_schema_is_current_and_takes_what_streamctl_test_takes(
+    tmp_path: Path,
+) -> None:
+    result = cli("schema", "pipeline", "--tests")
+    assert result.stdout == TEST_SCHEMA_FILE.read_text()
+    ok = cli("schema", "pipeline", "--tests", "--check", TEST_SCHEMA_FILE)
+    assert ok.exit_code == 0
+    assert cli("schema", "pipeline", "--tests", "--check", SCHEMA_FILE).exit_code == 1
+    schema = json.loads(TEST_SCHEMA_FILE.read_text())
+    Draft202012Validator.check_schema(schema)
+    pipeline = json.loads(SCHEMA_FILE.read_text())
+    assert schema["$defs"]["test"] == pipeline["$defs"]["test"]  # one declaration
+    tests = yaml.load((ROOT / "pipelines" / "router.yaml").read_text(), Loader=Yaml12Loader)
+    check = Draft202012Validator(schema)
+    assert list(check.iter_errors({"tests": tests["tests"]})) == []
+    assert list(check.iter_errors({"app": "x", "tests": []}))
 
 
 def test_the_schema_is_draft_2020_12_and_names_every_step_with_its_own_schema() -> None:
