@@ -249,7 +249,7 @@ def test_the_examples_validate_and_pass_their_tests() -> None:
     assert doc["failed"] == 0
     tested = {Path(t["pipeline"]).name for t in doc["tests"]}
     assert {"wordcount.yaml", "order_totals.yaml", "router.yaml", "pageviews.yaml"} <= tested
-    assert all(t["seconds"] < 1.0 for t in doc["tests"]), doc["tests"]
+    # their speed: bench/pipeline_tests.py
 
 
 def test_the_real_command_line_exits_with_the_codes_and_no_traceback(tmp_path: Path) -> None:
