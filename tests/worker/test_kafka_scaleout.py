@@ -34,6 +34,7 @@ settings:
   max_poll_records: {batch}
   commit_interval: 0          # commit every batch: the kill must find committed changelog
   processing_guarantee: {guarantee}
+  table_standby_replicas: 0   # the rebuild from the changelog is what this test checks
 broker_settings:
   session_timeout_ms: 6000
   heartbeat_interval_ms: 500
