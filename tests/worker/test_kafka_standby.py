@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 from kafka_support import (
+    SCALE_PIPELINE,
+    TWO,
     count_records,
     finish,
     produce,
@@ -27,29 +29,6 @@ from streamctl.transport import open_transport
 pytestmark = pytest.mark.kafka
 
 FIRST, SECOND = 1200, 400
-PIPELINE = """
-app: {app}
-broker: kafka://{bootstrap}
-topics:
-  sales-{run}: {{partitions: 4}}
-tables:
-  orders: {{default: int}}
-  revenue: {{default: float}}
-settings:
-  max_poll_records: 100
-  commit_interval: 0
-  table_standby_replicas: {replicas}
-broker_settings:
-  session_timeout_ms: 6000
-  heartbeat_interval_ms: 500
-agents:
-  tally:
-    from: sales-{run}
-    steps:
-      - count: orders
-      - add: {{table: revenue, value: amount}}
-"""
-TWO = re.compile(r"(?m)assigned sales-\w+\[(\d),(\d)\]$")
 
 
 def metrics(log: Path) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
@@ -120,13 +99,20 @@ def test_survivor_resumes_from_its_standby_and_ends_as_one_worker_would(
     sales, changelog = f"sales-{run_id}", f"{app}-orders-changelog"
     pipeline = tmp_path / "p.yaml"
     pipeline.write_text(
-        PIPELINE.format(app=app, run=run_id, bootstrap=kafka_broker, replicas=replicas)
+        SCALE_PIPELINE.format(
+            app=app,
+            run=run_id,
+            bootstrap=kafka_broker,
+            batch=100,
+            guarantee="at_least_once",
+            replicas=replicas,
+        )
     )
     produce(kafka_broker, sales, 0)  # the topic, empty: no worker holds a partition early
     logs = {w: tmp_path / f"{w}.log" for w in "ab"}
     procs = {w: start_worker(pipeline, tmp_path / w, logs[w], "--metrics-port", "0") for w in "ab"}
     try:
-        halves = {w: wait_for_log(logs[w], TWO.pattern, procs[w], 40) for w in "ab"}
+        halves = {w: wait_for_log(logs[w], TWO, procs[w], 40) for w in "ab"}
         killed = {int(p) for p in halves["a"].groups()}
         produce(kafka_broker, sales, FIRST)
         wait_committed(kafka_broker, app, sales, FIRST, tmp_path)
