@@ -198,7 +198,10 @@ class TableManager:
         if gone:
             standbys = self._standbys
             for table in self.partitioned:
-                table.release(gone, keep_stores=standbys is not None)
+                if standbys is None:
+                    table.release(gone)
+                else:
+                    table.release(gone, keep_stores=True)
             if standbys is not None:
                 standbys.hold(standbys.partitions | gone)
         return gone
