@@ -170,6 +170,13 @@ class Lifecycle:
             committed_only=bool(getattr(self.app.conf, "reads_last_stable_offset", False)),
         )
 
+    def standby_reached(self, partition: int, position: int) -> None:
+        """A standby of ``partition`` stops following its changelog at ``position`` (its
+        consumer's next offset): its store records that it reflects the log up to there,
+        so the recovery that follows starts at ``position`` (not before a transaction
+        marker the standby had read past)."""
+        self._state.reached(partition, position)
+
     def close_standbys(self, partitions: Iterable[int]) -> None:
         """Close the stores of ``partitions`` that are not held (standbys let go)."""
         self._state.close_stores(partitions)

@@ -16,7 +16,7 @@ choice on each rebalance (``streamctl.worker.rebalance``); this module keeps the
   let go are closed, new ones are opened, checked like a recovery's
   (:func:`~streamctl.tables.recovery.trusted_start`) and followed from their offset;
 - :meth:`Standbys.take` stops following partitions that become active, leaving their
-  stores open for the recovery that follows;
+  stores open, at the offset their consumer reached, for the recovery that follows;
 - :meth:`Standbys.poll` applies what the changelogs received (the run loop calls it);
 - :meth:`Standbys.lag` says how many records each standby is behind.
 
@@ -88,23 +88,33 @@ class Standbys:
         Returns those that were standbys."""
         taken = self.partitions & set(partitions)
         if taken:
+            consumer = self._consumer
+            if consumer is not None:
+                for table in self.tables:
+                    for p in taken:
+                        tp = TopicPartition(table.changelog_name, p)
+                        table.standby_reached(p, consumer.position(tp))
             self.partitions -= taken
             self._reassign()
         return taken
 
     def _reassign(self) -> None:
-        """Assign the consumer the standbys' changelog partitions, each at its store's offset
-        (kafka-python's ``assign`` does not promise to keep positions)."""
+        """Assign the consumer the standbys' changelog partitions: those it followed already
+        where it was (kafka-python's ``assign`` does not promise to keep positions), new
+        ones at their stores' offsets."""
         if self._consumer is None:
             if not self.partitions:
                 return
             self._open()
         consumer = self._consumer
         assert consumer is not None
-        consumer.assign(self._tps(self.partitions))
+        tps = self._tps(self.partitions)
+        kept = {tp: consumer.position(tp) for tp in consumer.assignment() & tps}
+        consumer.assign(tps)
         for table in self.tables:
             for p in self.partitions:
-                consumer.seek(TopicPartition(table.changelog_name, p), table.next_offset(p))
+                tp = TopicPartition(table.changelog_name, p)
+                consumer.seek(tp, kept.get(tp, table.next_offset(p)))
 
     def _open(self) -> Consumer:
         if self._consumer is None:

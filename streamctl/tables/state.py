@@ -132,6 +132,13 @@ class TableState:
         offset = self.store(partition).persisted_offset()
         return 0 if offset is None else offset + 1
 
+    def reached(self, partition: int, position: int) -> None:
+        """Record that ``partition``'s store reflects its changelog up to ``position`` (the
+        next offset to read), when that is past its last record: a standby read on over
+        offsets that carry no data (transaction markers, compacted records)."""
+        if position > self.next_offset(partition):
+            self.store(partition).apply({}, position - 1)
+
     # -- reads and writes (encoded keys and values) ----------------------------------
 
     def get_in(self, partition: int, key: bytes) -> bytes | None:
