@@ -188,15 +188,16 @@ class TableManager:
         for table in self.partitioned:
             table.recover(self._transport, set(self._assigned), progress=self.progress)
 
-    def revoke(self, remaining: Iterable[int]) -> set[int]:
+    def revoke(self, remaining: Iterable[int], *, keep_standbys: bool = True) -> set[int]:
         """Stop holding the partitions not in ``remaining`` (after their last commit): their
-        stores are closed or, with standby replicas, kept as standbys until the next
-        :meth:`set_standbys` says otherwise. Returns the partitions released."""
+        stores are closed or, with standby replicas and ``keep_standbys``, kept as
+        standbys until the next :meth:`set_standbys` says otherwise. Returns the
+        partitions released."""
         keep = set(remaining)
         gone = self._assigned - keep
         self._assigned = keep
         if gone:
-            standbys = self._standbys
+            standbys = self._standbys if keep_standbys else None
             for table in self.partitioned:
                 if standbys is None:
                     table.release(gone)

@@ -60,6 +60,9 @@ class Rebalance(RebalanceListener):
         #: where the group's membership is read to choose standbys (None: no standbys)
         self.transport = transport
         self.group_id = group_id
+        #: the group had other members at the last look: revoked partitions are kept as
+        #: standbys (a worker alone, stopping, has nobody to keep them for)
+        self._peers = False
 
     def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
         log.info("assigned %s", describe(assigned))
@@ -77,9 +80,12 @@ class Rebalance(RebalanceListener):
         except TransportError as exc:  # the standbys stay as they are; correctness does not
             log.warning("standby partitions not updated: %s", exc)  # depend on them
             return
-        self.tables.set_standbys(
-            standby_partitions(info, self.consumer.assignment(), self.tables.standby_replicas)
-        )
+        self._peers = len(info.members) > 1
+        chosen = standby_partitions(info, self.consumer.assignment(), self.tables.standby_replicas)
+        if chosen is None:  # the broker's view is of another generation: keep them as they are
+            log.debug("standby partitions not updated: this member is not in %s", info)
+            return
+        self.tables.set_standbys(chosen)
 
     def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
         # Runs inside poll (on Kafka on a helper thread while the loop thread waits in
@@ -97,7 +103,7 @@ class Rebalance(RebalanceListener):
             )
         remaining = {tp.partition for tp in self.consumer.assignment() - revoked}
         self.committer.forget_partitions(revoked)
-        self.tables.revoke(remaining)
+        self.tables.revoke(remaining, keep_standbys=self._peers)
 
 
 def describe(tps: set[TopicPartition]) -> str:
@@ -111,20 +117,25 @@ def describe(tps: set[TopicPartition]) -> str:
     )
 
 
-def standby_partitions(group: GroupInfo, mine: Iterable[TopicPartition], replicas: int) -> set[int]:
+def standby_partitions(
+    group: GroupInfo, mine: Iterable[TopicPartition], replicas: int
+) -> set[int] | None:
     """The partition numbers this member (the one assigned ``mine``) keeps standbys of.
 
     Each partition number owned by some member (holding that partition of any topic:
     tables are co-partitioned with their sources) gets ``replicas`` standby holders: the
     members that follow its first owner in the ring of members sorted by id, skipping
     every owner of it, so a standby is never on a worker that owns the partition (with
-    fewer other members, fewer holders). A member found by its assignment: one assigned
-    nothing, or missing from ``group`` (a broker that does not report assignments, such
-    as the embedded one), keeps none.
+    fewer other members, fewer holders). A member is found by its assignment: one assigned
+    nothing, or in a group whose broker does not report assignments (the embedded one),
+    keeps none; None when members report assignments but none is ``mine`` (the view is
+    of another generation of the group).
     """
     own = frozenset(mine)
     ring: list[GroupMember] = sorted(group.members, key=lambda m: m.member_id)
     me = next((i for i, m in enumerate(ring) if own and m.partitions == own), None)
+    if me is None and own and any(m.partitions for m in ring):
+        return None
     if me is None or replicas <= 0:
         return set()
     owners: dict[int, set[int]] = {}

@@ -61,10 +61,10 @@ def test_a_partition_owned_through_any_topic_is_never_a_standby_there() -> None:
     assert standby_partitions(g, mine, 1) == {1}
 
 
-def test_no_standbys_without_a_match_in_the_group_or_without_replicas() -> None:
+def test_no_standbys_for_a_member_without_partitions_replicas_or_reported_assignments() -> None:
     g = group(("a", {0, 1}), ("b", {2, 3}))
     assert standby_partitions(g, set(), 1) == set()  # assigned nothing
-    assert standby_partitions(g, tps(0), 1) == set()  # the broker's view is another one
+    assert standby_partitions(g, tps(0), 1) is None  # the broker's view is another one
     assert standby_partitions(g, tps(0, 1), 0) == set()
     embedded = GroupInfo("g", "Stable", (GroupMember("pid 1"),))  # no assignments reported
     assert standby_partitions(embedded, tps(0, 1), 1) == set()
@@ -178,3 +178,15 @@ def test_standbys_follow_only_with_replicas_and_a_setting_refuses_negatives(
     assert App("x", datadir=tmp_path, table_standby_replicas=2).conf.table_standby_replicas == 2
     with pytest.raises(ConfigurationError, match="table_standby_replicas"):
         App("x", datadir=tmp_path, table_standby_replicas=-1)
+
+
+def test_a_worker_alone_closes_revoked_partitions_as_before(tmp_path: Path) -> None:
+    app, table = table_app(tmp_path)
+    manager = TableManager([table], standby_replicas=1)
+    manager.start(app.transport, {})
+    manager.assign({0, 1})
+    table._state.store(1)
+    assert manager.revoke({0}, keep_standbys=False) == {1}
+    assert manager.standbys == set() and 1 not in table._state.stores
+    manager.close()
+    app.close()
