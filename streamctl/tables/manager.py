@@ -40,6 +40,7 @@ from streamctl.tables.base import Collection
 from streamctl.tables.recovery import Progress
 from streamctl.tables.standby import Standbys
 from streamctl.transport.base import Consumer, Message, Producer, RecordMetadata, Transport
+from streamctl.transport.exceptions import TransportError
 
 log = logging.getLogger("streamctl.tables")
 
@@ -204,7 +205,7 @@ class TableManager:
                 else:
                     table.release(gone, keep_stores=True)
             if standbys is not None:
-                standbys.hold(standbys.partitions | gone)
+                self._hold(standbys, standbys.partitions | gone)
         return gone
 
     # -- standby replicas -------------------------------------------------------------------
@@ -216,7 +217,17 @@ class TableManager:
     def set_standbys(self, partitions: Iterable[int]) -> None:
         """Keep standbys of ``partitions`` (the active ones left out), and of no others."""
         if self._standbys is not None:
-            self._standbys.hold(set(partitions) - self._assigned)
+            self._hold(self._standbys, set(partitions) - self._assigned)
+
+    def _hold(self, standbys: Standbys, partitions: set[int]) -> None:
+        """``standbys.hold``; a broker that does not answer leaves the partitions it could
+        not start closed, with a warning (standbys are an optimisation, never the truth)."""
+        try:
+            standbys.hold(partitions)
+        except TransportError as exc:
+            log.warning("standby partitions not updated: %s", exc)
+            for table in self.partitioned:
+                table.close_standbys(partitions - standbys.partitions)
 
     def follow_standbys(self) -> int:
         """Apply what the standby partitions' changelogs received since the last call."""

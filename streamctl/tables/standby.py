@@ -59,11 +59,12 @@ class Standbys:
     def hold(self, partitions: Iterable[int]) -> None:
         """Make ``partitions`` the standbys: follow the new ones from their stores' offsets,
         close the stores of those let go. A store that cannot be trusted (ahead of its
-        changelog) is not held, with a warning: its recovery refuses it if it becomes active."""
+        changelog) is not held, with a warning: its recovery refuses it if it becomes
+        active. Raises what the consumer raises (``BrokerUnavailable``) before changing
+        anything but the new partitions' stores, which are left open."""
         wanted = set(partitions)
         gone, new = self.partitions - wanted, wanted - self.partitions
-        for table in self.tables:
-            table.close_standbys(gone)
+        refused: set[int] = set()
         if new:
             consumer = self._open()
             tps = self._tps(new)
@@ -73,10 +74,10 @@ class Standbys:
                 for table in self.tables:
                     tp = TopicPartition(table.changelog_name, p)
                     if table.standby_start(p, begins[tp], ends[tp]) is None:
-                        new.discard(p)
-            for table in self.tables:
-                table.close_standbys(wanted - self.partitions - new)
-        self.partitions = (self.partitions - gone) | new
+                        refused.add(p)
+        self.partitions = (self.partitions - gone) | (new - refused)
+        for table in self.tables:
+            table.close_standbys(gone | refused)
         self._reassign()
         if gone or new:
             log.info(

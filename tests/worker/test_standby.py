@@ -190,3 +190,33 @@ def test_a_worker_alone_closes_revoked_partitions_as_before(tmp_path: Path) -> N
     assert manager.standbys == set() and 1 not in table._state.stores
     manager.close()
     app.close()
+
+
+def test_a_broker_that_does_not_answer_leaves_no_half_started_standby(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from streamctl.transport.exceptions import BrokerUnavailable
+
+    app, table = table_app(tmp_path)
+    manager = TableManager([table], standby_replicas=1)
+    manager.start(app.transport, {})
+    manager.assign({0})
+    real = app.transport.consumer
+
+    def consumer(group_id: str | None) -> object:
+        made = real(group_id)
+
+        def away(tps: object) -> dict[TopicPartition, int]:
+            raise BrokerUnavailable("the broker is away")
+
+        made.end_offsets = away  # type: ignore[method-assign]
+        return made
+
+    monkeypatch.setattr(app.transport, "consumer", consumer)
+    manager.set_standbys({1})
+    assert manager.standbys == set() and 1 not in table._state.stores
+    assert "standby partitions not updated: the broker is away" in caplog.text
+    monkeypatch.undo()  # the broker is back
+    assert manager.assign({0, 1}) == {1}  # and the partition is recovered as ever
+    manager.close()
+    app.close()
