@@ -35,7 +35,10 @@ TOPIC_NAME: dict[str, Any] = {"type": "string", "title": "a topic name"}
 def table_schema(needs_value: bool, want: str = "table") -> dict[str, Any]:
     """The argument schema of a table step: ``{table, value, key}`` (or a table name)."""
     props: dict[str, Any] = {
-        "table": {**TABLE_NAME, "description": f"a {want} this agent writes"},
+        "table": {
+            **TABLE_NAME,
+            "description": f"a {'set table' if want == 'set' else 'table'} this agent writes",
+        },
         "key": {**EXPR, "description": "the table key (default: the event's key)"},
     }
     if needs_value:
