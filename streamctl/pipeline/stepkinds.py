@@ -77,16 +77,10 @@ class Map(Step):
 
     def build(self) -> StepFn | None:
         ctx = self.ctx
-        if isinstance(self.arg, dict):
-            if not self.arg:
-                ctx.error("map needs at least one field: expression")
-                return None
+        if isinstance(self.arg, dict):  # field names checked by the schema
             fields: list[tuple[str, Any]] = []
             self.kinds: dict[str, Any] = {}
             for name, text in self.arg.items():
-                if not isinstance(name, str) or not _FIELD.match(name):
-                    ctx.error(f"map: invalid field name {name!r}", (name, "<key>"))
-                    continue
                 e = ctx.expr(text, (name,))
                 if e is not None:
                     fields.append((name, e.fn))
@@ -137,36 +131,21 @@ class GroupBy(Step):
         ctx = self.ctx
         arg = self.arg
         self.key_fn: Any = None
-        if isinstance(arg, str):
-            if not _FIELD.match(arg):
-                ctx.error(
-                    f"group_by: {arg!r} is not a field name; use {{key: expression, name: suffix}}"
-                )
-                return None
+        if isinstance(arg, str):  # a field name (the schema checked it)
             self.key_fn, self.suffix = field_getter(arg), arg
-        elif isinstance(arg, dict):
-            unknown = [k for k in arg if k not in ("key", "name")]
-            for k in unknown:
-                ctx.error(f"unknown key {k!r} in group_by (known: key, name)", (k, "<key>"))
-            if "key" not in arg:
-                ctx.error("group_by needs key: an expression")
-                return None
+        else:  # {key, name?}
             e = ctx.expr(arg["key"], ("key",), allow_key=False)
             name = arg.get("name")
             if name is None and e is not None and _FIELD.match(str(arg["key"]).strip()):
                 name = str(arg["key"]).strip()
-            if not isinstance(name, str) or not re.match(r"^[A-Za-z0-9._-]+$", name):
+            if name is None:  # a given name is checked by the schema
                 ctx.error(
-                    "group_by needs name: (letters, digits, . _ -) to name its repartition topic",
-                    ("name",) if "name" in arg else (),
+                    "group_by needs name: (letters, digits, . _ -) to name its repartition topic"
                 )
                 return None
-            if e is None or unknown:
+            if e is None:
                 return None
             self.key_fn, self.suffix = e.fn, name
-        else:
-            ctx.error("group_by takes a field name or {key: expression, name: suffix}")
-            return None
         source = ctx.app.topics[ctx.agent.source]
         self.topic = ctx.app.repartition_topic(source, self.suffix)
         return self.key_fn
