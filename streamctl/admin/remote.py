@@ -15,6 +15,7 @@ from typing import Any
 
 from streamctl.admin import workers
 from streamctl.admin.tables import KeyNotFound
+from streamctl.admin.windows import merge_rows
 from streamctl.tables.exceptions import TableError
 
 
@@ -51,6 +52,15 @@ def items(app: Any, name: str) -> list[tuple[Any, Any]] | None:
     if answers is None:
         return None
     return [(k, v) for answer in answers for k, v in answer["items"]]
+
+
+def windows(app: Any, name: str, text: str | None) -> list[dict[str, Any]] | None:
+    """The windows of the key typed as ``text`` (None: every key) that the running workers
+    hold, as ``streamctl.admin.windows.window_rows`` gives them; None: no worker runs."""
+    answers = _ask_all(app, "windows", table=name, key=text)
+    if answers is None:
+        return None
+    return merge_rows([answer["rows"] for answer in answers])
 
 
 def put(app: Any, name: str, text: str, value: str) -> tuple[Any, Any] | None:

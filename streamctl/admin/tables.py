@@ -54,6 +54,26 @@ class UnknownTable(TableError):
     exit_code = 2
 
 
+class WindowedWrite(TableError):
+    """``set``/``del`` of a windowed table's key: bad input (exit 2)."""
+
+    exit_code = 2
+
+
+def is_windowed(table: Any) -> bool:
+    return getattr(table, "_windows", None) is not None
+
+
+def refuse_write(table: Any, action: str) -> None:
+    """WindowedWrite when ``table`` is windowed: a key typed on the command line names no
+    window, and a value stored outside every window breaks every later read of the table."""
+    if is_windowed(table):
+        raise WindowedWrite(
+            f"cannot {action} a key of table {table.name!r}: it is windowed, and its windows "
+            "are written by its agents only; send an event to its input topic instead"
+        )
+
+
 def table_named(app: Any, name: str) -> Any:
     table = app.tables.get(name)
     if table is None:
@@ -172,6 +192,7 @@ def _refuse_if_running(app: Any, action: str) -> None:
 def put(app: Any, name: str, key: Any, value: Any, progress: Progress | None = None) -> None:
     """Set ``table[key] = value`` through the changelog and the store."""
     table = table_named(app, name)
+    refuse_write(table, "set")
     _refuse_if_running(app, f"set a key of table {name!r}")
     recover(app, [table], progress)
     if table.is_global:
@@ -185,6 +206,7 @@ def put(app: Any, name: str, key: Any, value: Any, progress: Progress | None = N
 def delete(app: Any, name: str, key: Any, progress: Progress | None = None) -> None:
     """Delete ``key`` (a tombstone in the changelog); KeyNotFound if it is not there."""
     table = table_named(app, name)
+    refuse_write(table, "delete")
     _refuse_if_running(app, f"delete a key of table {name!r}")
     recover(app, [table], progress)
     if table.get(key) is None:

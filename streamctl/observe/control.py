@@ -3,7 +3,8 @@
 HTTP on 127.0.0.1 only, on a port of its own (not the public web view's), registered in
 the data dir with a random token (``streamctl.admin.workers``); every request must carry
 that token. ``POST /get``, ``/items``, ``/set``, ``/del`` with ``{"table", "key",
-"value"}`` (key and value as typed on the command line). Each runs on the worker's loop
+"value"}`` (key and value as typed on the command line), and ``/windows`` with
+``{"table", "key"}`` (``key`` null: every key) for a windowed table's windows. Each runs on the worker's loop
 between two batches (``Worker.call``): a read sees the worker's buffered writes, and a
 write goes into the worker's next commit, through the changelog like an agent's. A
 worker answers ``{"owner": false}`` for a key whose partition it does not hold, so the
@@ -20,10 +21,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from streamctl.admin import workers
+from streamctl.admin import windows, workers
 from streamctl.admin.values import value_for
 from streamctl.exceptions import StreamctlError
-from streamctl.observe.status import READ_TIMEOUT, key_candidates, plain, render_value
+from streamctl.observe.status import READ_TIMEOUT, key_candidates, plain
 from streamctl.worker import Worker
 
 
@@ -40,7 +41,7 @@ def _get(table: Any, text: str) -> dict[str, Any]:
             "owner": True,
             "found": True,
             "key": plain(key),
-            "value": render_value(table, table[key]),
+            "value": plain(table[key]),
         }
     return {"owner": table.owns(key), "found": False, "key": plain(key)}
 
@@ -62,7 +63,7 @@ def _del(table: Any, text: str) -> dict[str, Any]:
 
 
 def _items(table: Any) -> dict[str, Any]:
-    return {"items": [[plain(k), render_value(table, v)] for k, v in iter(table.items())]}
+    return {"items": [[plain(k), plain(v)] for k, v in iter(table.items())]}
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -123,12 +124,18 @@ class ControlServer(ThreadingHTTPServer):
 
     def handle(self, op: str, body: dict[str, Any]) -> dict[str, Any]:
         """Run ``op`` on the worker's loop; its JSON answer."""
-        from streamctl.admin.tables import table_named
+        from streamctl.admin.tables import refuse_write, table_named
 
         table = table_named(self.worker.app, str(body["table"]))
         if op == "items":
             return self._call(lambda: _items(table))
+        if op == "windows":
+            typed = body.get("key")
+            keys = None if typed is None else windows.keys_typed(str(typed))
+            return self._call(lambda: {"rows": plain(windows.rows(table, keys))})
         text = str(body["key"])
+        if op in ("set", "del"):
+            refuse_write(table, "set" if op == "set" else "delete")
         if op == "get":
             return self._call(lambda: _get(table, text))
         if op in ("set", "del") and table.is_global:
