@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from streamctl.cli.plain import (
     RecoveryProgress,
     console,
+    json_lines,
     load_for_cli,
     number,
     parse_broker_settings,
@@ -103,7 +104,7 @@ class _Status:
         self.app_id = app_id
         self.live: Any = None
         self.last_log = time.monotonic()
-        if sys.stderr.isatty():
+        if sys.stderr.isatty() and not json_lines():  # JSON logs: log lines only
             from rich.live import Live
 
             self.live = Live("", console=console(stderr=True), refresh_per_second=4, transient=True)
