@@ -17,13 +17,14 @@ import hmac
 import json
 import secrets
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 from streamctl.admin import windows, workers
 from streamctl.admin.values import value_for
 from streamctl.exceptions import StreamctlError
+from streamctl.observe.handler import JsonHandler
 from streamctl.observe.status import READ_TIMEOUT, key_candidates, plain
 from streamctl.worker import Worker
 
@@ -66,11 +67,12 @@ def _items(table: Any) -> dict[str, Any]:
     return {"items": [[plain(k), plain(v)] for k, v in iter(table.items())]}
 
 
-class _Handler(BaseHTTPRequestHandler):
-    server: ControlServer
+#: the largest request body the control channel reads (bytes)
+MAX_BODY = 1 << 20
 
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
+
+class _Handler(JsonHandler):
+    server: ControlServer
 
     def do_POST(self) -> None:
         token = self.headers.get("Authorization", "")
@@ -79,7 +81,12 @@ class _Handler(BaseHTTPRequestHandler):
             return
         try:
             length = int(self.headers.get("Content-Length", "0"))
+            if not 0 <= length <= MAX_BODY:
+                self._json(413, {"error": f"a request body is 0 to {MAX_BODY} bytes"})
+                return
             body = json.loads(self.rfile.read(length) or b"{}")
+            if not isinstance(body, dict):
+                raise TypeError("the body must be a JSON object")
             self._json(200, self.server.handle(self.path.strip("/"), body))
         except (ValueError, KeyError, TypeError) as exc:
             self._json(400, {"error": f"bad request: {exc}"})
@@ -89,14 +96,6 @@ class _Handler(BaseHTTPRequestHandler):
             self._json(400 if exc.exit_code == 2 else 500, {"error": str(exc)})
         except Exception as exc:
             self._json(500, {"error": f"{type(exc).__name__}: {exc}"})
-
-    def _json(self, code: int, body: Any) -> None:
-        data = json.dumps(body, default=str).encode()
-        self.send_response(code)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
 
 
 class ControlServer(ThreadingHTTPServer):
