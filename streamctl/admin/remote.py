@@ -16,12 +16,17 @@ from typing import Any
 from streamctl.admin import workers
 from streamctl.admin.tables import KeyNotFound
 from streamctl.admin.windows import merge_rows
+from streamctl.naming import consumer_group
 from streamctl.tables.exceptions import TableError
 
 
 def _ask_all(app: Any, op: str, **payload: Any) -> list[dict[str, Any]] | None:
     """Every live worker's answer to ``op`` (None: no worker registered, or none answered)."""
     endpoints = workers.live(app.conf.datadir, app.id)
+    known = {e.worker_id for e in endpoints}
+    # workers on other machines (Kafka): announced in the group, not in this data dir
+    group = consumer_group(app.id)
+    endpoints += [e for e in workers.announced(app.transport, group) if e.worker_id not in known]
     answers, unreachable = [], []
     for endpoint in endpoints:
         try:

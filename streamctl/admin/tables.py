@@ -33,6 +33,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from streamctl.admin import workers
 from streamctl.exceptions import ConfigurationError, DecodeError
 from streamctl.naming import consumer_group
 from streamctl.tables.exceptions import TableError
@@ -103,6 +104,16 @@ def check_changelogs(app: Any, tables: Iterable[Any]) -> None:
         raise ConfigurationError(problems[0][1])
 
 
+def workers_use_these_stores(app: Any) -> bool:
+    """True when a running worker may be writing the stores of this data dir: a member of
+    the app's group on the embedded broker (all run here), or on Kafka one registered in
+    this data dir (a Kafka worker elsewhere has stores of its own: the changelog is then
+    the truth to read, ``streamctl.admin.workers``)."""
+    if app.transport.members_share_datadir:
+        return bool(running_workers(app))
+    return bool(workers.live(app.conf.datadir, app.id))
+
+
 def recover(app: Any, tables: Iterable[Any], progress: Progress | None = None) -> bool:
     """Replay changelogs into the stores unless a worker runs; True if it recovered."""
     tables = list(tables)
@@ -115,10 +126,11 @@ def recover(app: Any, tables: Iterable[Any], progress: Progress | None = None) -
 
 
 def open_read_only(app: Any, tables: Iterable[Any], progress: Progress | None = None) -> None:
-    """Open ``tables`` for reading: read-only stores, caught up in memory unless a worker runs."""
+    """Open ``tables`` for reading: read-only stores, caught up in memory from the
+    changelog unless a worker writes these stores (``workers_use_these_stores``)."""
     tables = list(tables)
     check_changelogs(app, tables)
-    replay_log = not running_workers(app)
+    replay_log = not workers_use_these_stores(app)
     for table in tables:
         table.read_only(app.transport, replay_log=replay_log, progress=progress)
 

@@ -1,8 +1,9 @@
 """The control channel: ``streamctl table get/dump/set/del`` against a running worker.
 
-HTTP on 127.0.0.1 only, on a port of its own (not the public web view's), registered in
-the data dir with a random token (``streamctl.admin.workers``); every request must carry
-that token. ``POST /get``, ``/items``, ``/set``, ``/del`` with ``{"table", "key",
+HTTP on the setting ``control_host`` (127.0.0.1 by default), on a port of its own (not
+the public web view's), registered in the data dir with a random token and announced in
+the consumer group (Kafka's member metadata: ``streamctl.admin.workers``); every request
+must carry that token. ``POST /get``, ``/items``, ``/set``, ``/del`` with ``{"table", "key",
 "value"}`` (key and value as typed on the command line), and ``/windows`` with
 ``{"table", "key"}`` (``key`` null: every key) for a windowed table's windows. Each runs on the worker's loop
 between two batches (``Worker.call``): a read sees the worker's buffered writes, and a
@@ -99,12 +100,13 @@ class _Handler(JsonHandler):
 
 
 class ControlServer(ThreadingHTTPServer):
-    """One worker's control channel on 127.0.0.1 (a free port), registered in the data dir."""
+    """One worker's control channel on the setting ``control_host`` (127.0.0.1 by
+    default; a free port), registered in the data dir and announced in the group."""
 
     daemon_threads = True
 
     def __init__(self, worker: Worker) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
+        super().__init__((worker.app.conf.control_host, 0), _Handler)
         self.worker = worker
         self.token = secrets.token_urlsafe(32)
         self._thread = threading.Thread(
@@ -113,12 +115,16 @@ class ControlServer(ThreadingHTTPServer):
         self.entry: Path | None = None
 
     def start(self) -> ControlServer:
+        """Serve; register in the data dir; unless bound to the loopback interface only,
+        announce to the group (before the worker joins it: Kafka carries the announcement
+        in the member metadata of its join)."""
         self._thread.start()
-        conf = self.worker.app.conf
-        port = self.server_address[1]
-        self.entry = workers.register(
-            conf.datadir, conf.id, f"http://127.0.0.1:{port}/", self.token, conf.transactional_id
-        )
+        app = self.worker.app
+        conf = app.conf
+        url = workers.url_for(conf.control_host, self.server_address[1])
+        self.entry = workers.register(conf.datadir, conf.id, url, self.token, conf.transactional_id)
+        if conf.control_host not in workers.LOOPBACK:  # reachable from other machines
+            app.transport.announce(workers.announcement(url, self.token, conf.transactional_id))
         return self
 
     def handle(self, op: str, body: dict[str, Any]) -> dict[str, Any]:

@@ -58,6 +58,7 @@ SETTINGS_KEYS = {
     "worker_id",
     "metrics_port",
     "web_host",
+    "control_host",
 }
 #: the sections whose entries are counted against MAX_ENTRIES
 SECTIONS = ("topics", "tables", "agents", "models")

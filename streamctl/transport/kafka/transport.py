@@ -20,6 +20,7 @@ from streamctl.transport.base import (
 )
 from streamctl.transport.exceptions import BadBrokerURL, TransportError
 from streamctl.transport.kafka import admin as kadmin
+from streamctl.transport.kafka import announce
 from streamctl.transport.kafka.config import SETTING_NAMES, KafkaSettings, parse_url
 from streamctl.transport.kafka.consumer import KafkaTransportConsumer
 from streamctl.transport.kafka.errors import translate, watch_refusals
@@ -62,6 +63,7 @@ class KafkaTransport(Transport):
         self.replication_factor = int(settings.pop("replication_factor", -1))
         self.settings = KafkaSettings(parse_url(url), settings)
         self._admin: KafkaAdminClient | None = None
+        self._announced = ""
         # kafka-python logs its client configuration (the password too) at DEBUG
         redact_loggers("kafka", self.settings.secrets())
         watch_refusals()  # a SASL/SSL mismatch is reported with its cause, not as a timeout
@@ -88,9 +90,25 @@ class KafkaTransport(Transport):
                 raise
         return KafkaTransportProducer(producer, self.bootstrap, transactional=True)
 
+    members_share_datadir = False
+
+    def announce(self, info: str) -> None:
+        """Carry ``info`` in the member metadata of the groups this transport's consumers
+        join from now on (``streamctl.transport.kafka.announce``)."""
+        self._announced = info
+
     def consumer(self, group_id: str | None) -> Consumer:
+        config = self.settings.consumer(group_id=group_id)
+        if group_id is not None and self._announced:
+            configured = config.get(
+                "partition_assignment_strategy",
+                KafkaConsumer.DEFAULT_CONFIG["partition_assignment_strategy"],
+            )
+            config["partition_assignment_strategy"] = announce.strategies(
+                configured, self._announced
+            )
         with translate(self.bootstrap, "open consumer"):
-            consumer = KafkaConsumer(**self.settings.consumer(group_id=group_id))
+            consumer = KafkaConsumer(**config)
         return KafkaTransportConsumer(consumer, group_id, self.bootstrap)
 
     @property
@@ -156,6 +174,11 @@ class KafkaTransport(Transport):
     def describe_group(self, group_id: str) -> GroupInfo:
         with translate(self.bootstrap, "describe consumer group"):
             return kadmin.describe_groups(self.admin, [group_id])[0]
+
+    def group_members(self, group_id: str) -> list[str] | None:
+        """The group's live members, as ``describe_group`` sees them: ``streamctl table
+        set/del`` are refused while a worker holds the group (they were not, on Kafka)."""
+        return [str(m) for m in self.describe_group(group_id).members]
 
     def group_offsets(self, group_id: str) -> dict[TopicPartition, int]:
         with translate(self.bootstrap, "read group offsets"):
