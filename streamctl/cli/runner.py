@@ -72,8 +72,9 @@ def execute(
     from streamctl.cli.observe import control, serve_if_asked, write_summary
 
     server = serve_if_asked(worker, metrics_port)
-    channel = control(worker)
+    channel = None
     try:
+        channel = control(worker)
         code = worker.run()
     finally:
         if channel is not None:
