@@ -332,8 +332,12 @@ class Transport(abc.ABC):
         """The live members of a consumer group (e.g. ``"pid 123 on host"``); None if unknown.
 
         Used to refuse writes that only a stopped app may take (``streamctl table set``).
+        By default the members ``describe_group`` lists (both Kafka transports); None
+        for a transport that cannot describe groups.
         """
-        return None
+        if type(self).describe_group is Transport.describe_group:
+            return None
+        return [str(m) for m in self.describe_group(group_id).members]
 
     # -- group and topic administration (``streamctl group``, ``streamctl topic create``) --
     # Defaults raise TransportError, so a plugin transport without them still runs apps.

@@ -175,11 +175,6 @@ class KafkaTransport(Transport):
         with translate(self.bootstrap, "describe consumer group"):
             return kadmin.describe_groups(self.admin, [group_id])[0]
 
-    def group_members(self, group_id: str) -> list[str] | None:
-        """The group's live members, as ``describe_group`` sees them: ``streamctl table
-        set/del`` are refused while a worker holds the group (they were not, on Kafka)."""
-        return [str(m) for m in self.describe_group(group_id).members]
-
     def group_offsets(self, group_id: str) -> dict[TopicPartition, int]:
         with translate(self.bootstrap, "read group offsets"):
             return kadmin.group_offsets(self.admin, group_id)
