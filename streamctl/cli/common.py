@@ -206,7 +206,11 @@ def setup_logging(level: str, log_format: str = "text") -> None:
     per line (BadParameter for an unknown level or format)."""
     lvl = log_level(level)
     if lvl is None:
-        raise typer.BadParameter(f"unknown log level {level!r}")
+        raise typer.BadParameter(
+            f"unknown log level {level!r} (debug, info, warning or error)", param_hint="--log-level"
+        )
     if log_format not in ("text", "json"):
-        raise typer.BadParameter(f"unknown log format {log_format!r} (text or json)")
+        raise typer.BadParameter(
+            f"unknown log format {log_format!r} (text or json)", param_hint="--log-format"
+        )
     configure_logging(lvl, log_format)

@@ -91,6 +91,12 @@ def test_every_line_is_json_under_log_format_json(tmp_path: Path) -> None:
         "Address already in use": ["run", pipe, "--metrics-port", port],
         "must be a port number": ["run", pipe, "--metrics-port", "70000"],
         "No such option: --nope": ["run", pipe, "--nope"],
+        "Invalid value for --log-level: unknown log level 'loud'": [
+            "run",
+            pipe,
+            "--log-level",
+            "loud",
+        ],
         "cannot import": ["worker", "-A", "no_such_module_xyz:app"],
     }
     try:
