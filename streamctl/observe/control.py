@@ -22,7 +22,7 @@ from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from streamctl.admin import windows, workers
+from streamctl.admin import workers
 from streamctl.admin.values import value_for
 from streamctl.exceptions import StreamctlError
 from streamctl.observe.handler import JsonHandler
@@ -129,6 +129,7 @@ class ControlServer(ThreadingHTTPServer):
 
     def handle(self, op: str, body: dict[str, Any]) -> dict[str, Any]:
         """Run ``op`` on the worker's loop; its JSON answer."""
+        from streamctl.admin import windows
         from streamctl.admin.tables import refuse_write, table_named
 
         table = table_named(self.worker.app, str(body["table"]))

@@ -11,8 +11,6 @@ import json
 import time
 from typing import Any
 
-from streamctl.admin import windows
-from streamctl.admin.tables import is_windowed
 from streamctl.worker import Worker, WorkerStats
 
 #: seconds a read waits for the worker's loop before giving up
@@ -124,7 +122,9 @@ def read_key(table: Any, text: str) -> tuple[bool, Any, Any]:
     """(found, key, value) of ``table``'s key typed as ``text``, read where the worker reads
     (run it on the worker's loop). A windowed table's value is the list of the key's
     windows, ``{"start", "end", "value", "state"}`` as ``streamctl table get`` lists them."""
-    if is_windowed(table):
+    if table.window is not None:
+        from streamctl.admin import windows  # the admin modules: only when asked
+
         found = windows.rows(table, windows.keys_typed(text))
         if not found:
             return False, text, None
