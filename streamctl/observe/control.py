@@ -3,10 +3,10 @@
 HTTP on the setting ``control_host`` (127.0.0.1 by default), on a port of its own (not
 the public web view's), registered in the data dir with a random token and announced in
 the consumer group (Kafka's member metadata: ``streamctl.admin.workers``); every request
-must carry that token. ``POST /get``, ``/items``, ``/set``, ``/del`` with ``{"table", "key",
-"value"}`` (key and value as typed on the command line), and ``/windows`` with
-``{"table", "key"}`` (``key`` null: every key) for a windowed table's windows. Each runs on the worker's loop
-between two batches (``Worker.call``): a read sees the worker's buffered writes, and a
+must carry that token. ``POST /get``, ``/items``, ``/set``, ``/del`` with ``{"table",
+"key", "value"}`` (key and value as typed on the command line), and ``/windows`` with
+``{"table", "key"}`` (``key`` null: every key) for a windowed table's windows. Each runs
+on the worker's loop between two batches (``Worker.call``): a read sees the worker's buffered writes, and a
 write goes into the worker's next commit, through the changelog like an agent's. A
 worker answers ``{"owner": false}`` for a key whose partition it does not hold, so the
 caller asks the next one.
