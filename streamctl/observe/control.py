@@ -6,9 +6,9 @@ the consumer group (Kafka's member metadata: ``streamctl.admin.workers``); every
 must carry that token. ``POST /get``, ``/items``, ``/set``, ``/del`` with ``{"table",
 "key", "value"}`` (key and value as typed on the command line), and ``/windows`` with
 ``{"table", "key"}`` (``key`` null: every key) for a windowed table's windows. Each runs
-on the worker's loop between two batches (``Worker.call``): a read sees the worker's buffered writes, and a
-write goes into the worker's next commit, through the changelog like an agent's. A
-worker answers ``{"owner": false}`` for a key whose partition it does not hold, so the
+on the worker's loop between two batches (``Worker.call``): a read sees the worker's
+buffered writes, and a write goes into the worker's next commit, through the changelog
+like an agent's. A worker answers ``{"owner": false}`` for a key whose partition it does not hold, so the
 caller asks the next one.
 """
 
