@@ -8,8 +8,8 @@ must carry that token. ``POST /get``, ``/items``, ``/set``, ``/del`` with ``{"ta
 ``{"table", "key"}`` (``key`` null: every key) for a windowed table's windows. Each runs
 on the worker's loop between two batches (``Worker.call``): a read sees the worker's
 buffered writes, and a write goes into the worker's next commit, through the changelog
-like an agent's. A worker answers ``{"owner": false}`` for a key whose partition it does not hold, so the
-caller asks the next one.
+like an agent's. A worker answers ``{"owner": false}`` for a key whose partition it
+does not hold, so the caller asks the next one.
 """
 
 from __future__ import annotations
