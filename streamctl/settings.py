@@ -57,8 +57,12 @@ class Settings:
     commit_interval: float = 0.5
     #: how long an idle poll waits for new records, in seconds
     poll_timeout: float = 0.2
-    #: 0 only: a newly assigned table partition is rebuilt from its changelog (see below)
-    table_standby_replicas: int = 0
+    #: how many other workers of the group keep a warm copy (a standby replica) of each
+    #: table partition by following its changelog (Faust's ``table_standby_replicas``,
+    #: Kafka Streams' ``num.standby.replicas``): a rebalance that hands a worker one of
+    #: its standbys resumes from the standby's offset instead of rebuilding. Faust's
+    #: default, 1, does nothing with a single worker; 0 turns standbys off.
+    table_standby_replicas: int = 1
     broker_settings: dict[str, Any] = field(default_factory=dict)
     #: seconds a starting worker retries an unreachable broker before giving up
     broker_start_timeout: float = 60.0
@@ -156,15 +160,6 @@ class Settings:
         if not isinstance(self.window_wall_clock, bool):
             raise ConfigurationError(
                 f"setting window_wall_clock must be true or false, not {self.window_wall_clock!r}"
-            )
-        if self.table_standby_replicas != 0:
-            # Standbys would keep warm copies of other workers' table partitions by
-            # following their changelogs. Not built: a newly assigned partition is
-            # rebuilt from its changelog before its first event, which is correct and,
-            # with compacted changelogs, quick; a half-built standby would not be.
-            raise ConfigurationError(
-                "table_standby_replicas must be 0: standby replicas are not supported "
-                "(tables are rebuilt from their changelogs on assignment)"
             )
 
     @property

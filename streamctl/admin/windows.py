@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from streamctl.admin.tables import KeyNotFound, open_read_only, table_named
+from streamctl.admin.tables import is_windowed as is_windowed  # where callers look for it
 from streamctl.admin.values import parse_text
 from streamctl.exceptions import ConfigurationError
 from streamctl.tables.recovery import Progress
