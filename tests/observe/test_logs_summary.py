@@ -59,6 +59,7 @@ def test_a_json_line_names_the_event_being_processed() -> None:
     log = logging.getLogger("streamctl.test.jsonlogs")
     log.addHandler(handler)
     log.propagate = False
+    log.setLevel(logging.INFO)  # not the level another test left on "streamctl"
     try:
         log.warning("outside")
         set_current_event(Event("k", 1, Message("orders", 3, 41, b"k", b"1", 0, [])))
@@ -68,6 +69,7 @@ def test_a_json_line_names_the_event_being_processed() -> None:
             set_current_event(None)
     finally:
         log.removeHandler(handler)
+        log.setLevel(logging.NOTSET)
     first, second = (json.loads(line) for line in stream.getvalue().splitlines())
     assert first["message"] == "outside" and "topic" not in first
     assert (second["level"], second["logger"], second["message"]) == (
