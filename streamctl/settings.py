@@ -77,6 +77,11 @@ class Settings:
     #: the address that server binds: the loopback interface unless set otherwise
     #: (``0.0.0.0`` serves every interface; the server has no write endpoints)
     web_host: str = "127.0.0.1"
+    #: the address the control channel of ``streamctl table`` against a running worker
+    #: binds (a free port), and announces in the consumer group on Kafka, so the table
+    #: commands on other machines reach it: the loopback interface unless set otherwise
+    #: (a wildcard such as ``0.0.0.0`` announces the host name)
+    control_host: str = "127.0.0.1"
     #: windowed tables: a quiet partition's stream time follows the wall clock, so its
     #: windows still close (#11)
     window_wall_clock: bool = True
@@ -126,10 +131,12 @@ class Settings:
                 raise ConfigurationError(
                     f"setting metrics_port must be a port number (0-65535), not {self.metrics_port}"
                 )
-        if not isinstance(self.web_host, str) or not self.web_host:
-            raise ConfigurationError(
-                f"setting web_host must be a host name or address, not {self.web_host!r}"
-            )
+        for name in ("web_host", "control_host"):
+            host = getattr(self, name)
+            if not isinstance(host, str) or not host:
+                raise ConfigurationError(
+                    f"setting {name} must be a host name or address, not {host!r}"
+                )
         if self.processing_guarantee in ("", None):
             self.processing_guarantee = default_guarantee(self.broker)
         if self.processing_guarantee not in GUARANTEES:

@@ -102,6 +102,11 @@ SETTINGS_KEYS: Decl = {
     "worker_id": _s("names the worker (and its transactional producer)"),
     "metrics_port": {"type": "integer", "minimum": 0, "maximum": 65535},
     "web_host": _s("address the metrics and web view listen on", default="127.0.0.1"),
+    "control_host": _s(
+        "address the control channel of streamctl table listens on (and, if not loopback, "
+        "announces in the Kafka group)",
+        default="127.0.0.1",
+    ),
 }
 TABLE_KEYS: Decl = {
     "kind": {**_s("table kind", default="table"), "enum": ["table", "global", "set", "set_global"]},
