@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from streamctl.exceptions import ConfigurationError
+from streamctl.exceptions import ConfigurationError, yaml_repr
 from streamctl.faustsettings import ALIASES, NOT_APPLICABLE, not_applicable, store_url, warn_once
 
 GUARANTEES = ("at_least_once", "exactly_once")
@@ -21,14 +21,21 @@ def default_datadir() -> Path:
     return Path(os.environ.get("STREAMCTL_DATADIR", ".streamctl"))
 
 
-def _number(name: str, value: Any, kind: type, minimum: float) -> Any:
-    """``value`` as an int or float of at least ``minimum``, else a ConfigurationError."""
+#: the largest value of a Kafka ``int`` setting (Kafka Streams' num.standby.replicas is
+#: one: ConfigDef's Type.INT, a Java int)
+INT32_MAX = 2**31 - 1
+
+
+def _number(name: str, value: Any, kind: type, minimum: float, maximum: float | None = None) -> Any:
+    """``value`` as an int or float from ``minimum`` to ``maximum`` (None: unbounded),
+    else a ConfigurationError (the value spelled as YAML spells it)."""
     ok = isinstance(value, (int, float)) and not isinstance(value, bool)
     if ok and kind is int and not float(value).is_integer():
         ok = False
-    if not ok or value < minimum:
+    if not ok or value < minimum or (maximum is not None and value > maximum):
         what = "a whole number" if kind is int else "a number"
-        raise ConfigurationError(f"setting {name} must be {what} >= {minimum:g}, not {value!r}")
+        bound = f">= {minimum:g}" if maximum is None else f"from {minimum:g} to {maximum:,}"
+        raise ConfigurationError(f"setting {name} must be {what} {bound}, not {yaml_repr(value)}")
     return kind(value)
 
 
@@ -122,9 +129,7 @@ class Settings:
         for name, optional in (("broker", False), ("table_store", False), ("worker_id", True)):
             value = getattr(self, name)
             if not (isinstance(value, str) or (optional and value is None)):
-                raise ConfigurationError(
-                    f"setting {name} must be a string, not {type(value).__name__} {value!r}"
-                )
+                raise ConfigurationError(f"setting {name} must be a string, not {yaml_repr(value)}")
         if self.metrics_port is not None:
             self.metrics_port = _number("metrics_port", self.metrics_port, int, 0)
             if self.metrics_port > 65535:
@@ -147,7 +152,7 @@ class Settings:
         self.max_poll_records = _number("max_poll_records", self.max_poll_records, int, 1)
         self.topic_partitions = _number("topic_partitions", self.topic_partitions, int, 1)
         self.table_standby_replicas = _number(
-            "table_standby_replicas", self.table_standby_replicas, int, 0
+            "table_standby_replicas", self.table_standby_replicas, int, 0, INT32_MAX
         )
         for name in (
             "commit_interval",

@@ -125,31 +125,50 @@ def recover(app: Any, tables: Iterable[Any], progress: Progress | None = None) -
     return True
 
 
-def open_read_only(app: Any, tables: Iterable[Any], progress: Progress | None = None) -> None:
+def open_read_only(
+    app: Any,
+    tables: Iterable[Any],
+    progress: Progress | None = None,
+    unheld: list[int] | None = None,
+) -> None:
     """Open ``tables`` for reading: read-only stores, caught up in memory from the
-    changelog unless a worker writes these stores (``workers_use_these_stores``)."""
+    changelog unless a worker writes these stores (``workers_use_these_stores``).
+    ``unheld``: open these partitions only, the ones no running worker holds
+    (``streamctl.admin.remote``), always caught up from the changelog, the truth for a
+    partition whose owner runs elsewhere (a local store of it is a standby's or stale)."""
     tables = list(tables)
     check_changelogs(app, tables)
-    replay_log = not workers_use_these_stores(app)
+    replay_log = unheld is not None or not workers_use_these_stores(app)
     for table in tables:
-        table.read_only(app.transport, replay_log=replay_log, progress=progress)
+        table.read_only(app.transport, replay_log=replay_log, partitions=unheld, progress=progress)
 
 
-def stored_key(app: Any, name: str, candidates: list[Any], progress: Progress | None = None) -> Any:
+def stored_key(
+    app: Any,
+    name: str,
+    candidates: list[Any],
+    progress: Progress | None = None,
+    unheld: list[int] | None = None,
+) -> Any:
     """The first of ``candidates`` the table holds, else the first: how a key typed on
     the command line (``2024``) finds a key that a stream wrote as bytes (``b'2024'``, a
-    topic with no key type) in a table with no key type (#9). Reads only."""
+    topic with no key type) in a table with no key type (#9). Reads only; ``unheld`` as
+    in ``open_read_only``."""
     table = table_named(app, name)
-    open_read_only(app, [table], progress)
+    open_read_only(app, [table], progress, unheld)
     for key in candidates:
         if key in table:
             return key
     return candidates[0]
 
 
-def get(app: Any, name: str, key: Any, progress: Progress | None = None) -> Any:
+def get(
+    app: Any, name: str, key: Any, progress: Progress | None = None, unheld: list[int] | None = None
+) -> Any:
+    """``key``'s value; KeyNotFound when the table has none. ``unheld``: read only these
+    partitions, from the changelog (``open_read_only``)."""
     table = table_named(app, name)
-    open_read_only(app, [table], progress)
+    open_read_only(app, [table], progress, unheld)
     try:
         value = table.get(key)
     except DecodeError as exc:
@@ -159,9 +178,13 @@ def get(app: Any, name: str, key: Any, progress: Progress | None = None) -> Any:
     return value
 
 
-def items(app: Any, name: str, progress: Progress | None = None) -> list[tuple[Any, Any]]:
+def items(
+    app: Any, name: str, progress: Progress | None = None, unheld: list[int] | None = None
+) -> list[tuple[Any, Any]]:
+    """Every (key, value); ``unheld``: of these partitions only, from the changelog
+    (``open_read_only``)."""
     table = table_named(app, name)
-    open_read_only(app, [table], progress)
+    open_read_only(app, [table], progress, unheld)
     try:
         return list(iter(table.items()))  # iter(): list() would ask len(), a second full scan
     except DecodeError as exc:

@@ -61,7 +61,7 @@ def parse_arg(text: str, want: Any = None) -> Any:
     return parse_text(text, want)
 
 
-def table_key(app: Any, t: Any, text: str, progress: Any) -> Any:
+def table_key(app: Any, t: Any, text: str, progress: Any, unheld: list[int] | None = None) -> Any:
     """KEY as the table holds it. A table with a key type parses it as that type; one
     whose writing topics carry text keys (a pipeline's default) takes it as text, as the
     stream does (``2024`` is the text "2024", not the number); otherwise it is parsed as
@@ -72,7 +72,7 @@ def table_key(app: Any, t: Any, text: str, progress: Any) -> Any:
     key = parse_arg(text, t.key_type)
     if t.key_type is not None:
         return key
-    return admin.stored_key(app, t.name, [key, text, text.encode()], progress)
+    return admin.stored_key(app, t.name, [key, text, text.encode()], progress, unheld)
 
 
 @contextmanager
@@ -163,11 +163,12 @@ def get(
             _windows(app, format, table, key, at, progress)
             return
         found = remote.get(app, table, key)
-        if found is not None:
+        if isinstance(found, tuple):
             k, value = found
-        else:
-            k = table_key(app, t, key, progress)
-            value = admin.get(app, table, k, progress)
+        else:  # no worker runs, or none reachable holds the key's partition
+            unheld = None if found is None else found.partitions
+            k = table_key(app, t, key, progress, unheld)
+            value = admin.get(app, table, k, progress, unheld)
     _one(format, table, k, value)
 
 
@@ -295,7 +296,12 @@ def dump(
             _window_rows(format, windows)
             return
         found = remote.items(app, table)
-        pairs = admin.items(app, table, progress) if found is None else found
+        if found is None:
+            pairs = admin.items(app, table, progress)
+        else:  # what the running workers hold, the rest from the changelogs
+            pairs, unheld = found
+            if unheld.partitions:
+                pairs += admin.items(app, table, progress, unheld.partitions)
         rows = [(jsonable(k), jsonable(v)) for k, v in pairs]
     rows.sort(key=lambda kv: sort_key(kv[0]))
     if format is Format.jsonl:

@@ -9,7 +9,9 @@ must carry that token. ``POST /get``, ``/items``, ``/set``, ``/del`` with ``{"ta
 on the worker's loop between two batches (``Worker.call``): a read sees the worker's
 buffered writes, and a write goes into the worker's next commit, through the changelog
 like an agent's. A worker answers ``{"owner": false}`` for a key whose partition it
-does not hold, so the caller asks the next one.
+does not hold, so the caller asks the next one; ``/get`` without the key and ``/items``
+also answer ``"held"``, the partitions the worker holds, so the caller reads the others
+from their changelogs.
 """
 
 from __future__ import annotations
@@ -45,7 +47,7 @@ def _get(table: Any, text: str) -> dict[str, Any]:
             "key": plain(key),
             "value": plain(table[key]),
         }
-    return {"owner": table.owns(key), "found": False, "key": plain(key)}
+    return {"owner": table.owns(key), "found": False, "key": plain(key), "held": table.held}
 
 
 def _set(table: Any, text: str, value: Any) -> dict[str, Any]:
@@ -65,7 +67,8 @@ def _del(table: Any, text: str) -> dict[str, Any]:
 
 
 def _items(table: Any) -> dict[str, Any]:
-    return {"items": [[plain(k), plain(v)] for k, v in iter(table.items())]}
+    items = [[plain(k), plain(v)] for k, v in iter(table.items())]
+    return {"items": items, "held": table.held}
 
 
 #: the largest request body the control channel reads (bytes)

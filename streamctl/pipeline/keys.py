@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from streamctl.pipeline.limits import MOST
+from streamctl.settings import INT32_MAX
 
 Decl = dict[str, dict[str, Any]]
 
@@ -95,7 +96,12 @@ SETTINGS_KEYS: Decl = {
     "poll_timeout": {"type": "number", "minimum": 0, "default": 0.2, "description": "seconds"},
     "processing_guarantee": {"type": "string", "enum": ["at_least_once", "exactly_once"]},
     "topic_partitions": {**_pos("topic_partitions", "default partitions"), "default": 1},
-    "table_standby_replicas": {"type": "integer", "minimum": 0, "default": 0},
+    "table_standby_replicas": {
+        "type": "integer",
+        "minimum": 0,
+        "maximum": INT32_MAX,
+        "default": 0,
+    },
     "table_store": _s("sqlite:// (default) or memory://", default="sqlite://"),
     "broker_start_timeout": {"type": "number", "minimum": 0, "default": 60.0},
     "broker_wait_timeout": {"type": "number", "minimum": 0, "default": 300.0},

@@ -14,6 +14,7 @@ import difflib
 import re
 from typing import TYPE_CHECKING, Any
 
+from streamctl.exceptions import yaml_repr
 from streamctl.pipeline.yamlpos import Path_
 
 if TYPE_CHECKING:
@@ -207,9 +208,9 @@ def _explain(kind: str, error: ValidationError) -> tuple[Path_, str]:
         return path, f"{where} needs {need}: {prop.get('description') or describe(prop)}"
     if v == "enum":
         options = ", ".join(str(o) for o in error.validator_value)
-        return path, f"{where} must be one of {options}, not {value!r}"
+        return path, f"{where} must be one of {options}, not {yaml_repr(value)}"
     if v == "const":
-        return path, f"{where} must be {_json(error.validator_value)}, not {_json(value)}"
+        return path, f"{where} must be {yaml_repr(error.validator_value)}, not {yaml_repr(value)}"
     if v == "pattern":
         what = PATTERNS.get(str(error.validator_value), f"matching {error.validator_value}")
         return path, f"{where}: {value!r} is not {what}"
@@ -253,7 +254,7 @@ def describe(schema: Any) -> str:
     if "enum" in schema:
         return "one of " + ", ".join(str(o) for o in schema["enum"])
     if "const" in schema:
-        return _json(schema["const"])
+        return yaml_repr(schema["const"])
     types = schema.get("type")
     types = [types] if isinstance(types, str) else list(types or [])
     if set(types) == _EXPR_TYPES:
@@ -272,12 +273,6 @@ def describe(schema: Any) -> str:
     if types == ["string"] and "pattern" in schema:
         return PATTERNS.get(schema["pattern"], "text")
     return " or ".join(_TYPE_WORDS.get(t, t) for t in types) or "anything"
-
-
-def _json(value: Any) -> str:
-    if value is None or isinstance(value, bool):
-        return {True: "true", False: "false", None: "null"}[value]
-    return repr(value)
 
 
 def _kind(value: Any) -> str:

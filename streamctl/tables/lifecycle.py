@@ -120,9 +120,15 @@ class Lifecycle:
         recovery.refuse_stores_without_log(self._state)
 
     def read_only(
-        self, transport: Transport, *, replay_log: bool, progress: Progress | None = None
+        self,
+        transport: Transport,
+        *,
+        replay_log: bool,
+        partitions: Iterable[int] | None = None,
+        progress: Progress | None = None,
     ) -> dict[int, int]:
-        """Open the stores read-only for a reader outside the worker (``streamctl table``).
+        """Open the stores of ``partitions`` (None: all) read-only for a reader outside the
+        worker (``streamctl table``); the table then holds those partitions only.
 
         With ``replay_log``, changelog records the stores miss are replayed into
         memory, never into the store files. Raises StoreAheadOfLog for a store
@@ -134,8 +140,18 @@ class Lifecycle:
                 progress(self, partition, done, total)
 
         return recovery.read_only(
-            self._state, transport, replay_log=replay_log, report=report, batch=self.recovery_batch
+            self._state,
+            transport,
+            replay_log=replay_log,
+            partitions=partitions,
+            report=report,
+            batch=self.recovery_batch,
         )
+
+    @property
+    def held(self) -> list[int]:
+        """The partitions this process holds, ascending (all, for a global table)."""
+        return self._state.local()
 
     def owns(self, key: Any) -> bool:
         """True when a write of ``key`` outside a stream lands in partitions this process

@@ -202,18 +202,21 @@ def read_only(
     transport: Transport,
     *,
     replay_log: bool,
+    partitions: Iterable[int] | None = None,
     report: Callable[[int, int, int], None] | None = None,
     batch: int = 10_000,
 ) -> dict[int, int]:
-    """Open every partition's store read-only; with ``replay_log``, catch each up to its
-    changelog's end in memory. Creates, changes and deletes nothing.
+    """Open the stores of ``partitions`` (None: every partition) read-only; with
+    ``replay_log``, catch each up to its changelog's end in memory. Creates, changes and
+    deletes nothing; the table then holds those partitions only.
 
     Returns the records replayed per partition. Raises StoreAheadOfLog (see
     :func:`trusted_start`), also when the changelog topic does not exist (a
     deleted log) but a store recorded an offset. Without ``replay_log`` (a
     worker runs and owns the stores) the stores are read as last committed.
     """
-    wanted = state.assign(None)
+    wanted = state.assign(partitions)
+    state.assigned = set(wanted)  # a read of some partitions sees those only
     for p in sorted(wanted):
         old = state.stores.pop(p, None)
         if old is not None:
