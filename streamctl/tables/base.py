@@ -29,6 +29,7 @@ from typing import Any, ClassVar
 from streamctl.exceptions import ConfigurationError
 from streamctl.tables.applike import AppConfLike, AppLike, TopicLike
 from streamctl.tables.codec import TableCodec
+from streamctl.tables.exceptions import restore_advice
 from streamctl.tables.hooks import changelog_events
 from streamctl.tables.lifecycle import Lifecycle
 from streamctl.tables.naming import changelog_topic_name, store_path
@@ -129,6 +130,7 @@ class Collection(Lifecycle):
             path_for=self.store_path,
             label=f"{type(self).__name__} {name!r}",
             read_only=self._read_only,
+            restore=restore_advice(str(getattr(app.conf, "broker", "local://"))),
         )
         self.recovery_batch = 10_000
         hook = kwargs.get("on_changelog_event")

@@ -55,9 +55,17 @@ def coalesce(messages: Iterable[Message], after: int | None = None) -> tuple[Wri
 
 
 def trusted_start(
-    store: Store, label: str, begin: int, end: int, *, committed_only: bool = False
+    store: Store,
+    label: str,
+    begin: int,
+    end: int,
+    *,
+    committed_only: bool = False,
+    restore: str = "restore the changelog that goes with these stores",
 ) -> int:
     """The offset to replay from, resetting the store if it cannot be trusted.
+    ``restore``: how to get the log back, in the StoreAheadOfLog message
+    (``TableState.restore``).
 
     ``committed_only`` (exactly-once): ``end`` is the last stable offset, which an
     open transaction of a dead worker holds back until Kafka aborts it; stores then
@@ -73,9 +81,8 @@ def trusted_start(
             f"{label}: its store {store.path} has applied changelog offset {persisted} but "
             f"the changelog ends before it (next offset {end}): the broker's log was "
             "deleted, emptied or "
-            "replaced after the store was written; restore the log (broker.db) that goes "
-            "with these stores, or move the store files away to rebuild the table from "
-            "the log (nothing was changed)"
+            f"replaced after the store was written; {restore}, or move the store files "
+            "away to rebuild the table from the log (nothing was changed)"
         )
     elif persisted is None and store.persistent and len(store):
         log.warning("%s: store has data but no changelog offset; rebuilding it", label)
@@ -174,7 +181,12 @@ def standby_start(
     label = f"table {state.name} partition {partition}"
     try:
         return trusted_start(
-            state.store(partition), label, begin, end, committed_only=committed_only
+            state.store(partition),
+            label,
+            begin,
+            end,
+            committed_only=committed_only,
+            restore=state.restore,
         )
     except StoreAheadOfLog as exc:
         log.warning("%s; not kept as a standby", exc)
@@ -192,7 +204,7 @@ def refuse_stores_without_log(state: TableState) -> None:
         except StoreError:
             continue
         try:
-            trusted_start(store, f"table {state.name} partition {p}", 0, 0)
+            trusted_start(store, f"table {state.name} partition {p}", 0, 0, restore=state.restore)
         finally:
             store.close()
 
@@ -266,7 +278,14 @@ def _replay_all(
         for p, tp in tps.items():
             store = store_of(p)
             label = f"table {state.name} partition {p}"
-            start = trusted_start(store, label, begins[tp], ends[tp], committed_only=committed_only)
+            start = trusted_start(
+                store,
+                label,
+                begins[tp],
+                ends[tp],
+                committed_only=committed_only,
+                restore=state.restore,
+            )
 
             def progress(done: int, total: int, p: int = p) -> None:
                 if report is not None:

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from streamctl.tables.changelog import WriteBuffer
-from streamctl.tables.exceptions import StoreCorrupt, TableError
+from streamctl.tables.exceptions import StoreCorrupt, TableError, restore_advice
 from streamctl.tables.placement import Placement
 from streamctl.tables.stores import Store
 from streamctl.transport.base import Message, Producer, RecordMetadata, TopicSpec
@@ -42,6 +42,7 @@ class TableState:
         path_for: Callable[[int], Path],
         label: str,
         read_only: bool = False,
+        restore: str = "",
     ) -> None:
         self.placement = placement
         self.name = placement.table
@@ -52,6 +53,8 @@ class TableState:
         self.path_for = path_for
         self.label = label
         self.read_only = read_only
+        #: how to restore the log a store ahead of it goes with (``restore_advice``)
+        self.restore = restore or restore_advice("local://")
         self.buffer = WriteBuffer()
         self.stores: dict[int, Store] = {}
         #: partitions this process holds; None: all (no worker said otherwise)

@@ -180,6 +180,47 @@ def test_standbys_follow_only_with_replicas_and_a_setting_refuses_negatives(
         App("x", datadir=tmp_path, table_standby_replicas=-1)
 
 
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [(True, "not true"), (2**31, "not 2147483648"), (None, "not null")],
+)
+def test_a_setting_refused_is_spelled_as_yaml_and_standbys_fit_a_kafka_int(
+    tmp_path: Path, value: object, shown: str
+) -> None:
+    # Kafka Streams' num.standby.replicas is a Java int: 2**31 - 1 at most
+    from streamctl.exceptions import ConfigurationError
+
+    assert App("x", datadir=tmp_path, table_standby_replicas=2**31 - 1)
+    with pytest.raises(ConfigurationError) as caught:
+        App("x", datadir=tmp_path, table_standby_replicas=value)
+    assert str(caught.value) == (
+        "setting table_standby_replicas must be a whole number from 0 to 2,147,483,647, " + shown
+    )
+
+
+@pytest.mark.parametrize(("value", "shown"), [("true", "true"), ("2147483648", "2147483648")])
+def test_validate_spells_a_refused_setting_as_the_file_does(
+    tmp_path: Path, value: str, shown: str
+) -> None:
+    from typer.testing import CliRunner
+
+    from streamctl.cli.main import app as cli
+
+    pipe = tmp_path / "p.yaml"
+    pipe.write_text(
+        "app: spelled\nbroker: local://\ntopics:\n  words: {}\n"
+        f"settings:\n  table_standby_replicas: {value}\n"
+        "tables:\n  orders: {default: int}\n"
+        "agents:\n  a:\n    from: words\n    steps:\n      - count: orders\n"
+    )
+    result = CliRunner().invoke(cli, ["validate", str(pipe)])
+    assert result.exit_code != 0
+    assert result.output == (
+        f"{pipe}:6:27: setting table_standby_replicas must be a whole number from 0 to "
+        f"2,147,483,647, not {shown}\n"
+    )
+
+
 def test_a_worker_alone_closes_revoked_partitions_as_before(tmp_path: Path) -> None:
     app, table = table_app(tmp_path)
     manager = TableManager([table], standby_replicas=1)
