@@ -19,7 +19,7 @@ from typing import Any
 
 from streamctl.admin import workers
 from streamctl.admin.tables import KeyNotFound, table_named
-from streamctl.admin.windows import merge_rows
+from streamctl.admin.windows import keys_typed, merge_rows, window_rows
 from streamctl.naming import consumer_group
 from streamctl.tables.exceptions import TableError
 
@@ -82,13 +82,21 @@ def items(app: Any, name: str) -> tuple[list[tuple[Any, Any]], Unheld] | None:
     return pairs, Unheld(_unheld(app, name, answers))
 
 
-def windows(app: Any, name: str, text: str | None) -> list[dict[str, Any]] | None:
+def windows(
+    app: Any, name: str, text: str | None, progress: Any = None
+) -> list[dict[str, Any]] | None:
     """The windows of the key typed as ``text`` (None: every key) that the running workers
-    hold, as ``streamctl.admin.windows.window_rows`` gives them; None: no worker runs."""
+    hold, and those of the partitions none of them holds from their changelogs, as
+    ``streamctl.admin.windows.window_rows`` gives them; None: no worker runs."""
     answers = _ask_all(app, "windows", table=name, key=text)
     if answers is None:
         return None
-    return merge_rows([answer["rows"] for answer in answers])
+    parts = [answer["rows"] for answer in answers]
+    unheld = _unheld(app, name, answers)
+    if unheld:
+        keys = None if text is None else keys_typed(text)
+        parts.append(window_rows(app, name, keys, progress, unheld))
+    return merge_rows(parts)
 
 
 def put(app: Any, name: str, text: str, value: str) -> tuple[Any, Any] | None:

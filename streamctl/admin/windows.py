@@ -26,13 +26,18 @@ def keys_typed(text: str) -> list[Any]:
 
 
 def window_rows(
-    app: Any, name: str, keys: list[Any] | None = None, progress: Progress | None = None
+    app: Any,
+    name: str,
+    keys: list[Any] | None = None,
+    progress: Progress | None = None,
+    unheld: list[int] | None = None,
 ) -> list[dict[str, Any]]:
     """Every window (of ``keys``, if given) as ``{key, start, end, value, state}``, sorted
     by key text then start; ``state`` is ``open`` or ``closed``. Reads the local stores
-    (read-only, caught up in memory)."""
+    (read-only, caught up in memory); ``unheld``: only these partitions, from their
+    changelogs (``streamctl.admin.tables.open_read_only``)."""
     table = table_named(app, name)
-    open_read_only(app, [table], progress)
+    open_read_only(app, [table], progress, unheld)
     return rows(table, keys)
 
 

@@ -179,7 +179,7 @@ def _windows(app: Any, format: Format, table: str, key: str, at: Any, progress: 
     """A windowed key: its windows (or, with ``at``, the one window's value), from the
     running workers when they run, else from the local stores."""
     keys = admin_windows.keys_typed(key)
-    rows = remote.windows(app, table, key)
+    rows = remote.windows(app, table, key, progress)
     if at is not None:
         row = admin_windows.window_at(app, table, keys, at, progress, rows)
         _one(format, table, row["key"], row["value"])
@@ -290,7 +290,7 @@ def dump(
     """
     with _session(pipeline, broker, datadir) as (app, progress):
         if admin.is_windowed(admin.table_named(app, table)):
-            windows = remote.windows(app, table, None)
+            windows = remote.windows(app, table, None, progress)
             if windows is None:
                 windows = admin_windows.window_rows(app, table, None, progress)
             _window_rows(format, windows)

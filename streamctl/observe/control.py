@@ -9,8 +9,8 @@ must carry that token. ``POST /get``, ``/items``, ``/set``, ``/del`` with ``{"ta
 on the worker's loop between two batches (``Worker.call``): a read sees the worker's
 buffered writes, and a write goes into the worker's next commit, through the changelog
 like an agent's. A worker answers ``{"owner": false}`` for a key whose partition it
-does not hold, so the caller asks the next one; ``/get`` without the key and ``/items``
-also answer ``"held"``, the partitions the worker holds, so the caller reads the others
+does not hold, so the caller asks the next one; ``/get`` without the key, ``/items``
+and ``/windows`` also answer ``"held"``, the partitions the worker holds, so the caller reads the others
 from their changelogs.
 """
 
@@ -141,7 +141,9 @@ class ControlServer(ThreadingHTTPServer):
         if op == "windows":
             typed = body.get("key")
             keys = None if typed is None else windows.keys_typed(str(typed))
-            return self._call(lambda: {"rows": plain(windows.rows(table, keys))})
+            return self._call(
+                lambda: {"rows": plain(windows.rows(table, keys)), "held": table.held}
+            )
         text = str(body["key"])
         if op in ("set", "del"):
             refuse_write(table, "set" if op == "set" else "delete")

@@ -48,16 +48,19 @@ def table_cmd(*args: str) -> subprocess.CompletedProcess[str]:
 def test_get_and_dump_read_the_partitions_a_worker_elsewhere_owns(tmp_path: Path) -> None:
     run = f"tkp{uuid.uuid4().hex[:8]}"
     pipeline = tmp_path / "p.yaml"
-    pipeline.write_text(
-        SCALE_PIPELINE.format(
-            app=f"t15-{run}",
-            run=run,
-            bootstrap=BOOTSTRAP,
-            batch=50,
-            guarantee="at_least_once",
-            replicas=0,
-        )
+    text = SCALE_PIPELINE.format(
+        app=f"t15-{run}",
+        run=run,
+        bootstrap=BOOTSTRAP,
+        batch=50,
+        guarantee="at_least_once",
+        replicas=0,
     )
+    # a windowed table too: its windows of the other worker's partitions count as well
+    text = text.replace(
+        "  revenue:", "  hourly: {default: int, window: {tumbling: 1h}}\n  revenue:"
+    ).replace("      - count: orders\n", "      - count: orders\n      - count: hourly\n")
+    pipeline.write_text(text)
     produce(BOOTSTRAP, f"sales-{run}", 0)
     a_log, b_log = tmp_path / "a.log", tmp_path / "b.log"
     a = start_worker(pipeline, tmp_path / "a", a_log)
@@ -80,6 +83,11 @@ def test_get_and_dump_read_the_partitions_a_worker_elsewhere_owns(tmp_path: Path
         dumped = table_cmd("dump", str(pipeline), "orders", "-d", str(tmp_path / "a"))
         assert dumped.returncode == 0, dumped.stderr
         assert json.loads(dumped.stdout) == counts
+        windows = table_cmd("dump", str(pipeline), "hourly", "-d", str(tmp_path / "a"))
+        assert windows.returncode == 0, windows.stderr
+        rows = json.loads(windows.stdout)
+        assert {r["key"] for r in rows} == set(counts)
+        assert sum(r["value"] for r in rows) == EVENTS
         missing = table_cmd("get", str(pipeline), "orders", "nobody", "-d", str(tmp_path / "a"))
         assert missing.returncode == 1
         assert "has no key 'nobody'" in missing.stderr
