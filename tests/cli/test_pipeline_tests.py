@@ -312,3 +312,37 @@ def test_input_from_a_json_lines_file_beside_the_test(tmp_path: Path) -> None:
     assert gone.stderr.startswith(
         f"{tmp_path / 'p_test.yaml'}:6:22: input file 'data/orders.jsonl': no such file"
     )
+
+
+@pytest.mark.parametrize("stamp", [".nan", ".inf", "-5", "1.0e+300", "10000-01-01T00:00:00Z"])
+def test_a_timestamp_no_record_can_carry_is_bad_input(tmp_path: Path, stamp: str) -> None:
+    tests = (
+        "tests:\n"
+        "  - name: x\n"
+        f"    input: {{orders: [{{key: a, value: {{product: pen, qty: 1}}, timestamp: {stamp}}}]}}\n"
+        f"    expect: {{topics: {{big: [{{value: 1, timestamp: {stamp}}}]}}}}\n"
+    )
+    path = write(tmp_path, tests, inline=False)
+    result = cli("test", path)
+    assert result.exit_code == 2, result.output
+    lines = result.stderr.splitlines()
+    assert len(lines) == 2 and all(
+        line.startswith(f"{tmp_path / 'p_test.yaml'}:") for line in lines
+    )
+    assert "Traceback" not in result.output
+
+
+def test_a_json_lines_file_nested_too_deeply_is_bad_input(tmp_path: Path) -> None:
+    (tmp_path / "deep.jsonl").write_text("[" * 100_000 + "\n")
+    tests = (
+        "tests:\n"
+        "  - name: x\n"
+        "    input: {orders: {file: deep.jsonl}}\n"
+        "    expect: {tables: {totals: {}}}\n"
+    )
+    path = write(tmp_path, tests, inline=False)
+    result = cli("test", path)
+    assert result.exit_code == 2, result.output
+    assert result.stderr.splitlines() == [
+        f"{tmp_path / 'p_test.yaml'}:3:28: deep.jsonl:1: JSON nested too deeply"
+    ]
