@@ -15,6 +15,7 @@ from streamctl.cli.common import err, out, setup_logging
 from streamctl.cli.validate import _annotation, _as_dict, _escape, expand_paths
 from streamctl.exceptions import ConfigurationError
 from streamctl.pipeline.errors import PipelineError, Problem
+from streamctl.pipeline.limits import TEST_TIMEOUT
 
 #: exit code when a test failed (2 stays for bad input: a pipeline or test file with a problem)
 TESTS_FAILED = 1
@@ -49,6 +50,13 @@ def test(
         "--junit-xml",
         help="Also write a JUnit XML report to this file (as pytest --junitxml).",
         metavar="FILE",
+    ),
+    timeout: float = typer.Option(
+        TEST_TIMEOUT,
+        "--timeout",
+        help="Seconds a test's run may take; a run still busy then is stopped and fails.",
+        min=0.1,
+        metavar="SECONDS",
     ),
     log_level: str = typer.Option(
         "error",
@@ -95,7 +103,7 @@ def test(
             f"no tests in {', '.join(paths)}: add tests: to a pipeline or a NAME_test.yaml"
         )
     started = time.monotonic()
-    results = [run_test(pipeline, t) for pipeline, t in planned]
+    results = [run_test(pipeline, t, timeout) for pipeline, t in planned]
     elapsed = time.monotonic() - started
     _REPORTS[format](results, elapsed)
     if junit_xml is not None:

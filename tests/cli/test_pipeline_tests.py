@@ -346,3 +346,31 @@ def test_a_json_lines_file_nested_too_deeply_is_bad_input(tmp_path: Path) -> Non
     assert result.stderr.splitlines() == [
         f"{tmp_path / 'p_test.yaml'}:3:28: deep.jsonl:1: JSON nested too deeply"
     ]
+
+
+def test_a_pipeline_that_never_goes_idle_fails_after_the_timeout(tmp_path: Path) -> None:
+    path = tmp_path / "loop.yaml"
+    path.write_text(
+        "app: t-loop\n"
+        "topics:\n"
+        "  a: {partitions: 1}\n"
+        "tables:\n"
+        "  n: {default: int}\n"
+        "agents:\n"
+        "  spin:\n"
+        "    from: a\n"
+        "    steps:\n"
+        "      - count: {table: n}\n"
+        "      - to: a\n"  # each record writes itself again: never drained
+        "tests:\n"
+        "  - name: spins\n"
+        "    input: {a: [{key: k, value: 1}]}\n"
+        "    expect: {tables: {n: {}}}\n"
+    )
+    before = leftovers()
+    result = cli("test", path, "--timeout", "1")
+    assert result.exit_code == 1, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0] == f"FAIL {path}: spins ({path}:13)"
+    assert lines[1].startswith("  the run did not go idle within 1s")
+    assert leftovers() <= before
