@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 import xml.etree.ElementTree as ET
 from enum import Enum
@@ -191,6 +192,16 @@ def _github(results: list[Any], elapsed: float) -> None:
     out.print(_summary(results, elapsed), markup=False)
 
 
+#: characters XML 1.0 cannot hold, not even escaped (control characters, lone surrogates)
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _xml_text(text: str) -> str:
+    """``text`` with each character XML cannot hold written as ``\\uXXXX`` (a test name
+    or a record's data may hold control characters; the report must still parse)."""
+    return _NOT_XML.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
 def _junit(results: list[Any], elapsed: float) -> str:
     """JUnit XML: one testsuite per pipeline file, one testcase per test."""
     root = ET.Element("testsuites", name="streamctl test", tests=str(len(results)))
@@ -198,16 +209,18 @@ def _junit(results: list[Any], elapsed: float) -> str:
     root.set("time", f"{elapsed:.3f}")
     suites: dict[str, ET.Element] = {}
     for r in results:
-        suite = suites.get(r.pipeline)
+        pipeline, name, file = _xml_text(r.pipeline), _xml_text(r.name), _xml_text(r.file)
+        suite = suites.get(pipeline)
         if suite is None:
-            suite = suites[r.pipeline] = ET.SubElement(root, "testsuite", name=r.pipeline)
+            suite = suites[pipeline] = ET.SubElement(root, "testsuite", name=pipeline)
         case = ET.SubElement(
-            suite, "testcase", name=r.name, classname=r.pipeline, file=r.file, line=str(r.line)
+            suite, "testcase", name=name, classname=pipeline, file=file, line=str(r.line)
         )
         case.set("time", f"{r.seconds:.3f}")
         if not r.passed:
-            failure = ET.SubElement(case, "failure", message=r.failures[0].splitlines()[0])
-            failure.text = "\n\n".join(r.failures)
+            text = _xml_text("\n\n".join(r.failures))
+            failure = ET.SubElement(case, "failure", message=text.splitlines()[0])
+            failure.text = text
     for suite in suites.values():
         cases = list(suite)
         suite.set("tests", str(len(cases)))

@@ -374,3 +374,24 @@ def test_a_pipeline_that_never_goes_idle_fails_after_the_timeout(tmp_path: Path)
     assert lines[0] == f"FAIL {path}: spins ({path}:13)"
     assert lines[1].startswith("  the run did not go idle within 1s")
     assert leftovers() <= before
+
+
+def test_the_junit_report_parses_when_names_and_data_hold_control_characters(
+    tmp_path: Path,
+) -> None:
+    tests = (
+        "tests:\n"
+        '  - name: "bell\\x07 <&> ]]>"\n'
+        '    input: {orders: [{key: "a\\x02b", value: {product: pen, qty: 1}}]}\n'
+        "    given: {prices: {pen: 2.0}}\n"
+        "    expect: {tables: {totals: {x: 1}}}\n"
+    )
+    path = write(tmp_path, tests, inline=False)
+    report = tmp_path / "report.xml"
+    result = cli("test", path, "--format", "junit", "--junit-xml", report)
+    assert result.exit_code == 1, result.output
+    for text in (result.stdout, report.read_text()):
+        case = ET.fromstring(text).find("testsuite/testcase")
+        assert case is not None and case.get("name") == "bell\\u0007 <&> ]]>"
+        failure = case.find("failure")
+        assert failure is not None and "+a\\u0002b: 2.0" in (failure.text or "")
