@@ -108,9 +108,21 @@ def test(
     elapsed = time.monotonic() - started
     _REPORTS[format](results, elapsed)
     if junit_xml is not None:
-        junit_xml.write_text(_junit(results, elapsed), encoding="utf-8")
+        _write_report(junit_xml, _junit(results, elapsed))
     if any(not r.passed for r in results):
         raise typer.Exit(TESTS_FAILED)
+
+
+def _write_report(path: Path, text: str) -> None:
+    """Write the JUnit report, creating its folder as pytest --junitxml does (CI's
+    ``test-results/`` does not exist yet); a path that cannot be written is bad input."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise ConfigurationError(
+            f"--junit-xml {path}: cannot write it: {exc.strerror or exc}"
+        ) from None
 
 
 def _check(pipeline: Path, problems: list[Problem]) -> list[Any]:

@@ -395,3 +395,17 @@ def test_the_junit_report_parses_when_names_and_data_hold_control_characters(
         assert case is not None and case.get("name") == "bell\\u0007 <&> ]]>"
         failure = case.find("failure")
         assert failure is not None and "+a\\u0002b: 2.0" in (failure.text or "")
+
+
+def test_junit_xml_creates_its_folder_and_an_unwritable_path_is_one_line(tmp_path: Path) -> None:
+    """README's CI step writes test-results/pipelines.xml into a folder no one made."""
+    path = write(tmp_path, PASSING)
+    report = tmp_path / "test-results" / "pipelines.xml"
+    result = cli("test", path, "--junit-xml", report)
+    assert result.exit_code == 0, result.output
+    assert ET.parse(report).getroot().get("tests") == "1"
+    bad = cli("test", path, "--junit-xml", tmp_path)
+    assert bad.exit_code == 2
+    assert bad.stderr.splitlines() == [
+        f"error: --junit-xml {tmp_path}: cannot write it: Is a directory"
+    ]
