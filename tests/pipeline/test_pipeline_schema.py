@@ -202,3 +202,12 @@ def test_the_declared_setting_defaults_are_the_engine_defaults() -> None:
     for key, schema in SETTINGS_KEYS.items():
         if "default" in schema:
             assert schema["default"] == getattr(engine, key), key
+
+
+def test_schema_out_creates_its_folder_and_an_unwritable_path_is_one_line(tmp_path: Path) -> None:
+    written = tmp_path / "schemas" / "pipeline.schema.json"
+    assert cli("schema", "pipeline", "--out", written).exit_code == 0
+    assert json.loads(written.read_text())["$schema"].endswith("2020-12/schema")
+    bad = cli("schema", "pipeline", "--out", tmp_path)
+    assert bad.exit_code == 2
+    assert bad.stderr.splitlines() == [f"error: --out {tmp_path}: cannot write it: Is a directory"]
