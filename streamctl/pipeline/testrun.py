@@ -11,6 +11,7 @@ found by :mod:`streamctl.pipeline.testfiles`.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import shutil
 import tempfile
@@ -96,6 +97,8 @@ def _run(app: Any, test: PipelineTest, result: TestResult, timeout: float) -> No
                 key = r.key
                 if text_keys and isinstance(key, (int, float, bool)):
                     key = json.dumps(key)  # YAML's `key: 2024` on a text-keyed topic: "2024"
+                elif text_keys and isinstance(key, dt.date):
+                    key = key.isoformat()  # `key: 2026-12-07`: the text, as in a value
                 send(app, topic, r.value, key=key, headers=headers or None, timestamp=stamp)
         if not _run_until_idle(app, timeout):
             result.failures.append(

@@ -409,3 +409,17 @@ def test_junit_xml_creates_its_folder_and_an_unwritable_path_is_one_line(tmp_pat
     assert bad.stderr.splitlines() == [
         f"error: --junit-xml {tmp_path}: cannot write it: Is a directory"
     ]
+
+
+def test_a_date_as_a_key_on_a_text_keyed_topic_is_its_text(tmp_path: Path) -> None:
+    """YAML reads `key: 2026-12-07` as a date; on a text-keyed topic it is sent as its
+    text (as `key: 2024` is "2024"), not a run that fails on the key codec."""
+    tests = (
+        "tests:\n"
+        "  - name: dates\n"
+        "    given: {prices: {pen: 10.0}}\n"
+        "    input: {orders: [{key: 2026-12-07, value: {product: pen, qty: 1}}]}\n"
+        '    expect: {tables: {totals: {"2026-12-07": 10.0}}}\n'
+    )
+    result = cli("test", write(tmp_path, tests, inline=False))
+    assert result.exit_code == 0, result.output
