@@ -141,7 +141,8 @@ def _run(app: Any, test: PipelineTest, result: TestResult, timeout: float) -> No
 def _run_until_idle(app: Any, timeout: float) -> bool:
     """Run the app's real worker until its input is drained (as
     :func:`streamctl.testing.run_until_idle`); False when it was still busy after
-    ``timeout`` seconds (it is then stopped as SIGTERM stops it: the batch finished)."""
+    ``timeout`` seconds (it is then stopped as SIGTERM stops it: the batch finished).
+    KeyboardInterrupt when a signal stopped it."""
     worker = app.worker(until_idle=True)
     expired = threading.Event()
 
@@ -156,6 +157,10 @@ def _run_until_idle(app: Any, timeout: float) -> bool:
         worker.run()
     finally:
         timer.cancel()
+    if worker._stopping and not expired.is_set():
+        # Ctrl-C or SIGTERM stopped the worker (its batch finished): stop every test,
+        # as pytest does, rather than report a half-run test and start the next one
+        raise KeyboardInterrupt
     return not expired.is_set()
 
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
 import tempfile
+import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -348,25 +350,42 @@ def test_a_json_lines_file_nested_too_deeply_is_bad_input(tmp_path: Path) -> Non
     ]
 
 
+LOOP = (
+    "app: t-loop\n"
+    "topics:\n"
+    "  a: {partitions: 1}\n"
+    "tables:\n"
+    "  n: {default: int}\n"
+    "agents:\n"
+    "  spin:\n"
+    "    from: a\n"
+    "    steps:\n"
+    "      - count: {table: n}\n"
+    "      - to: a\n"  # each record writes itself again: never drained
+    "tests:\n"
+    "  - name: spins\n"
+    "    input: {a: [{key: k, value: 1}]}\n"
+    "    expect: {tables: {n: {}}}\n"
+)
+
+
+def test_ctrl_c_stops_every_test_and_leaves_nothing_behind(tmp_path: Path) -> None:
+    path = tmp_path / "loop.yaml"
+    path.write_text(LOOP + LOOP.split("tests:\n")[1].replace("spins", "spins again"))
+    before = leftovers()
+    run = [sys.executable, "-m", "streamctl.cli.main", "test", str(path), "--timeout", "60"]
+    proc = subprocess.Popen(run, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(4)
+    proc.send_signal(signal.SIGINT)
+    stdout, stderr = proc.communicate(timeout=30)
+    assert proc.returncode == 130, (stdout, stderr)
+    assert "Traceback" not in stderr and "spins again" not in stdout
+    assert leftovers() <= before
+
+
 def test_a_pipeline_that_never_goes_idle_fails_after_the_timeout(tmp_path: Path) -> None:
     path = tmp_path / "loop.yaml"
-    path.write_text(
-        "app: t-loop\n"
-        "topics:\n"
-        "  a: {partitions: 1}\n"
-        "tables:\n"
-        "  n: {default: int}\n"
-        "agents:\n"
-        "  spin:\n"
-        "    from: a\n"
-        "    steps:\n"
-        "      - count: {table: n}\n"
-        "      - to: a\n"  # each record writes itself again: never drained
-        "tests:\n"
-        "  - name: spins\n"
-        "    input: {a: [{key: k, value: 1}]}\n"
-        "    expect: {tables: {n: {}}}\n"
-    )
+    path.write_text(LOOP)
     before = leftovers()
     result = cli("test", path, "--timeout", "1")
     assert result.exit_code == 1, result.output
