@@ -116,7 +116,7 @@ def pipeline(
     check_file: Path | None = typer.Option(
         None,
         "--check",
-        help="Exit 1 when this file is not the current schema (for CI).",
+        help="Exit 1 when this file is not the current schema (for CI; 2 when it cannot be read).",
         metavar="FILE",
     ),
     plugins: bool = typer.Option(
@@ -143,7 +143,11 @@ def pipeline(
         try:
             current = check_file.read_text(encoding="utf-8")
         except OSError as exc:
-            raise SchemasStale(f"cannot read {check_file}: {exc.strerror}") from None
+            # a file that is not there is bad input (exit 2), not a stale schema (exit 1)
+            raise ConfigurationError(
+                f"--check {check_file}: cannot read it: {exc.strerror or exc}; write it with "
+                f"streamctl schema pipeline{' --tests' if tests else ''} --out {check_file}"
+            ) from None
         if current != text:
             flag = " --tests" if tests else ""
             raise SchemasStale(

@@ -59,6 +59,9 @@ def test_the_committed_schema_is_current_and_check_says_so(tmp_path: Path) -> No
     bad = cli("schema", "pipeline", "--check", stale)
     assert bad.exit_code == 1
     assert f"run: streamctl schema pipeline --out {stale}" in bad.stderr
+    missing = cli("schema", "pipeline", "--check", tmp_path / "missing.json")
+    assert missing.exit_code == 2
+    assert missing.stderr.count("\n") == 1 and "missing.json: cannot read it" in missing.stderr
     written = tmp_path / "out.json"
     assert cli("schema", "pipeline", "--out", written).exit_code == 0
     assert written.read_text() == SCHEMA_FILE.read_text()
