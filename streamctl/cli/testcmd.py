@@ -160,14 +160,27 @@ def _summary(results: list[Any], elapsed: float) -> str:
     return f"{', '.join(parts)} in {elapsed:.2f}s"
 
 
+#: control characters (C0 but newline, DEL, C1): a terminal would act on them
+_CONTROL = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f]")
+
+
+def _shown(text: str, newlines: bool = False) -> str:
+    """``text`` with each control character written as ``\\xNN`` (a test name or a
+    run's error may hold terminal escape sequences: printed raw they would recolour or
+    clear the terminal); newlines are kept when ``newlines`` (a diff's lines)."""
+    text = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+    return text if newlines else text.replace("\n", "\\n")
+
+
 def _text(results: list[Any], elapsed: float) -> None:
     for r in results:
+        pipeline, name = _shown(r.pipeline), _shown(r.name)
         if r.passed:
-            out.print(f"PASS {r.pipeline}: {r.name} ({r.seconds:.2f}s)", markup=False)
+            out.print(f"PASS {pipeline}: {name} ({r.seconds:.2f}s)", markup=False)
             continue
-        out.print(f"FAIL {r.pipeline}: {r.name} ({r.file}:{r.line})", markup=False)
+        out.print(f"FAIL {pipeline}: {name} ({_shown(r.file)}:{r.line})", markup=False)
         for failure in r.failures:
-            out.print("  " + failure.replace("\n", "\n  "), markup=False)
+            out.print("  " + _shown(failure, True).replace("\n", "\n  "), markup=False)
     out.print(_summary(results, elapsed), markup=False)
 
 
