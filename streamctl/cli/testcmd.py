@@ -98,7 +98,7 @@ def test(
         found = _check(pipeline, problems)
         planned += [(pipeline, t) for t in found]
     if problems:
-        _bad_input(problems, format)
+        _bad_input(problems, format, junit_xml)
     if not planned:
         raise ConfigurationError(
             f"no tests in {', '.join(paths)}: add tests: to a pipeline or a NAME_test.yaml"
@@ -140,9 +140,16 @@ def _check(pipeline: Path, problems: list[Problem]) -> list[Any]:
     return [] if errors else tests
 
 
-def _bad_input(problems: list[Problem], format: TestFormat) -> None:
+def _bad_input(problems: list[Problem], format: TestFormat, junit_xml: Path | None) -> None:
+    """Report the problems that stop every test (exit 2); a JUnit report (``--format
+    junit`` or ``--junit-xml``) gets an error testcase per file, as pytest writes a
+    collection error, so CI shows why no test ran."""
     problems = sorted(problems, key=Problem.sort_key)
-    if format is TestFormat.json:
+    if junit_xml is not None:
+        _write_report(junit_xml, _junit_errors(problems))
+    if format is TestFormat.junit:
+        out.print(_junit_errors(problems), markup=False, end="")
+    elif format is TestFormat.json:
         out.print(
             json.dumps({"ok": False, "problems": [_as_dict(p) for p in problems]}), markup=False
         )
@@ -251,8 +258,31 @@ def _junit(results: list[Any], elapsed: float) -> str:
         suite.set("tests", str(len(cases)))
         suite.set("failures", str(sum(1 for c in cases if c.find("failure") is not None)))
         suite.set("time", f"{sum(float(c.get('time', 0)) for c in cases):.3f}")
+    return _xml_doc(root)
+
+
+def _xml_doc(root: ET.Element) -> str:
     ET.indent(root)
     return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+def _junit_errors(problems: list[Problem]) -> str:
+    """JUnit XML for bad input: one testcase per file with problems, each with an
+    ``error`` (pytest's shape for a file that fails to collect)."""
+    files: dict[str, list[Problem]] = {}
+    for p in problems:
+        files.setdefault(p.file, []).append(p)
+    root = ET.Element("testsuites", name="streamctl test", tests=str(len(files)))
+    root.set("errors", str(len(files)))
+    suite = ET.SubElement(root, "testsuite", name="streamctl test", tests=str(len(files)))
+    suite.set("errors", str(len(files)))
+    for file, found in files.items():
+        case = ET.SubElement(suite, "testcase", name=_xml_text(file), classname="streamctl test")
+        case.set("file", _xml_text(file))
+        text = _xml_text("\n".join(str(p) for p in found))
+        error = ET.SubElement(case, "error", message=text.splitlines()[0])
+        error.text = text
+    return _xml_doc(root)
 
 
 def _junit_out(results: list[Any], elapsed: float) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from support import cli
@@ -41,3 +42,22 @@ def test_text_report_escapes_control_characters_in_names_and_failures(tmp_path: 
     assert result.exit_code == 1, result.output
     assert "\x1b" not in result.stdout and "\x07" not in result.stdout
     assert f"FAIL {path}: evil \\x1b[31mred\\x1b[0m ({path}:" in result.stdout
+
+
+def test_bad_input_writes_a_junit_report_with_an_error_testcase(tmp_path: Path) -> None:
+    path = write(tmp_path, "tests:\n  - name: x\n", "junitbad")
+    report = tmp_path / "reports" / "junit.xml"
+    result = cli("test", path, "--format", "junit", "--junit-xml", report)
+    assert result.exit_code == 2
+    assert f"{path}:13:5: test 'x' sends nothing" in result.stderr
+    for doc in (result.stdout, report.read_text()):
+        root = ET.fromstring(doc)
+        assert (root.get("tests"), root.get("errors")) == ("1", "1")
+        (case,) = root.iter("testcase")
+        assert case.get("file") == str(path)
+        (error,) = case.findall("error")
+        assert (
+            error.get("message")
+            == f"{path}:13:5: test 'x' sends nothing: give input: topic: [records]"
+        )
+        assert "expects nothing" in (error.text or "")
