@@ -128,6 +128,7 @@ def _write_report(path: Path, text: str) -> None:
 def _check(pipeline: Path, problems: list[Problem]) -> list[Any]:
     """The tests of ``pipeline`` once it and they are clean (problems added otherwise)."""
     from streamctl.pipeline import check_pipeline
+    from streamctl.pipeline.testcheck import check_tests
     from streamctl.pipeline.testrun import collect_tests
 
     errors = [p for p in check_pipeline(pipeline) if not p.warning]
@@ -136,6 +137,12 @@ def _check(pipeline: Path, problems: list[Problem]) -> list[Any]:
     except PipelineError as exc:
         seen = set(errors)
         errors += [p for p in exc.problems if p not in seen]
+    else:
+        if not errors:  # the data: given values, input keys and values (loads the App)
+            try:
+                errors += check_tests(pipeline, tests)
+            except PipelineError as exc:
+                errors += exc.problems
     problems += errors
     return [] if errors else tests
 

@@ -11,8 +11,6 @@ found by :mod:`streamctl.pipeline.testfiles`.
 
 from __future__ import annotations
 
-import datetime as dt
-import json
 import shutil
 import tempfile
 import threading
@@ -24,6 +22,7 @@ from typing import Any
 from streamctl.pipeline.errors import PipelineError
 from streamctl.pipeline.limits import TEST_TIMEOUT
 from streamctl.pipeline.loader import load_for_test, read_pipeline_spec
+from streamctl.pipeline.testcheck import input_key
 from streamctl.pipeline.testdiff import Actual, compare_records, compare_table
 from streamctl.pipeline.testfiles import gather_tests
 from streamctl.pipeline.testspec import PipelineTest
@@ -90,15 +89,11 @@ def _run(app: Any, test: PipelineTest, result: TestResult, timeout: float) -> No
             for key, value in rows.items():
                 admin.put(app, table, key, value)
         for topic, records in test.inputs:
-            text_keys = app.topics[topic].key_type is str
+            declared = app.topics[topic]
             for r in records:
                 headers = [(k, v.encode()) for k, v in r.headers.items()]
                 stamp = r.timestamp if r.timestamp is not None else now
-                key = r.key
-                if text_keys and isinstance(key, (int, float, bool)):
-                    key = json.dumps(key)  # YAML's `key: 2024` on a text-keyed topic: "2024"
-                elif text_keys and isinstance(key, dt.date):
-                    key = key.isoformat()  # `key: 2026-12-07`: the text, as in a value
+                key = input_key(declared, r.key)
                 send(app, topic, r.value, key=key, headers=headers or None, timestamp=stamp)
         if not _run_until_idle(app, timeout):
             result.failures.append(

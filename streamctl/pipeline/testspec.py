@@ -129,6 +129,8 @@ class Record:
     timestamp: float | None = None
     headers: dict[str, str] = field(default_factory=dict)
     reason: str | None = None
+    #: where it was written (its mapping, or the input file's ``file:``), for problems
+    path: Path_ = ()
 
 
 @dataclass
@@ -226,7 +228,7 @@ class _Reader:
             return None
         before = len(self.problems)
         self.mapping(raw, path, "a record", known)
-        rec = Record(value=raw["value"], key=raw.get("key", ANY if expected else None))
+        rec = Record(value=raw["value"], key=raw.get("key", ANY if expected else None), path=path)
         if "timestamp" in raw:
             try:
                 rec.timestamp = seconds(raw["timestamp"])
@@ -274,7 +276,7 @@ class _Reader:
                 self.error(path + ("file",), f"{name}:{n}: JSON nested too deeply")
                 return []
             key = value.get(key_field) if isinstance(value, dict) and key_field else None
-            out.append(Record(value=value, key=key))
+            out.append(Record(value=value, key=key, path=path + ("file",)))
         return out
 
     def expect_topics(self, raw: Any, path: Path_) -> list[TopicExpect]:

@@ -61,3 +61,59 @@ def test_bad_input_writes_a_junit_report_with_an_error_testcase(tmp_path: Path) 
             == f"{path}:13:5: test 'x' sends nothing: give input: topic: [records]"
         )
         assert "expects nothing" in (error.text or "")
+
+
+GOOD = """\
+  - name: good
+    input:
+      orders: [{key: ada, value: {a: 1}}]
+    expect:
+      topics:
+        out: [{key: ada, value: {a: 1}}]
+"""
+
+
+def test_a_given_value_the_table_cannot_hold_is_refused_before_any_test_runs(
+    tmp_path: Path,
+) -> None:
+    path = write(
+        tmp_path,
+        "tests:\n" + GOOD + "  - name: typed\n"
+        "    given:\n"
+        "      revenue: {ada: notafloat, bob: 2}\n"
+        "    input:\n      orders: [{key: ada, value: {a: 1}}]\n"
+        "    expect:\n      tables:\n        revenue: {bob: 2.0}\n",
+        "given",
+    )
+    result = cli("test", path)
+    assert result.exit_code == 2, result.output
+    assert result.stdout == ""  # nothing ran, not even the good test
+    assert result.stderr == (
+        f"{path}:21:22: test 'typed': table 'revenue' holds float values; "
+        'value "notafloat" is not one\n'
+    )
+    # the same table set checks: a number is a float value, so the fixed test passes
+    path.write_text(path.read_text().replace("ada: notafloat, ", ""))
+    fixed = cli("test", path)
+    assert fixed.exit_code == 0, fixed.output
+
+
+def test_an_input_key_the_topic_cannot_encode_is_refused_before_any_test_runs(
+    tmp_path: Path,
+) -> None:
+    path = write(
+        tmp_path,
+        "tests:\n" + GOOD + "  - name: shaped\n"
+        "    input:\n"
+        "      orders:\n"
+        "        - {key: [1], value: {a: 1}}\n"
+        "    expect:\n      topics:\n        out: []\n",
+        "keys",
+    )
+    result = cli("test", path, "-f", "json")
+    assert result.exit_code == 2, result.output
+    assert "the run failed" not in result.output and "passed" not in result.stdout
+    assert result.stderr == (
+        f"{path}:22:17: test 'shaped': topic 'orders' cannot carry this key ([1]): "
+        "raw codec needs bytes or str, not list\n"
+    )
