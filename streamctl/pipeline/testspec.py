@@ -206,6 +206,19 @@ class _Reader:
     def error(self, path: Path_, message: str) -> None:
         self.problems.append(self.doc.problem(path, message))
 
+    def bool_key(self, path: Path_) -> None:
+        """A problem when the key at ``path`` is ``no``/``on``/``yes``/``off`` unquoted:
+        pipeline files are read with YAML 1.1 rules (PyYAML), where it is a boolean and
+        would be sent or compared as "false"/"true", while editors (YAML 1.2) show text."""
+        text = self.doc.yaml11.get(path)
+        if text is not None:
+            value = "true" if text.lower() in ("yes", "on") else "false"
+            self.error(
+                path,
+                f"key {text} is the boolean {value} in YAML 1.1 (pipeline files are read "
+                f'that way), not the text; quote it ("{text}") or write {value}',
+            )
+
     def mapping(self, value: Any, path: Path_, what: str, known: tuple[str, ...] = ()) -> dict:
         if not isinstance(value, dict):
             self.error(path, f"{what} must be a mapping, not {type(value).__name__}")
@@ -228,6 +241,7 @@ class _Reader:
             return None
         before = len(self.problems)
         self.mapping(raw, path, "a record", known)
+        self.bool_key(path + ("key",))
         rec = Record(value=raw["value"], key=raw.get("key", ANY if expected else None), path=path)
         if "timestamp" in raw:
             try:
@@ -299,7 +313,9 @@ class _Reader:
         out = []
         for table, body in self.mapping(raw, path, "expect tables").items():
             here, match = path + (table,), "exact"
+            rows_at = here
             if isinstance(body, dict) and "rows" in body and set(body) <= {"match", "rows"}:
+                rows_at = here + ("rows",)
                 match = body.get("match", "exact")
                 if match not in TABLE_MATCHES:
                     self.error(
@@ -311,6 +327,8 @@ class _Reader:
                     here, "table rows are a mapping of key: value (a list for windowed tables)"
                 )
                 continue
+            for k in body if isinstance(body, dict) else ():
+                self.bool_key(rows_at + (k, "<key>"))
             out.append(TableExpect(str(table), match, body, here))
         return out
 
@@ -328,6 +346,8 @@ class _Reader:
             t.given[str(table)] = self.mapping(
                 rows, path + ("given", table), f"given table {table!r}"
             )
+            for k in t.given[str(table)]:
+                self.bool_key(path + ("given", table, k, "<key>"))
         for topic, recs in self.mapping(body.get("input", {}), path + ("input",), "input").items():
             here = path + ("input", topic)
             got = (

@@ -117,3 +117,29 @@ def test_an_input_key_the_topic_cannot_encode_is_refused_before_any_test_runs(
         f"{path}:22:17: test 'shaped': topic 'orders' cannot carry this key ([1]): "
         "raw codec needs bytes or str, not list\n"
     )
+
+
+def test_yaml_1_1_boolean_keys_are_refused_with_their_position_and_quoting_passes(
+    tmp_path: Path,
+) -> None:
+    tests = (
+        "tests:\n  - name: bools\n"
+        "    given:\n      revenue: {on: 1.0}\n"
+        "    input:\n      orders:\n        - {key: no, value: {a: yes}}\n"
+        "    expect:\n      topics:\n        out: [{key: off, value: {a: true}}]\n"
+    )
+    path = write(tmp_path, tests, "bools")
+    result = cli("test", path)
+    assert result.exit_code == 2, result.output
+    assert result.stderr.splitlines() == [
+        f"{path}:15:17: key on is the boolean true in YAML 1.1 (pipeline files are read "
+        'that way), not the text; quote it ("on") or write true',
+        f"{path}:18:17: key no is the boolean false in YAML 1.1 (pipeline files are read "
+        'that way), not the text; quote it ("no") or write false',
+        f"{path}:21:21: key off is the boolean false in YAML 1.1 (pipeline files are read "
+        'that way), not the text; quote it ("off") or write false',
+    ]  # a value's yes (a: yes) stays YAML 1.1's true: a model's bool field takes it
+    quoted = tests.replace("on:", '"on":').replace("key: no", 'key: "no"')
+    path.write_text(PIPELINE.format(name="bools") + quoted.replace("key: off", 'key: "no"'))
+    fixed = cli("test", path)
+    assert fixed.exit_code == 0, fixed.output
