@@ -75,14 +75,16 @@ def step_schemas(*, plugins: bool = False) -> dict[str, Any]:
 
 def _model_defs() -> dict[str, Any]:
     from streamctl.models.definitions import MODEL_KEYS, OPTION_KEYS
-    from streamctl.models.yamlfields import FIELD_KEYS
+    from streamctl.models.yamlfields import FIELD_SCHEMA
 
     py = {str: "string", bool: "boolean"}
-    props: dict[str, Any] = {k: {} for k in sorted(FIELD_KEYS)}
-    props["type"] = {"type": "string"}
+    props: dict[str, Any] = {k: copy.deepcopy(v) for k, v in sorted(FIELD_SCHEMA.items())}
     field = {
         "oneOf": [
-            {"type": "string", "description": "a type: int, str, list[T], T?, a model, ..."},
+            {
+                **FIELD_SCHEMA["type"],
+                "description": "a type: int, str, list[T], T?, a model (CapWords), ...",
+            },
             {
                 "type": "object",
                 "required": ["type"],
@@ -123,7 +125,14 @@ def pipeline_schema(*, plugins: bool = False) -> dict[str, Any]:
     }
     agent = _obj(AGENT_KEYS, steps={**AGENT_KEYS["steps"], "items": {"$ref": "#/$defs/step"}})
     agent["required"] = ["from"]
-    table = _obj(TABLE_KEYS, window={"$ref": "#/$defs/window"}, emit={"$ref": "#/$defs/emit"})
+    from streamctl.pipeline.tables import DEFAULT_SCHEMA
+
+    table = _obj(
+        TABLE_KEYS,
+        window={"$ref": "#/$defs/window"},
+        emit={"$ref": "#/$defs/emit"},
+        default=copy.deepcopy(DEFAULT_SCHEMA),
+    )
     top = _obj(
         TOP_KEYS,
         settings={**_obj(SETTINGS_KEYS), "description": TOP_KEYS["settings"]["description"]},

@@ -68,7 +68,12 @@ _RECORD = {
 #: the JSON Schema (Draft 2020-12) of one test, for schemas/pipeline.schema.json
 TEST_SCHEMA: dict[str, Any] = {
     "type": "object",
-    "required": ["name"],
+    "required": ["name", "expect"],
+    # as _Reader.test refuses a test that sends nothing or expects nothing
+    "anyOf": [
+        {"required": ["input"], "properties": {"input": {"minProperties": 1}}},
+        {"required": ["given"], "properties": {"given": {"minProperties": 1}}},
+    ],
     "properties": {
         "name": {"type": "string"},
         "given": {
@@ -93,6 +98,10 @@ TEST_SCHEMA: dict[str, Any] = {
         },
         "expect": {
             "type": "object",
+            "anyOf": [
+                {"required": ["topics"], "properties": {"topics": {"minProperties": 1}}},
+                {"required": ["tables"], "properties": {"tables": {"minProperties": 1}}},
+            ],
             "properties": {
                 "topics": {
                     "type": "object",
@@ -111,7 +120,26 @@ TEST_SCHEMA: dict[str, Any] = {
                         ]
                     },
                 },
-                "tables": {"type": "object"},
+                "tables": {
+                    "type": "object",
+                    "description": "table -> {key: value} (a list for windowed tables), "
+                    "or {match, rows}",
+                    "additionalProperties": {
+                        "type": ["object", "array"],
+                        # as expect_tables reads it: a mapping of only match: and rows:
+                        "if": {
+                            "type": "object",
+                            "required": ["rows"],
+                            "propertyNames": {"enum": ["match", "rows"]},
+                        },
+                        "then": {
+                            "properties": {
+                                "match": {"enum": list(TABLE_MATCHES), "default": "exact"},
+                                "rows": {"type": ["object", "array"]},
+                            }
+                        },
+                    },
+                },
             },
             "additionalProperties": False,
         },

@@ -133,7 +133,7 @@ def test_the_schema_refuses_what_the_loader_refuses(doc: dict[str, Any], where: 
     errors = list(validator().iter_errors(doc))
     assert errors
     if where is not None:
-        assert [list(e.path) for e in errors] == [where]
+        assert {tuple(e.path) for e in errors} == {tuple(where)}
 
 
 def _wrong_value(schema: dict[str, Any]) -> Any:
@@ -214,3 +214,73 @@ def test_schema_out_creates_its_folder_and_an_unwritable_path_is_one_line(tmp_pa
     bad = cli("schema", "pipeline", "--out", tmp_path)
     assert bad.exit_code == 2
     assert bad.stderr.splitlines() == [f"error: --out {tmp_path}: cannot write it: Is a directory"]
+
+
+_BASE = """\
+app: agree
+topics:
+  orders: {partitions: 1}
+  out: {partitions: 1}
+models:
+  Order:
+    fields:
+      qty: FIELD
+tables:
+  revenue: {default: DEFAULT}
+agents:
+  fw: {from: orders, steps: [{to: out}]}
+tests:
+  - name: t
+    input: {orders: [{value: {qty: 1}}]}
+EXPECT"""
+_GOOD = {
+    "FIELD": "{type: int, min: 1}",
+    "DEFAULT": "float",
+    "EXPECT": "    expect: {tables: {revenue: {match: subset, rows: {}}}}\n",
+}
+
+
+@pytest.mark.parametrize(
+    "part, text",
+    [
+        ("FIELD", "{type: integer}"),
+        ("FIELD", "integer"),
+        ("FIELD", "{type: int, min: '1'}"),
+        ("FIELD", "{type: str, min_length: -1}"),
+        ("DEFAULT", "floaty"),
+        ("DEFAULT", "Integer"),
+        ("EXPECT", ""),
+        ("EXPECT", "    expect: {}\n"),
+        ("EXPECT", "    expect: {tables: {revenue: {match: fuzzy, rows: {}}}}\n"),
+    ],
+)
+def test_the_schema_and_the_loader_agree_on_fields_defaults_and_expect(
+    tmp_path: Path, part: str, text: str
+) -> None:
+    def both(parts: dict[str, str]) -> tuple[list[str], list[str]]:
+        doc = _BASE
+        for k, v in parts.items():
+            doc = doc.replace(k, v)
+        path = tmp_path / "agree.yaml"
+        path.write_text(doc)
+        data = yaml.load(doc, Loader=Yaml12Loader)
+        schema = [e.message for e in validator().iter_errors(data)]
+        loader = [str(p) for p in check_pipeline(path) if not p.warning]
+        tested = cli("test", path)
+        if tested.exit_code == 2:
+            loader.append(tested.stderr)
+        return schema, loader
+
+    assert both(_GOOD) == ([], [])
+    schema, loader = both({**_GOOD, part: text})
+    assert schema, "the schema takes it"
+    assert loader, "the loader takes it"
+
+
+def test_a_model_name_starts_with_a_capital_letter(tmp_path: Path) -> None:
+    path = tmp_path / "m.yaml"
+    path.write_text("app: m\nmodels:\n  order: {fields: {qty: int}}\n")
+    (problem,) = check_pipeline(path)
+    assert str(problem).startswith(
+        f"{path}:3:3: model name 'order' must start with a capital letter"
+    )
