@@ -4,7 +4,7 @@ Sections and keys come from :mod:`streamctl.pipeline.keys` (what the checker rea
 each step's argument from its ``Step.schema`` through the step registry, model
 definitions from :mod:`streamctl.models.definitions` and
 :mod:`streamctl.models.yamlfields`, and a test from
-:data:`streamctl.pipeline.testspec.TEST_SCHEMA`. ``schemas/pipeline.schema.json`` is
+:data:`streamctl.pipeline.testschema.TEST_SCHEMA`. ``schemas/pipeline.schema.json`` is
 :func:`render` of :func:`pipeline_schema`, regenerated with ``streamctl schema
 pipeline --out schemas/pipeline.schema.json`` and checked current by a test (and
 :func:`test_file_schema`, for ``NAME_test.yaml`` files, with ``--tests``). Editors
@@ -112,7 +112,7 @@ def _model_defs() -> dict[str, Any]:
 
 def pipeline_schema(*, plugins: bool = False) -> dict[str, Any]:
     """The schema of a whole pipeline file (a dict; see :func:`render`)."""
-    from streamctl.pipeline.testspec import TEST_SCHEMA
+    from streamctl.pipeline.testschema import TEST_SCHEMA
 
     steps = step_schemas(plugins=plugins)
     step = {
@@ -171,7 +171,7 @@ def pipeline_schema(*, plugins: bool = False) -> dict[str, Any]:
 def test_file_schema() -> dict[str, Any]:
     """The schema of a ``NAME_test.yaml`` file: ``tests:`` only, each test as in a
     pipeline file (``schemas/pipeline-test.schema.json``)."""
-    from streamctl.pipeline.testspec import TEST_SCHEMA
+    from streamctl.pipeline.testschema import TEST_SCHEMA
 
     return {
         "$schema": DRAFT,
