@@ -23,7 +23,8 @@ SCALARS: dict[str, Any] = {
 GENERICS = {"list": 1, "set": 1, "dict": 2, "optional": 1}
 
 
-def _any_case(word: str) -> str:
+def any_case(word: str) -> str:
+    """An ECMA 262 / Python regex matching ``word`` in any case (JSON Schema has no flags)."""
     return "".join(f"[{c.upper()}{c.lower()}]" if c.isalpha() else re.escape(c) for c in word)
 
 
@@ -32,7 +33,7 @@ def _any_case(word: str) -> str:
 #: name starts with a capital letter, as a Record class), with ``[`` ``]`` ``,`` ``?``
 TYPE_PATTERN = (
     r"^(?:\s|[\[\],?]|(?:"
-    + "|".join(_any_case(w) for w in sorted([*SCALARS, *GENERICS]))
+    + "|".join(any_case(w) for w in sorted([*SCALARS, *GENERICS]))
     + r")(?![A-Za-z0-9_.])|[A-Z][A-Za-z0-9_]*(?![A-Za-z0-9_.]))+$"
 )
 _TOKEN = re.compile(r"\s*(?:([A-Za-z_][A-Za-z0-9_.]*)|(\[|\]|,|\?))")

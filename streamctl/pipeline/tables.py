@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from streamctl.exceptions import ConfigurationError
+from streamctl.models.yamltypes import any_case
 from streamctl.pipeline.errors import Problem
 from streamctl.pipeline.keys import TABLE_KEYS
 from streamctl.pipeline.windowspec import EmitDef, WindowDef, read_emit, read_window
@@ -53,11 +54,7 @@ FACTORIES: dict[str, Callable[[], Any]] = {
 }
 #: a word that starts with a factory name but is not one (``floaty``, ``integer``,
 #: ``String``): a mistyped factory, refused rather than taken as a text literal
-MISTYPED_FACTORY = re.compile(
-    "^(?:"
-    + "|".join("".join(f"[{c.upper()}{c.lower()}]" for c in f) for f in FACTORIES)
-    + ")[A-Za-z0-9_]*$"
-)
+MISTYPED_FACTORY = re.compile("^(?:" + "|".join(any_case(f) for f in FACTORIES) + ")[A-Za-z0-9_]*$")
 #: the JSON Schema of ``default:``, as :func:`_read_default` checks it
 DEFAULT_SCHEMA: dict[str, Any] = {
     "description": TABLE_KEYS["default"]["description"],

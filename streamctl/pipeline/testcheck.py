@@ -15,6 +15,8 @@ import datetime as dt
 import json
 import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -68,10 +70,10 @@ def check_data(app: Any, test: PipelineTest) -> list[Problem]:
     return problems
 
 
-def check_tests(pipeline: Path, tests: list[PipelineTest]) -> list[Problem]:
-    """Every problem in the data of ``tests`` of ``pipeline`` (loaded once on the
-    in-memory broker, in a temporary data dir removed afterwards); PipelineError when
-    the pipeline does not load."""
+@contextmanager
+def fresh_app(pipeline: Path) -> Iterator[Any]:
+    """The pipeline's App on the in-memory broker, in a temporary data dir, both gone
+    on the way out (nothing is left behind); PipelineError when it does not load."""
     from streamctl.pipeline.loader import load_for_test
     from streamctl.transport.memory.broker import MemoryBroker
 
@@ -79,12 +81,19 @@ def check_tests(pipeline: Path, tests: list[PipelineTest]) -> list[Problem]:
     try:
         app = load_for_test(pipeline, datadir).app
         try:
-            return [p for t in tests for p in check_data(app, t)]
+            yield app
         finally:
             app.close()
     finally:
         MemoryBroker.forget(datadir)
         shutil.rmtree(datadir, ignore_errors=True)
+
+
+def check_tests(pipeline: Path, tests: list[PipelineTest]) -> list[Problem]:
+    """Every problem in the data of ``tests`` of ``pipeline`` (loaded once, see
+    :func:`fresh_app`); PipelineError when the pipeline does not load."""
+    with fresh_app(pipeline) as app:
+        return [p for t in tests for p in check_data(app, t)]
 
 
 def _show(value: Any) -> str:

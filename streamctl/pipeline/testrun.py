@@ -11,8 +11,6 @@ found by :mod:`streamctl.pipeline.testfiles`.
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
@@ -21,8 +19,8 @@ from typing import Any
 
 from streamctl.pipeline.errors import PipelineError
 from streamctl.pipeline.limits import TEST_TIMEOUT
-from streamctl.pipeline.loader import load_for_test, read_pipeline_spec
-from streamctl.pipeline.testcheck import input_key
+from streamctl.pipeline.loader import read_pipeline_spec
+from streamctl.pipeline.testcheck import fresh_app, input_key
 from streamctl.pipeline.testdiff import Actual, compare_records, compare_table
 from streamctl.pipeline.testfiles import gather_tests
 from streamctl.pipeline.testspec import PipelineTest
@@ -60,20 +58,12 @@ def run_test(pipeline: Path, test: PipelineTest, timeout: float = TEST_TIMEOUT) 
     time, a run still busy after ``timeout`` seconds) are in the result, never raised.
     PipelineError when the pipeline file has a problem loading (a plugin that does not
     import)."""
-    from streamctl.transport.memory.broker import MemoryBroker
-
     result = TestResult(test.name, str(pipeline), test.file, test.line)
     started = time.monotonic()
-    datadir = Path(tempfile.mkdtemp(prefix="streamctl-test-"))
     try:
-        app = load_for_test(pipeline, datadir).app
-        try:
+        with fresh_app(pipeline) as app:
             _run(app, test, result, timeout)
-        finally:
-            app.close()
     finally:
-        MemoryBroker.forget(datadir)
-        shutil.rmtree(datadir, ignore_errors=True)
         result.seconds = time.monotonic() - started
     return result
 
