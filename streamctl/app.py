@@ -10,10 +10,10 @@ from typing import TYPE_CHECKING, Any
 from streamctl.agents import Agent
 from streamctl.context import Context
 from streamctl.exceptions import ConfigurationError
-from streamctl.faustsettings import store_url
+from streamctl.models.codecs import get_codec
 from streamctl.naming import agent_topic_name
 from streamctl.redact import mask_url
-from streamctl.settings import Settings, faust_settings
+from streamctl.settings import Settings
 from streamctl.timers import Task, Timer
 from streamctl.topics import Topic
 from streamctl.transport.base import Producer, Transport
@@ -39,11 +39,13 @@ class App:
         names for them (``broker_commit_interval``, ...); Faust settings that do not
         apply here (``version``, ``web_enabled``, ...) warn once, naming the setting.
         ``store="rocksdb://"`` is the SQLite store (warned once). Raises
-        ConfigurationError for a name neither knows."""
-        kwargs = faust_settings(dict(settings))
-        if datadir is not None:
-            kwargs["datadir"] = Path(datadir)
-        self.conf = Settings(id=id, broker=broker, table_store=store_url(store), **kwargs)
+        ConfigurationError for a name neither knows, or a bad value (naming the setting as
+        written, the value and what it takes); ``app.conf.x = ...`` is checked alike."""
+        self.conf = Settings(id=id, broker=broker)
+        # every setting is checked as an assignment on app.conf is, named as written here
+        object.__setattr__(self.conf, "_on_change", self._conf_changed)
+        given = {"store": store} if datadir is None else {"datadir": datadir, "store": store}
+        self.conf.configure({**given, **settings})
         #: what this app's topics, agents, streams and timers use at run time
         self.context = Context(self.conf, app=self)
         self.topics: dict[str, Topic] = self.context.topics
@@ -54,12 +56,18 @@ class App:
         self.loop: Any = None
         #: Faust's ``app.flow_control``: resume()/suspend() are accepted, and change nothing
         self.flow_control = FlowControl()
-        # settings assigned on app.conf later (conf.store = "memory://") take effect
-        object.__setattr__(self.conf, "_on_change", self._conf_changed)
 
     def _conf_changed(self, name: str, value: Any) -> None:
+        """A setting is about to be set (``App(...)`` or ``app.conf.x = ...``): refuse a
+        serializer no codec answers to, naming the setting; re-point the tables not
+        opened yet at a new store (``conf.store = "memory://"`` in a test fixture)."""
+        if name in ("key_serializer", "value_serializer") and isinstance(value, str):
+            try:
+                get_codec(value)
+            except ConfigurationError as exc:
+                raise ConfigurationError(f"setting {name}: {exc}") from None
         if name == "table_store":
-            for table in self.tables.values():
+            for table in getattr(self, "tables", {}).values():
                 table.use_store(value)
 
     def finalize(self) -> None:
