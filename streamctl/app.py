@@ -271,10 +271,13 @@ class App:
 
     def ensure_topics(self) -> None:
         """Create every declared topic (and dead-letter topic) the broker does not have,
-        once :meth:`check_partitions` passes against what the broker has: a refused app
-        creates no topic, changelog or store (#9)."""
+        once every topic declared with ``partitions=`` matches the broker's count
+        (:meth:`Topic.check_existing`) and :meth:`check_partitions` passes against what
+        the broker has: a refused app creates no topic, changelog or store (#9)."""
         existing = {name: spec.partitions for name, spec in self.transport.list_topics().items()}
-        self.check_partitions(existing)
+        self.check_partitions(existing)  # tables first: their errors say more
+        for topic in self.topics.values():
+            topic.check_existing(existing.get(topic.name))  # as send() does (#12)
         for topic in self.topics.values():
             topic.declared = True  # created below (or there): sends need not ask again
         specs = {t.name: t.spec() for t in self.topics.values()}

@@ -142,13 +142,24 @@ class Topic:
         existing = transport.list_topics().get(self.name)
         if existing is None:
             transport.create_topics([spec])
-        elif self.partitions is not None and existing.partitions != self.partitions:
+        else:
+            self.check_existing(existing.partitions)
+        self.declared = True
+
+    def check_existing(self, partitions: int | None) -> None:
+        """Raise ConfigurationError when the broker has this topic (``partitions``; None:
+        not there) with another count than this app declares with ``partitions=``.
+
+        Faust and Kafka Streams refuse such co-partitioning mismatches: keys would land
+        in other partitions than the app's tables expect. A topic declared without
+        ``partitions=`` takes the count the broker has (an external source topic).
+        """
+        if partitions is not None and self.partitions is not None and partitions != self.partitions:
             raise ConfigurationError(
-                f"topic {self.name!r} exists with {existing.partitions} partition(s) but "
+                f"topic {self.name!r} exists with {partitions} partition(s) but "
                 f"this app declares {self.partitions}: use the same count (or delete the "
                 f"topic with 'streamctl topic delete {self.name}')"
             )
-        self.declared = True
 
     async def maybe_declare(self) -> None:
         """:meth:`declare` once per process (Faust's ``topic.maybe_declare()``)."""
