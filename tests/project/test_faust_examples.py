@@ -196,6 +196,54 @@ def test_a_module_that_is_not_there_is_one_line_exit_2(tmp_path: Path) -> None:
     ]
 
 
+@pytest.mark.parametrize(
+    ("command", "line"),
+    [
+        (
+            ["worker", "-A", "word_count.py"],
+            "word_count.py is a file path, not a module: name the module instead, word_count "
+            "(its 'app') or word_count:app, as in 'streamctl worker -A word_count', run from "
+            "this directory",
+        ),
+        (
+            ["run", str(EXAMPLES / "word_count.py")],
+            f"{EXAMPLES / 'word_count.py'} is a file path, not a module: name the module "
+            "instead, word_count (its 'app') or word_count:app, as in 'streamctl worker -A "
+            "word_count', run from the directory that holds word_count.py",
+        ),
+        (
+            ["worker", "-A", "word_count:ap"],
+            "word_count:ap: module 'word_count' has no attribute 'ap', where a streamctl App "
+            "was expected; its Apps: word_count:app",
+        ),
+        (
+            ["worker", "-A", "word_count:posts_topic"],
+            "word_count:posts_topic: word_count.posts_topic is a Topic, where a streamctl App "
+            "was expected; its Apps: word_count:app",
+        ),
+        (
+            ["worker", "-A", "conftest"],
+            "conftest: module 'conftest' has no attribute 'app', where a streamctl App was "
+            "expected; it defines no streamctl App (an App(...) at module level)",
+        ),
+    ],
+)
+def test_a_target_that_is_not_an_app_says_what_was_found_and_what_to_give(
+    command: list[str], line: str, tmp_path: Path
+) -> None:
+    env = {**os.environ, "STREAMCTL_DATADIR": str(tmp_path / "data")}
+    done = subprocess.run(
+        [sys.executable, "-W", "ignore", "-m", "streamctl.cli.main", *command],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=EXAMPLES,
+        timeout=60,
+    )
+    assert (done.returncode, done.stderr.strip().splitlines()) == (2, [f"error: {line}"])
+    assert not (tmp_path / "data").exists()
+
+
 def test_app_main_lists_its_commands_agents_and_models(tmp_path: Path) -> None:
     usage = app_cli("order_system", [], tmp_path)
     for command in ("worker", "send", "tables", "agents", "models", "model NAME"):
