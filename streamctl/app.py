@@ -206,9 +206,10 @@ class App:
 
         return decorate(fun) if fun is not None else decorate
 
-    def repartition_topic(self, source: Topic, name: str) -> Topic:
-        """The internal topic a ``group_by`` on ``source`` writes to (created on first use)."""
-        return self.context.repartition_topic(source, name)
+    def repartition_topic(self, source: Topic, name: str, *, key_serializer: Any = None) -> Topic:
+        """The internal topic a ``group_by`` on ``source`` writes to (created on first use;
+        see :meth:`streamctl.context.Context.repartition_topic`)."""
+        return self.context.repartition_topic(source, name, key_serializer=key_serializer)
 
     # -- tables (implemented in streamctl.tables; imported lazily) --------------------------
     def _register_table(self, kind: str, name: str, **kwargs: Any) -> Any:

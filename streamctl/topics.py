@@ -45,7 +45,9 @@ class TopicContext(Protocol):
     @property
     def worker_running(self) -> bool: ...
 
-    def repartition_topic(self, source: Topic, name: str) -> Topic: ...
+    def repartition_topic(
+        self, source: Topic, name: str, *, key_serializer: Any = None
+    ) -> Topic: ...
 
 
 class Topic:

@@ -157,7 +157,8 @@ class GroupBy(Step):
             ctx.error("group_by takes a field name or {key: expression, name: suffix}")
             return None
         source = ctx.app.topics[ctx.agent.source]
-        self.topic = ctx.app.repartition_topic(source, self.suffix)
+        # JSON keys (not the source's text keys): a group_by on a number keeps a number
+        self.topic = ctx.app.repartition_topic(source, self.suffix, key_serializer="json")
         return self.key_fn
 
     def attach(self, before: list[StepFn], drop: Any, labels: dict[StepFn, Blame]) -> Any:
