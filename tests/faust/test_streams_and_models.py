@@ -211,6 +211,46 @@ def test_records_come_back_as_records_from_untyped_topics_and_tables() -> None:
     assert read_table(app, "catalog") == {1: Product(id=1, name="lamp")}
 
 
+def test_records_inside_lists_and_dicts_come_back_as_records() -> None:
+    # Faust's windowed aggregation example keeps a list of Records per window; its
+    # default in-memory store gives the objects back, so a stored value must too
+    app = faust.App("nested")
+
+    class Reading(faust.Record):
+        value: float
+
+    readings = app.topic("readings", value_type=Reading)
+    history = app.Table("history", default=list)
+    batches = app.topic("batches")
+    got = []
+
+    @app.agent(readings)
+    async def collect(stream):
+        async for reading in stream:
+            values = history["all"]
+            values.append(reading)
+            history["all"] = values
+            got.append(history["all"])
+            await batches.send(value={"last": [reading], "n": len(values)})
+
+    @app.agent(batches)
+    async def show(stream):
+        async for value in stream:
+            got.append(value)
+
+    for v in (1.0, 2.0):
+        asyncio.run(readings.send(value=Reading(value=v)))
+    app.run(until_idle=True)
+    one, two = Reading(value=1.0), Reading(value=2.0)
+    assert sorted(map(repr, got)) == sorted(
+        map(repr, [[one], [one, two], {"last": [one], "n": 1}, {"last": [two], "n": 2}])
+    )
+    assert read_table(app, "history") == {"all": [one, two]}
+    unknown = [{"x": 1, "__faust": {"ns": "os.system"}}]
+    asyncio.run(batches.send(value=json.dumps(unknown).encode()))
+    assert read_topic(app, "batches")[-1].value == unknown  # still no import, no call
+
+
 def test_only_registered_records_are_revived() -> None:
     app = faust.App("r11b")
     t = app.topic("untyped")
