@@ -94,6 +94,30 @@ CASES = {
         ],
         ["out of stock for o-2: lamp", "shipping o-1: lamp"],
     ),
+    "windowed_aggregation": (
+        [
+            (
+                "raw-event",
+                [
+                    # 10-second windows by the readings' own dates (epoch seconds)
+                    '{"date": 1700000001, "value": 0.2}',
+                    '{"date": 1700000004, "value": 0.4}',
+                    '{"date": 1700000009, "value": 0.9}',
+                    '{"date": 1700000012, "value": 1.0}',
+                    '{"date": 1700000015, "value": 2.0}',
+                    # moves stream time on, so the two windows before close (expires=1);
+                    # its own window stays open (10 s of wall clock and more to go)
+                    '{"date": 1700000100, "value": 5.0}',
+                ],
+            )
+        ],
+        [
+            "aggregate 22:13:20: count=3 mean=0.50",
+            "aggregate 22:13:30: count=2 mean=1.50",
+            "window 22:13:20 closed: 3 events, mean 0.50",
+            "window 22:13:30 closed: 2 events, mean 1.50",
+        ],
+    ),
     "events": (
         [("readings", ['{"sensor": "s1", "value": 20.5}'])],
         [f"s1 read in {datetime.now(timezone.utc).year}: 20.5", "stamped s1 at offset 0"],
@@ -101,17 +125,35 @@ CASES = {
 }
 
 
+#: the most one command of an example may take: far above its usual second or two, for
+#: a machine shared by many test runs (each command is waited for until it exits)
+BOUND = 300
+pytestmark = pytest.mark.timeout(4 * BOUND)
+
+
 def app_cli(example: str, args: list[str], tmp_path: Path, stdin: str = "") -> str:
+    """Run ``python EXAMPLE.py ARGS`` until it exits (at most BOUND seconds); its stdout.
+    On failure or when it outlasts the bound, the test fails with what it printed and
+    logged so far (the worker logs at info: where it was)."""
     env = {**os.environ, "STREAMCTL_DATADIR": str(tmp_path / "data")}
-    done = subprocess.run(
-        [sys.executable, str(EXAMPLES / f"{example}.py"), *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=tmp_path,
-        timeout=120,
-    )
+    command = [sys.executable, str(EXAMPLES / f"{example}.py"), *args]
+    if args[:1] == ["worker"]:
+        command += ["-l", "info"]  # diagnostics on stderr; stdout is what the agents print
+    try:
+        done = subprocess.run(
+            command,
+            input=stdin,
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=tmp_path,
+            timeout=BOUND,
+        )
+    except subprocess.TimeoutExpired as exc:
+        pytest.fail(
+            f"{' '.join(args)} did not exit within {BOUND}s\nstdout: {exc.stdout!r}\n"
+            f"stderr: {exc.stderr!r}"
+        )
     assert done.returncode == 0, done.stderr
     return done.stdout
 
@@ -125,9 +167,7 @@ def test_a_ported_example_runs_unchanged(example: str, tmp_path: Path) -> None:
     for topic, values in inputs:
         sent = app_cli(example, ["send", topic, "-"], tmp_path, "\n".join(values) + "\n")
         assert f"sent {len(values)} record(s)" in sent
-        printed += app_cli(
-            example, ["worker", "--until-idle", "-l", "warning"], tmp_path
-        ).splitlines()
+        printed += app_cli(example, ["worker", "--until-idle"], tmp_path).splitlines()
     assert sorted(printed) == expected
 
 
@@ -141,14 +181,15 @@ def test_the_testing_guide_port_passes(tmp_path: Path) -> None:
             "-p",
             "no:cacheprovider",
             str(EXAMPLES / "test_testing_guide.py"),
+            str(EXAMPLES / "test_testing_guide_windows.py"),
         ],
         capture_output=True,
         text=True,
         cwd=tmp_path,
-        timeout=120,
+        timeout=BOUND,
     )
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "3 passed" in done.stdout
+    assert "4 passed" in done.stdout
 
 
 def test_streamctl_worker_dash_a_and_run_module_app_run_a_python_app(tmp_path: Path) -> None:
@@ -161,7 +202,7 @@ def test_streamctl_worker_dash_a_and_run_module_app_run_a_python_app(tmp_path: P
         text=True,
         env=env,
         cwd=EXAMPLES,
-        timeout=120,
+        timeout=BOUND,
     )
     assert done.returncode == 0, done.stderr
     assert sorted(done.stdout.splitlines()) == ["a: 1", "a: 2", "b: 1"]
@@ -173,7 +214,7 @@ def test_streamctl_worker_dash_a_and_run_module_app_run_a_python_app(tmp_path: P
         text=True,
         env=env,
         cwd=EXAMPLES,
-        timeout=120,
+        timeout=BOUND,
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines() == ["b: 2"]
@@ -242,6 +283,37 @@ def test_a_target_that_is_not_an_app_says_what_was_found_and_what_to_give(
     )
     assert (done.returncode, done.stderr.strip().splitlines()) == (2, [f"error: {line}"])
     assert not (tmp_path / "data").exists()
+
+
+def test_an_on_window_close_callback_that_raises_stops_the_worker_in_one_line(
+    tmp_path: Path,
+) -> None:
+    broken = tmp_path / "broken_windows.py"
+    source = (EXAMPLES / "windowed_aggregation.py").read_text()
+    broken.write_text(source.replace("mean = sum(values) / count", "mean = sum(values) / 0"))
+    env = {**os.environ, "STREAMCTL_DATADIR": str(tmp_path / "data")}
+    lines = '{"date": 1700000001, "value": 0.2}\n{"date": 1700000100, "value": 5.0}\n'
+    run = [sys.executable, "-W", "ignore", str(broken)]
+    sent = subprocess.run(
+        [*run, "send", "raw-event", "-"], input=lines, text=True, env=env, timeout=BOUND
+    )
+    assert sent.returncode == 0
+    for _ in range(2):  # the close is not committed: a restart runs it again
+        done = subprocess.run(
+            [*run, "worker", "--until-idle", "-l", "warning"],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=BOUND,
+        )
+        assert (done.returncode, done.stderr.strip().splitlines()) == (
+            1,
+            [
+                "error: table 'tumbling_table': on_window_close failed for key 'events', "
+                "window from 2023-11-14T22:13:20Z: ZeroDivisionError: float division by zero "
+                "(--log-level debug shows the traceback)"
+            ],
+        )
 
 
 def test_app_main_lists_its_commands_agents_and_models(tmp_path: Path) -> None:
