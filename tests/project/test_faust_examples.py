@@ -5,6 +5,7 @@ exactly what Faust's versions print (lines sorted where partitions interleave)."
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -12,6 +13,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
+
+from streamctl.transport.partitioner import partition_for
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "faust"
 
@@ -169,6 +172,28 @@ def test_a_ported_example_runs_unchanged(example: str, tmp_path: Path) -> None:
         assert f"sent {len(values)} record(s)" in sent
         printed += app_cli(example, ["worker", "--until-idle"], tmp_path).splitlines()
     assert sorted(printed) == expected
+
+
+def test_page_views_regroups_by_the_raw_page_id_as_faust_does(tmp_path: Path) -> None:
+    # Faust's group_by topic takes the source's raw key serializer: the key is the
+    # page id's bytes (not JSON), so it lands in the partition Kafka's partitioner gives it
+    views = ['{"id": "home", "user": "ann"}', '{"id": "about", "user": "bob"}']
+    app_cli("page_views", ["send", "page_views", "-"], tmp_path, "\n".join(views) + "\n")
+    app_cli("page_views", ["worker", "--until-idle"], tmp_path)
+    env = {**os.environ, "STREAMCTL_DATADIR": str(tmp_path / "data")}
+    tail = subprocess.run(
+        [sys.executable, "-m", "streamctl.cli.main", "topic", "tail", "-n", "10"]
+        + ["faust-page-views-page_views-id-repartition"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=BOUND,
+    )
+    assert tail.returncode == 0, tail.stderr
+    records = [json.loads(line) for line in tail.stdout.splitlines()]
+    assert sorted(r["key"] for r in records) == ["about", "home"]
+    for r in records:
+        assert r["partition"] == partition_for(r["key"].encode(), 4)
 
 
 def test_the_testing_guide_port_passes(tmp_path: Path) -> None:
