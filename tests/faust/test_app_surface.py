@@ -13,13 +13,12 @@ from pathlib import Path
 
 import pytest
 from faust_support import fresh_dir  # noqa: F401 (autouse)
+from support import streamctl_run
 
 import streamctl as faust
 from streamctl.exceptions import ConfigurationError, ValidationError
 from streamctl.faustsettings import FaustSettingWarning
 from streamctl.testing import read_topic
-
-STREAMCTL = [sys.executable, "-m", "streamctl.cli.main"]
 
 
 @pytest.mark.parametrize(
@@ -194,11 +193,14 @@ def test_the_worker_refuses_a_topic_whose_partitions_differ_as_send_does(
         "error: topic 'orders' exists with 2 partition(s) but this app declares 4: use the "
         "same count (or delete the topic with 'streamctl topic delete orders')"
     )
-    for command in (
+    by_main = subprocess.run(
         [sys.executable, "copart.py", "worker", "--until-idle", "-l", "warning"],
-        [*STREAMCTL, "worker", "-A", "copart", "--until-idle", "-l", "warning"],
-    ):
-        done = subprocess.run(command, capture_output=True, text=True, timeout=60)
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    by_cli = streamctl_run("worker", "-A", "copart", "--until-idle", "-l", "warning", cwd=fresh_dir)
+    for done in (by_main, by_cli):
         assert (done.returncode, done.stderr.strip().splitlines()) == (2, [message])
         assert done.stdout == ""  # the record was not processed
     assert other.transport.list_topics()["orders"].partitions == 2

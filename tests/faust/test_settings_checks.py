@@ -4,14 +4,13 @@ user wrote it (Faust's name), with the value and what is accepted."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import warnings
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from faust_support import fresh_dir  # noqa: F401 (autouse)
+from support import streamctl_run
 
 import streamctl as faust
 from streamctl.exceptions import ConfigurationError
@@ -114,13 +113,7 @@ def test_a_bad_conf_assignment_in_a_module_is_one_line_exit_2(tmp_path: Path) ->
         "app = faust.App('badconf', broker='local://')\n"
         "app.conf.topic_partitions = 0\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-m", "streamctl.cli.main", "worker", "-A", "badconf", "--until-idle"],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        timeout=60,
-    )
+    done = streamctl_run("worker", "-A", "badconf", "--until-idle", cwd=tmp_path)
     assert done.returncode == 2
     assert done.stderr.strip().splitlines() == [
         "error: setting topic_partitions must be a whole number >= 1, not 0"

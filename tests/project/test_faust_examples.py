@@ -13,6 +13,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
+from support import streamctl_run
 
 from streamctl.transport.partitioner import partition_for
 
@@ -180,13 +181,10 @@ def test_page_views_regroups_by_the_raw_page_id_as_faust_does(tmp_path: Path) ->
     views = ['{"id": "home", "user": "ann"}', '{"id": "about", "user": "bob"}']
     app_cli("page_views", ["send", "page_views", "-"], tmp_path, "\n".join(views) + "\n")
     app_cli("page_views", ["worker", "--until-idle"], tmp_path)
-    env = {**os.environ, "STREAMCTL_DATADIR": str(tmp_path / "data")}
-    tail = subprocess.run(
-        [sys.executable, "-m", "streamctl.cli.main", "topic", "tail", "-n", "10"]
-        + ["faust-page-views-page_views-id-repartition"],
-        capture_output=True,
-        text=True,
-        env=env,
+    tail = streamctl_run(
+        *("topic", "tail", "-n", "10", "faust-page-views-page_views-id-repartition"),
+        cwd=tmp_path,
+        env={"STREAMCTL_DATADIR": str(tmp_path / "data")},
         timeout=BOUND,
     )
     assert tail.returncode == 0, tail.stderr
@@ -248,13 +246,7 @@ def test_streamctl_worker_dash_a_and_run_module_app_run_a_python_app(tmp_path: P
 
 
 def test_a_module_that_is_not_there_is_one_line_exit_2(tmp_path: Path) -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "streamctl.cli.main", "worker", "-A", "no_such_mod:app"],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        timeout=60,
-    )
+    done = streamctl_run("worker", "-A", "no_such_mod:app", cwd=tmp_path)
     assert done.returncode == 2
     assert done.stderr.strip().splitlines() == [
         "error: no_such_mod:app: cannot import module 'no_such_mod' (run from the directory "
@@ -297,15 +289,8 @@ def test_a_module_that_is_not_there_is_one_line_exit_2(tmp_path: Path) -> None:
 def test_a_target_that_is_not_an_app_says_what_was_found_and_what_to_give(
     command: list[str], line: str, tmp_path: Path
 ) -> None:
-    env = {**os.environ, "STREAMCTL_DATADIR": str(tmp_path / "data")}
-    done = subprocess.run(
-        [sys.executable, "-W", "ignore", "-m", "streamctl.cli.main", *command],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=EXAMPLES,
-        timeout=60,
-    )
+    env = {"STREAMCTL_DATADIR": str(tmp_path / "data"), "PYTHONWARNINGS": "ignore"}
+    done = streamctl_run(*command, cwd=EXAMPLES, env=env)
     assert (done.returncode, done.stderr.strip().splitlines()) == (2, [f"error: {line}"])
     assert not (tmp_path / "data").exists()
 
