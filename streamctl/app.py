@@ -57,15 +57,20 @@ class App:
         #: Faust's ``app.flow_control``: resume()/suspend() are accepted, and change nothing
         self.flow_control = FlowControl()
 
-    def _conf_changed(self, name: str, value: Any) -> None:
-        """A setting is about to be set (``App(...)`` or ``app.conf.x = ...``): refuse a
-        serializer no codec answers to, naming the setting; re-point the tables not
-        opened yet at a new store (``conf.store = "memory://"`` in a test fixture)."""
-        if name in ("key_serializer", "value_serializer") and isinstance(value, str):
-            try:
+    def _conf_changed(self, name: str, value: Any, label: str) -> None:
+        """Setting ``name`` (written ``label``) is about to be set (``App(...)`` or
+        ``app.conf.x = ...``): refuse a serializer or store nothing answers to, naming
+        the setting as written; re-point the tables not opened yet at a new store
+        (``conf.store = "memory://"`` in a test fixture)."""
+        try:
+            if name in ("key_serializer", "value_serializer") and isinstance(value, str):
                 get_codec(value)
-            except ConfigurationError as exc:
-                raise ConfigurationError(f"setting {name}: {exc}") from None
+            if name == "table_store" and value != "sqlite://":  # the default: no look-up
+                from streamctl.tables.stores.registry import check_store_url
+
+                check_store_url(value)
+        except ConfigurationError as exc:
+            raise ConfigurationError(f"setting {label}: {exc}") from None
         if name == "table_store":
             for table in getattr(self, "tables", {}).values():
                 table.use_store(value)

@@ -266,7 +266,7 @@ class Settings:
             warn_once(name, f"unknown setting {name!r} assigned on app.conf: nothing reads it")
         hook = self.__dict__.get("_on_change")
         if hook is not None:
-            hook(field_name, value)  # before it is set: the app may refuse it
+            hook(field_name, value, name)  # before it is set: the app may refuse it
         object.__setattr__(self, field_name, value)
 
     def __getattr__(self, name: str) -> Any:

@@ -42,6 +42,11 @@ BAD = [
         "setting store must be a store URL such as 'sqlite://' or 'memory://', not int 5",
     ),
     (
+        "store",
+        "rocks://",
+        "setting store: unknown table store 'rocks' (known: memory://, sqlite://)",
+    ),
+    (
         "datadir",
         5,
         "setting datadir must be a directory path (a str or pathlib.Path), not int 5",
