@@ -12,7 +12,7 @@ from streamctl.events import Event, EventMessage
 from streamctl.exceptions import ConfigurationError, DecodeError
 from streamctl.models.codecs import JSONCodec
 from streamctl.models.registry import BLESSED_KEY
-from streamctl.models.serde import RECORD_MARK, Serde, revive
+from streamctl.models.serde import Serde, revive
 from streamctl.settings import Settings
 from streamctl.transport.base import (
     Headers,
@@ -318,10 +318,8 @@ def _loader(serde: Serde) -> Callable[[bytes], Any]:
         def load_json(data: bytes) -> Any:
             obj = codec_loads(data)
             if obj.__class__ is dict and BLESSED_KEY in obj:
-                return revive(obj)  # a registered Record sent untyped (as Faust)
-            if RECORD_MARK in data:
-                return revive(obj, data)  # Records inside a list or dict
-            return obj
+                return revive(obj)  # a registered Record sent untyped (as Faust: only
+            return obj  # at the top; Records nested in a value stay dicts, as there)
 
         return load_json
     return serde.loads

@@ -18,11 +18,12 @@ def revive(obj: Any, data: bytes | None = None) -> Any:
     ``__faust.ns`` becomes that Record (only classes in the registry, never code named
     by the data); anything else is returned as it is.
 
-    ``data``: the bytes ``obj`` was decoded from. When they name a Record below the top
-    level (``[Record, ...]`` in a table of lists, as Faust's windowed aggregation
-    example keeps), those Records are built too, so a value reads back as it was
-    stored, as from Faust's default in-memory store. The bytes are only scanned for
-    the key: plain values cost no walk.
+    ``data`` (tables pass it): the bytes ``obj`` was decoded from. When they name a
+    Record below the top level (``[Record, ...]`` in a table of lists, as Faust's
+    windowed aggregation example keeps), those Records are built too, so a stored
+    value reads back as it was written, as from Faust's default in-memory store. The
+    bytes are only scanned for the key: plain values cost no walk. Topics do not pass
+    it: Faust rebuilds only a top-level Record from a message.
     """
     if obj.__class__ is dict and BLESSED_KEY in obj:
         return maybe_model(obj)
