@@ -277,7 +277,8 @@ class Settings:
 
     def configure(self, settings: Mapping[str, Any]) -> None:
         """Apply ``App(**settings)``: each as if assigned on ``conf`` (same checks and
-        warnings), except that a name neither Faust nor streamctl knows is refused.
+        warnings), except that a name neither Faust nor streamctl knows is refused and
+        None keeps the default (``store=os.environ.get("STORE")``, as in Faust).
 
         Raises ConfigurationError naming the setting as the caller wrote it.
         """
@@ -285,7 +286,8 @@ class Settings:
             if ALIASES.get(name, name) not in _FIELDS and name not in NOT_APPLICABLE:
                 raise ConfigurationError(unknown_setting(name))
         for name, value in settings.items():
-            setattr(self, name, value)
+            if value is not None:  # None: the default, as Faust's Settings takes it
+                setattr(self, name, value)
 
     @property
     def exactly_once(self) -> bool:

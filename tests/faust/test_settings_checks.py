@@ -104,6 +104,17 @@ def test_seconds_settings_take_a_timedelta_as_faust_does() -> None:
     assert app.conf.broker_commit_every == 100
 
 
+def test_none_given_to_app_keeps_the_default_as_in_faust() -> None:
+    app = faust.App("checks", store=None, topic_partitions=None, broker_commit_interval=None)
+    assert (app.conf.store, app.conf.topic_partitions, app.conf.commit_interval) == (
+        "sqlite://",
+        1,
+        0.5,
+    )
+    with pytest.raises(ConfigurationError, match="topic_partitions must be a whole number"):
+        app.conf.topic_partitions = None  # an assignment is a value, as in Faust
+
+
 def test_an_unknown_setting_suggests_the_close_name() -> None:
     with pytest.raises(
         ConfigurationError,
