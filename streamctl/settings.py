@@ -207,6 +207,10 @@ def faust_value(name: str, value: Any) -> Any:
 
 @dataclass
 class Settings:
+    """An app's settings (``app.conf``): streamctl's names, Faust's as aliases. Every
+    value is checked when it is set, at construction and on assignment alike (one rule
+    per setting: :data:`CHECKS`); a bad one raises ConfigurationError naming it."""
+
     id: str
     broker: str = "local://"
     datadir: Path = field(default_factory=default_datadir)
@@ -224,7 +228,8 @@ class Settings:
     commit_interval: float = 0.5
     #: how long an idle poll waits for new records, in seconds
     poll_timeout: float = 0.2
-    #: 0 only: a newly assigned table partition is rebuilt from its changelog (see below)
+    #: 0 only: a newly assigned table partition is rebuilt from its changelog (see
+    #: _standby_replicas)
     table_standby_replicas: int = 0
     broker_settings: dict[str, Any] = field(default_factory=dict)
     #: seconds a starting worker retries an unreachable broker before giving up
