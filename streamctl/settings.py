@@ -143,20 +143,6 @@ def _port(label: str, value: Any, conf: Any) -> int | None:
     return None if value is None else number(label, value, int, 0, 65535)
 
 
-def _standby_replicas(label: str, value: Any, conf: Any) -> int:
-    replicas = number(label, value, int, 0)
-    if replicas != 0:
-        # Standbys would keep warm copies of other workers' table partitions by
-        # following their changelogs. Not built: a newly assigned partition is
-        # rebuilt from its changelog before its first event, which is correct and,
-        # with compacted changelogs, quick; a half-built standby would not be.
-        raise ConfigurationError(
-            f"setting {label} must be 0: standby replicas are not supported "
-            "(tables are rebuilt from their changelogs on assignment)"
-        )
-    return replicas
-
-
 _SECONDS = _num(float, 0)
 
 #: setting -> its check ``(label, value, conf) -> the value to keep``; ``label`` is the
@@ -171,7 +157,7 @@ CHECKS: dict[str, Callable[[str, Any, Any], Any]] = {
     "max_poll_records": _num(int, 1),
     "commit_interval": _SECONDS,
     "poll_timeout": _SECONDS,
-    "table_standby_replicas": _standby_replicas,
+    "table_standby_replicas": _num(int, 0),
     "broker_settings": _mapping,
     "broker_start_timeout": _SECONDS,
     "broker_wait_timeout": _SECONDS,
@@ -228,9 +214,12 @@ class Settings:
     commit_interval: float = 0.5
     #: how long an idle poll waits for new records, in seconds
     poll_timeout: float = 0.2
-    #: 0 only: a newly assigned table partition is rebuilt from its changelog (see
-    #: _standby_replicas)
-    table_standby_replicas: int = 0
+    #: how many other workers of the group keep a warm copy (a standby replica) of each
+    #: table partition by following its changelog (Faust's ``table_standby_replicas``,
+    #: Kafka Streams' ``num.standby.replicas``): a rebalance that hands a worker one of
+    #: its standbys resumes from the standby's offset instead of rebuilding. Faust's
+    #: default, 1, does nothing with a single worker; 0 turns standbys off.
+    table_standby_replicas: int = 1
     broker_settings: dict[str, Any] = field(default_factory=dict)
     #: seconds a starting worker retries an unreachable broker before giving up
     broker_start_timeout: float = 60.0

@@ -85,7 +85,7 @@ class Worker:
         self.stats = WorkerStats()
         self.dispatch = Dispatcher(app, DeadLetters(app.context, self.stats))
         self.routes = self.dispatch.routes
-        self.tables = TableManager(app.tables.values(), progress=self._recovery_progress)
+        self.tables = self._table_manager()
         self.consumer: Consumer | None = None
         self._stopping = False
         #: exactly-once: the context's producer is transactional (a failed transaction
@@ -133,16 +133,23 @@ class Worker:
                 app.context.transactional_producer().begin_transaction()
                 self._transactional = True
             # the tables again: an agent may have declared one as it started
-            self.tables = TableManager(app.tables.values(), progress=self._recovery_progress)
+            self.tables = self._table_manager()
             self.punctuator = Punctuator(app.tables.values(), app.conf)
             self.tables.start(app.transport, sources)
             self.stats.changelogs = {
                 t.changelog_topic.name: t.name for t in app.tables.values() if not t.is_global
             }
-            consumer = self.consumer = app.transport.consumer(consumer_group(app.id))
+            group = consumer_group(app.id)
+            consumer = self.consumer = app.transport.consumer(group)
             committer = Committer(app.context, self.tables, consumer, self.dispatch)
             listener = Rebalance(
-                consumer, committer, self.dispatch, self.tables, after_assign=self._log_recovered
+                consumer,
+                committer,
+                self.dispatch,
+                self.tables,
+                after_assign=self._log_recovered,
+                transport=app.transport,
+                group_id=group,
             )
             consumer.subscribe(sorted(self.routes), listener=listener)
             self.dispatch.start_timers()
@@ -159,6 +166,13 @@ class Worker:
             raise
         finally:
             await self._shutdown()
+
+    def _table_manager(self) -> TableManager:
+        return TableManager(
+            self.app.tables.values(),
+            progress=self._recovery_progress,
+            standby_replicas=int(self.app.conf.table_standby_replicas),
+        )
 
     async def _connect(self) -> dict[str, int]:
         """Create the app's topics, retrying an unreachable broker up to broker_start_timeout.
@@ -237,6 +251,7 @@ class Worker:
         while not self._stopping:
             self._run_calls()
             self.tables.follow_globals()
+            self.tables.follow_standbys()
             messages = await self._poll(consumer, committer, 0.0)
             if messages:
                 await self._process(messages, committer)
@@ -330,6 +345,10 @@ class Worker:
             if behind is not None:
                 self.stats.partition_lag = behind
                 self.stats.lag = sum(behind.values())
+            try:
+                self.stats.standby_lag = self.tables.standby_lag()
+            except BrokerUnavailable:
+                pass  # as the consumer lag: kept as it was
         if self.stats.detailed:
             self.stats.table_sizes = self.table_sizes()
         if self.on_stats is not None:
