@@ -63,13 +63,13 @@ def number(label: str, value: Any, kind: type, minimum: float | None, maximum: f
     raise ConfigurationError(f"setting {label} must be {what}, not {value!r}")
 
 
-def _text(optional: bool = False, empty: bool = True) -> Callable[..., Any]:
+def _text(optional: bool = False) -> Callable[..., Any]:
     def check(label: str, value: Any, conf: Any) -> Any:
-        if (isinstance(value, str) and (empty or value)) or (optional and value is None):
+        if isinstance(value, str) or (optional and value is None):
             return value
-        what = "non-empty text" if not empty else "text (a str)"
         raise ConfigurationError(
-            f"setting {label} must be {what}{' or None' if optional else ''}, not {_what(value)}"
+            f"setting {label} must be text (a str){' or None' if optional else ''}, "
+            f"not {_what(value)}"
         )
 
     return check
@@ -127,6 +127,12 @@ def _serializer(label: str, value: Any, conf: Any) -> Any:
     )
 
 
+def _host(label: str, value: Any, conf: Any) -> str:
+    if not isinstance(value, str) or not value:
+        raise ConfigurationError(f"setting {label} must be a host name or address, not {value!r}")
+    return value
+
+
 def _flag(label: str, value: Any, conf: Any) -> bool:
     if not isinstance(value, bool):
         raise ConfigurationError(f"setting {label} must be true or false, not {_what(value)}")
@@ -163,7 +169,8 @@ CHECKS: dict[str, Callable[[str, Any, Any], Any]] = {
     "broker_wait_timeout": _SECONDS,
     "worker_id": _text(optional=True),
     "metrics_port": _port,
-    "web_host": _text(empty=False),
+    "web_host": _host,
+    "control_host": _host,
     "window_wall_clock": _flag,
     "window_punctuate_interval": _SECONDS,
     "key_serializer": _serializer,
@@ -234,6 +241,11 @@ class Settings:
     #: the address that server binds: the loopback interface unless set otherwise
     #: (``0.0.0.0`` serves every interface; the server has no write endpoints)
     web_host: str = "127.0.0.1"
+    #: the address the control channel of ``streamctl table`` against a running worker
+    #: binds (a free port), and announces in the consumer group on Kafka, so the table
+    #: commands on other machines reach it: the loopback interface unless set otherwise
+    #: (a wildcard such as ``0.0.0.0`` announces the host name)
+    control_host: str = "127.0.0.1"
     #: windowed tables: a quiet partition's stream time follows the wall clock, so its
     #: windows still close (#11)
     window_wall_clock: bool = True

@@ -43,8 +43,10 @@ from concurrent.futures import Future
 from typing import Any
 
 from streamctl.app import App
+from streamctl.events import current_event
 from streamctl.naming import consumer_group, is_repartition_topic
 from streamctl.tables.base import Collection
+from streamctl.tables.changelog import WriteBuffer, rollback_event
 from streamctl.tables.manager import TableManager
 from streamctl.tables.recovery import Progress
 from streamctl.transport.base import Consumer, Message, TopicPartition
@@ -210,11 +212,16 @@ class Worker:
             self._called = True
             if not future.set_running_or_notify_cancel():
                 continue
+            # a savepoint of the call's own: a call that fails takes back its writes, and
+            # only its own (the pending writes of batches not yet committed stay)
+            batch_log, WriteBuffer.undo = WriteBuffer.undo, []
             try:
                 future.set_result(fn())
             except Exception as exc:
-                self.tables.discard_batch()  # never half a call in a commit
+                rollback_event(current_event())  # never half a call in a commit
                 future.set_exception(exc)
+            finally:
+                WriteBuffer.undo = batch_log
 
     def _recovery_progress(self, table: Collection, partition: int, done: int, total: int) -> None:
         self.stats.recovery[(table.name, partition)] = (done, total)
