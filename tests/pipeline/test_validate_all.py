@@ -40,7 +40,7 @@ agents:
       - count: s
 """
 COMMON = [
-    "4:20: setting commit_interval must be a number >= 0, not 'banana'",
+    "4:20: setting commit_interval must be a number of seconds >= 0, not 'banana'",
     "5:21: setting max_poll_records must be a whole number >= 1, not 0",
 ]
 LATER = [
