@@ -100,6 +100,10 @@ def test(
     if problems:
         _bad_input(problems, format, junit_xml)
     if not planned:
+        if junit_xml is not None:  # as pytest: an empty report when nothing was collected
+            _write_report(junit_xml, _junit([], 0.0))
+        if format is TestFormat.junit:
+            _junit_out([], 0.0)
         raise ConfigurationError(
             f"no tests in {', '.join(paths)}: add tests: to a pipeline or a NAME_test.yaml"
         )
@@ -152,8 +156,6 @@ def _bad_input(problems: list[Problem], format: TestFormat, junit_xml: Path | No
     junit`` or ``--junit-xml``) gets an error testcase per file, as pytest writes a
     collection error, so CI shows why no test ran."""
     problems = sorted(problems, key=Problem.sort_key)
-    if junit_xml is not None:
-        _write_report(junit_xml, _junit_errors(problems))
     if format is TestFormat.junit:
         out.print(_junit_errors(problems), markup=False, end="")
     elif format is TestFormat.json:
@@ -165,6 +167,10 @@ def _bad_input(problems: list[Problem], format: TestFormat, junit_xml: Path | No
             out.print(_annotation(p), markup=False)
     for p in problems:
         err.print(str(p), markup=False)
+    if (
+        junit_xml is not None
+    ):  # after the problems: a report that cannot be written is one more line
+        _write_report(junit_xml, _junit_errors(problems))
     raise typer.Exit(2)
 
 

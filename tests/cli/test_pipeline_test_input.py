@@ -143,3 +143,19 @@ def test_yaml_1_1_boolean_keys_are_refused_with_their_position_and_quoting_passe
     path.write_text(PIPELINE.format(name="bools") + quoted.replace("key: off", 'key: "no"'))
     fixed = cli("test", path)
     assert fixed.exit_code == 0, fixed.output
+
+
+def test_no_tests_writes_an_empty_junit_report_and_an_unwritable_one_is_one_more_line(
+    tmp_path: Path,
+) -> None:
+    path = write(tmp_path, "", "notests")
+    report = tmp_path / "r.xml"
+    result = cli("test", path, "--junit-xml", report)
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: no tests in")
+    assert ET.fromstring(report.read_text()).get("tests") == "0"
+    path.write_text(path.read_text() + "tests:\n  - name: x\n")
+    bad = cli("test", path, "--junit-xml", tmp_path)
+    assert bad.exit_code == 2
+    lines = bad.stderr.splitlines()
+    assert "sends nothing" in lines[0] and lines[-1].startswith(f"error: --junit-xml {tmp_path}")
