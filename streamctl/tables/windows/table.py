@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from streamctl.events import current_event
 from streamctl.exceptions import ConfigurationError
 from streamctl.tables.base import Collection
+from streamctl.tables.changelog import remember
 from streamctl.tables.exceptions import TableError
 from streamctl.tables.windows.clock import CLOCK_KEY, NEVER, WindowClock
 from streamctl.tables.windows.emit import Emitter
@@ -167,6 +168,9 @@ class WindowedTable(Collection):
         stream_time = clock.stream_time
         before = stream_time.get(partition, NEVER)
         if timestamp > before:
+            # a failed event is rolled back with its effect on the window clock: a bad
+            # event's far-future time must not make the good ones after it late
+            remember(stream_time, partition)
             stream_time[partition] = timestamp
         # an event that moves stream time on is in no closed window (see clock.closed)
         check = timestamp <= before or not clock.in_order_open
