@@ -29,6 +29,7 @@ from streamctl.tables.changelog import remember
 from streamctl.tables.exceptions import TableError
 from streamctl.tables.windows.clock import CLOCK_KEY, NEVER, WindowClock
 from streamctl.tables.windows.emit import Emitter
+from streamctl.tables.windows.eventtime import MAX_TIME, field_time, record_time
 from streamctl.tables.windows.ranges import Window, WindowRange, want_seconds
 
 if TYPE_CHECKING:
@@ -152,7 +153,12 @@ class WindowedTable(Collection):
         if event is None:
             raise TableError(f"table {self.name!r}: a windowed write outside a stream")
         time_of = self._time_of
-        timestamp = event.message.timestamp_ms / 1000.0 if time_of is None else time_of(event)
+        if time_of is None:
+            timestamp = event.message.timestamp_ms / 1000.0
+            if not 0.0 <= timestamp < MAX_TIME:
+                timestamp = record_time(event.message.timestamp_ms)  # raises EventTimeError
+        else:
+            timestamp = time_of(event)
         self._window_update(key, timestamp, operator.add, amount, start)
 
     def _window_update(
@@ -239,10 +245,7 @@ class WindowedTable(Collection):
         """Take event time from ``field`` of the event's value (a name, a model field or a
         callable; datetime, ISO string, epoch s or ms, see ``eventtime``), not the record
         timestamp, for writes through ``_increment`` and ``relative_to_stream``."""
-        from streamctl.tables.windows.eventtime import field_getter, to_seconds
-
-        get = field_getter(field)
-        self._time_of = lambda event: to_seconds(get(event.value), unit)
+        self._time_of = field_time(field, unit)
 
     _time_of: Callable[[Any], float] | None = None
 
@@ -250,7 +253,7 @@ class WindowedTable(Collection):
         """The event's time in seconds: its time field, else its record timestamp."""
         if self._time_of is not None:
             return self._time_of(event)
-        return float(event.message.timestamp_ms) / 1000.0
+        return record_time(event.message.timestamp_ms)
 
     def _relative_now(self, event: Any = None) -> float:
         """The event's partition's stream time; outside a stream, the wall clock (Faust)."""
@@ -267,15 +270,13 @@ class WindowedTable(Collection):
         return self._event_time(event)
 
     def _relative_field(self, field: Any) -> Callable[[Any], Any]:
-        from streamctl.tables.windows.eventtime import field_getter, to_seconds
-
-        get = field_getter(field)
+        time_of = field_time(field)
 
         def to_value(event: Any = None) -> float:
             event = event if event is not None else current_event()
             if event is None:
                 raise RuntimeError("Operation outside of stream iteration")
-            return to_seconds(get(event.value))
+            return time_of(event)
 
         return to_value
 
