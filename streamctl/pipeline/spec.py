@@ -10,6 +10,7 @@ from typing import Any
 from streamctl.pipeline.errors import Problem
 from streamctl.pipeline.limits import MAX_ENTRIES, MOST
 from streamctl.pipeline.tables import TableDef, read_tables
+from streamctl.pipeline.windowspec import check_emit_topics
 from streamctl.pipeline.yamlpos import Located, Path_
 
 TOP_KEYS = {
@@ -285,6 +286,7 @@ def read_spec(doc: Located) -> tuple[PipelineSpec | None, list[Problem]]:
             path=path,
         )
     _check_dead_letter_loops(spec, c)
+    check_emit_topics(c, spec.tables, spec.topics)
     return spec, c.problems
 
 

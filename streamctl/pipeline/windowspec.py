@@ -89,6 +89,8 @@ class WindowDef:
 class EmitDef:
     on: str
     to: str
+    #: where ``to`` is in the file
+    path: Path_ = ()
 
 
 def _duration(c: Checker, value: Any, path: Path_) -> float | None:
@@ -177,4 +179,18 @@ def read_emit(c: Checker, raw: Any, path: Path_, table: str) -> EmitDef | None:
     if to is None:
         c.error(path, f"table {table!r}: emit needs to: TOPIC")
         return None
-    return EmitDef(on=on, to=to)
+    return EmitDef(on=on, to=to, path=path + ("to",))
+
+
+def check_emit_topics(c: Checker, tables: Any, topics: Any) -> None:
+    """Each windowed table's ``emit.to`` names a declared topic (a positioned error if not,
+    as for an agent's unknown ``to``)."""
+    from streamctl.pipeline.spec import _hint
+
+    for t in tables.values():
+        emit = t.emit
+        if emit is not None and emit.to not in topics:
+            c.error(
+                emit.path,
+                f"table {t.name!r} emits to undeclared topic {emit.to!r}" + _hint(emit.to, topics),
+            )

@@ -95,6 +95,10 @@ def test_each_window_kind_builds_its_window(tmp_path) -> None:
             "emit on must be close or update, not 'later'",
         ),
         ("t: {default: int, window: {tumbling: 1m}, emit: {on: close}}", "emit needs to: TOPIC"),
+        (
+            "t: {default: int, window: {tumbling: 1m}, emit: {on: close, to: outs}}",
+            "table 't' emits to undeclared topic 'outs' (did you mean 'out'?)",
+        ),
         # hostile input: no window, non-finite and huge durations, millions of windows
         ("t: {default: int, window: {}, emit: {on: close, to: out}}", "window is empty"),
         ("t: {default: int, window: {tumbling: .inf}}", "at most 100 years"),
@@ -137,3 +141,24 @@ def test_a_bad_duration_points_at_its_column(tmp_path) -> None:
     column = path.read_text().splitlines()[5].index("soon") + 1
     result = cli("validate", path)
     assert result.stderr.startswith(f"{path}:6:{column}: 'soon' is not a duration")
+
+
+def test_emit_to_an_undeclared_topic_points_at_it_and_does_not_run(tmp_path) -> None:
+    path = write(
+        tmp_path,
+        """
+        t:
+          default: int
+          window: {tumbling: 1m}
+          emit: {on: close, to: nowhere}
+        """,
+    )
+    lines = path.read_text().splitlines()
+    line = next(i for i, text in enumerate(lines, 1) if "nowhere" in text)
+    column = lines[line - 1].index("nowhere") + 1
+    for command, code in ((("validate", path), PROBLEMS_FOUND), (("run", path, "--until-idle"), 2)):
+        result = cli(*command)
+        assert result.exit_code == code, result.output
+        assert f"{path}:{line}:{column}: table 't' emits to undeclared topic 'nowhere'" in (
+            result.stderr
+        ), result.stderr
