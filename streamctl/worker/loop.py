@@ -273,6 +273,14 @@ class Worker:
         self._update_lag()
         self.final_table_sizes = self.table_sizes()
 
+    def late_dropped(self) -> dict[str, int]:
+        """Late events dropped so far per windowed table (``WindowedTable.late_dropped``)."""
+        return {
+            name: table.late_dropped
+            for name, table in self.app.tables.items()
+            if getattr(table, "_windows", None) is not None
+        }
+
     async def _poll(
         self, consumer: Consumer, committer: Committer, timeout: float
     ) -> list[Message]:
@@ -322,6 +330,7 @@ class Worker:
 
     def _update_lag(self) -> None:
         self.stats.refresh()
+        self.stats.late_dropped = self.late_dropped()
         if self.consumer is not None:
             try:
                 behind = partition_lag(self.consumer, exclude=self._internal_topics())

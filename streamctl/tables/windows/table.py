@@ -61,8 +61,10 @@ class WindowedTable(Collection):
     _emitter: Emitter | None = None
     _wkeys: dict[Any, bytes]
     _on_late: str = "drop"
-    #: events dropped because all their windows were closed
+    #: events all of whose windows were closed (dropped or dead-lettered)
     late_events: int = 0
+    #: of those, the ones dropped (``on_late="drop"``): the run summary's figure
+    late_dropped: int = 0
 
     def __init__(
         self,
@@ -218,6 +220,7 @@ class WindowedTable(Collection):
         )
         if self._on_late == "dead_letter":
             raise LateEvent(why)
+        self.late_dropped += 1
         log.debug("%s; dropped", why)
 
     def _set_windowed(self, key: Any, value: Any, timestamp: float) -> None:
