@@ -42,7 +42,7 @@ def window_rows(
             {
                 "key": key,
                 "start": iso(rng[0]),
-                "end": iso(window.close_time(rng)),
+                "end": iso(window.shown_end(rng)),
                 "value": load(raw_value),
                 "state": "closed" if done else "open",
                 "_start": rng[0],
@@ -58,14 +58,20 @@ def window_at(
     app: Any, name: str, keys: list[Any], at: str, progress: Progress | None = None
 ) -> dict[str, Any]:
     """The window of ``keys`` current at time ``at`` (ISO 8601 or epoch seconds/ms; the
-    latest one holding it, Faust's ``current``); KeyNotFound if the key has none."""
+    latest one holding it, Faust's ``current``; for session windows the session holding
+    it); KeyNotFound if the key has none."""
     table = table_named(app, name)
     try:
         moment = to_seconds(at)
     except EventTimeError as exc:
         raise ConfigurationError(f"--at {at!r}: {exc}") from None
+    rows = window_rows(app, name, keys, progress)
+    if table.window.kind == "session":  # the session holding the moment
+        for row in rows:
+            if to_seconds(row["start"]) <= moment <= to_seconds(row["end"]):
+                return row
     start = iso(table.window.current(moment)[0])
-    for row in window_rows(app, name, keys, progress):
+    for row in rows:
         if row["start"] == start:
             return row
     raise KeyNotFound(f"table {name!r} has no window of key {keys[0]!r} at {iso(moment)}")

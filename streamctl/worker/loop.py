@@ -276,7 +276,7 @@ class Worker:
     def late_dropped(self) -> dict[str, int]:
         """Late events dropped so far per windowed table (``WindowedTable.late_dropped``)."""
         return {
-            name: table.late_dropped
+            name: int(getattr(table, "late_dropped", 0))
             for name, table in self.app.tables.items()
             if getattr(table, "_windows", None) is not None
         }

@@ -1,6 +1,7 @@
 """Windowed tables: Faust's window types, WindowWrapper and WindowSet, and closing on time.
 
-``ranges``: the window types and their ranges; ``clock``: stream time, when windows close
+``ranges``: the window types and their ranges; ``sessions``: session windows' merging;
+``timing``: event time and relativity; ``clock``: stream time, when windows close
 and expire, the close mark; ``table``: the windowed side of Table; ``wrapper``: Faust's
 WindowWrapper and WindowSet; ``emit``: window records sent on close or update;
 ``eventtime``: event time from a timestamp or a field.
@@ -8,6 +9,7 @@ WindowWrapper and WindowSet; ``emit``: window records sent on close or update;
 
 from streamctl.tables.windows.ranges import (
     HoppingWindow,
+    SessionWindow,
     SlidingWindow,
     TumblingWindow,
     Window,
@@ -25,6 +27,7 @@ from streamctl.tables.windows.wrapper import (
 __all__ = [
     "HoppingWindow",
     "LateEvent",
+    "SessionWindow",
     "SlidingWindow",
     "TumblingWindow",
     "Window",

@@ -84,6 +84,8 @@ class WindowClock:
         self._open_keys: dict[int, set[bytes]] = {}
         #: per partition: heap of (end, key, range) of closed windows not yet expired
         self._kept: dict[int, list[tuple[float, bytes, WindowRange]]] = {}
+        #: session windows: per partition, encoded key -> its sessions (``sessions``)
+        self.sessions: dict[int, dict[bytes, tuple[WindowRange, ...]]] = {}
 
     # -- per event ------------------------------------------------------------------------
     def observe(self, partition: int, timestamp: float) -> float:
@@ -193,6 +195,7 @@ class WindowClock:
                 self._open,
                 self._open_keys,
                 self._kept,
+                self.sessions,
             ):
                 d.pop(p, None)
 

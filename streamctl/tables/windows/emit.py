@@ -28,7 +28,7 @@ def iso(seconds: float) -> str:
 def window_record(window: Window, key: Any, rng: WindowRange, value: Any) -> dict[str, Any]:
     """The emitted record of window ``rng`` of ``key``."""
     start = rng[0]
-    end = window.close_time(rng)
+    end = window.shown_end(rng)
     return {"key": key, "window": {"start": iso(start), "end": iso(end)}, "value": value}
 
 

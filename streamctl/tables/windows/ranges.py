@@ -101,6 +101,11 @@ class Window:
         """Stream time from which ``window`` holds no new events (before grace)."""
         return window[1]
 
+    def shown_end(self, window: WindowRange) -> float:
+        """The end shown for ``window`` (emitted records, ``table get``): exclusive
+        ``start + size`` for hopping and tumbling windows, the range's end otherwise."""
+        return self.close_time(window)
+
     def describe(self) -> dict[str, Any]:
         """The window as plain data (``{"kind": ..., "size": ...}``), for display."""
         out: dict[str, Any] = {"kind": self.kind}
@@ -263,8 +268,56 @@ class SlidingWindow(Window):
         return timestamp <= latest_timestamp - self.expires
 
 
+class SessionWindow(Window):
+    """Sessions per key (Kafka Streams' ``SessionWindows``; Faust has none): an event at
+    ``t`` starts the session ``(t, t)``, or extends a session of its key whose range is
+    within ``gap`` seconds of ``t``; an event within ``gap`` of two sessions merges them
+    into one (their values added, Kafka's session merger for counts and sums). A
+    session's range is ``(first event time, last event time)``, both inclusive. It closes
+    once stream time is past ``end + gap + grace`` (Kafka's rule; without ``grace`` but
+    with ``expires``: once stale), and is removed once ``end + gap <= stream time -
+    expires``.
+    """
+
+    kind = "session"
+    inclusive_end = True
+
+    def __init__(self, gap: Any, expires: Any = None, *, grace: Any = None) -> None:
+        self.gap = want_seconds(gap, "session gap")
+        if self.gap < MIN_SECONDS:
+            raise ConfigurationError(f"session gap must be at least 1 ms (0.001 s), not {gap!r}")
+        self.expires = _optional(expires, "window expires") or None
+        self.grace = _optional(grace, "window grace")
+
+    def ranges(self, timestamp: float) -> list[WindowRange]:
+        """The session an event alone starts: ``(t, t)`` (merging is the table's)."""
+        return [(timestamp, timestamp)]
+
+    def current(self, timestamp: float) -> WindowRange:
+        return (timestamp, timestamp)
+
+    def earliest(self, timestamp: float) -> WindowRange:
+        return (timestamp, timestamp)
+
+    def close_time(self, window: WindowRange) -> float:
+        """A session can grow until stream time passes ``end + gap``."""
+        return window[1] + self.gap
+
+    def shown_end(self, window: WindowRange) -> float:
+        return window[1]
+
+    def stale(self, timestamp: float, latest_timestamp: float) -> bool:
+        """Stale once ``timestamp`` (the session's end) ``<= latest_timestamp - expires``;
+        ``expires`` counts from the session's close (``end + gap``) as Kafka's retention
+        does, so a session is never stale before it can close."""
+        if not self.expires:
+            return False
+        return timestamp + self.gap <= latest_timestamp - self.expires
+
+
 WINDOW_KINDS: dict[str, type[Window]] = {
     "tumbling": TumblingWindow,
     "hopping": HoppingWindow,
     "sliding": SlidingWindow,
+    "session": SessionWindow,
 }

@@ -18,7 +18,6 @@ from __future__ import annotations
 import inspect
 import logging
 import operator
-import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -29,8 +28,10 @@ from streamctl.tables.changelog import remember
 from streamctl.tables.exceptions import TableError
 from streamctl.tables.windows.clock import CLOCK_KEY, NEVER, WindowClock
 from streamctl.tables.windows.emit import Emitter
-from streamctl.tables.windows.eventtime import MAX_TIME, field_time, record_time
+from streamctl.tables.windows.eventtime import MAX_TIME, record_time
 from streamctl.tables.windows.ranges import Window, WindowRange, want_seconds
+from streamctl.tables.windows.sessions import SessionTable
+from streamctl.tables.windows.timing import WindowTime
 
 if TYPE_CHECKING:
     from streamctl.tables.windows.wrapper import WindowWrapper
@@ -51,7 +52,7 @@ class LateEvent(TableError):
     """An event whose every window is closed (older than stream time minus grace)."""
 
 
-class WindowedTable(Collection):
+class WindowedTable(WindowTime, SessionTable, Collection):
     """Mixed into Table (before the dict API): inert until a window is set."""
 
     _windows: WindowClock | None = None
@@ -61,6 +62,8 @@ class WindowedTable(Collection):
     _emitter: Emitter | None = None
     _wkeys: dict[Any, bytes]
     _on_late: str = "drop"
+    #: True for session windows (``sessions``)
+    _session: bool = False
     #: events all of whose windows were closed (dropped or dead-lettered)
     late_events: int = 0
     #: of those, the ones dropped (``on_late="drop"``): the run summary's figure
@@ -97,8 +100,8 @@ class WindowedTable(Collection):
             )
         if not isinstance(window, Window):
             raise ConfigurationError(
-                f"table {self.name!r}: window must be a TumblingWindow, HoppingWindow or "
-                f"SlidingWindow, not {window!r}"
+                f"table {self.name!r}: window must be a TumblingWindow, HoppingWindow, "
+                f"SlidingWindow or SessionWindow, not {window!r}"
             )
         if self._codec.key_serde.codec.name != "json":
             raise ConfigurationError(f"table {self.name!r}: a windowed table needs JSON keys")
@@ -106,6 +109,7 @@ class WindowedTable(Collection):
             self._window = window
             wall = bool(getattr(self.app.conf, "window_wall_clock", True))
             self._windows = WindowClock(window, wall_clock=wall)
+        self._session = window.kind == "session"
         self._increment = self._windowed_increment
         return WindowWrapper(self, key_index=key_index)
 
@@ -122,6 +126,13 @@ class WindowedTable(Collection):
         from streamctl.tables.windows.ranges import TumblingWindow
 
         return self.using_window(TumblingWindow(size, expires), key_index=key_index)
+
+    def session(self, gap: Any, expires: Any = None, key_index: bool = False) -> WindowWrapper:
+        """Session windows closing after ``gap`` seconds without an event of their key
+        (Kafka Streams' ``SessionWindows``; Faust has none): see ``sessions``."""
+        from streamctl.tables.windows.ranges import SessionWindow
+
+        return self.using_window(SessionWindow(gap, expires), key_index=key_index)
 
     def windowed(self, *, key_index: bool = True) -> WindowWrapper:
         """The WindowWrapper of an already windowed table (``app.Table(window=...)``)."""
@@ -180,6 +191,10 @@ class WindowedTable(Collection):
             # event's far-future time must not make the good ones after it late
             remember(stream_time, partition)
             stream_time[partition] = timestamp
+        if self._session:
+            if not self._session_update(partition, key, timestamp, op, operand, start, _MISSING):
+                self._late(key, timestamp)
+            return
         # an event that moves stream time on is in no closed window (see clock.closed)
         check = timestamp <= before or not clock.in_order_open
         state, codec, put = self._state, self._codec, self._state.buffer.put
@@ -226,68 +241,35 @@ class WindowedTable(Collection):
     def _set_windowed(self, key: Any, value: Any, timestamp: float) -> None:
         self._window_update(key, timestamp, _second, value, value)
 
+    def _missing_value(self, wkey: Any) -> Any:
+        return self.__missing__(wkey)  # type: ignore[attr-defined]
+
     def _del_windowed(self, key: Any, timestamp: float) -> None:
-        for rng in self._window.ranges(timestamp):
+        ranges = [self._session_at(key, timestamp)] if self._session else None
+        for rng in ranges or self._window.ranges(timestamp):
             self.pop((key, rng), None)  # type: ignore[attr-defined]
 
+    def _current_range(self, key: Any, timestamp: float) -> WindowRange:
+        """The window of ``key`` a read at ``timestamp`` picks: Faust's ``current``, or
+        the session holding it."""
+        if self._session:
+            return self._session_at(key, timestamp)
+        return self._window.current(timestamp)  # type: ignore[no-any-return]
+
     def _windowed_timestamp(self, key: Any, timestamp: float) -> Any:
-        return self[key, self._window.current(timestamp)]  # type: ignore[index]
+        return self[key, self._current_range(key, timestamp)]  # type: ignore[index]
 
     def _windowed_now(self, key: Any) -> Any:
-        return self[key, self._window.earliest(self._relative_now())]  # type: ignore[index]
-
-    def _windowed_contains(self, key: Any, timestamp: float) -> bool:
-        return (key, self._window.current(timestamp)) in self  # type: ignore[operator]
-
-    def _windowed_delta(self, key: Any, d: Any, event: Any = None) -> Any:
-        rng = self._window.delta(self._relative_event(event), want_seconds(d))
+        now = self._relative_now()
+        rng = self._session_at(key, now) if self._session else self._window.earliest(now)
         return self[key, rng]  # type: ignore[index]
 
-    # -- time (Faust's _relative_*) ----------------------------------------------------------
-    def use_event_time(self, field: Any, unit: str | None = None) -> None:
-        """Take event time from ``field`` of the event's value (a name, a model field or a
-        callable; datetime, ISO string, epoch s or ms, see ``eventtime``), not the record
-        timestamp, for writes through ``_increment`` and ``relative_to_stream``."""
-        self._time_of = field_time(field, unit)
+    def _windowed_contains(self, key: Any, timestamp: float) -> bool:
+        return (key, self._current_range(key, timestamp)) in self  # type: ignore[operator]
 
-    _time_of: Callable[[Any], float] | None = None
-
-    def _event_time(self, event: Any) -> float:
-        """The event's time in seconds: its time field, else its record timestamp."""
-        if self._time_of is not None:
-            return self._time_of(event)
-        return record_time(event.message.timestamp_ms)
-
-    def _relative_now(self, event: Any = None) -> float:
-        """The event's partition's stream time; outside a stream, the wall clock (Faust)."""
-        event = event if event is not None else current_event()
-        if event is None or self._windows is None:
-            return time.time()
-        st = self._windows.stream_time.get(event.message.partition, NEVER)
-        return st if st != NEVER else self._event_time(event)
-
-    def _relative_event(self, event: Any = None) -> float:
-        event = event if event is not None else current_event()
-        if event is None:
-            raise RuntimeError("Operation outside of stream iteration")
-        return self._event_time(event)
-
-    def _relative_field(self, field: Any) -> Callable[[Any], Any]:
-        time_of = field_time(field)
-
-        def to_value(event: Any = None) -> float:
-            event = event if event is not None else current_event()
-            if event is None:
-                raise RuntimeError("Operation outside of stream iteration")
-            return time_of(event)
-
-        return to_value
-
-    def _relative_timestamp(self, timestamp: float) -> Callable[[Any], float]:
-        def handler(event: Any = None) -> float:
-            return timestamp
-
-        return handler
+    def _windowed_delta(self, key: Any, d: Any, event: Any = None) -> Any:
+        moment = self._relative_event(event) - want_seconds(d)
+        return self[key, self._current_range(key, moment)]  # type: ignore[index]
 
     # -- punctuation (the worker) ------------------------------------------------------------
     async def punctuate(self, *, wall: bool) -> int:
@@ -320,6 +302,9 @@ class WindowedTable(Collection):
             for encoded in expired:
                 if state.get_in(partition, encoded) is not None:
                     state.buffer.put(partition, encoded, None)
+                if self._session:
+                    key, rng = codec.decode_key(encoded)
+                    self._unindex_session(partition, key, (float(rng[0]), float(rng[1])))
             mark = clock.mark(partition)
             if mark is not None:
                 state.buffer.put(partition, CLOCK_KEY, mark)
@@ -343,10 +328,15 @@ class WindowedTable(Collection):
         assert clock is not None
         for p in partitions:
             windows = []
+            keys = []
             for _, encoded, _ in self._raw_in(p):
-                key = codec.decode_key(encoded)
-                windows.append((encoded, (float(key[1][0]), float(key[1][1]))))
+                key, rng = codec.decode_key(encoded)
+                rng = (float(rng[0]), float(rng[1]))
+                windows.append((encoded, rng))
+                keys.append((key, rng))
             clock.load(p, state.get_in(p, CLOCK_KEY), windows)
+            if self._session:
+                self._index_sessions(p, keys)
 
     def _raw_in(self, partition: int) -> Iterator[tuple[int, bytes, bytes]]:
         state = self._state
