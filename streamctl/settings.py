@@ -78,6 +78,9 @@ class Settings:
     window_wall_clock: bool = True
     #: seconds between wall-clock punctuations of windowed tables (#11)
     window_punctuate_interval: float = 1.0
+    #: windowed tables: ``until_idle`` closes the windows still open once the input is
+    #: drained (the end of bounded input, as Flink's final watermark) (#11)
+    window_close_on_idle: bool = True
     #: Faust's app-wide serializers: the codec of every topic's keys / values that does
     #: not name its own (None: raw keys, and JSON values or the model's serializer)
     key_serializer: str | None = None
@@ -146,10 +149,11 @@ class Settings:
             "window_punctuate_interval",
         ):
             setattr(self, name, _number(name, getattr(self, name), float, 0))
-        if not isinstance(self.window_wall_clock, bool):
-            raise ConfigurationError(
-                f"setting window_wall_clock must be true or false, not {self.window_wall_clock!r}"
-            )
+        for flag in ("window_wall_clock", "window_close_on_idle"):
+            if not isinstance(getattr(self, flag), bool):
+                raise ConfigurationError(
+                    f"setting {flag} must be true or false, not {getattr(self, flag)!r}"
+                )
         if self.table_standby_replicas != 0:
             # Standbys would keep warm copies of other workers' table partitions by
             # following their changelogs. Not built: a newly assigned partition is

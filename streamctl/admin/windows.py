@@ -13,7 +13,6 @@ from typing import Any
 from streamctl.admin.tables import KeyNotFound, open_read_only, table_named
 from streamctl.exceptions import ConfigurationError
 from streamctl.tables.recovery import Progress
-from streamctl.tables.windows.clock import NEVER, closed
 from streamctl.tables.windows.emit import iso
 from streamctl.tables.windows.eventtime import EventTimeError, to_seconds
 
@@ -36,8 +35,7 @@ def window_rows(
         key, rng = decode(raw_key)
         if keys is not None and key not in keys:
             continue
-        mark = table.window_mark(partition)
-        done = closed(window, rng, NEVER if mark is None else mark)
+        done = table.window_closed(partition, rng)
         rows.append(
             {
                 "key": key,

@@ -28,7 +28,8 @@ the partitions go (``rebalance``). Newly assigned table partitions are rebuilt f
 their changelogs before their first event (``tables/manager.py``). ``until_idle``
 means the group is drained: this worker's partitions are read to their ends and every
 other source partition is committed to its end (a dead member's partitions are
-waited for).
+waited for), and then the windows still open close, as at the end of bounded input
+(``punctuate``).
 """
 
 from __future__ import annotations
@@ -258,6 +259,12 @@ class Worker:
                     self._called = False
                     await committer.commit()
                 if self.until_idle and await self._idle(consumer, committer):
+                    # the end of bounded input: the last open windows close (and emit),
+                    # committed with their close marks; then idle is checked again, since
+                    # what they emitted may be this app's input
+                    if await self.punctuator.close_all():
+                        await committer.commit()
+                        continue
                     log.info("idle: every source partition is drained; exiting")
                     break
                 # wait for records without starving timers and signal handlers

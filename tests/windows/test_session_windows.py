@@ -107,24 +107,44 @@ def test_grace_lets_an_out_of_order_event_join_and_later_ones_are_late(tmp_path)
     assert ("a", (0.0, 9.0)) in dict(t.items())
 
 
-def test_closes_once_across_a_restart_and_a_wiped_store(tmp_path) -> None:
+def run(tmp_path, clicks, **conf):
+    app, src, _t, fired, _seen = build(tmp_path, SessionWindow(10), window_wall_clock=False, **conf)
+    send(src, clicks)
+    assert app.run(until_idle=True) == 0
+    return app, fired
+
+
+def test_a_rebuilt_open_session_grows_and_closes_once(tmp_path) -> None:
     import shutil
 
-    def run(clicks):
-        app, src, t, fired, _seen = build(tmp_path, SessionWindow(10), window_wall_clock=False)
-        send(src, clicks)
-        assert app.run(until_idle=True) == 0
-        return app, fired
-
-    _app, fired = run([("a", 0), ("a", 5), ("a", 40)])
+    _app, fired = run(tmp_path, [("a", 0), ("a", 5), ("a", 40)], window_close_on_idle=False)
     assert [k for k, _v in fired] == [("a", (0.0, 5.0))]
     shutil.rmtree(tmp_path / "stores")  # rebuilt from the changelog: (40, 40) still open
-    _app, fired = run([("a", 45), ("a", 100)])
+    _app, fired = run(tmp_path, [("a", 45), ("a", 100)], window_close_on_idle=False)
     assert fired == [(("a", (40.0, 45.0)), 2)]  # the rebuilt session grew, then closed once
-    app, fired = run([])
+    app, fired = run(tmp_path, [], window_close_on_idle=False)
     assert fired == []
-    starts = [(w[1], w[3]) for w in emitted(app)]
-    assert starts == [("00:00:00", 2), ("00:00:40", 2)]
+    assert [(w[1], w[3]) for w in emitted(app)] == [("00:00:00", 2), ("00:00:40", 2)]
+
+
+def test_sessions_closed_at_the_end_of_input_stay_closed_across_a_wiped_store(tmp_path):
+    import shutil
+
+    _app, fired = run(tmp_path, [("a", 0), ("a", 5), ("a", 40)])
+    assert fired == [(("a", (0.0, 5.0)), 2), (("a", (40.0, 40.0)), 1)]  # both: input ended
+    shutil.rmtree(tmp_path / "stores")
+    app, fired = run(tmp_path, [("a", 45), ("a", 100)])
+    # 45 would grow (40, 40), closed by the end of the last input: late; 100 is new
+    assert fired == [(("a", (100.0, 100.0)), 1)]
+    assert app.tables["clicks"].late_dropped == 1
+    app, fired = run(tmp_path, [])
+    assert fired == []
+    ends = [(w[1], w[2], w[3]) for w in emitted(app)]
+    assert ends == [
+        ("00:00:00", "00:00:05", 2),
+        ("00:00:40", "00:00:40", 1),
+        ("00:01:40", "00:01:40", 1),
+    ]
 
 
 def test_session_window_arguments() -> None:

@@ -20,7 +20,6 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from streamctl.tables.changelog import remember
-from streamctl.tables.windows.clock import closed
 from streamctl.tables.windows.ranges import WindowRange
 
 #: the sessions of one partition: encoded key -> its sessions' ranges, oldest first
@@ -50,7 +49,6 @@ class SessionTable:
         """``op(session value, operand)`` into the session of ``key`` that ``timestamp``
         joins or starts (merging those it bridges); False if it is late."""
         clock, window, state, codec = self._windows, self._window, self._state, self._codec
-        st = clock.stream_time[partition]
         gap = window.gap
         ukey = codec.encode_key(key)
         index: SessionIndex = clock.sessions.setdefault(partition, {})
@@ -62,14 +60,14 @@ class SessionTable:
                 data = state.get_in(partition, encoded)
                 if data is None:
                     continue  # expired meanwhile
-                if closed(window, rng, st):
+                if clock.is_closed(partition, rng):
                     return False  # it would grow a session that already closed
                 merging.append((rng, encoded, data))
         new = (
             min([timestamp, *(m[0][0] for m in merging)]),
             max([timestamp, *(m[0][1] for m in merging)]),
         )
-        if closed(window, new, st):
+        if clock.is_closed(partition, new):
             return False
         if merging:
             value = codec.load_value(merging[0][2])

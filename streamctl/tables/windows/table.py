@@ -26,7 +26,7 @@ from streamctl.exceptions import ConfigurationError
 from streamctl.tables.base import Collection
 from streamctl.tables.changelog import remember
 from streamctl.tables.exceptions import TableError
-from streamctl.tables.windows.clock import CLOCK_KEY, NEVER, WindowClock
+from streamctl.tables.windows.clock import CLOCK_KEY, NEVER, WindowClock, closed
 from streamctl.tables.windows.emit import Emitter
 from streamctl.tables.windows.eventtime import MAX_TIME, record_time
 from streamctl.tables.windows.ranges import Window, WindowRange, want_seconds
@@ -310,6 +310,19 @@ class WindowedTable(WindowTime, SessionTable, Collection):
                 state.buffer.put(partition, CLOCK_KEY, mark)
         return count
 
+    async def close_all(self) -> int:
+        """The end of bounded input (``until_idle``): close every open window holding
+        data, as Flink's final watermark does (``WindowClock.finish``), then as
+        :meth:`punctuate`. Returns the number of windows closed."""
+        clock = self._windows
+        if clock is None:
+            return 0
+        state = self._state
+        for partition in clock.partitions():
+            live = clock.open_ranges(partition)
+            clock.finish(partition, [r for k, r in live if state.get_in(partition, k) is not None])
+        return await self.punctuate(wall=False)
+
     # -- the table's life cycle (Collection's, extended) ---------------------------------------
     def recover(self, transport: Any, partitions: Iterable[int] | None = None, **kw: Any) -> Any:
         result = super().recover(transport, partitions, **kw)
@@ -371,6 +384,13 @@ class WindowedTable(WindowTime, SessionTable, Collection):
             return None
         mark = clock.closed.get(partition, NEVER)
         return None if mark == NEVER else mark
+
+    def window_closed(self, partition: int, rng: WindowRange) -> bool:
+        """True if window ``rng`` of ``partition`` is closed (by its close mark)."""
+        clock = self._windows
+        assert clock is not None
+        mark = clock.closed.get(partition, NEVER)
+        return closed(self._window, rng, mark, clock.final.get(partition, NEVER))
 
     # -- iteration skips the close marks ------------------------------------------------------
     def _iter_raw(self) -> Iterator[tuple[int, bytes, bytes]]:
