@@ -39,6 +39,7 @@ import json
 import math
 import time
 from collections.abc import Iterable
+from typing import Any
 
 from streamctl.tables.windows.ranges import Window, WindowRange
 
@@ -92,9 +93,10 @@ class WindowClock:
         self.persisted_final: dict[int, float] = {}
         #: (monotonic seconds, stream time) at each partition's last event or load
         self.last_seen: dict[int, tuple[float, float]] = {}
-        #: per partition: heap of (end, key, range) of open windows, and their keys
+        #: per partition: heap of (end, key, range) of open windows, and their encoded
+        #: keys mapped to the table key (the close reads it without decoding)
         self._open: dict[int, list[tuple[float, bytes, WindowRange]]] = {}
-        self._open_keys: dict[int, set[bytes]] = {}
+        self._open_keys: dict[int, dict[bytes, Any]] = {}
         #: per partition: heap of (end, key, range) of closed windows not yet expired
         self._kept: dict[int, list[tuple[float, bytes, WindowRange]]] = {}
         #: session windows: per partition, encoded key -> its sessions (``sessions``)
@@ -117,21 +119,32 @@ class WindowClock:
             self.final.get(partition, NEVER),
         )
 
-    def track(self, partition: int, key: bytes, rng: WindowRange) -> None:
-        """``key`` (window ``rng``) was written: it is open until it closes."""
+    def track(self, partition: int, key: bytes, rng: WindowRange, table_key: Any = None) -> None:
+        """``key`` (window ``rng`` of ``table_key``) was written: it is open until it
+        closes. Every open window holding data in the store is tracked (``load``), so a
+        window not tracked and not closed holds nothing yet (the write path reads no
+        store for it)."""
         keys = self._open_keys.get(partition)
         if keys is None:
-            keys = self._open_keys[partition] = set()
+            keys = self._open_keys[partition] = {}
             self._open[partition] = []
         if key not in keys:
-            keys.add(key)
+            keys[key] = table_key
             heapq.heappush(self._open[partition], (rng[1], key, rng))
+
+    def tracked(self, partition: int) -> dict[bytes, Any]:
+        """The open windows of ``partition`` (encoded key -> table key)."""
+        keys = self._open_keys.get(partition)
+        if keys is None:
+            keys = self._open_keys[partition] = {}
+            self._open[partition] = []
+        return keys
 
     def forget(self, partition: int, key: bytes) -> None:
         """``key`` was deleted: it no longer needs closing (stays in the heap, skipped)."""
         keys = self._open_keys.get(partition)
         if keys is not None:
-            keys.discard(key)
+            keys.pop(key, None)
 
     # -- punctuation ----------------------------------------------------------------------
     def advance_wall(self, now: float | None = None) -> None:
@@ -150,23 +163,23 @@ class WindowClock:
         for partition in self.stream_time.keys() - self.last_seen.keys():
             self.last_seen[partition] = (now, self.stream_time[partition])
 
-    def due(self, partition: int) -> tuple[list[tuple[bytes, WindowRange]], list[bytes]]:
-        """Windows of ``partition`` to close now, oldest first, and keys to remove
-        (expired); moves the close mark to the stream time. Closed windows that do not
-        expire yet are kept for queries until they do."""
+    def due(self, partition: int) -> tuple[list[tuple[bytes, WindowRange, Any]], list[bytes]]:
+        """Windows of ``partition`` to close now, oldest first, as (encoded key, range,
+        table key or None), and keys to remove (expired); moves the close mark to the
+        stream time. Closed windows that do not expire yet are kept for queries until
+        they do."""
         st = self.stream_time.get(partition, NEVER)
         final = self.final.get(partition, NEVER)
         window = self.window
-        closing: list[tuple[bytes, WindowRange]] = []
+        closing: list[tuple[bytes, WindowRange, Any]] = []
         heap = self._open.get(partition)
-        keys = self._open_keys.get(partition, set())
+        keys = self._open_keys.get(partition, {})
         kept = self._kept.setdefault(partition, [])
         while heap and closed(window, heap[0][2], st, final):
             end, key, rng = heapq.heappop(heap)
             if key not in keys:
                 continue  # deleted meanwhile
-            keys.discard(key)
-            closing.append((key, rng))
+            closing.append((key, rng, keys.pop(key)))
             if window.expires:
                 heapq.heappush(kept, (end, key, rng))
         expired: list[bytes] = []
@@ -221,7 +234,7 @@ class WindowClock:
         self.final[partition] = self.persisted_final[partition] = final
         self.stream_time[partition] = value
         self.last_seen[partition] = (time.monotonic(), value)
-        self._open[partition], self._open_keys[partition], self._kept[partition] = [], set(), []
+        self._open[partition], self._open_keys[partition], self._kept[partition] = [], {}, []
         for key, rng in windows:
             if not closed(self.window, rng, value, final):
                 self.track(partition, key, rng)
@@ -247,7 +260,7 @@ class WindowClock:
 
     def open_ranges(self, partition: int) -> list[tuple[bytes, WindowRange]]:
         """The open windows of ``partition``: (encoded key, range)."""
-        keys = self._open_keys.get(partition, set())
+        keys = self._open_keys.get(partition, {})
         return [(key, rng) for _end, key, rng in self._open.get(partition, ()) if key in keys]
 
     def partitions(self) -> list[int]:

@@ -89,7 +89,7 @@ class SessionTable:
                     emitter.send(key, rng, None)
         new_key = codec.encode_key((key, new))
         put(partition, new_key, codec.dump_value(value))
-        clock.track(partition, new_key, new)
+        clock.track(partition, new_key, new, key)
         remember(index, ukey)
         index[ukey] = tuple(sorted([r for r in sessions if r not in gone] + [new]))
         if update:

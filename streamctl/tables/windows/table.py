@@ -15,7 +15,6 @@ close mark goes into the same batch (see :mod:`streamctl.tables.windows.clock`).
 
 from __future__ import annotations
 
-import inspect
 import logging
 import operator
 from collections.abc import Callable, Iterable, Iterator
@@ -27,6 +26,7 @@ from streamctl.tables.base import Collection
 from streamctl.tables.changelog import remember
 from streamctl.tables.exceptions import TableError
 from streamctl.tables.windows.clock import CLOCK_KEY, NEVER, WindowClock, closed
+from streamctl.tables.windows.closing import WindowClosing
 from streamctl.tables.windows.emit import Emitter
 from streamctl.tables.windows.eventtime import MAX_TIME, record_time
 from streamctl.tables.windows.ranges import Window, WindowRange, want_seconds
@@ -44,6 +44,27 @@ KEY_CACHE_MAX = 100_000
 _MISSING: Any = object()
 
 
+def window_key(codec: Any, key: Any, rng: WindowRange) -> bytes:
+    """``codec.encode_key((key, rng))``, byte for byte; for text and integer keys of an
+    untyped JSON table built from the key's cached encoding (JSON writes a float as
+    ``repr`` does, and window times are finite)."""
+    cls = key.__class__
+    if (cls is str or cls is int) and codec.key_type is None:
+        start, end = rng
+        return b"".join(
+            (
+                b"[",
+                codec.encode_key(key),
+                b",[",
+                repr(start).encode(),
+                b",",
+                repr(end).encode(),
+                b"]]",
+            )
+        )
+    return codec.encode_key((key, rng))  # type: ignore[no-any-return]
+
+
 def _second(_current: Any, value: Any) -> Any:
     return value
 
@@ -52,7 +73,7 @@ class LateEvent(TableError):
     """An event whose every window is closed (older than stream time minus grace)."""
 
 
-class WindowedTable(WindowTime, SessionTable, Collection):
+class WindowedTable(WindowClosing, WindowTime, SessionTable, Collection):
     """Mixed into Table (before the dict API): inert until a window is set."""
 
     _windows: WindowClock | None = None
@@ -200,6 +221,7 @@ class WindowedTable(WindowTime, SessionTable, Collection):
         state, codec, put = self._state, self._codec, self._state.buffer.put
         cache = self._wkeys
         emitter = self._emitter
+        tracked = clock.tracked(partition)
         written = 0
         for rng in self._window.ranges(timestamp):
             if check and clock.is_closed(partition, rng):
@@ -209,8 +231,9 @@ class WindowedTable(WindowTime, SessionTable, Collection):
             if encoded is None:
                 if len(cache) >= KEY_CACHE_MAX:
                     cache.clear()
-                encoded = cache[wkey] = codec.encode_key(wkey)
-            data = state.get_in(partition, encoded)
+                encoded = cache[wkey] = window_key(codec, key, rng)
+            # an open window not tracked holds nothing yet: no store read (clock.track)
+            data = state.get_in(partition, encoded) if encoded in tracked else None
             if data is not None:
                 current = codec.load_value(data)
             elif start is not _MISSING:
@@ -220,7 +243,7 @@ class WindowedTable(WindowTime, SessionTable, Collection):
             new = op(current, operand)
             put(partition, encoded, codec.dump_value(new))
             if data is None:
-                clock.track(partition, encoded, rng)
+                clock.track(partition, encoded, rng, key)
             written += 1
             if emitter is not None and emitter.on == "update":
                 emitter.send(key, rng, new)
@@ -270,58 +293,6 @@ class WindowedTable(WindowTime, SessionTable, Collection):
     def _windowed_delta(self, key: Any, d: Any, event: Any = None) -> Any:
         moment = self._relative_event(event) - want_seconds(d)
         return self[key, self._current_range(key, moment)]  # type: ignore[index]
-
-    # -- punctuation (the worker) ------------------------------------------------------------
-    async def punctuate(self, *, wall: bool) -> int:
-        """Close what is due in every local partition (the wall clock first, if ``wall``);
-        run ``on_window_close`` and queue emits; delete expired windows; store the close
-        mark in the batch. Returns the number of windows closed."""
-        clock = self._windows
-        if clock is None:
-            return 0
-        if wall:
-            clock.advance_wall()
-        state, codec = self._state, self._codec
-        count = 0
-        for partition in clock.partitions():
-            closing, expired = clock.due(partition)
-            for encoded, rng in closing:
-                data = state.get_in(partition, encoded)
-                if data is None:
-                    continue
-                key = codec.decode_key(encoded)
-                value = codec.load_value(data)
-                count += 1
-                if self._emitter is not None and self._emitter.on == "close":
-                    self._emitter.send(key[0], rng, value)
-                callback = self.on_window_close
-                if callback is not None:
-                    result = callback(key, value)
-                    if inspect.isawaitable(result):
-                        await result
-            for encoded in expired:
-                if state.get_in(partition, encoded) is not None:
-                    state.buffer.put(partition, encoded, None)
-                if self._session:
-                    key, rng = codec.decode_key(encoded)
-                    self._unindex_session(partition, key, (float(rng[0]), float(rng[1])))
-            mark = clock.mark(partition)
-            if mark is not None:
-                state.buffer.put(partition, CLOCK_KEY, mark)
-        return count
-
-    async def close_all(self) -> int:
-        """The end of bounded input (``until_idle``): close every open window holding
-        data, as Flink's final watermark does (``WindowClock.finish``), then as
-        :meth:`punctuate`. Returns the number of windows closed."""
-        clock = self._windows
-        if clock is None:
-            return 0
-        state = self._state
-        for partition in clock.partitions():
-            live = clock.open_ranges(partition)
-            clock.finish(partition, [r for k, r in live if state.get_in(partition, k) is not None])
-        return await self.punctuate(wall=False)
 
     # -- the table's life cycle (Collection's, extended) ---------------------------------------
     def recover(self, transport: Any, partitions: Iterable[int] | None = None, **kw: Any) -> Any:
