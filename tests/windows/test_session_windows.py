@@ -152,3 +152,29 @@ def test_session_window_arguments() -> None:
     with pytest.raises(ConfigurationError, match="session gap must be at least 1 ms"):
         SessionWindow(0)
     assert operator.eq(SessionWindow(10, 60), SessionWindow(10.0, 60))
+
+
+def test_a_quiet_key_s_session_closes_on_the_wall_clock(tmp_path) -> None:
+    import time
+
+    from streamctl.worker.loop import Worker
+
+    app, src, _t, fired, _seen = build(
+        tmp_path, SessionWindow(0.3, grace=0.2), window_punctuate_interval=0.05
+    )
+    now = time.time()
+    send(src, [("a", now), ("a", now + 0.1)])
+
+    async def main() -> None:
+        worker = Worker(app, install_signal_handlers=False)
+        task = asyncio.create_task(worker.start())
+        start = time.monotonic()
+        while not fired and time.monotonic() - start < 10:
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.3)  # and nothing fires twice
+        worker.stop()
+        await task
+
+    asyncio.run(main())
+    assert [(k[0], v) for k, v in fired] == [("a", 2)]
+    assert [(w[0], w[3]) for w in emitted(app)] == [("a", 2)]

@@ -29,7 +29,7 @@ from streamctl.tables.windows.clock import CLOCK_KEY, NEVER, WindowClock, closed
 from streamctl.tables.windows.closing import WindowClosing
 from streamctl.tables.windows.emit import Emitter
 from streamctl.tables.windows.eventtime import MAX_TIME, record_time
-from streamctl.tables.windows.ranges import Window, WindowRange, want_seconds
+from streamctl.tables.windows.ranges import END_GAP, Window, WindowRange, want_seconds
 from streamctl.tables.windows.sessions import SessionTable
 from streamctl.tables.windows.timing import WindowTime
 
@@ -85,6 +85,8 @@ class WindowedTable(WindowClosing, WindowTime, SessionTable, Collection):
     _on_late: str = "drop"
     #: True for session windows (``sessions``)
     _session: bool = False
+    #: a tumbling window's size when it is whole seconds (its ranges computed inline)
+    _tumbling: float = 0.0
     #: events all of whose windows were closed (dropped or dead-lettered)
     late_events: int = 0
     #: of those, the ones dropped (``on_late="drop"``): the run summary's figure
@@ -131,6 +133,8 @@ class WindowedTable(WindowClosing, WindowTime, SessionTable, Collection):
             wall = bool(getattr(self.app.conf, "window_wall_clock", True))
             self._windows = WindowClock(window, wall_clock=wall)
         self._session = window.kind == "session"
+        size = getattr(window, "size", 0.0)
+        self._tumbling = size if window.kind == "tumbling" and size.is_integer() else 0.0
         self._increment = self._windowed_increment
         return WindowWrapper(self, key_index=key_index)
 
@@ -223,7 +227,13 @@ class WindowedTable(WindowClosing, WindowTime, SessionTable, Collection):
         emitter = self._emitter
         tracked = clock.tracked(partition)
         written = 0
-        for rng in self._window.ranges(timestamp):
+        size = self._tumbling
+        if size:  # TumblingWindow.ranges of a whole-seconds size, inline (once per event)
+            first = (timestamp // size) * size
+            ranges: Iterable[WindowRange] = ((first, first + size - END_GAP),)
+        else:
+            ranges = self._window.ranges(timestamp)
+        for rng in ranges:
             if check and clock.is_closed(partition, rng):
                 continue
             wkey = (key, rng)
