@@ -1,7 +1,7 @@
 """The table manager: an app's tables as one group, the way a worker drives them.
 
 The worker holds one :class:`TableManager` and calls it at each step of a table's
-life (see ``tables/base.py`` for what each table does):
+life (see ``tables/lifecycle.py`` for what each table does):
 
 0. before any topic, changelog or store is created, :func:`check_partitions`: each
    table partitioned like the topics whose events write it and like its changelog
