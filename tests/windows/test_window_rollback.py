@@ -57,3 +57,26 @@ def test_a_skipped_far_future_event_does_not_close_windows_early(tmp_path) -> No
     assert app.run(until_idle=True) == 0
     assert t.late_events == 0 and t[("k", (0.0, 59.9))] == 2
     assert t.window_mark(0) is None or t.window_mark(0) < 36_000
+
+
+def test_a_window_set_directly_is_added_to_and_closes(tmp_path) -> None:
+    app = App("wd", broker="local://", datadir=tmp_path, topic_partitions=1)
+    src = app.topic("clicks", key_type=str)
+    fired: list = []
+    t = app.Table("clicks", default=int, on_window_close=lambda k, v: fired.append((k, v)))
+    windows = t.using_window(TumblingWindow(60))
+
+    @app.agent(src)
+    async def count(stream):
+        async for event in stream.events():
+            if event.value.get("set"):
+                windows[event.key][(0.0, 59.9)] = 5  # Faust's WindowSet item assignment
+            else:
+                windows[event.key] += 1
+
+    app.ensure_topics()
+    send(src, {"set": True}, 1)
+    send(src, {"n": 1}, 10)
+    send(src, {"n": 1}, 70)
+    assert app.run(until_idle=True) == 0
+    assert fired == [(("k", (0.0, 59.9)), 6), (("k", (60.0, 119.9)), 1)]

@@ -274,6 +274,25 @@ class WindowedTable(WindowClosing, WindowTime, SessionTable, Collection):
     def _set_windowed(self, key: Any, value: Any, timestamp: float) -> None:
         self._window_update(key, timestamp, _second, value, value)
 
+    def __setitem__(self, key: Any, value: Any) -> None:
+        """Faust's ``table[key, (start, end)] = value`` (also ``WindowSet[range] =``): the
+        window is open from now on like one the window operations wrote, so it closes
+        and later operations add to its value."""
+        super().__setitem__(key, value)  # type: ignore[misc]
+        clock = self._windows
+        if clock is None or self._session or type(key) is not tuple or len(key) != 2:
+            return
+        rng = key[1]
+        if type(rng) is not tuple or len(rng) != 2:
+            return
+        rng = (float(rng[0]), float(rng[1]))
+        encoded = self._codec.encode_key(key)
+        partition = self._placement.event_partition()
+        targets = [partition] if partition is not None else self._state.targets(encoded)
+        for p in targets:
+            if not clock.is_closed(p, rng):
+                clock.track(p, encoded, rng, key[0])
+
     def _missing_value(self, wkey: Any) -> Any:
         return self.__missing__(wkey)  # type: ignore[attr-defined]
 
