@@ -145,9 +145,41 @@ class Lifecycle:
         local = set(state.local())
         return all(p in local for p in state.targets(self._codec.encode_key(key)))
 
-    def release(self, partitions: Iterable[int]) -> None:
-        """Close the stores of revoked partitions (after their last batch was committed)."""
-        self._state.release(partitions)
+    def release(self, partitions: Iterable[int], *, keep_stores: bool = False) -> None:
+        """Stop holding revoked partitions (after their last batch was committed) and close
+        their stores; ``keep_stores``: keep them open, as standbys (``tables/standby.py``)."""
+        self._state.release(partitions, keep_stores=keep_stores)
+
+    # -- standby replicas (tables/standby.py) -----------------------------------------------
+    @property
+    def changelog_name(self) -> str:
+        """The changelog topic's name."""
+        return self._state.topic
+
+    def standby_start(self, partition: int, begin: int, end: int) -> int | None:
+        """Open ``partition``'s store as a standby (it is not held: no reads or writes see
+        it) and return the changelog offset to follow it from, given the changelog's
+        ``begin`` and ``end`` offsets; None if the store is ahead of its changelog (it is
+        left alone, for the recovery that refuses it). An untrusted store is reset, as a
+        recovery would (:func:`~streamctl.tables.recovery.trusted_start`)."""
+        return recovery.standby_start(
+            self._state,
+            partition,
+            begin,
+            end,
+            committed_only=bool(getattr(self.app.conf, "reads_last_stable_offset", False)),
+        )
+
+    def standby_reached(self, partition: int, position: int) -> None:
+        """A standby of ``partition`` stops following its changelog at ``position`` (its
+        consumer's next offset): its store records that it reflects the log up to there,
+        so the recovery that follows starts at ``position`` (not before a transaction
+        marker the standby had read past)."""
+        self._state.reached(partition, position)
+
+    def close_standbys(self, partitions: Iterable[int]) -> None:
+        """Close the stores of ``partitions`` that are not held (standbys let go)."""
+        self._state.close_stores(partitions)
 
     def prepare_commit(self, producer: Producer) -> int:
         """Send this batch's coalesced changelog records; return how many were sent."""
