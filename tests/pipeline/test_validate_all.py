@@ -149,6 +149,9 @@ def test_a_warning_does_not_fail_validate(tmp_path: Path) -> None:
 #: files ``run`` refuses as bad input: ``validate`` must refuse each, for the same first reason
 REFUSED = {
     "scheme": "app: x\nbroker: rabbit://h\n",
+    "app-id": "app: 'a b/c'\ntopics: {a: {}}\ntables: {t: {default: int}}\n"
+    "agents: {f: {from: a, steps: [count: t]}}\n",
+    "app-id-empty": "app: ''\n",
     "kafka-credentials": "app: x\nbroker: kafka://u:p@h:9092\n",
     "exactly-once": "app: x\nbroker: memory://\nsettings: {processing_guarantee: exactly_once}\n",
     "guarantee": "app: x\nsettings: {processing_guarantee: twice}\n",

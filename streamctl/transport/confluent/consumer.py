@@ -44,8 +44,9 @@ class ConfluentTransportConsumer(Consumer):
         self._timeout = timeout
         self._offsets = offsets
         self._listener: RebalanceListener | None = None
-        #: where a seek put a partition before librdkafka returned a record of it
-        self._seeked: dict[TopicPartition, int] = {}
+        #: where a seek put a partition, with librdkafka's position just after that seek
+        #: (-1001 while it has not fetched since): the position until librdkafka's moves
+        self._seeked: dict[TopicPartition, tuple[int, int]] = {}
 
     def assign(self, partitions: Iterable[TopicPartition]) -> None:
         self._seeked.clear()
@@ -133,16 +134,21 @@ class ConfluentTransportConsumer(Consumer):
                 # assigned starts at the offset it is assigned with instead
                 self._consumer.incremental_unassign([CKTP(tp[0], tp[1])])
                 self._consumer.incremental_assign([target])
-        self._seeked[TopicPartition(tp[0], tp[1])] = offset
+            (now,) = self._consumer.position([CKTP(tp[0], tp[1])])
+        self._seeked[TopicPartition(tp[0], tp[1])] = (offset, now.offset)
 
     def position(self, tp: TopicPartition) -> int:
         key = TopicPartition(tp[0], tp[1])
         with translate(self._bootstrap, "position"):
             (found,) = self._consumer.position([CKTP(tp[0], tp[1])])
-        if found.offset >= 0 and key not in self._seeked:
+        seeked = self._seeked.get(key)
+        if seeked is not None and (found.offset < 0 or found.offset == seeked[1]):
+            return seeked[0]  # librdkafka has not fetched since the seek
+        if found.offset >= 0:
+            # librdkafka's own position: past every record returned, and past what it
+            # fetched and does not return (transaction markers, aborted records)
+            self._seeked.pop(key, None)
             return int(found.offset)
-        if key in self._seeked:
-            return self._seeked[key]
         # nothing read yet: where reading starts (the committed offset, else the earliest)
         committed = self.committed(key)
         if committed is not None:
