@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from functools import partial
 from typing import Any
 
@@ -12,7 +12,14 @@ from confluent_kafka import KafkaError, KafkaException
 from confluent_kafka import Producer as CKProducer
 from confluent_kafka import TopicPartition as CKTP
 
-from streamctl.transport.base import Consumer, Headers, Producer, RecordMetadata, TopicPartition
+from streamctl.transport.base import (
+    Consumer,
+    Headers,
+    Producer,
+    RecordMetadata,
+    TopicPartition,
+    check_many,
+)
 from streamctl.transport.confluent.errors import UNKNOWN_TOPIC, error_of, translate
 from streamctl.transport.exceptions import (
     BrokerUnavailable,
@@ -69,6 +76,31 @@ class ConfluentTransportProducer(Producer):
         slot: list[Any] = [(topic, key, value, partition, headers, timestamp), None]
         self._produce(slot)
         self._pending.append(slot)
+
+    def send_many(
+        self,
+        topic: str,
+        keys: Sequence[bytes | None],
+        values: Sequence[bytes | None],
+        *,
+        partition: int | None = None,
+        timestamps: Sequence[int] | None = None,
+    ) -> None:
+        """One ``produce`` call per record straight into librdkafka's queue (no per-record
+        keyword dict nor method layers); a full queue or a refused record takes
+        :meth:`send`'s path for that record. A bad partition is refused by librdkafka
+        at the first record, before any record of the call is queued."""
+        check_many(keys, values, timestamps)
+        produce, pending, delivered = self._producer.produce, self._pending, _delivered
+        stamps: Sequence[int | None] = timestamps if timestamps is not None else [0] * len(keys)
+        part = -1 if partition is None else partition  # librdkafka's "use the partitioner"
+        for key, value, ts in zip(keys, values, stamps):
+            slot: list[Any] = [(topic, key, value, partition, None, ts or None), None]
+            try:
+                produce(topic, value, key, part, on_delivery=partial(delivered, slot), timestamp=ts)
+            except (BufferError, KafkaException):
+                self._produce(slot)  # waits for room, or raises the streamctl error
+            pending.append(slot)
 
     def _produce(self, slot: list[Any]) -> None:
         topic, key, value, partition, headers, timestamp = slot[0]
