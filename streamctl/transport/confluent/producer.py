@@ -89,10 +89,11 @@ class ConfluentTransportProducer(Producer):
         """One ``produce`` call per record straight into librdkafka's queue (no per-record
         keyword dict nor method layers); a full queue or a refused record takes
         :meth:`send`'s path for that record. A bad partition is refused by librdkafka
-        at the first record, before any record of the call is queued."""
+        at the first record, before any record of the call is queued. A timestamp of 0
+        is "now" (librdkafka's meaning), as no timestamps are."""
         check_many(keys, values, timestamps)
         produce, pending, delivered = self._producer.produce, self._pending, _delivered
-        stamps: Sequence[int | None] = timestamps if timestamps is not None else [0] * len(keys)
+        stamps: Sequence[int] = timestamps if timestamps is not None else [0] * len(keys)
         part = -1 if partition is None else partition  # librdkafka's "use the partitioner"
         for key, value, ts in zip(keys, values, stamps):
             slot: list[Any] = [(topic, key, value, partition, None, ts or None), None]
