@@ -1,4 +1,7 @@
-"""Two workers share a stateful pipeline on Kafka; one is SIGKILLed; the survivor takes over."""
+"""Two workers share a stateful pipeline on Kafka; one is SIGKILLed; the survivor takes over.
+
+On both Kafka transports (kafka-python and librdkafka), at-least-once and exactly-once.
+"""
 
 from __future__ import annotations
 
@@ -24,7 +27,7 @@ pytestmark = pytest.mark.kafka
 N = 3000
 PIPELINE = """
 app: scale-{run}
-broker: kafka://{bootstrap}
+broker: {scheme}://{bootstrap}
 topics:
   sales-{run}: {{partitions: 4}}
 tables:
@@ -48,14 +51,17 @@ TWO = re.compile(r"assigned sales-\w+\[(\d),(\d)\]$", re.M)
 
 
 @pytest.mark.parametrize("guarantee", ["at_least_once", "exactly_once"])
+@pytest.mark.parametrize("scheme", ["kafka", "kafka+confluent"], ids=["kafka", "confluent"])
 def test_survivor_takes_over_a_killed_workers_partitions_and_tables(
-    kafka_broker: str, tmp_path: Path, run_id: str, guarantee: str
+    kafka_broker: str, tmp_path: Path, run_id: str, guarantee: str, scheme: str
 ) -> None:
     pipeline = tmp_path / "p.yaml"
     # small batches keep the run long enough to kill a mid-way; a transaction costs more
     batch = 5 if guarantee == "at_least_once" else 25
     pipeline.write_text(
-        PIPELINE.format(run=run_id, bootstrap=kafka_broker, guarantee=guarantee, batch=batch)
+        PIPELINE.format(
+            run=run_id, scheme=scheme, bootstrap=kafka_broker, guarantee=guarantee, batch=batch
+        )
     )
     produce(kafka_broker, f"sales-{run_id}", N)
     logs = {w: tmp_path / f"{w}.log" for w in "ab"}
