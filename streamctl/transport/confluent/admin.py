@@ -17,6 +17,7 @@ from confluent_kafka.admin import AdminClient, OffsetSpec
 from streamctl.transport.base import GroupInfo, GroupMember, TopicPartition
 from streamctl.transport.confluent.errors import REBALANCED, error_of
 from streamctl.transport.exceptions import GroupNotEmpty, TransportError, UnknownTopic
+from streamctl.transport.kafkashared import refuse_members
 
 #: how long delete_topics waits for the controller to forget the topics (seconds)
 DELETE_WAIT = 30.0
@@ -108,12 +109,7 @@ class ConfluentAdmin:
 
     def alter_group_offsets(self, group_id: str, offsets: Mapping[TopicPartition, int]) -> None:
         """Refuse a group with members, then commit every offset in one request."""
-        info = self.describe_groups([group_id])[0]
-        if info.members:
-            raise GroupNotEmpty(
-                f"consumer group {group_id!r} has live members "
-                f"({', '.join(map(str, info.members))}): stop its workers first"
-            )
+        refuse_members(self.describe_groups([group_id])[0])
         if not offsets:
             return
         topics = self.topics()

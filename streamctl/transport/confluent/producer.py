@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Mapping, Sequence
 from functools import partial
@@ -12,25 +11,10 @@ from confluent_kafka import KafkaError, KafkaException
 from confluent_kafka import Producer as CKProducer
 from confluent_kafka import TopicPartition as CKTP
 
-from streamctl.transport.base import (
-    Consumer,
-    Headers,
-    Producer,
-    RecordMetadata,
-    TopicPartition,
-    check_many,
-)
+from streamctl.transport.base import RecordMetadata, TopicPartition, check_many
 from streamctl.transport.confluent.errors import UNKNOWN_TOPIC, error_of, translate
-from streamctl.transport.exceptions import (
-    BrokerUnavailable,
-    TransactionFailed,
-    TransportError,
-    UnknownTopic,
-)
-
-log = logging.getLogger("streamctl.transport.confluent")
-
-_Record = tuple[str, bytes | None, bytes | None, int | None, Headers | None, int | None]
+from streamctl.transport.exceptions import BrokerUnavailable, TransportError, UnknownTopic
+from streamctl.transport.kafkashared import KafkaFamilyProducer, Record, log
 
 
 def _delivered(slot: list[Any], err: KafkaError | None, msg: Any) -> None:
@@ -38,7 +22,7 @@ def _delivered(slot: list[Any], err: KafkaError | None, msg: Any) -> None:
     slot[1] = err if err is not None else (msg.topic(), msg.partition(), msg.offset())
 
 
-class ConfluentTransportProducer(Producer):
+class ConfluentTransportProducer(KafkaFamilyProducer):
     """As the kafka transport's producer (``transport/kafka/producer.py``): a record
     librdkafka gives up on with a retriable error is sent again by the next
     :meth:`flush`, which raises BrokerUnavailable meanwhile; a transactional producer
@@ -52,28 +36,14 @@ class ConfluentTransportProducer(Producer):
         *,
         transactional: bool = False,
     ) -> None:
+        super().__init__(bootstrap, translate, transactional=transactional)
         self._producer = producer
-        self._bootstrap = bootstrap
         self._timeout = timeout
-        self._transactional = transactional
         # [record, None | KafkaError | (topic, partition, offset)], in send order
         self._pending: list[list[Any]] = []
 
-    @property
-    def pending(self) -> int:
-        return len(self._pending)
-
-    def send(
-        self,
-        topic: str,
-        key: bytes | None,
-        value: bytes | None,
-        *,
-        partition: int | None = None,
-        headers: Headers | None = None,
-        timestamp: int | None = None,
-    ) -> None:
-        slot: list[Any] = [(topic, key, value, partition, headers, timestamp), None]
+    def _queue(self, record: Record) -> None:
+        slot: list[Any] = [record, None]
         self._produce(slot)
         self._pending.append(slot)
 
@@ -179,44 +149,21 @@ class ConfluentTransportProducer(Producer):
             log.debug("purge: %s", exc)
         self._producer.poll(0)  # the purged records' reports, to nobody
 
-    # -- transactions ------------------------------------------------------------------------
-    def begin_transaction(self) -> None:
-        with translate(self._bootstrap, "begin transaction"):
-            self._producer.begin_transaction()
+    # -- transactions (their steps: transport/kafkashared.py) --------------------------------
+    def _begin(self) -> None:
+        self._producer.begin_transaction()
 
-    def commit_transaction(
-        self, offsets: Mapping[TopicPartition, int], consumer: Consumer | None = None
-    ) -> None:
-        if offsets and consumer is None:
-            raise TransportError("commit_transaction: offsets to commit need their consumer")
-        try:
-            with translate(self._bootstrap, "commit transaction"):
-                if offsets:
-                    assert consumer is not None
-                    self._producer.send_offsets_to_transaction(
-                        [CKTP(tp[0], tp[1], off) for tp, off in offsets.items()],
-                        consumer.group_metadata(),
-                        self._timeout,
-                    )
-                self._producer.commit_transaction(self._timeout)
-        except (BrokerUnavailable, TransactionFailed):
-            raise
-        except TransportError as exc:
-            raise TransactionFailed(str(exc)) from exc
+    def _send_offsets(self, offsets: Mapping[TopicPartition, int], group: object) -> None:
+        self._producer.send_offsets_to_transaction(
+            [CKTP(tp[0], tp[1], off) for tp, off in offsets.items()], group, self._timeout
+        )
 
-    def abort_transaction(self) -> None:
-        self._pending = []
-        try:
-            with translate(self._bootstrap, "abort transaction"):
-                self._producer.abort_transaction(self._timeout)
-        except TransportError as exc:
-            # a fenced or broken producer cannot abort; the broker aborts on its timeout
-            log.warning("could not abort the transaction: %s", exc)
+    def _commit(self) -> None:
+        self._producer.commit_transaction(self._timeout)
 
-    def close(self) -> None:
-        try:
-            if not self._transactional:
-                self.flush()
-        finally:
-            # bounded: a transactional producer holds nothing to deliver
-            self._producer.flush(0 if self._transactional else 5)
+    def _abort(self) -> None:
+        self._producer.abort_transaction(self._timeout)
+
+    def _close(self) -> None:
+        # bounded: a transactional producer holds nothing to deliver
+        self._producer.flush(0 if self._transactional else 5)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 from typing import Any
 
@@ -10,21 +9,13 @@ from kafka import KafkaProducer, OffsetAndMetadata
 from kafka import TopicPartition as KafkaTP
 from kafka import errors as kerrors
 
-from streamctl.transport.base import Consumer, Headers, Producer, RecordMetadata, TopicPartition
-from streamctl.transport.exceptions import (
-    BrokerUnavailable,
-    TransactionFailed,
-    TransportError,
-    UnknownTopic,
-)
+from streamctl.transport.base import RecordMetadata, TopicPartition
+from streamctl.transport.exceptions import BrokerUnavailable, TransportError, UnknownTopic
 from streamctl.transport.kafka.errors import translate
-
-log = logging.getLogger("streamctl.transport.kafka")
-
-_Record = tuple[str, bytes | None, bytes | None, int | None, Headers | None, int | None]
+from streamctl.transport.kafkashared import KafkaFamilyProducer, Record
 
 
-class KafkaTransportProducer(Producer):
+class KafkaTransportProducer(KafkaFamilyProducer):
     """Records without a partition go where Kafka's murmur2 partitioner puts their key.
 
     A record kafka-python gives up on with a retriable error (the broker was away
@@ -37,30 +28,15 @@ class KafkaTransportProducer(Producer):
     def __init__(
         self, producer: KafkaProducer, bootstrap: str, *, transactional: bool = False
     ) -> None:
+        super().__init__(bootstrap, translate, transactional=transactional)
         self._producer = producer
-        self._bootstrap = bootstrap
-        self._transactional = transactional
         # (record, kafka-python FutureRecordMetadata), in send order
-        self._pending: list[tuple[_Record, Any]] = []
+        self._pending: list[tuple[Record, Any]] = []
 
-    @property
-    def pending(self) -> int:
-        return len(self._pending)
-
-    def send(
-        self,
-        topic: str,
-        key: bytes | None,
-        value: bytes | None,
-        *,
-        partition: int | None = None,
-        headers: Headers | None = None,
-        timestamp: int | None = None,
-    ) -> None:
-        record = (topic, key, value, partition, headers, timestamp)
+    def _queue(self, record: Record) -> None:
         self._pending.append((record, self._send(record)))
 
-    def _send(self, record: _Record) -> Any:
+    def _send(self, record: Record) -> Any:
         topic, key, value, partition, headers, timestamp = record
         try:
             return self._producer.send(
@@ -122,47 +98,24 @@ class KafkaTransportProducer(Producer):
         """
         self._pending = []
 
-    # -- transactions ----------------------------------------------------------------------
-    def begin_transaction(self) -> None:
-        with translate(self._bootstrap, "begin transaction"):
-            self._producer.begin_transaction()
+    # -- transactions (their steps: transport/kafkashared.py) --------------------------------
+    def _begin(self) -> None:
+        self._producer.begin_transaction()
 
-    def commit_transaction(
-        self, offsets: Mapping[TopicPartition, int], consumer: Consumer | None = None
-    ) -> None:
+    def _send_offsets(self, offsets: Mapping[TopicPartition, int], group: object) -> None:
         to_commit = {
             KafkaTP(tp[0], tp[1]): OffsetAndMetadata(off, "", -1) for tp, off in offsets.items()
         }
-        if to_commit and consumer is None:
-            raise TransportError("commit_transaction: offsets to commit need their consumer")
-        try:
-            with translate(self._bootstrap, "commit transaction"):
-                if to_commit:
-                    assert consumer is not None
-                    self._producer.send_offsets_to_transaction(to_commit, consumer.group_metadata())
-                self._producer.commit_transaction()
-        except (BrokerUnavailable, TransactionFailed):
-            raise
-        except TransportError as exc:
-            # e.g. "Cannot execute transactional method because we are in an error state"
-            # (the producer was fenced earlier): only an abort and a new producer help
-            raise TransactionFailed(str(exc)) from exc
+        self._producer.send_offsets_to_transaction(to_commit, group)
 
-    def abort_transaction(self) -> None:
-        self._pending = []
-        try:
-            with translate(self._bootstrap, "abort transaction"):
-                self._producer.abort_transaction()
-        except TransportError as exc:
-            # a fenced or broken producer cannot abort; the broker aborts on its timeout
-            log.warning("could not abort the transaction: %s", exc)
+    def _commit(self) -> None:
+        self._producer.commit_transaction()
 
-    def close(self) -> None:
-        try:
-            if not self._transactional:
-                self.flush()
-        finally:
-            # a transactional producer holds nothing to deliver (an open transaction is
-            # aborted by the broker); bounded, so a fenced producer or an absent broker
-            # cannot hold the worker
-            self._producer.close(timeout=5 if self._transactional else None)
+    def _abort(self) -> None:
+        self._producer.abort_transaction()
+
+    def _close(self) -> None:
+        # a transactional producer holds nothing to deliver (an open transaction is
+        # aborted by the broker); bounded, so a fenced producer or an absent broker
+        # cannot hold the worker
+        self._producer.close(timeout=5 if self._transactional else None)
