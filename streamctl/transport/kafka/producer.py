@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from kafka import KafkaProducer, OffsetAndMetadata
 from kafka import TopicPartition as KafkaTP
 from kafka import errors as kerrors
+from kafka.partitioner.default import DefaultPartitioner
 
-from streamctl.transport.base import RecordMetadata, TopicPartition
+from streamctl.transport.base import RecordMetadata, TopicPartition, check_many
 from streamctl.transport.exceptions import BrokerUnavailable, TransportError, UnknownTopic
 from streamctl.transport.kafka.errors import translate
 from streamctl.transport.kafkashared import KafkaFamilyProducer, Record
+from streamctl.transport.partitioner import key_hash
 
 
 class KafkaTransportProducer(KafkaFamilyProducer):
@@ -36,6 +38,47 @@ class KafkaTransportProducer(KafkaFamilyProducer):
     def _queue(self, record: Record) -> None:
         self._pending.append((record, self._send(record)))
 
+    def send_many(
+        self,
+        topic: str,
+        keys: Sequence[bytes | None],
+        values: Sequence[bytes | None],
+        *,
+        partition: int | None = None,
+        timestamps: Sequence[int] | None = None,
+    ) -> None:
+        """As :meth:`send` per record, with the keyed records' partitions picked here for
+        the whole batch: murmur2 of the key over all the topic's partitions, as
+        kafka-python's default partitioner picks them, from streamctl's cached hashes
+        (kafka-python hashes every record again in Python). A configured custom
+        ``partitioner`` still picks each record's partition."""
+        check_many(keys, values, timestamps)
+        n = len(keys)
+        if not n:
+            return
+        parts: Sequence[int | None] = [partition] * n
+        if partition is None and type(self._producer.config["partitioner"]) is DefaultPartitioner:
+            known = self._partitions(topic)
+            count = len(known)
+            parts = [None if k is None else known[key_hash(k) % count] for k in keys]
+        stamps: Sequence[int | None] = [None] * n if timestamps is None else timestamps
+        queue = self._queue
+        for key, value, part, ts in zip(keys, values, parts, stamps):
+            queue((topic, key, value, part, None, ts))
+
+    def _partitions(self, topic: str) -> list[int]:
+        try:
+            return sorted(self._producer.partitions_for(topic))
+        except kerrors.KafkaTimeoutError as exc:
+            raise self._no_metadata(topic) from exc
+
+    def _no_metadata(self, topic: str) -> UnknownTopic:
+        # kafka-python waits max_block_ms for the topic's metadata, then gives up
+        return UnknownTopic(
+            f"send to {topic!r}: no metadata from Kafka at {self._bootstrap} "
+            "(does the topic exist?)"
+        )
+
     def _send(self, record: Record) -> Any:
         topic, key, value, partition, headers, timestamp = record
         try:
@@ -48,11 +91,7 @@ class KafkaTransportProducer(KafkaFamilyProducer):
                 timestamp_ms=timestamp,
             )
         except kerrors.KafkaTimeoutError as exc:
-            # kafka-python waits max_block_ms for the topic's metadata, then gives up.
-            raise UnknownTopic(
-                f"send to {topic!r}: no metadata from Kafka at {self._bootstrap} "
-                "(does the topic exist?)"
-            ) from exc
+            raise self._no_metadata(topic) from exc
         except (ValueError, AssertionError) as exc:  # e.g. "Unrecognized partition 5"
             raise TransportError(f"send to {topic!r}: {exc}") from exc
         except kerrors.KafkaError as exc:
