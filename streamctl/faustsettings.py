@@ -91,7 +91,7 @@ NOT_APPLICABLE: dict[str, str] = {
     "agent_supervisor": "a failed agent follows on_error",
     "store_check_exists": "stores are checked against their changelogs",
     "recovery_consistency_check": "stores are checked against their changelogs",
-    "table_standby_replicas_enabled": "standby replicas are not supported",
+    "table_standby_replicas_enabled": "standbys follow table_standby_replicas (0: none)",
     "cache": "no cache backend",
     "sensors": "no sensors; see the worker's stats",
     "monitor": "no monitor; see the worker's stats",

@@ -57,8 +57,12 @@ class Settings:
     commit_interval: float = 0.5
     #: how long an idle poll waits for new records, in seconds
     poll_timeout: float = 0.2
-    #: 0 only: a newly assigned table partition is rebuilt from its changelog (see below)
-    table_standby_replicas: int = 0
+    #: how many other workers of the group keep a warm copy (a standby replica) of each
+    #: table partition by following its changelog (Faust's ``table_standby_replicas``,
+    #: Kafka Streams' ``num.standby.replicas``): a rebalance that hands a worker one of
+    #: its standbys resumes from the standby's offset instead of rebuilding. Faust's
+    #: default, 1, does nothing with a single worker; 0 turns standbys off.
+    table_standby_replicas: int = 1
     broker_settings: dict[str, Any] = field(default_factory=dict)
     #: seconds a starting worker retries an unreachable broker before giving up
     broker_start_timeout: float = 60.0
@@ -73,6 +77,11 @@ class Settings:
     #: the address that server binds: the loopback interface unless set otherwise
     #: (``0.0.0.0`` serves every interface; the server has no write endpoints)
     web_host: str = "127.0.0.1"
+    #: the address the control channel of ``streamctl table`` against a running worker
+    #: binds (a free port), and announces in the consumer group on Kafka, so the table
+    #: commands on other machines reach it: the loopback interface unless set otherwise
+    #: (a wildcard such as ``0.0.0.0`` announces the host name)
+    control_host: str = "127.0.0.1"
     #: windowed tables: a quiet partition's stream time follows the wall clock, so its
     #: windows still close (#11)
     window_wall_clock: bool = True
@@ -122,10 +131,12 @@ class Settings:
                 raise ConfigurationError(
                     f"setting metrics_port must be a port number (0-65535), not {self.metrics_port}"
                 )
-        if not isinstance(self.web_host, str) or not self.web_host:
-            raise ConfigurationError(
-                f"setting web_host must be a host name or address, not {self.web_host!r}"
-            )
+        for name in ("web_host", "control_host"):
+            host = getattr(self, name)
+            if not isinstance(host, str) or not host:
+                raise ConfigurationError(
+                    f"setting {name} must be a host name or address, not {host!r}"
+                )
         if self.processing_guarantee in ("", None):
             self.processing_guarantee = default_guarantee(self.broker)
         if self.processing_guarantee not in GUARANTEES:
@@ -149,15 +160,6 @@ class Settings:
         if not isinstance(self.window_wall_clock, bool):
             raise ConfigurationError(
                 f"setting window_wall_clock must be true or false, not {self.window_wall_clock!r}"
-            )
-        if self.table_standby_replicas != 0:
-            # Standbys would keep warm copies of other workers' table partitions by
-            # following their changelogs. Not built: a newly assigned partition is
-            # rebuilt from its changelog before its first event, which is correct and,
-            # with compacted changelogs, quick; a half-built standby would not be.
-            raise ConfigurationError(
-                "table_standby_replicas must be 0: standby replicas are not supported "
-                "(tables are rebuilt from their changelogs on assignment)"
             )
 
     @property

@@ -15,12 +15,18 @@ from typing import Any
 
 from streamctl.admin import workers
 from streamctl.admin.tables import KeyNotFound
+from streamctl.admin.windows import merge_rows
+from streamctl.naming import consumer_group
 from streamctl.tables.exceptions import TableError
 
 
 def _ask_all(app: Any, op: str, **payload: Any) -> list[dict[str, Any]] | None:
     """Every live worker's answer to ``op`` (None: no worker registered, or none answered)."""
     endpoints = workers.live(app.conf.datadir, app.id)
+    known = {e.worker_id for e in endpoints}
+    # workers on other machines (Kafka): announced in the group, not in this data dir
+    group = consumer_group(app.id)
+    endpoints += [e for e in workers.announced(app.transport, group) if e.worker_id not in known]
     answers, unreachable = [], []
     for endpoint in endpoints:
         try:
@@ -51,6 +57,15 @@ def items(app: Any, name: str) -> list[tuple[Any, Any]] | None:
     if answers is None:
         return None
     return [(k, v) for answer in answers for k, v in answer["items"]]
+
+
+def windows(app: Any, name: str, text: str | None) -> list[dict[str, Any]] | None:
+    """The windows of the key typed as ``text`` (None: every key) that the running workers
+    hold, as ``streamctl.admin.windows.window_rows`` gives them; None: no worker runs."""
+    answers = _ask_all(app, "windows", table=name, key=text)
+    if answers is None:
+        return None
+    return merge_rows([answer["rows"] for answer in answers])
 
 
 def put(app: Any, name: str, text: str, value: str) -> tuple[Any, Any] | None:

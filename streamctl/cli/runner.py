@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from streamctl.cli.plain import (
     RecoveryProgress,
     console,
+    json_lines,
     load_for_cli,
     number,
     parse_broker_settings,
@@ -71,8 +72,9 @@ def execute(
     from streamctl.cli.observe import control, serve_if_asked, write_summary
 
     server = serve_if_asked(worker, metrics_port)
-    channel = control(worker)
+    channel = None
     try:
+        channel = control(worker)
         code = worker.run()
     finally:
         if channel is not None:
@@ -103,7 +105,7 @@ class _Status:
         self.app_id = app_id
         self.live: Any = None
         self.last_log = time.monotonic()
-        if sys.stderr.isatty():
+        if sys.stderr.isatty() and not json_lines():  # JSON logs: log lines only
             from rich.live import Live
 
             self.live = Live("", console=console(stderr=True), refresh_per_second=4, transient=True)

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from streamctl.exceptions import ConfigurationError
 from streamctl.pipeline.errors import Problem
+from streamctl.pipeline.keys import TABLE_KEYS
 from streamctl.pipeline.windowspec import EmitDef, WindowDef, read_emit, read_window
 
 if TYPE_CHECKING:
@@ -40,17 +41,6 @@ KINDS = {
     "global": "GlobalTable",
     "set": "SetTable",
     "set_global": "SetGlobalTable",
-}
-TABLE_KEYS = {
-    "kind",
-    "default",
-    "key_type",
-    "value_type",
-    "partitions",
-    "help",
-    "changelog_topic",
-    "window",
-    "emit",
 }
 FACTORIES: dict[str, Callable[[], Any]] = {
     "int": int,
@@ -106,7 +96,7 @@ def read_tables(c: Checker, raw: Any) -> dict[str, TableDef]:
             continue
         body = c.mapping(body, path, f"table {name!r}")
         c.unknown_keys(body, TABLE_KEYS, path, f"table {name!r}")
-        kind = c.typed(body, "kind", str, path, "table")
+        kind = c.declared(body, "kind", TABLE_KEYS, path)
         if kind not in KINDS:
             c.error(
                 path + ("kind",),
@@ -116,11 +106,11 @@ def read_tables(c: Checker, raw: Any) -> dict[str, TableDef]:
         t = TableDef(
             name=name,
             kind=kind,
-            key_type=c.typed(body, "key_type", str, path),
-            value_type=c.typed(body, "value_type", str, path),
-            partitions=c.positive_int(body, "partitions", path),
-            help=c.typed(body, "help", str, path),
-            changelog_topic=c.typed(body, "changelog_topic", str, path),
+            key_type=c.declared(body, "key_type", TABLE_KEYS, path),
+            value_type=c.declared(body, "value_type", TABLE_KEYS, path),
+            partitions=c.declared(body, "partitions", TABLE_KEYS, path),
+            help=c.declared(body, "help", TABLE_KEYS, path),
+            changelog_topic=c.declared(body, "changelog_topic", TABLE_KEYS, path),
             path=path,
         )
         if "default" in body:

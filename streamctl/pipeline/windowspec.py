@@ -25,14 +25,14 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from streamctl.pipeline.keys import EMIT_KEYS, WINDOW_KEYS
+
 if TYPE_CHECKING:
     from streamctl.pipeline.spec import Checker
     from streamctl.pipeline.yamlpos import Path_
     from streamctl.tables.windows.ranges import Window
 
 WINDOW_KINDS = ("tumbling", "hopping", "sliding")
-WINDOW_KEYS = {*WINDOW_KINDS, "session", "expires", "grace", "time", "time_unit", "late"}
-EMIT_KEYS = {"on", "to"}
 #: the fields of each kind given as a mapping
 KIND_FIELDS = {"hopping": ("size", "step"), "sliding": ("before", "after")}
 UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
@@ -140,11 +140,11 @@ def read_window(c: Checker, raw: Any, path: Path_, table: str) -> WindowDef | No
     for opt in ("expires", "grace"):
         if opt in body:
             setattr(w, opt, _duration(c, body[opt], path + (opt,)))
-    w.time = c.typed(body, "time", str, path)
-    w.time_unit = c.typed(body, "time_unit", str, path)
+    w.time = c.declared(body, "time", WINDOW_KEYS, path)
+    w.time_unit = c.declared(body, "time_unit", WINDOW_KEYS, path)
     if w.time_unit not in (None, "s", "ms"):
         c.error(path + ("time_unit",), f"time_unit must be s or ms, not {w.time_unit!r}")
-    w.late = c.typed(body, "late", str, path, "drop")
+    w.late = c.declared(body, "late", WINDOW_KEYS, path)
     if w.late not in ("drop", "dead_letter"):
         c.error(path + ("late",), f"late must be drop or dead_letter, not {w.late!r}")
         w.late = "drop"  # reported once, here: the table is not built with it
@@ -168,12 +168,12 @@ def read_emit(c: Checker, raw: Any, path: Path_, table: str) -> EmitDef | None:
     body = c.mapping(raw, path, f"table {table!r} emit")
     # YAML 1.1 reads a bare ``on`` key as true
     on_key: Any = True if True in body and "on" not in body else "on"
-    c.unknown_keys(body, EMIT_KEYS | {on_key}, path, f"table {table!r} emit")
+    c.unknown_keys(body, EMIT_KEYS.keys() | {on_key}, path, f"table {table!r} emit")
     on = body.get(on_key, "close")
     if on not in ("close", "update"):
         c.error(path + (on_key,), f"emit on must be close or update, not {on!r}")
         return None
-    to = c.typed(body, "to", str, path)
+    to = c.declared(body, "to", EMIT_KEYS, path)
     if to is None:
         c.error(path, f"table {table!r}: emit needs to: TOPIC")
         return None

@@ -165,6 +165,22 @@ def recover(
     )
 
 
+def standby_start(
+    state: TableState, partition: int, begin: int, end: int, *, committed_only: bool = False
+) -> int | None:
+    """The offset a standby of ``partition`` follows its changelog from (its store opened
+    first), or None, with a warning, for a store ahead of the log (StoreAheadOfLog is
+    left to the recovery of that partition, should it become active)."""
+    label = f"table {state.name} partition {partition}"
+    try:
+        return trusted_start(
+            state.store(partition), label, begin, end, committed_only=committed_only
+        )
+    except StoreAheadOfLog as exc:
+        log.warning("%s; not kept as a standby", exc)
+        return None
+
+
 def refuse_stores_without_log(state: TableState) -> None:
     """StoreAheadOfLog if a store of a table whose changelog topic does not exist (yet)
     recorded a changelog offset: its log was deleted. Checked before the topic is

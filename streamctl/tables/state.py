@@ -84,18 +84,27 @@ class TableState:
         self.assigned = wanted | (self.assigned or set())
         return wanted
 
-    def release(self, partitions: Iterable[int]) -> None:
-        """Close the stores of revoked partitions (after their last batch was committed)."""
+    def release(self, partitions: Iterable[int], *, keep_stores: bool = False) -> None:
+        """Stop holding revoked partitions (after their last batch was committed) and close
+        their stores; ``keep_stores``: leave them open, as standbys (``tables/standby.py``)."""
         gone = set(partitions)
         if gone & self.buffer.partitions():
             raise TableError(f"table {self.name!r}: uncommitted writes in revoked partitions")
-        for p in gone:
+        for p in () if keep_stores else gone:
             store = self.stores.pop(p, None)
             if store is not None:
                 store.close()
         if self.assigned is None:
             self.assigned = set(range(self.placement.partitions))
         self.assigned -= gone
+
+    def close_stores(self, partitions: Iterable[int]) -> None:
+        """Close the stores of ``partitions`` this process does not hold (standbys let go)."""
+        held = set(self.local())
+        for p in set(partitions) - held:
+            store = self.stores.pop(p, None)
+            if store is not None:
+                store.close()
 
     def store(self, partition: int) -> Store:
         """``partition``'s store, opened (or rebuilt, if corrupt) on first use."""
@@ -122,6 +131,13 @@ class TableState:
         """The changelog offset after the last one ``partition``'s store applied."""
         offset = self.store(partition).persisted_offset()
         return 0 if offset is None else offset + 1
+
+    def reached(self, partition: int, position: int) -> None:
+        """Record that ``partition``'s store reflects its changelog up to ``position`` (the
+        next offset to read), when that is past its last record: a standby read on over
+        offsets that carry no data (transaction markers, compacted records)."""
+        if position > self.next_offset(partition):
+            self.store(partition).apply({}, position - 1)
 
     # -- reads and writes (encoded keys and values) ----------------------------------
 

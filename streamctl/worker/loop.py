@@ -43,8 +43,10 @@ from concurrent.futures import Future
 from typing import Any
 
 from streamctl.app import App
+from streamctl.events import current_event
 from streamctl.naming import consumer_group, is_repartition_topic
 from streamctl.tables.base import Collection
+from streamctl.tables.changelog import WriteBuffer, rollback_event
 from streamctl.tables.manager import TableManager
 from streamctl.tables.recovery import Progress
 from streamctl.transport.base import Consumer, Message, TopicPartition
@@ -85,7 +87,7 @@ class Worker:
         self.stats = WorkerStats()
         self.dispatch = Dispatcher(app, DeadLetters(app.context, self.stats))
         self.routes = self.dispatch.routes
-        self.tables = TableManager(app.tables.values(), progress=self._recovery_progress)
+        self.tables = self._table_manager()
         self.consumer: Consumer | None = None
         self._stopping = False
         #: exactly-once: the context's producer is transactional (a failed transaction
@@ -133,16 +135,23 @@ class Worker:
                 app.context.transactional_producer().begin_transaction()
                 self._transactional = True
             # the tables again: an agent may have declared one as it started
-            self.tables = TableManager(app.tables.values(), progress=self._recovery_progress)
+            self.tables = self._table_manager()
             self.punctuator = Punctuator(app.tables.values(), app.conf)
             self.tables.start(app.transport, sources)
             self.stats.changelogs = {
                 t.changelog_topic.name: t.name for t in app.tables.values() if not t.is_global
             }
-            consumer = self.consumer = app.transport.consumer(consumer_group(app.id))
+            group = consumer_group(app.id)
+            consumer = self.consumer = app.transport.consumer(group)
             committer = Committer(app.context, self.tables, consumer, self.dispatch)
             listener = Rebalance(
-                consumer, committer, self.dispatch, self.tables, after_assign=self._log_recovered
+                consumer,
+                committer,
+                self.dispatch,
+                self.tables,
+                after_assign=self._log_recovered,
+                transport=app.transport,
+                group_id=group,
             )
             consumer.subscribe(sorted(self.routes), listener=listener)
             self.dispatch.start_timers()
@@ -159,6 +168,13 @@ class Worker:
             raise
         finally:
             await self._shutdown()
+
+    def _table_manager(self) -> TableManager:
+        return TableManager(
+            self.app.tables.values(),
+            progress=self._recovery_progress,
+            standby_replicas=int(self.app.conf.table_standby_replicas),
+        )
 
     async def _connect(self) -> dict[str, int]:
         """Create the app's topics, retrying an unreachable broker up to broker_start_timeout.
@@ -196,11 +212,16 @@ class Worker:
             self._called = True
             if not future.set_running_or_notify_cancel():
                 continue
+            # a savepoint of the call's own: a call that fails takes back its writes, and
+            # only its own (the pending writes of batches not yet committed stay)
+            batch_log, WriteBuffer.undo = WriteBuffer.undo, []
             try:
                 future.set_result(fn())
             except Exception as exc:
-                self.tables.discard_batch()  # never half a call in a commit
+                rollback_event(current_event())  # never half a call in a commit
                 future.set_exception(exc)
+            finally:
+                WriteBuffer.undo = batch_log
 
     def _recovery_progress(self, table: Collection, partition: int, done: int, total: int) -> None:
         self.stats.recovery[(table.name, partition)] = (done, total)
@@ -237,6 +258,7 @@ class Worker:
         while not self._stopping:
             self._run_calls()
             self.tables.follow_globals()
+            self.tables.follow_standbys()
             messages = await self._poll(consumer, committer, 0.0)
             if messages:
                 await self._process(messages, committer)
@@ -330,6 +352,10 @@ class Worker:
             if behind is not None:
                 self.stats.partition_lag = behind
                 self.stats.lag = sum(behind.values())
+            try:
+                self.stats.standby_lag = self.tables.standby_lag()
+            except BrokerUnavailable:
+                pass  # as the consumer lag: kept as it was
         if self.stats.detailed:
             self.stats.table_sizes = self.table_sizes()
         if self.on_stats is not None:

@@ -89,6 +89,8 @@ class WorkerStats:
     table_sizes: dict[str, int] = field(default_factory=dict)
     #: changelog replay per table partition: (table, partition) -> (done, total)
     recovery: dict[tuple[str, int], tuple[int, int]] = field(default_factory=dict)
+    #: changelog records each standby replica has not read yet: (table, partition) -> count
+    standby_lag: dict[tuple[str, int], int] = field(default_factory=dict)
     rebalances: int = 0
     #: times the worker waited for a broker that went away
     broker_outages: int = 0

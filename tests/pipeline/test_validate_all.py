@@ -153,7 +153,7 @@ REFUSED = {
     "exactly-once": "app: x\nbroker: memory://\nsettings: {processing_guarantee: exactly_once}\n",
     "guarantee": "app: x\nsettings: {processing_guarantee: twice}\n",
     "setting": "app: x\nsettings: {poll_timeout: -1}\n",
-    "standby": "app: x\nsettings: {table_standby_replicas: 1}\n",
+    "standby": "app: x\nsettings: {table_standby_replicas: -1}\n",
     "broker-setting": "app: x\nbroker_settings: {acks: 1}\n",
     "store": "app: x\nsettings: {table_store: 'nope://'}\ntopics: {a: {}}\n"
     "tables: {t: {default: int}}\nagents: {f: {from: a, steps: [count: t]}}\n",

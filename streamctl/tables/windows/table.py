@@ -350,9 +350,9 @@ class WindowedTable(Collection):
             if maybe is not None and key != CLOCK_KEY:
                 yield partition, key, maybe
 
-    def release(self, partitions: Iterable[int]) -> None:
+    def release(self, partitions: Iterable[int], *, keep_stores: bool = False) -> None:
         gone = list(partitions)
-        super().release(gone)
+        super().release(gone, keep_stores=keep_stores)
         if self._windows is not None:
             self._windows.drop(gone)
 

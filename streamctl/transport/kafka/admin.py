@@ -18,6 +18,7 @@ from kafka import errors as kerrors
 
 from streamctl.transport.base import GroupInfo, GroupMember, TopicPartition
 from streamctl.transport.exceptions import GroupNotEmpty, TransportError, UnknownTopic
+from streamctl.transport.kafka import announce
 from streamctl.transport.kafkashared import refuse_members
 
 #: how long delete_topics waits for the controller to forget the topics (seconds)
@@ -46,6 +47,7 @@ def _info(group_id: str, described: dict[str, Any] | None) -> GroupInfo:
             str(m.get("client_id", "")),
             _assigned(m),
             frozenset((m.get("member_metadata") or {}).get("topics") or ()),
+            announce.read(m.get("member_metadata")),
         )
         for m in described.get("members") or ()
     )

@@ -19,6 +19,7 @@ from streamctl.transport.base import (
 )
 from streamctl.transport.exceptions import TransportError
 from streamctl.transport.kafka import admin as kadmin
+from streamctl.transport.kafka import announce
 from streamctl.transport.kafka.config import SETTING_NAMES, KafkaSettings
 from streamctl.transport.kafka.consumer import KafkaTransportConsumer
 from streamctl.transport.kafka.errors import translate, watch_refusals
@@ -51,6 +52,7 @@ class KafkaTransport(KafkaFamilyTransport):
     def __init__(self, url: str, *, datadir: str | Path | None = None, **settings: Any) -> None:
         self.settings = KafkaSettings(self._open(url, datadir, settings), settings)
         self._admin: KafkaAdminClient | None = None
+        self._announced = ""
         # kafka-python logs its client configuration (the password too) at DEBUG
         redact_loggers("kafka", self.settings.secrets())
         watch_refusals()  # a SASL/SSL mismatch is reported with its cause, not as a timeout
@@ -77,9 +79,25 @@ class KafkaTransport(KafkaFamilyTransport):
                 raise
         return KafkaTransportProducer(producer, self.bootstrap, transactional=True)
 
+    members_share_datadir = False
+
+    def announce(self, info: str) -> None:
+        """Carry ``info`` in the member metadata of the groups this transport's consumers
+        join from now on (``streamctl.transport.kafka.announce``)."""
+        self._announced = info
+
     def consumer(self, group_id: str | None) -> Consumer:
+        config = self.settings.consumer(group_id=group_id)
+        if group_id is not None and self._announced:
+            configured = config.get(
+                "partition_assignment_strategy",
+                KafkaConsumer.DEFAULT_CONFIG["partition_assignment_strategy"],
+            )
+            config["partition_assignment_strategy"] = announce.strategies(
+                configured, self._announced
+            )
         with translate(self.bootstrap, "open consumer"):
-            consumer = KafkaConsumer(**self.settings.consumer(group_id=group_id))
+            consumer = KafkaConsumer(**config)
         return KafkaTransportConsumer(consumer, group_id, self.bootstrap)
 
     @property

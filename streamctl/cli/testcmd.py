@@ -1,0 +1,221 @@
+"""``streamctl test``: run pipeline unit tests on the in-memory broker and report them (text, JSON, GitHub, JUnit)."""
+
+from __future__ import annotations
+
+import json
+import time
+import xml.etree.ElementTree as ET
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from streamctl.cli.common import err, out, setup_logging
+from streamctl.cli.validate import _annotation, _as_dict, _escape, expand_paths
+from streamctl.exceptions import ConfigurationError
+from streamctl.pipeline.errors import PipelineError, Problem
+
+#: exit code when a test failed (2 stays for bad input: a pipeline or test file with a problem)
+TESTS_FAILED = 1
+
+
+class TestFormat(str, Enum):
+    """How ``test`` reports."""
+
+    text = "text"
+    json = "json"
+    github = "github"
+    junit = "junit"
+
+
+def test(
+    paths: list[str] = typer.Argument(
+        ...,
+        help="Pipeline files, their NAME_test.yaml files, folders or globs.",
+        show_default=False,
+        metavar="PATH...",
+    ),
+    format: TestFormat = typer.Option(
+        TestFormat.text,
+        "--format",
+        "-f",
+        help="text: a line per test and diffs; json: one JSON document; github: GitHub "
+        "Actions ::error annotations; junit: JUnit XML (all on stdout).",
+        metavar="text|json|github|junit",
+    ),
+    junit_xml: Path | None = typer.Option(
+        None,
+        "--junit-xml",
+        help="Also write a JUnit XML report to this file (as pytest --junitxml).",
+        metavar="FILE",
+    ),
+    log_level: str = typer.Option(
+        "error",
+        "--log-level",
+        help="Log level of the pipelines' own logging on stderr (error: parked records a "
+        "test expects are not reported twice).",
+        metavar="LEVEL",
+    ),
+) -> None:
+    """Run pipeline unit tests: `tests:` in a pipeline file and NAME_test.yaml beside it.
+
+    Each test sends its input records, runs the pipeline's real worker on the in-memory
+    broker (no broker, nothing left on disk) until the input is drained, and compares
+    the expected topic records and table contents exactly, with a diff on failure.
+    Every file is checked before any test runs.
+
+    Exit 0 when every test passed, 1 when one failed, 2 on bad input (a pipeline or
+    test file with a problem, reported as file:line:column; a folder with no tests).
+
+    Example: streamctl test pipelines/ --format junit > report.xml
+    """
+    from streamctl.pipeline.testfiles import is_test_file, pipeline_of
+    from streamctl.pipeline.testrun import run_test
+
+    setup_logging(log_level)
+    pipelines: list[Path] = []
+    problems: list[Problem] = []
+    for path in expand_paths(paths, tests=True):
+        try:
+            pipeline = pipeline_of(path) if is_test_file(path) else path
+        except PipelineError as exc:
+            problems += exc.problems
+            continue
+        if pipeline not in pipelines:
+            pipelines.append(pipeline)
+    planned = []
+    for pipeline in pipelines:
+        found = _check(pipeline, problems)
+        planned += [(pipeline, t) for t in found]
+    if problems:
+        _bad_input(problems, format)
+    if not planned:
+        raise ConfigurationError(
+            f"no tests in {', '.join(paths)}: add tests: to a pipeline or a NAME_test.yaml"
+        )
+    started = time.monotonic()
+    results = [run_test(pipeline, t) for pipeline, t in planned]
+    elapsed = time.monotonic() - started
+    _REPORTS[format](results, elapsed)
+    if junit_xml is not None:
+        junit_xml.write_text(_junit(results, elapsed), encoding="utf-8")
+    if any(not r.passed for r in results):
+        raise typer.Exit(TESTS_FAILED)
+
+
+def _check(pipeline: Path, problems: list[Problem]) -> list[Any]:
+    """The tests of ``pipeline`` once it and they are clean (problems added otherwise)."""
+    from streamctl.pipeline import check_pipeline
+    from streamctl.pipeline.testrun import collect_tests
+
+    errors = [p for p in check_pipeline(pipeline) if not p.warning]
+    try:
+        tests = collect_tests(pipeline)
+    except PipelineError as exc:
+        seen = set(errors)
+        errors += [p for p in exc.problems if p not in seen]
+    problems += errors
+    return [] if errors else tests
+
+
+def _bad_input(problems: list[Problem], format: TestFormat) -> None:
+    problems = sorted(problems, key=Problem.sort_key)
+    if format is TestFormat.json:
+        out.print(
+            json.dumps({"ok": False, "problems": [_as_dict(p) for p in problems]}), markup=False
+        )
+    elif format is TestFormat.github:
+        for p in problems:
+            out.print(_annotation(p), markup=False)
+    for p in problems:
+        err.print(str(p), markup=False)
+    raise typer.Exit(2)
+
+
+def _summary(results: list[Any], elapsed: float) -> str:
+    failed = sum(not r.passed for r in results)
+    parts = [f"{len(results) - failed} passed"] + ([f"{failed} failed"] if failed else [])
+    return f"{', '.join(parts)} in {elapsed:.2f}s"
+
+
+def _text(results: list[Any], elapsed: float) -> None:
+    for r in results:
+        if r.passed:
+            out.print(f"PASS {r.pipeline}: {r.name} ({r.seconds:.2f}s)", markup=False)
+            continue
+        out.print(f"FAIL {r.pipeline}: {r.name} ({r.file}:{r.line})", markup=False)
+        for failure in r.failures:
+            out.print("  " + failure.replace("\n", "\n  "), markup=False)
+    out.print(_summary(results, elapsed), markup=False)
+
+
+def _as_json(r: Any) -> dict[str, Any]:
+    return {
+        "pipeline": r.pipeline,
+        "name": r.name,
+        "file": r.file,
+        "line": r.line,
+        "passed": r.passed,
+        "seconds": round(r.seconds, 4),
+        "failures": r.failures,
+    }
+
+
+def _json(results: list[Any], elapsed: float) -> None:
+    doc = {
+        "ok": all(r.passed for r in results),
+        "passed": sum(r.passed for r in results),
+        "failed": sum(not r.passed for r in results),
+        "seconds": round(elapsed, 4),
+        "tests": [_as_json(r) for r in results],
+    }
+    out.print(json.dumps(doc), markup=False)
+
+
+def _github(results: list[Any], elapsed: float) -> None:
+    for r in results:
+        if not r.passed:
+            where = f"file={_escape(r.file, True)},line={r.line}"
+            title = _escape(f"streamctl test: {r.name}", True)
+            message = _escape("\n".join(r.failures), False)
+            out.print(f"::error {where},title={title}::{message}", markup=False)
+    out.print(_summary(results, elapsed), markup=False)
+
+
+def _junit(results: list[Any], elapsed: float) -> str:
+    """JUnit XML: one testsuite per pipeline file, one testcase per test."""
+    root = ET.Element("testsuites", name="streamctl test", tests=str(len(results)))
+    root.set("failures", str(sum(not r.passed for r in results)))
+    root.set("time", f"{elapsed:.3f}")
+    suites: dict[str, ET.Element] = {}
+    for r in results:
+        suite = suites.get(r.pipeline)
+        if suite is None:
+            suite = suites[r.pipeline] = ET.SubElement(root, "testsuite", name=r.pipeline)
+        case = ET.SubElement(
+            suite, "testcase", name=r.name, classname=r.pipeline, file=r.file, line=str(r.line)
+        )
+        case.set("time", f"{r.seconds:.3f}")
+        if not r.passed:
+            failure = ET.SubElement(case, "failure", message=r.failures[0].splitlines()[0])
+            failure.text = "\n\n".join(r.failures)
+    for suite in suites.values():
+        cases = list(suite)
+        suite.set("tests", str(len(cases)))
+        suite.set("failures", str(sum(1 for c in cases if c.find("failure") is not None)))
+        suite.set("time", f"{sum(float(c.get('time', 0)) for c in cases):.3f}")
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+def _junit_out(results: list[Any], elapsed: float) -> None:
+    out.print(_junit(results, elapsed), markup=False, end="")
+
+
+_REPORTS = {
+    TestFormat.text: _text,
+    TestFormat.json: _json,
+    TestFormat.github: _github,
+    TestFormat.junit: _junit_out,
+}
