@@ -119,6 +119,8 @@ def read_batch(batch: Any, topic: str, partition: int) -> Iterator[Message]:
             else:
                 n, pos = varint(buf, pos)
                 offset = base + n
+            # key, then value: the same encoding, written out twice on purpose (a helper
+            # call per field would cost more than the rest of the field's parsing)
             b = buf[pos]  # key: 1 is -1, null
             if b == 1:
                 key = None
