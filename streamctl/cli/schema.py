@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from streamctl.cli.common import Group, err, out
-from streamctl.exceptions import StreamctlError
+from streamctl.exceptions import ConfigurationError, StreamctlError
 from streamctl.pipeline.loader import read_pipeline_spec
 
 schema_app = typer.Typer(
@@ -153,7 +153,13 @@ def pipeline(
         out.print(f"{check_file} is current", markup=False)
         return
     if out_file is not None:
-        out_file.write_text(text, encoding="utf-8")
+        try:
+            out_file.parent.mkdir(parents=True, exist_ok=True)
+            out_file.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise ConfigurationError(
+                f"--out {out_file}: cannot write it: {exc.strerror or exc}"
+            ) from None
         out.print(str(out_file), markup=False)
         return
     out.print(text, markup=False, end="")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 import xml.etree.ElementTree as ET
 from enum import Enum
@@ -15,6 +16,7 @@ from streamctl.cli.common import err, out, setup_logging
 from streamctl.cli.validate import _annotation, _as_dict, _escape, expand_paths
 from streamctl.exceptions import ConfigurationError
 from streamctl.pipeline.errors import PipelineError, Problem
+from streamctl.pipeline.limits import TEST_TIMEOUT
 
 #: exit code when a test failed (2 stays for bad input: a pipeline or test file with a problem)
 TESTS_FAILED = 1
@@ -49,6 +51,13 @@ def test(
         "--junit-xml",
         help="Also write a JUnit XML report to this file (as pytest --junitxml).",
         metavar="FILE",
+    ),
+    timeout: float = typer.Option(
+        TEST_TIMEOUT,
+        "--timeout",
+        help="Seconds a test's run may take; a run still busy then is stopped and fails.",
+        min=0.1,
+        metavar="SECONDS",
     ),
     log_level: str = typer.Option(
         "error",
@@ -95,13 +104,25 @@ def test(
             f"no tests in {', '.join(paths)}: add tests: to a pipeline or a NAME_test.yaml"
         )
     started = time.monotonic()
-    results = [run_test(pipeline, t) for pipeline, t in planned]
+    results = [run_test(pipeline, t, timeout) for pipeline, t in planned]
     elapsed = time.monotonic() - started
     _REPORTS[format](results, elapsed)
     if junit_xml is not None:
-        junit_xml.write_text(_junit(results, elapsed), encoding="utf-8")
+        _write_report(junit_xml, _junit(results, elapsed))
     if any(not r.passed for r in results):
         raise typer.Exit(TESTS_FAILED)
+
+
+def _write_report(path: Path, text: str) -> None:
+    """Write the JUnit report, creating its folder as pytest --junitxml does (CI's
+    ``test-results/`` does not exist yet); a path that cannot be written is bad input."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise ConfigurationError(
+            f"--junit-xml {path}: cannot write it: {exc.strerror or exc}"
+        ) from None
 
 
 def _check(pipeline: Path, problems: list[Problem]) -> list[Any]:
@@ -183,6 +204,16 @@ def _github(results: list[Any], elapsed: float) -> None:
     out.print(_summary(results, elapsed), markup=False)
 
 
+#: characters XML 1.0 cannot hold, not even escaped (control characters, lone surrogates)
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _xml_text(text: str) -> str:
+    """``text`` with each character XML cannot hold written as ``\\uXXXX`` (a test name
+    or a record's data may hold control characters; the report must still parse)."""
+    return _NOT_XML.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
 def _junit(results: list[Any], elapsed: float) -> str:
     """JUnit XML: one testsuite per pipeline file, one testcase per test."""
     root = ET.Element("testsuites", name="streamctl test", tests=str(len(results)))
@@ -190,16 +221,18 @@ def _junit(results: list[Any], elapsed: float) -> str:
     root.set("time", f"{elapsed:.3f}")
     suites: dict[str, ET.Element] = {}
     for r in results:
-        suite = suites.get(r.pipeline)
+        pipeline, name, file = _xml_text(r.pipeline), _xml_text(r.name), _xml_text(r.file)
+        suite = suites.get(pipeline)
         if suite is None:
-            suite = suites[r.pipeline] = ET.SubElement(root, "testsuite", name=r.pipeline)
+            suite = suites[pipeline] = ET.SubElement(root, "testsuite", name=pipeline)
         case = ET.SubElement(
-            suite, "testcase", name=r.name, classname=r.pipeline, file=r.file, line=str(r.line)
+            suite, "testcase", name=name, classname=pipeline, file=file, line=str(r.line)
         )
         case.set("time", f"{r.seconds:.3f}")
         if not r.passed:
-            failure = ET.SubElement(case, "failure", message=r.failures[0].splitlines()[0])
-            failure.text = "\n\n".join(r.failures)
+            text = _xml_text("\n\n".join(r.failures))
+            failure = ET.SubElement(case, "failure", message=text.splitlines()[0])
+            failure.text = text
     for suite in suites.values():
         cases = list(suite)
         suite.set("tests", str(len(cases)))

@@ -36,7 +36,7 @@ def _pos(key: str, description: str) -> dict[str, Any]:
 
 
 TOP_KEYS: Decl = {
-    "app": _s("the app id (also the consumer group)"),
+    "app": _s("the app id (also the consumer group)", pattern=r"^[A-Za-z0-9._-]+$"),
     "broker": _s("broker URL: local:// (default) or kafka://host:port", default="local://"),
     "datadir": _s("where the embedded broker and table stores live"),
     "settings": {
@@ -95,7 +95,7 @@ SETTINGS_KEYS: Decl = {
     "poll_timeout": {"type": "number", "minimum": 0, "default": 0.2, "description": "seconds"},
     "processing_guarantee": {"type": "string", "enum": ["at_least_once", "exactly_once"]},
     "topic_partitions": {**_pos("topic_partitions", "default partitions"), "default": 1},
-    "table_standby_replicas": {"type": "integer", "minimum": 0, "default": 0},
+    "table_standby_replicas": {"type": "integer", "minimum": 0, "default": 1},
     "table_store": _s("sqlite:// (default) or memory://", default="sqlite://"),
     "broker_start_timeout": {"type": "number", "minimum": 0, "default": 60.0},
     "broker_wait_timeout": {"type": "number", "minimum": 0, "default": 300.0},

@@ -55,7 +55,11 @@ _RECORD = {
     "properties": {
         "value": {"description": "the record's value (JSON)"},
         "key": {"description": "the record's key (compared only when given)"},
-        "timestamp": {"type": ["number", "string"], "description": "epoch seconds or ISO 8601"},
+        "timestamp": {
+            "type": ["number", "string"],
+            "minimum": 0,
+            "description": "epoch seconds or ISO 8601",
+        },
         "headers": {"type": "object", "additionalProperties": {"type": "string"}},
         "reason": {"type": "string", "description": "text the dead-letter reason contains"},
     },
@@ -166,7 +170,7 @@ def seconds(value: Any) -> float:
     if isinstance(value, bool):
         raise ValueError(f"a timestamp is epoch seconds or ISO 8601 text, not {value!r}")
     if isinstance(value, (int, float)):
-        return float(value)
+        return _in_range(float(value))
     if isinstance(value, str):
         try:
             value = dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
@@ -177,8 +181,19 @@ def seconds(value: Any) -> float:
     if isinstance(value, dt.datetime):
         if value.tzinfo is None:
             value = value.replace(tzinfo=dt.timezone.utc)
-        return value.timestamp()
+        return _in_range(value.timestamp())
     raise ValueError(f"a timestamp is epoch seconds or ISO 8601 text, not {type(value).__name__}")
+
+
+#: the latest timestamp a record may carry (Kafka's are milliseconds; a datetime ends at 9999)
+LATEST = dt.datetime(9999, 12, 31, 23, 59, 59, tzinfo=dt.timezone.utc).timestamp()
+
+
+def _in_range(t: float) -> float:
+    """``t`` when it is a time a record can carry (0 through year 9999), else ValueError."""
+    if not 0 <= t <= LATEST:  # also NaN
+        raise ValueError(f"a timestamp is between 1970 and 9999 (epoch seconds >= 0), not {t!r}")
+    return t
 
 
 class _Reader:
@@ -254,6 +269,9 @@ class _Reader:
                 value = json.loads(line)
             except ValueError as exc:
                 self.error(path + ("file",), f"{name}:{n}: not JSON ({exc})")
+                return []
+            except RecursionError:
+                self.error(path + ("file",), f"{name}:{n}: JSON nested too deeply")
                 return []
             key = value.get(key_field) if isinstance(value, dict) and key_field else None
             out.append(Record(value=value, key=key))

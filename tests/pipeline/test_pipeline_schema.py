@@ -118,6 +118,12 @@ def test_every_example_pipeline_is_valid_under_the_schema(path: Path) -> None:
         ({"app": "x", "agents": {"f": {"from": "a", "steps": [{"lookup": {"as": "p"}}]}}}, None),
         ({"app": "x", "tables": {"t": {"window": {"tumbling": "1 fortnight"}}}}, None),
         ({"app": "x", "tests": [{"input": {}}]}, ["tests", 0]),
+        ({"app": "a b/c"}, ["app"]),
+        ({"app": ""}, ["app"]),
+        (
+            {"app": "x", "tests": [{"name": "t", "input": {"a": [{"value": 1, "timestamp": -5}]}}]},
+            None,
+        ),
     ],
 )
 def test_the_schema_refuses_what_the_loader_refuses(doc: dict[str, Any], where: Any) -> None:
@@ -186,3 +192,22 @@ def test_readme_names_the_schema_for_editors() -> None:
     readme = (ROOT / "README.md").read_text()
     assert "# yaml-language-server: $schema=" in readme
     assert "schemas/pipeline.schema.json" in readme
+
+
+def test_the_declared_setting_defaults_are_the_engine_defaults() -> None:
+    """An editor's hover shows the default a worker really uses."""
+    from streamctl.settings import Settings
+
+    engine = Settings("x")
+    for key, schema in SETTINGS_KEYS.items():
+        if "default" in schema:
+            assert schema["default"] == getattr(engine, key), key
+
+
+def test_schema_out_creates_its_folder_and_an_unwritable_path_is_one_line(tmp_path: Path) -> None:
+    written = tmp_path / "schemas" / "pipeline.schema.json"
+    assert cli("schema", "pipeline", "--out", written).exit_code == 0
+    assert json.loads(written.read_text())["$schema"].endswith("2020-12/schema")
+    bad = cli("schema", "pipeline", "--out", tmp_path)
+    assert bad.exit_code == 2
+    assert bad.stderr.splitlines() == [f"error: --out {tmp_path}: cannot write it: Is a directory"]

@@ -108,7 +108,10 @@ class Builder:
             raise self.fail(node, f"operator {type(node.op).__name__} is not allowed")
         inner, c = self.build(node.operand)
         if c is not NOTHING:
-            value = op(c)
+            try:
+                value = op(c)
+            except Exception as exc:  # a constant that cannot be computed: -'a'
+                raise self.fail(node, f"{type(exc).__name__}: {exc}") from None
             return (lambda v, k: value), value
         return (lambda v, k: op(inner(v, k))), NOTHING
 

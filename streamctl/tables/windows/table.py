@@ -27,7 +27,7 @@ from streamctl.exceptions import ConfigurationError
 from streamctl.tables.base import Collection
 from streamctl.tables.exceptions import TableError
 from streamctl.tables.windows.clock import CLOCK_KEY, NEVER, WindowClock
-from streamctl.tables.windows.emit import Emitter
+from streamctl.tables.windows.emit import Emitter, iso
 from streamctl.tables.windows.ranges import Window, WindowRange, want_seconds
 
 if TYPE_CHECKING:
@@ -306,9 +306,16 @@ class WindowedTable(Collection):
                     self._emitter.send(key[0], rng, value)
                 callback = self.on_window_close
                 if callback is not None:
-                    result = callback(key, value)
-                    if inspect.isawaitable(result):
-                        await result
+                    try:
+                        result = callback(key, value)
+                        if inspect.isawaitable(result):
+                            await result
+                    except Exception as exc:  # the app's code: one line, not a traceback
+                        raise TableError(
+                            f"table {self.name!r}: on_window_close failed for key "
+                            f"{key[0]!r}, window from {iso(rng[0])}: "
+                            f"{type(exc).__name__}: {exc}"
+                        ) from exc
             for encoded in expired:
                 if state.get_in(partition, encoded) is not None:
                     state.buffer.put(partition, encoded, None)

@@ -55,13 +55,8 @@ CONSUMER_DEFAULTS: dict[str, Any] = {
     "isolation.level": "read_uncommitted",
     "check.crcs": True,
 }
-#: the engine owns these: it commits explicitly, offsets and all; a partition's EOF event
-#: gives its position past the transaction markers that end it (consumer.position)
-FORCED_CONSUMER = {
-    "enable.auto.commit": False,
-    "enable.auto.offset.store": False,
-    "enable.partition.eof": True,
-}
+#: the engine owns these: it commits explicitly, offsets and all
+FORCED_CONSUMER = {"enable.auto.commit": False, "enable.auto.offset.store": False}
 
 _CONSUMER_ONLY = frozenset(CONSUMER_DEFAULTS) | {
     "group.id",

@@ -44,15 +44,12 @@ class ConfluentTransportConsumer(Consumer):
         self._timeout = timeout
         self._offsets = offsets
         self._listener: RebalanceListener | None = None
-        #: where a seek put a partition before librdkafka returned a record of it
-        self._seeked: dict[TopicPartition, int] = {}
-        #: where librdkafka last reached a partition's end (its partition EOF event): past
-        #: the transaction markers after the last record, which it never returns
-        self._eof: dict[TopicPartition, int] = {}
+        #: where a seek put a partition, with librdkafka's position just after that seek
+        #: (-1001 while it has not fetched since): the position until librdkafka's moves
+        self._seeked: dict[TopicPartition, tuple[int, int]] = {}
 
     def assign(self, partitions: Iterable[TopicPartition]) -> None:
         self._seeked.clear()
-        self._eof.clear()
         with translate(self._bootstrap, "assign"):
             self._consumer.assign([CKTP(tp[0], tp[1]) for tp in partitions])
 
@@ -70,7 +67,6 @@ class ConfluentTransportConsumer(Consumer):
 
     def _on_assign(self, consumer: CKConsumer, parts: list[CKTP]) -> None:
         self._seeked.clear()
-        self._eof.clear()
         consumer.assign(parts)  # first, so the listener may seek and read offsets
         if self._listener is not None:
             self._listener.on_partitions_assigned(_tps(parts))
@@ -82,7 +78,6 @@ class ConfluentTransportConsumer(Consumer):
         finally:
             consumer.unassign()
             self._seeked.clear()
-            self._eof.clear()
 
     def _on_lost(self, consumer: CKConsumer, parts: list[CKTP]) -> None:
         # forced eviction: streamctl's listener has one hook for "partitions go"
@@ -101,7 +96,7 @@ class ConfluentTransportConsumer(Consumer):
         for m in batch:
             err = m.error()
             if err is not None:
-                self._failed(err, m)
+                self._failed(err)
                 continue
             out.append(
                 new(
@@ -122,13 +117,8 @@ class ConfluentTransportConsumer(Consumer):
                 self._seeked.pop(TopicPartition(message.topic, message.partition), None)
         return out
 
-    def _failed(self, err: KafkaError, event: Any) -> None:
-        if err.code() == KafkaError._PARTITION_EOF:
-            key = TopicPartition(event.topic(), event.partition())
-            self._eof[key] = event.offset()
-            self._seeked.pop(key, None)  # librdkafka read on from the seek to here
-            return
-        if err.code() in UNKNOWN_TOPIC:
+    def _failed(self, err: KafkaError) -> None:
+        if err.code() in UNKNOWN_TOPIC or err.code() == KafkaError._PARTITION_EOF:
             return  # as kafka-python: a subscribed topic that does not exist yet is quiet
         raise error_of(err, "poll", self._bootstrap)
 
@@ -144,22 +134,21 @@ class ConfluentTransportConsumer(Consumer):
                 # assigned starts at the offset it is assigned with instead
                 self._consumer.incremental_unassign([CKTP(tp[0], tp[1])])
                 self._consumer.incremental_assign([target])
-        self._seeked[TopicPartition(tp[0], tp[1])] = offset
-        self._eof.pop(TopicPartition(tp[0], tp[1]), None)
+            (now,) = self._consumer.position([CKTP(tp[0], tp[1])])
+        self._seeked[TopicPartition(tp[0], tp[1])] = (offset, now.offset)
 
     def position(self, tp: TopicPartition) -> int:
-        """As kafka-python's: past the transaction markers that end a partition (librdkafka's
-        own position is the last returned record's offset + 1; its EOF event knows more)."""
         key = TopicPartition(tp[0], tp[1])
         with translate(self._bootstrap, "position"):
             (found,) = self._consumer.position([CKTP(tp[0], tp[1])])
-        eof = self._eof.get(key, -1)
-        if found.offset >= 0 and key not in self._seeked:
-            return max(int(found.offset), eof)
-        if eof >= 0 and key not in self._seeked:
-            return eof
-        if key in self._seeked:
-            return self._seeked[key]
+        seeked = self._seeked.get(key)
+        if seeked is not None and (found.offset < 0 or found.offset == seeked[1]):
+            return seeked[0]  # librdkafka has not fetched since the seek
+        if found.offset >= 0:
+            # librdkafka's own position: past every record returned, and past what it
+            # fetched and does not return (transaction markers, aborted records)
+            self._seeked.pop(key, None)
+            return int(found.offset)
         # nothing read yet: where reading starts (the committed offset, else the earliest)
         committed = self.committed(key)
         if committed is not None:
