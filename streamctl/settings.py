@@ -172,6 +172,7 @@ CHECKS: dict[str, Callable[[str, Any, Any], Any]] = {
     "web_host": _host,
     "control_host": _host,
     "window_wall_clock": _flag,
+    "window_close_on_idle": _flag,
     "window_punctuate_interval": _SECONDS,
     "key_serializer": _serializer,
     "value_serializer": _serializer,
@@ -251,6 +252,9 @@ class Settings:
     window_wall_clock: bool = True
     #: seconds between wall-clock punctuations of windowed tables (#11)
     window_punctuate_interval: float = 1.0
+    #: windowed tables: ``until_idle`` closes the windows still open once the input is
+    #: drained (the end of bounded input, as Flink's final watermark) (#11)
+    window_close_on_idle: bool = True
     #: Faust's app-wide serializers: the codec of every topic's keys / values that does
     #: not name its own (None: raw keys, and JSON values or the model's serializer)
     key_serializer: str | None = None

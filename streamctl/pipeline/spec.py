@@ -11,6 +11,7 @@ from streamctl.pipeline.errors import Problem
 from streamctl.pipeline.keys import AGENT_KEYS, SETTINGS_KEYS, TOP_KEYS, TOPIC_KEYS, Decl
 from streamctl.pipeline.limits import MAX_ENTRIES, MOST
 from streamctl.pipeline.tables import TableDef, read_tables
+from streamctl.pipeline.windowspec import check_emit_topics
 from streamctl.pipeline.yamlpos import Located, Path_
 from streamctl.tables.naming import is_safe_name
 
@@ -273,6 +274,7 @@ def read_spec(doc: Located) -> tuple[PipelineSpec | None, list[Problem]]:
             path=path,
         )
     _check_dead_letter_loops(spec, c)
+    check_emit_topics(c, spec.tables, spec.topics)
     return spec, c.problems
 
 

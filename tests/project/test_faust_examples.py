@@ -110,7 +110,7 @@ CASES = {
                     '{"date": 1700000012, "value": 1.0}',
                     '{"date": 1700000015, "value": 2.0}',
                     # moves stream time on, so the two windows before close (expires=1);
-                    # its own window stays open (10 s of wall clock and more to go)
+                    # its own window closes when --until-idle drains the input (#11)
                     '{"date": 1700000100, "value": 5.0}',
                 ],
             )
@@ -118,8 +118,10 @@ CASES = {
         [
             "aggregate 22:13:20: count=3 mean=0.50",
             "aggregate 22:13:30: count=2 mean=1.50",
+            "aggregate 22:15:00: count=1 mean=5.00",
             "window 22:13:20 closed: 3 events, mean 0.50",
             "window 22:13:30 closed: 2 events, mean 1.50",
+            "window 22:15:00 closed: 1 events, mean 5.00",
         ],
     ),
     "events": (
