@@ -20,7 +20,7 @@ CUSTOMERS = 40
 #: the input topic's name), bootstrap, batch, guarantee and replicas (standbys)
 SCALE_PIPELINE = """
 app: {app}
-broker: kafka://{bootstrap}
+broker: {scheme}://{bootstrap}
 topics:
   sales-{run}: {{partitions: 4}}
 tables:

@@ -3,7 +3,8 @@
 Reads never write (as :mod:`streamctl.admin.tables`): the stores are opened read-only
 and caught up in memory. A window is ``closed`` once its partition's close mark (the
 stream time through which the worker closed windows, from the changelog) has passed it.
-Times are ISO 8601 UTC; ``end`` is exclusive (``start + size``), as in emitted records.
+Times are ISO 8601 UTC; ``end`` is exclusive (``start + size``), as in emitted records
+(a session's is its last event's time).
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from streamctl.admin.tables import is_windowed as is_windowed  # where callers l
 from streamctl.admin.values import parse_text
 from streamctl.exceptions import ConfigurationError
 from streamctl.tables.recovery import Progress
-from streamctl.tables.windows.clock import NEVER, closed
 from streamctl.tables.windows.emit import iso
 from streamctl.tables.windows.eventtime import EventTimeError, to_seconds
 
@@ -51,13 +51,12 @@ def rows(table: Any, keys: list[Any] | None = None) -> list[dict[str, Any]]:
         key, rng = decode(raw_key)
         if keys is not None and key not in keys:
             continue
-        mark = table.window_mark(partition)
-        done = closed(window, rng, NEVER if mark is None else mark)
+        done = table.window_closed(partition, rng)
         found.append(
             {
                 "key": key,
                 "start": iso(rng[0]),
-                "end": iso(window.close_time(rng)),
+                "end": iso(window.shown_end(rng)),
                 "value": load(raw_value),
                 "state": "closed" if done else "open",
                 "_start": rng[0],
@@ -84,16 +83,20 @@ def window_at(
     found: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """The window of ``keys`` current at time ``at`` (ISO 8601 or epoch seconds/ms; the
-    latest one holding it, Faust's ``current``), from ``found`` rows (default: the local
-    stores'); KeyNotFound if the key has none."""
+    latest one holding it, Faust's ``current``; for session windows the session holding
+    it), from ``found`` rows (default: the local stores'); KeyNotFound if the key has none."""
     table = table_named(app, name)
     try:
         moment = to_seconds(at)
     except EventTimeError as exc:
         raise ConfigurationError(f"--at {at!r}: {exc}") from None
-    start = iso(table.window.current(moment)[0])
     if found is None:
         found = window_rows(app, name, keys, progress)
+    if table.window.kind == "session":  # the session holding the moment
+        for row in found:
+            if to_seconds(row["start"]) <= moment <= to_seconds(row["end"]):
+                return row
+    start = iso(table.window.current(moment)[0])
     for row in found:
         if row["start"] == start:
             return row

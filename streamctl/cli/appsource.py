@@ -43,6 +43,36 @@ def is_app_target(target: Path | str) -> bool:
     return bool(_TARGET.match(text))
 
 
+def not_an_app(module: Any, module_name: str, attr: str, app_class: type) -> str:
+    """Why ``module.attr`` is not an App, and which attributes of the module are."""
+    apps = sorted(k for k, v in vars(module).items() if isinstance(v, app_class))
+    if apps:
+        hint = "; its Apps: " + ", ".join(f"{module_name}:{k}" for k in apps)
+    else:
+        hint = "; it defines no streamctl App (an App(...) at module level)"
+    if not hasattr(module, attr):
+        return f"module {module_name!r} has no attribute {attr!r}, where a streamctl App was expected{hint}"
+    found = type(getattr(module, attr))
+    return f"{module_name}.{attr} is a {found.__name__}, where a streamctl App was expected{hint}"
+
+
+def refuse_python_file(target: str) -> None:
+    """Raise ConfigurationError for a Python file given where an app's module is expected
+    (``-A wc.py``), with the module name to use instead (``wc`` or ``wc:app``)."""
+    path = Path(target.partition(":")[0])
+    if path.suffix != ".py":
+        return
+    parts = path.with_suffix("").parts
+    if path.is_absolute() or not all(p.isidentifier() for p in parts):
+        module, where = path.stem, f"the directory that holds {path.name}"
+    else:
+        module, where = ".".join(parts), "this directory"
+    raise ConfigurationError(
+        f"{target} is a file path, not a module: name the module instead, {module} (its "
+        f"'app') or {module}:app, as in 'streamctl worker -A {module}', run from {where}"
+    )
+
+
 def load_app(
     target: str,
     broker: str | None = None,
@@ -76,11 +106,7 @@ def load_app(
             ) from None
         app = getattr(module, attr, None)
         if not isinstance(app, App):
-            found = "nothing" if app is None else type(app).__name__
-            raise ConfigurationError(
-                f"{target}: {module_name}.{attr} is {found}, not a streamctl App "
-                "(name it as package.module:attribute)"
-            )
+            raise ConfigurationError(f"{target}: {not_an_app(module, module_name, attr, App)}")
     conf = app.conf
     if broker is not None and broker != conf.broker:
         derived = conf.processing_guarantee == default_guarantee(conf.broker)

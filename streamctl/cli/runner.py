@@ -86,13 +86,20 @@ def execute(
     if summary == "json":
         write_summary(worker)
     s = worker.stats
+    late = sum(s.late_dropped.values())
     log.info(
-        "processed %s source event(s) in %.1fs (%s dead-lettered, %s skipped%s), lag %s",
+        "processed %s source event(s) in %.1fs (%s dead-lettered, %s skipped%s%s), lag %s",
         number(s.processed),
         time.monotonic() - s.started,
         number(s.dead_lettered),
         number(s.skipped),
         f", {number(s.repartitioned)} repartitioned" if s.repartitioned else "",
+        ", {} late dropped ({})".format(
+            number(late),
+            ", ".join(f"table {t} {number(n)}" for t, n in sorted(s.late_dropped.items()) if n),
+        )
+        if late
+        else "",
         number(s.lag),
     )
     return code

@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from streamctl.cli.common import Group, err, out
-from streamctl.exceptions import StreamctlError
+from streamctl.exceptions import ConfigurationError, StreamctlError
 from streamctl.pipeline.loader import read_pipeline_spec
 
 schema_app = typer.Typer(
@@ -116,7 +116,7 @@ def pipeline(
     check_file: Path | None = typer.Option(
         None,
         "--check",
-        help="Exit 1 when this file is not the current schema (for CI).",
+        help="Exit 1 when this file is not the current schema (for CI; 2 when it cannot be read).",
         metavar="FILE",
     ),
     plugins: bool = typer.Option(
@@ -143,7 +143,11 @@ def pipeline(
         try:
             current = check_file.read_text(encoding="utf-8")
         except OSError as exc:
-            raise SchemasStale(f"cannot read {check_file}: {exc.strerror}") from None
+            # a file that is not there is bad input (exit 2), not a stale schema (exit 1)
+            raise ConfigurationError(
+                f"--check {check_file}: cannot read it: {exc.strerror or exc}; write it with "
+                f"streamctl schema pipeline{' --tests' if tests else ''} --out {check_file}"
+            ) from None
         if current != text:
             flag = " --tests" if tests else ""
             raise SchemasStale(
@@ -153,7 +157,13 @@ def pipeline(
         out.print(f"{check_file} is current", markup=False)
         return
     if out_file is not None:
-        out_file.write_text(text, encoding="utf-8")
+        try:
+            out_file.parent.mkdir(parents=True, exist_ok=True)
+            out_file.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise ConfigurationError(
+                f"--out {out_file}: cannot write it: {exc.strerror or exc}"
+            ) from None
         out.print(str(out_file), markup=False)
         return
     out.print(text, markup=False, end="")

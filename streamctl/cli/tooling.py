@@ -15,7 +15,8 @@ from streamctl.cli.output import Format, emit, format_option
 def init(
     name: Path = typer.Argument(
         Path("."),
-        help="The folder to create (default: this one); its name is the app id.",
+        help="The folder to create here, named as the app id (letters, digits, _ -; "
+        "default: this folder).",
         metavar="NAME",
     ),
 ) -> None:
@@ -29,8 +30,9 @@ def init(
 
     Example: streamctl init shop && streamctl test shop/
     """
-    from streamctl.pipeline.scaffold import scaffold
+    from streamctl.pipeline.scaffold import check_name, scaffold
 
+    check_name(str(name))
     for path in scaffold(name):
         out.print(f"wrote {path}", markup=False)
     app = name.resolve().name

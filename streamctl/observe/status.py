@@ -37,7 +37,8 @@ def plain(obj: Any) -> Any:
 
 def summary(stats: WorkerStats, tables: dict[str, int]) -> dict[str, Any]:
     """The run summary (``streamctl run --summary json``): events in and out per topic,
-    dead letters, table sizes (keys), duration (seconds) and events per second."""
+    dead letters, table sizes (keys), late events dropped per windowed table, duration
+    (seconds) and events per second."""
     duration = time.monotonic() - stats.started
     return {
         "events_in": dict(sorted(stats.received.items())),
@@ -49,6 +50,7 @@ def summary(stats: WorkerStats, tables: dict[str, int]) -> dict[str, Any]:
         "dead_letters": {f"{a}:{r}": n for (a, r), n in sorted(stats.dead_letters.items())},
         "changelog_records": dict(sorted(stats.changelog_records.items())),
         "tables": dict(sorted(tables.items())),
+        "late_dropped": dict(sorted(stats.late_dropped.items())),
         "lag": stats.lag,
         "duration_seconds": round(duration, 3),
         "events_per_second": round(stats.processed / duration, 1) if duration > 0 else 0.0,

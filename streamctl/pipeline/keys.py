@@ -37,7 +37,7 @@ def _pos(key: str, description: str) -> dict[str, Any]:
 
 
 TOP_KEYS: Decl = {
-    "app": _s("the app id (also the consumer group)"),
+    "app": _s("the app id (also the consumer group)", pattern=r"^[A-Za-z0-9._-]+$"),
     "broker": _s("broker URL: local:// (default) or kafka://host:port", default="local://"),
     "datadir": _s("where the embedded broker and table stores live"),
     "settings": {
@@ -100,7 +100,7 @@ SETTINGS_KEYS: Decl = {
         "type": "integer",
         "minimum": 0,
         "maximum": INT32_MAX,
-        "default": 0,
+        "default": 1,
     },
     "table_store": _s("sqlite:// (default) or memory://", default="sqlite://"),
     "broker_start_timeout": {"type": "number", "minimum": 0, "default": 60.0},
@@ -108,6 +108,22 @@ SETTINGS_KEYS: Decl = {
     "worker_id": _s("names the worker (and its transactional producer)"),
     "metrics_port": {"type": "integer", "minimum": 0, "maximum": 65535},
     "web_host": _s("address the metrics and web view listen on", default="127.0.0.1"),
+    "window_wall_clock": {
+        "type": "boolean",
+        "default": True,
+        "description": "a quiet partition's windows close on the wall clock",
+    },
+    "window_punctuate_interval": {
+        "type": "number",
+        "minimum": 0,
+        "default": 1.0,
+        "description": "seconds between wall-clock window punctuations",
+    },
+    "window_close_on_idle": {
+        "type": "boolean",
+        "default": True,
+        "description": "--until-idle closes the windows still open once the input is drained",
+    },
     "control_host": _s(
         "address the control channel of streamctl table listens on (and, if not loopback, "
         "announces in the Kafka group)",
@@ -122,7 +138,7 @@ TABLE_KEYS: Decl = {
     "partitions": _pos("partitions", "partitions (default: those of the stream writing it)"),
     "help": _s("what the table holds"),
     "changelog_topic": _s("the changelog topic (default <app>-<table>-changelog)"),
-    "window": {"type": "object", "description": "tumbling, hopping or sliding window"},
+    "window": {"type": "object", "description": "tumbling, hopping, sliding or session window"},
     "emit": {"type": "object", "description": "send each window's value: {on, to}"},
 }
 WINDOW_KEYS: Decl = {
@@ -139,7 +155,13 @@ WINDOW_KEYS: Decl = {
         "required": ["before", "after"],
         "additionalProperties": False,
     },
-    "session": {"description": "not supported yet"},
+    "session": {
+        "type": "object",
+        "properties": {"gap": DURATION},
+        "required": ["gap"],
+        "additionalProperties": False,
+        "description": "session windows: close after gap without an event of their key",
+    },
     "expires": DURATION,
     "grace": DURATION,
     "time": _s("the field holding event time (default: the record timestamp)"),

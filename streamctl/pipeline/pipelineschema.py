@@ -4,7 +4,7 @@ Sections and keys come from :mod:`streamctl.pipeline.keys` (what the checker rea
 each step's argument from its ``Step.schema`` through the step registry, model
 definitions from :mod:`streamctl.models.definitions` and
 :mod:`streamctl.models.yamlfields`, and a test from
-:data:`streamctl.pipeline.testspec.TEST_SCHEMA`. ``schemas/pipeline.schema.json`` is
+:data:`streamctl.pipeline.testschema.TEST_SCHEMA`. ``schemas/pipeline.schema.json`` is
 :func:`render` of :func:`pipeline_schema`, regenerated with ``streamctl schema
 pipeline --out schemas/pipeline.schema.json`` and checked current by a test (and
 :func:`test_file_schema`, for ``NAME_test.yaml`` files, with ``--tests``). Editors
@@ -75,14 +75,16 @@ def step_schemas(*, plugins: bool = False) -> dict[str, Any]:
 
 def _model_defs() -> dict[str, Any]:
     from streamctl.models.definitions import MODEL_KEYS, OPTION_KEYS
-    from streamctl.models.yamlfields import FIELD_KEYS
+    from streamctl.models.yamlfields import FIELD_SCHEMA
 
     py = {str: "string", bool: "boolean"}
-    props: dict[str, Any] = {k: {} for k in sorted(FIELD_KEYS)}
-    props["type"] = {"type": "string"}
+    props: dict[str, Any] = {k: copy.deepcopy(v) for k, v in sorted(FIELD_SCHEMA.items())}
     field = {
         "oneOf": [
-            {"type": "string", "description": "a type: int, str, list[T], T?, a model, ..."},
+            {
+                **FIELD_SCHEMA["type"],
+                "description": "a type: int, str, list[T], T?, a model (CapWords), ...",
+            },
             {
                 "type": "object",
                 "required": ["type"],
@@ -110,7 +112,7 @@ def _model_defs() -> dict[str, Any]:
 
 def pipeline_schema(*, plugins: bool = False) -> dict[str, Any]:
     """The schema of a whole pipeline file (a dict; see :func:`render`)."""
-    from streamctl.pipeline.testspec import TEST_SCHEMA
+    from streamctl.pipeline.testschema import TEST_SCHEMA
 
     steps = step_schemas(plugins=plugins)
     step = {
@@ -123,7 +125,14 @@ def pipeline_schema(*, plugins: bool = False) -> dict[str, Any]:
     }
     agent = _obj(AGENT_KEYS, steps={**AGENT_KEYS["steps"], "items": {"$ref": "#/$defs/step"}})
     agent["required"] = ["from"]
-    table = _obj(TABLE_KEYS, window={"$ref": "#/$defs/window"}, emit={"$ref": "#/$defs/emit"})
+    from streamctl.pipeline.tables import DEFAULT_SCHEMA
+
+    table = _obj(
+        TABLE_KEYS,
+        window={"$ref": "#/$defs/window"},
+        emit={"$ref": "#/$defs/emit"},
+        default=copy.deepcopy(DEFAULT_SCHEMA),
+    )
     top = _obj(
         TOP_KEYS,
         settings={**_obj(SETTINGS_KEYS), "description": TOP_KEYS["settings"]["description"]},
@@ -162,7 +171,7 @@ def pipeline_schema(*, plugins: bool = False) -> dict[str, Any]:
 def test_file_schema() -> dict[str, Any]:
     """The schema of a ``NAME_test.yaml`` file: ``tests:`` only, each test as in a
     pipeline file (``schemas/pipeline-test.schema.json``)."""
-    from streamctl.pipeline.testspec import TEST_SCHEMA
+    from streamctl.pipeline.testschema import TEST_SCHEMA
 
     return {
         "$schema": DRAFT,

@@ -89,6 +89,21 @@ SAMPLE = """\
 """
 
 
+#: a NAME ``init`` takes: one folder name, which becomes the app id
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
+
+
+def check_name(name: str) -> None:
+    """ConfigurationError (exit 2) unless ``name`` is ``.`` (this folder) or one
+    identifier-like folder name: ``..``, a path or a file name (``x.yaml``) would fill
+    another folder or name the app after a file."""
+    if name != "." and not _NAME.match(name):
+        raise ConfigurationError(
+            f"init {name}: NAME is a new folder's name, which becomes the app id "
+            "(letters, digits, _ -; no path, no suffix), e.g. streamctl init shop"
+        )
+
+
 def scaffold(folder: Path) -> list[Path]:
     """Write a new pipeline into ``folder`` (created if missing) and return the files
     written. Raises ConfigurationError (exit 2) for a folder name that is no app id or

@@ -11,7 +11,9 @@ from streamctl.pipeline.errors import Problem
 from streamctl.pipeline.keys import AGENT_KEYS, SETTINGS_KEYS, TOP_KEYS, TOPIC_KEYS, Decl
 from streamctl.pipeline.limits import MAX_ENTRIES, MOST
 from streamctl.pipeline.tables import TableDef, read_tables
+from streamctl.pipeline.windowspec import check_emit_topics
 from streamctl.pipeline.yamlpos import Located, Path_
+from streamctl.tables.naming import is_safe_name
 
 #: the sections whose entries are counted against MAX_ENTRIES
 SECTIONS = ("topics", "tables", "agents", "models")
@@ -172,6 +174,12 @@ def read_spec(doc: Located) -> tuple[PipelineSpec | None, list[Problem]]:
     app_id = c.declared(root, "app", TOP_KEYS, ())
     if app_id is None and "app" not in root:
         c.error((), "missing required key 'app' (the app id)")
+    elif isinstance(app_id, str) and not is_safe_name(app_id):
+        c.error(
+            ("app",),
+            f"app id {app_id!r} may only use letters, digits, '.', '_' and '-' "
+            "(it names the consumer group, the changelog topics and the table stores)",
+        )
     spec = PipelineSpec(file=doc.file, located=doc, app_id=app_id or "")
     spec.broker = c.declared(root, "broker", TOP_KEYS, ())
     spec.datadir = c.declared(root, "datadir", TOP_KEYS, ())
@@ -266,6 +274,7 @@ def read_spec(doc: Located) -> tuple[PipelineSpec | None, list[Problem]]:
             path=path,
         )
     _check_dead_letter_loops(spec, c)
+    check_emit_topics(c, spec.tables, spec.topics)
     return spec, c.problems
 
 

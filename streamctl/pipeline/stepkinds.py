@@ -147,7 +147,8 @@ class GroupBy(Step):
                 return None
             self.key_fn, self.suffix = e.fn, name
         source = ctx.app.topics[ctx.agent.source]
-        self.topic = ctx.app.repartition_topic(source, self.suffix)
+        # JSON keys (not the source's text keys): a group_by on a number keeps a number
+        self.topic = ctx.app.repartition_topic(source, self.suffix, key_serializer="json")
         return self.key_fn
 
     def attach(self, before: list[StepFn], drop: Any, labels: dict[StepFn, Blame]) -> Any:

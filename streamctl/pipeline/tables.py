@@ -21,11 +21,13 @@ from __future__ import annotations
 
 import copy
 import difflib
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from streamctl.exceptions import ConfigurationError
+from streamctl.models.yamltypes import any_case
 from streamctl.pipeline.errors import Problem
 from streamctl.pipeline.keys import TABLE_KEYS
 from streamctl.pipeline.windowspec import EmitDef, WindowDef, read_emit, read_window
@@ -49,6 +51,18 @@ FACTORIES: dict[str, Callable[[], Any]] = {
     "list": list,
     "dict": dict,
     "set": set,
+}
+#: a word that starts with a factory name but is not one (``floaty``, ``integer``,
+#: ``String``): a mistyped factory, refused rather than taken as a text literal
+MISTYPED_FACTORY = re.compile("^(?:" + "|".join(any_case(f) for f in FACTORIES) + ")[A-Za-z0-9_]*$")
+#: the JSON Schema of ``default:``, as :func:`_read_default` checks it
+DEFAULT_SCHEMA: dict[str, Any] = {
+    "description": TABLE_KEYS["default"]["description"],
+    "anyOf": [
+        {"enum": list(FACTORIES)},
+        {"type": ["number", "boolean", "array", "object"]},
+        {"type": "string", "not": {"pattern": MISTYPED_FACTORY.pattern}},
+    ],
 }
 
 
@@ -144,7 +158,10 @@ def _read_default(c: Checker, t: TableDef, value: Any, path: Path_) -> Callable[
     if isinstance(value, str) and value in FACTORIES:
         return FACTORIES[value]
     close = (
-        difflib.get_close_matches(value, list(FACTORIES), n=1, cutoff=0.75)
+        difflib.get_close_matches(value.lower(), list(FACTORIES), n=1, cutoff=0.6)
+        or [f for f in FACTORIES if value.lower().startswith(f)][-1:]
+        if isinstance(value, str) and MISTYPED_FACTORY.match(value)
+        else difflib.get_close_matches(value, list(FACTORIES), n=1, cutoff=0.75)
         if isinstance(value, str)
         else []
     )

@@ -113,17 +113,21 @@ def compare_records(
         ok = len(pairs) == len(expected) and (match == "subset" or extra == 0)
     if ok:
         return None
-    reasons = any(e.reason is not None for e in expected)
     times = any(e.timestamp is not None for e in expected)
     want = [_shown(e) for e in expected]
     by_actual = {j: want[i] for i, j in pairs.items()}
     if match == "ordered":
-        got = [by_actual.get(j) or _shown_actual(a, times, reasons) for j, a in enumerate(actual)]
+        got = [
+            by_actual.get(j) or _shown_actual(a, times, with_reason=True)
+            for j, a in enumerate(actual)
+        ]
     else:
         got = [by_actual[j] for _, j in sorted(pairs.items())]
         if match != "subset":
             got += [
-                _shown_actual(a, times, reasons) for j, a in enumerate(actual) if j not in by_actual
+                _shown_actual(a, times, with_reason=True)
+                for j, a in enumerate(actual)
+                if j not in by_actual
             ]
     diff = difflib.unified_diff(want, got, "expected", f"topic {topic}", lineterm="", n=3)
     head = f"topic {topic!r} (match: {match}): {len(actual)} record(s) written, {len(expected)} expected"

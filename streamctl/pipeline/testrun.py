@@ -11,16 +11,16 @@ found by :mod:`streamctl.pipeline.testfiles`.
 
 from __future__ import annotations
 
-import json
-import shutil
-import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from streamctl.pipeline.errors import PipelineError
-from streamctl.pipeline.loader import load_for_test, read_pipeline_spec
+from streamctl.pipeline.limits import TEST_TIMEOUT
+from streamctl.pipeline.loader import read_pipeline_spec
+from streamctl.pipeline.testcheck import fresh_app, input_key
 from streamctl.pipeline.testdiff import Actual, compare_records, compare_table
 from streamctl.pipeline.testfiles import gather_tests
 from streamctl.pipeline.testspec import PipelineTest
@@ -53,32 +53,25 @@ class TestResult:
         return not self.failures
 
 
-def run_test(pipeline: Path, test: PipelineTest) -> TestResult:
+def run_test(pipeline: Path, test: PipelineTest, timeout: float = TEST_TIMEOUT) -> TestResult:
     """Run one test in a fresh in-memory App; failures (a mismatch, an error at run
-    time) are in the result, never raised. PipelineError when the pipeline file has a
-    problem loading (a plugin that does not import)."""
-    from streamctl.transport.memory.broker import MemoryBroker
-
+    time, a run still busy after ``timeout`` seconds) are in the result, never raised.
+    PipelineError when the pipeline file has a problem loading (a plugin that does not
+    import)."""
     result = TestResult(test.name, str(pipeline), test.file, test.line)
     started = time.monotonic()
-    datadir = Path(tempfile.mkdtemp(prefix="streamctl-test-"))
     try:
-        app = load_for_test(pipeline, datadir).app
-        try:
-            _run(app, test, result)
-        finally:
-            app.close()
+        with fresh_app(pipeline) as app:
+            _run(app, test, result, timeout)
     finally:
-        MemoryBroker.forget(datadir)
-        shutil.rmtree(datadir, ignore_errors=True)
         result.seconds = time.monotonic() - started
     return result
 
 
-def _run(app: Any, test: PipelineTest, result: TestResult) -> None:
+def _run(app: Any, test: PipelineTest, result: TestResult, timeout: float) -> None:
     from streamctl.admin import tables as admin
     from streamctl.admin import windows as admin_windows
-    from streamctl.testing import read_table, read_topic, run_until_idle, send
+    from streamctl.testing import read_table, read_topic, send
 
     now = time.time()
     try:
@@ -86,15 +79,18 @@ def _run(app: Any, test: PipelineTest, result: TestResult) -> None:
             for key, value in rows.items():
                 admin.put(app, table, key, value)
         for topic, records in test.inputs:
-            text_keys = app.topics[topic].key_type is str
+            declared = app.topics[topic]
             for r in records:
                 headers = [(k, v.encode()) for k, v in r.headers.items()]
                 stamp = r.timestamp if r.timestamp is not None else now
-                key = r.key
-                if text_keys and isinstance(key, (int, float, bool)):
-                    key = json.dumps(key)  # YAML's `key: 2024` on a text-keyed topic: "2024"
+                key = input_key(declared, r.key)
                 send(app, topic, r.value, key=key, headers=headers or None, timestamp=stamp)
-        run_until_idle(app)
+        if not _run_until_idle(app, timeout):
+            result.failures.append(
+                f"the run did not go idle within {timeout:g}s (does an agent write to a "
+                "topic it reads?); give --timeout to wait longer"
+            )
+            return
     except Exception as exc:  # the pipeline failed at run time (a StreamctlError or not)
         result.failures.append(f"the run failed: {type(exc).__name__}: {exc}")
         return
@@ -125,6 +121,32 @@ def _run(app: Any, test: PipelineTest, result: TestResult) -> None:
         message = compare_table(te.table, te.match, te.rows, contents)
         if message:
             result.failures.append(message)
+
+
+def _run_until_idle(app: Any, timeout: float) -> bool:
+    """Run the app's real worker until its input is drained (as
+    :func:`streamctl.testing.run_until_idle`); False when it was still busy after
+    ``timeout`` seconds (it is then stopped as SIGTERM stops it: the batch finished).
+    KeyboardInterrupt when a signal stopped it."""
+    worker = app.worker(until_idle=True)
+    expired = threading.Event()
+
+    def stop() -> None:
+        expired.set()
+        worker.stop()
+
+    timer = threading.Timer(timeout, stop)
+    timer.daemon = True
+    timer.start()
+    try:
+        worker.run()
+    finally:
+        timer.cancel()
+    if worker._stopping and not expired.is_set():
+        # Ctrl-C or SIGTERM stopped the worker (its batch finished): stop every test,
+        # as pytest does, rather than report a half-run test and start the next one
+        raise KeyboardInterrupt
+    return not expired.is_set()
 
 
 def _text(key: Any) -> Any:

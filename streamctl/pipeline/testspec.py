@@ -41,79 +41,11 @@ from typing import Any
 
 from streamctl.pipeline.errors import Problem
 from streamctl.pipeline.limits import FileRefused, inside, read_bounded
+from streamctl.pipeline.testschema import MATCHES, TABLE_MATCHES
 from streamctl.pipeline.yamlpos import Located, Path_
 
-#: how expected records are compared with a topic's records (see README "Pipeline tests")
-MATCHES = ("exact", "ordered", "unordered", "subset")
-TABLE_MATCHES = ("exact", "subset")
 #: a key left out of an expected record: not compared
 ANY = type("Any", (), {"__repr__": lambda self: "ANY"})()
-
-_RECORD = {
-    "type": "object",
-    "required": ["value"],
-    "properties": {
-        "value": {"description": "the record's value (JSON)"},
-        "key": {"description": "the record's key (compared only when given)"},
-        "timestamp": {"type": ["number", "string"], "description": "epoch seconds or ISO 8601"},
-        "headers": {"type": "object", "additionalProperties": {"type": "string"}},
-        "reason": {"type": "string", "description": "text the dead-letter reason contains"},
-    },
-    "additionalProperties": False,
-}
-#: the JSON Schema (Draft 2020-12) of one test, for schemas/pipeline.schema.json
-TEST_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "required": ["name"],
-    "properties": {
-        "name": {"type": "string"},
-        "given": {
-            "type": "object",
-            "description": "table -> {key: value} written before the run",
-            "additionalProperties": {"type": "object"},
-        },
-        "input": {
-            "type": "object",
-            "description": "topic -> records, or {file: JSON lines, key_field: field}",
-            "additionalProperties": {
-                "oneOf": [
-                    {"type": "array", "items": _RECORD},
-                    {
-                        "type": "object",
-                        "required": ["file"],
-                        "properties": {"file": {"type": "string"}, "key_field": {"type": "string"}},
-                        "additionalProperties": False,
-                    },
-                ]
-            },
-        },
-        "expect": {
-            "type": "object",
-            "properties": {
-                "topics": {
-                    "type": "object",
-                    "additionalProperties": {
-                        "oneOf": [
-                            {"type": "array", "items": _RECORD},
-                            {
-                                "type": "object",
-                                "required": ["records"],
-                                "properties": {
-                                    "match": {"enum": list(MATCHES), "default": "exact"},
-                                    "records": {"type": "array", "items": _RECORD},
-                                },
-                                "additionalProperties": False,
-                            },
-                        ]
-                    },
-                },
-                "tables": {"type": "object"},
-            },
-            "additionalProperties": False,
-        },
-    },
-    "additionalProperties": False,
-}
 
 
 @dataclass
@@ -125,6 +57,8 @@ class Record:
     timestamp: float | None = None
     headers: dict[str, str] = field(default_factory=dict)
     reason: str | None = None
+    #: where it was written (its mapping, or the input file's ``file:``), for problems
+    path: Path_ = ()
 
 
 @dataclass
@@ -166,7 +100,7 @@ def seconds(value: Any) -> float:
     if isinstance(value, bool):
         raise ValueError(f"a timestamp is epoch seconds or ISO 8601 text, not {value!r}")
     if isinstance(value, (int, float)):
-        return float(value)
+        return _in_range(float(value))
     if isinstance(value, str):
         try:
             value = dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
@@ -177,8 +111,19 @@ def seconds(value: Any) -> float:
     if isinstance(value, dt.datetime):
         if value.tzinfo is None:
             value = value.replace(tzinfo=dt.timezone.utc)
-        return value.timestamp()
+        return _in_range(value.timestamp())
     raise ValueError(f"a timestamp is epoch seconds or ISO 8601 text, not {type(value).__name__}")
+
+
+#: the latest timestamp a record may carry (Kafka's are milliseconds; a datetime ends at 9999)
+LATEST = dt.datetime(9999, 12, 31, 23, 59, 59, tzinfo=dt.timezone.utc).timestamp()
+
+
+def _in_range(t: float) -> float:
+    """``t`` when it is a time a record can carry (0 through year 9999), else ValueError."""
+    if not 0 <= t <= LATEST:  # also NaN
+        raise ValueError(f"a timestamp is between 1970 and 9999 (epoch seconds >= 0), not {t!r}")
+    return t
 
 
 class _Reader:
@@ -188,6 +133,19 @@ class _Reader:
 
     def error(self, path: Path_, message: str) -> None:
         self.problems.append(self.doc.problem(path, message))
+
+    def bool_key(self, path: Path_) -> None:
+        """A problem when the key at ``path`` is ``no``/``on``/``yes``/``off`` unquoted:
+        pipeline files are read with YAML 1.1 rules (PyYAML), where it is a boolean and
+        would be sent or compared as "false"/"true", while editors (YAML 1.2) show text."""
+        text = self.doc.yaml11.get(path)
+        if text is not None:
+            value = "true" if text.lower() in ("yes", "on") else "false"
+            self.error(
+                path,
+                f"key {text} is the boolean {value} in YAML 1.1 (pipeline files are read "
+                f'that way), not the text; quote it ("{text}") or write {value}',
+            )
 
     def mapping(self, value: Any, path: Path_, what: str, known: tuple[str, ...] = ()) -> dict:
         if not isinstance(value, dict):
@@ -211,7 +169,8 @@ class _Reader:
             return None
         before = len(self.problems)
         self.mapping(raw, path, "a record", known)
-        rec = Record(value=raw["value"], key=raw.get("key", ANY if expected else None))
+        self.bool_key(path + ("key",))
+        rec = Record(value=raw["value"], key=raw.get("key", ANY if expected else None), path=path)
         if "timestamp" in raw:
             try:
                 rec.timestamp = seconds(raw["timestamp"])
@@ -255,8 +214,11 @@ class _Reader:
             except ValueError as exc:
                 self.error(path + ("file",), f"{name}:{n}: not JSON ({exc})")
                 return []
+            except RecursionError:
+                self.error(path + ("file",), f"{name}:{n}: JSON nested too deeply")
+                return []
             key = value.get(key_field) if isinstance(value, dict) and key_field else None
-            out.append(Record(value=value, key=key))
+            out.append(Record(value=value, key=key, path=path + ("file",)))
         return out
 
     def expect_topics(self, raw: Any, path: Path_) -> list[TopicExpect]:
@@ -279,7 +241,9 @@ class _Reader:
         out = []
         for table, body in self.mapping(raw, path, "expect tables").items():
             here, match = path + (table,), "exact"
+            rows_at = here
             if isinstance(body, dict) and "rows" in body and set(body) <= {"match", "rows"}:
+                rows_at = here + ("rows",)
                 match = body.get("match", "exact")
                 if match not in TABLE_MATCHES:
                     self.error(
@@ -291,6 +255,8 @@ class _Reader:
                     here, "table rows are a mapping of key: value (a list for windowed tables)"
                 )
                 continue
+            for k in body if isinstance(body, dict) else ():
+                self.bool_key(rows_at + (k, "<key>"))
             out.append(TableExpect(str(table), match, body, here))
         return out
 
@@ -308,6 +274,8 @@ class _Reader:
             t.given[str(table)] = self.mapping(
                 rows, path + ("given", table), f"given table {table!r}"
             )
+            for k in t.given[str(table)]:
+                self.bool_key(path + ("given", table, k, "<key>"))
         for topic, recs in self.mapping(body.get("input", {}), path + ("input",), "input").items():
             here = path + ("input", topic)
             got = (

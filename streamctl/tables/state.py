@@ -156,6 +156,25 @@ class TableState:
             return writes[key]
         return self.store(partition).get(key)
 
+    def get_many_in(self, partition: int, keys: list[bytes]) -> dict[bytes, bytes | None]:
+        """``get_in`` for many keys at once: the buffered ones, then the rest in one
+        store query (``Store.get_many``). Keys without a value map to None or are left out."""
+        buffer = self.buffer
+        out: dict[bytes, bytes | None] = {}
+        rest = []
+        pending = buffer.pending.get(partition) or {}
+        inflight = buffer.inflight.get(partition) or {}
+        for key in keys:
+            if key in pending:
+                out[key] = pending[key]
+            elif key in inflight:
+                out[key] = inflight[key]
+            else:
+                rest.append(key)
+        if rest:
+            out.update(self.store(partition).get_many(rest))
+        return out
+
     def lookup(self, key: bytes) -> bytes | None:
         """``key``'s value in the event's partition, or in any local one outside a stream."""
         partition = self.placement.event_partition()

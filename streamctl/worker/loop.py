@@ -28,7 +28,8 @@ the partitions go (``rebalance``). Newly assigned table partitions are rebuilt f
 their changelogs before their first event (``tables/manager.py``). ``until_idle``
 means the group is drained: this worker's partitions are read to their ends and every
 other source partition is committed to its end (a dead member's partitions are
-waited for).
+waited for), and then the windows still open close, as at the end of bounded input
+(``punctuate``).
 """
 
 from __future__ import annotations
@@ -280,6 +281,12 @@ class Worker:
                     self._called = False
                     await committer.commit()
                 if self.until_idle and await self._idle(consumer, committer):
+                    # the end of bounded input: the last open windows close (and emit),
+                    # committed with their close marks; then idle is checked again, since
+                    # what they emitted may be this app's input
+                    if await self.punctuator.close_all():
+                        await committer.commit()
+                        continue
                     log.info("idle: every source partition is drained; exiting")
                     break
                 # wait for records without starving timers and signal handlers
@@ -294,6 +301,14 @@ class Worker:
             await committer.commit()  # stopping: the last batches are committed before closing
         self._update_lag()
         self.final_table_sizes = self.table_sizes()
+
+    def late_dropped(self) -> dict[str, int]:
+        """Late events dropped so far per windowed table (``WindowedTable.late_dropped``)."""
+        return {
+            name: int(getattr(table, "late_dropped", 0))
+            for name, table in self.app.tables.items()
+            if getattr(table, "_windows", None) is not None
+        }
 
     async def _poll(
         self, consumer: Consumer, committer: Committer, timeout: float
@@ -344,6 +359,7 @@ class Worker:
 
     def _update_lag(self) -> None:
         self.stats.refresh()
+        self.stats.late_dropped = self.late_dropped()
         if self.consumer is not None:
             try:
                 behind = partition_lag(self.consumer, exclude=self._internal_topics())

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
 import tempfile
+import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -312,3 +314,131 @@ def test_input_from_a_json_lines_file_beside_the_test(tmp_path: Path) -> None:
     assert gone.stderr.startswith(
         f"{tmp_path / 'p_test.yaml'}:6:22: input file 'data/orders.jsonl': no such file"
     )
+
+
+@pytest.mark.parametrize("stamp", [".nan", ".inf", "-5", "1.0e+300", "10000-01-01T00:00:00Z"])
+def test_a_timestamp_no_record_can_carry_is_bad_input(tmp_path: Path, stamp: str) -> None:
+    tests = (
+        "tests:\n"
+        "  - name: x\n"
+        f"    input: {{orders: [{{key: a, value: {{product: pen, qty: 1}}, timestamp: {stamp}}}]}}\n"
+        f"    expect: {{topics: {{big: [{{value: 1, timestamp: {stamp}}}]}}}}\n"
+    )
+    path = write(tmp_path, tests, inline=False)
+    result = cli("test", path)
+    assert result.exit_code == 2, result.output
+    lines = result.stderr.splitlines()
+    assert len(lines) == 2 and all(
+        line.startswith(f"{tmp_path / 'p_test.yaml'}:") for line in lines
+    )
+    assert "Traceback" not in result.output
+
+
+def test_a_json_lines_file_nested_too_deeply_is_bad_input(tmp_path: Path) -> None:
+    (tmp_path / "deep.jsonl").write_text("[" * 100_000 + "\n")
+    tests = (
+        "tests:\n"
+        "  - name: x\n"
+        "    input: {orders: {file: deep.jsonl}}\n"
+        "    expect: {tables: {totals: {}}}\n"
+    )
+    path = write(tmp_path, tests, inline=False)
+    result = cli("test", path)
+    assert result.exit_code == 2, result.output
+    assert result.stderr.splitlines() == [
+        f"{tmp_path / 'p_test.yaml'}:3:28: deep.jsonl:1: JSON nested too deeply"
+    ]
+
+
+LOOP = (
+    "app: t-loop\n"
+    "topics:\n"
+    "  a: {partitions: 1}\n"
+    "tables:\n"
+    "  n: {default: int}\n"
+    "agents:\n"
+    "  spin:\n"
+    "    from: a\n"
+    "    steps:\n"
+    "      - count: {table: n}\n"
+    "      - to: a\n"  # each record writes itself again: never drained
+    "tests:\n"
+    "  - name: spins\n"
+    "    input: {a: [{key: k, value: 1}]}\n"
+    "    expect: {tables: {n: {}}}\n"
+)
+
+
+def test_ctrl_c_stops_every_test_and_leaves_nothing_behind(tmp_path: Path) -> None:
+    path = tmp_path / "loop.yaml"
+    path.write_text(LOOP + LOOP.split("tests:\n")[1].replace("spins", "spins again"))
+    before = leftovers()
+    run = [sys.executable, "-m", "streamctl.cli.main", "test", str(path), "--timeout", "60"]
+    proc = subprocess.Popen(run, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(4)
+    proc.send_signal(signal.SIGINT)
+    stdout, stderr = proc.communicate(timeout=30)
+    assert proc.returncode == 130, (stdout, stderr)
+    assert "Traceback" not in stderr and "spins again" not in stdout
+    assert leftovers() <= before
+
+
+def test_a_pipeline_that_never_goes_idle_fails_after_the_timeout(tmp_path: Path) -> None:
+    path = tmp_path / "loop.yaml"
+    path.write_text(LOOP)
+    before = leftovers()
+    result = cli("test", path, "--timeout", "1")
+    assert result.exit_code == 1, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0] == f"FAIL {path}: spins ({path}:13)"
+    assert lines[1].startswith("  the run did not go idle within 1s")
+    assert leftovers() <= before
+
+
+def test_the_junit_report_parses_when_names_and_data_hold_control_characters(
+    tmp_path: Path,
+) -> None:
+    tests = (
+        "tests:\n"
+        '  - name: "bell\\x07 <&> ]]>"\n'
+        '    input: {orders: [{key: "a\\x02b", value: {product: pen, qty: 1}}]}\n'
+        "    given: {prices: {pen: 2.0}}\n"
+        "    expect: {tables: {totals: {x: 1}}}\n"
+    )
+    path = write(tmp_path, tests, inline=False)
+    report = tmp_path / "report.xml"
+    result = cli("test", path, "--format", "junit", "--junit-xml", report)
+    assert result.exit_code == 1, result.output
+    for text in (result.stdout, report.read_text()):
+        case = ET.fromstring(text).find("testsuite/testcase")
+        assert case is not None and case.get("name") == "bell\\u0007 <&> ]]>"
+        failure = case.find("failure")
+        assert failure is not None and "+a\\u0002b: 2.0" in (failure.text or "")
+
+
+def test_junit_xml_creates_its_folder_and_an_unwritable_path_is_one_line(tmp_path: Path) -> None:
+    """README's CI step writes test-results/pipelines.xml into a folder no one made."""
+    path = write(tmp_path, PASSING)
+    report = tmp_path / "test-results" / "pipelines.xml"
+    result = cli("test", path, "--junit-xml", report)
+    assert result.exit_code == 0, result.output
+    assert ET.parse(report).getroot().get("tests") == "1"
+    bad = cli("test", path, "--junit-xml", tmp_path)
+    assert bad.exit_code == 2
+    assert bad.stderr.splitlines() == [
+        f"error: --junit-xml {tmp_path}: cannot write it: Is a directory"
+    ]
+
+
+def test_a_date_as_a_key_on_a_text_keyed_topic_is_its_text(tmp_path: Path) -> None:
+    """YAML reads `key: 2026-12-07` as a date; on a text-keyed topic it is sent as its
+    text (as `key: 2024` is "2024"), not a run that fails on the key codec."""
+    tests = (
+        "tests:\n"
+        "  - name: dates\n"
+        "    given: {prices: {pen: 10.0}}\n"
+        "    input: {orders: [{key: 2026-12-07, value: {product: pen, qty: 1}}]}\n"
+        '    expect: {tables: {totals: {"2026-12-07": 10.0}}}\n'
+    )
+    result = cli("test", write(tmp_path, tests, inline=False))
+    assert result.exit_code == 0, result.output

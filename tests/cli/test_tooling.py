@@ -41,17 +41,28 @@ def test_init_scaffolds_a_pipeline_that_validates_and_passes_its_tests(
 def test_init_writes_nothing_over_existing_files_and_refuses_a_bad_app_id(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.chdir(tmp_path)
     (tmp_path / "shop").mkdir()
     (tmp_path / "shop" / "shop_test.yaml").write_text("mine\n")
-    refused = cli("init", tmp_path / "shop")
+    refused = cli("init", "shop")
     assert refused.exit_code == 2
     assert refused.stderr.strip() == (
-        f"error: {tmp_path / 'shop' / 'shop_test.yaml'} exists already; init writes only new files"
+        "error: shop/shop_test.yaml exists already; init writes only new files"
     )
     assert sorted(p.name for p in (tmp_path / "shop").iterdir()) == ["shop_test.yaml"]
     assert (tmp_path / "shop" / "shop_test.yaml").read_text() == "mine\n"
-    bad = cli("init", tmp_path / "my shop")
-    assert bad.exit_code == 2 and "is not an app id" in bad.stderr
+    bad = cli("init", "my shop")
+    assert bad.exit_code == 2 and "NAME is a new folder's name" in bad.stderr
+    # '..' would fill the parent folder, x.yaml would write x.yaml/x.yaml.yaml, a path
+    # names another folder: each is one line and exit 2, and nothing is written
+    (tmp_path / "inner").mkdir()
+    monkeypatch.chdir(tmp_path / "inner")
+    for name in ("..", "x.yaml", "sub/shop", str(tmp_path / "abs"), "../up"):
+        refused = cli("init", name)
+        assert refused.exit_code == 2, name
+        assert refused.stderr.count("\n") == 1 and "NAME is a new folder" in refused.stderr
+    assert list((tmp_path / "inner").iterdir()) == []
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["inner", "shop"]
     here = tmp_path / "cafe"
     here.mkdir()
     monkeypatch.chdir(here)

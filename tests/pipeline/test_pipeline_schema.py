@@ -59,6 +59,9 @@ def test_the_committed_schema_is_current_and_check_says_so(tmp_path: Path) -> No
     bad = cli("schema", "pipeline", "--check", stale)
     assert bad.exit_code == 1
     assert f"run: streamctl schema pipeline --out {stale}" in bad.stderr
+    missing = cli("schema", "pipeline", "--check", tmp_path / "missing.json")
+    assert missing.exit_code == 2
+    assert missing.stderr.count("\n") == 1 and "missing.json: cannot read it" in missing.stderr
     written = tmp_path / "out.json"
     assert cli("schema", "pipeline", "--out", written).exit_code == 0
     assert written.read_text() == SCHEMA_FILE.read_text()
@@ -118,13 +121,19 @@ def test_every_example_pipeline_is_valid_under_the_schema(path: Path) -> None:
         ({"app": "x", "agents": {"f": {"from": "a", "steps": [{"lookup": {"as": "p"}}]}}}, None),
         ({"app": "x", "tables": {"t": {"window": {"tumbling": "1 fortnight"}}}}, None),
         ({"app": "x", "tests": [{"input": {}}]}, ["tests", 0]),
+        ({"app": "a b/c"}, ["app"]),
+        ({"app": ""}, ["app"]),
+        (
+            {"app": "x", "tests": [{"name": "t", "input": {"a": [{"value": 1, "timestamp": -5}]}}]},
+            None,
+        ),
     ],
 )
 def test_the_schema_refuses_what_the_loader_refuses(doc: dict[str, Any], where: Any) -> None:
     errors = list(validator().iter_errors(doc))
     assert errors
     if where is not None:
-        assert [list(e.path) for e in errors] == [where]
+        assert {tuple(e.path) for e in errors} == {tuple(where)}
 
 
 def _wrong_value(schema: dict[str, Any]) -> Any:
@@ -186,3 +195,92 @@ def test_readme_names_the_schema_for_editors() -> None:
     readme = (ROOT / "README.md").read_text()
     assert "# yaml-language-server: $schema=" in readme
     assert "schemas/pipeline.schema.json" in readme
+
+
+def test_the_declared_setting_defaults_are_the_engine_defaults() -> None:
+    """An editor's hover shows the default a worker really uses."""
+    from streamctl.settings import Settings
+
+    engine = Settings("x")
+    for key, schema in SETTINGS_KEYS.items():
+        if "default" in schema:
+            assert schema["default"] == getattr(engine, key), key
+
+
+def test_schema_out_creates_its_folder_and_an_unwritable_path_is_one_line(tmp_path: Path) -> None:
+    written = tmp_path / "schemas" / "pipeline.schema.json"
+    assert cli("schema", "pipeline", "--out", written).exit_code == 0
+    assert json.loads(written.read_text())["$schema"].endswith("2020-12/schema")
+    bad = cli("schema", "pipeline", "--out", tmp_path)
+    assert bad.exit_code == 2
+    assert bad.stderr.splitlines() == [f"error: --out {tmp_path}: cannot write it: Is a directory"]
+
+
+_BASE = """\
+app: agree
+topics:
+  orders: {partitions: 1}
+  out: {partitions: 1}
+models:
+  Order:
+    fields:
+      qty: FIELD
+tables:
+  revenue: {default: DEFAULT}
+agents:
+  fw: {from: orders, steps: [{to: out}]}
+tests:
+  - name: t
+    input: {orders: [{value: {qty: 1}}]}
+EXPECT"""
+_GOOD = {
+    "FIELD": "{type: int, min: 1}",
+    "DEFAULT": "float",
+    "EXPECT": "    expect: {tables: {revenue: {match: subset, rows: {}}}}\n",
+}
+
+
+@pytest.mark.parametrize(
+    "part, text",
+    [
+        ("FIELD", "{type: integer}"),
+        ("FIELD", "integer"),
+        ("FIELD", "{type: int, min: '1'}"),
+        ("FIELD", "{type: str, min_length: -1}"),
+        ("DEFAULT", "floaty"),
+        ("DEFAULT", "Integer"),
+        ("EXPECT", ""),
+        ("EXPECT", "    expect: {}\n"),
+        ("EXPECT", "    expect: {tables: {revenue: {match: fuzzy, rows: {}}}}\n"),
+    ],
+)
+def test_the_schema_and_the_loader_agree_on_fields_defaults_and_expect(
+    tmp_path: Path, part: str, text: str
+) -> None:
+    def both(parts: dict[str, str]) -> tuple[list[str], list[str]]:
+        doc = _BASE
+        for k, v in parts.items():
+            doc = doc.replace(k, v)
+        path = tmp_path / "agree.yaml"
+        path.write_text(doc)
+        data = yaml.load(doc, Loader=Yaml12Loader)
+        schema = [e.message for e in validator().iter_errors(data)]
+        loader = [str(p) for p in check_pipeline(path) if not p.warning]
+        tested = cli("test", path)
+        if tested.exit_code == 2:
+            loader.append(tested.stderr)
+        return schema, loader
+
+    assert both(_GOOD) == ([], [])
+    schema, loader = both({**_GOOD, part: text})
+    assert schema, "the schema takes it"
+    assert loader, "the loader takes it"
+
+
+def test_a_model_name_starts_with_a_capital_letter(tmp_path: Path) -> None:
+    path = tmp_path / "m.yaml"
+    path.write_text("app: m\nmodels:\n  order: {fields: {qty: int}}\n")
+    (problem,) = check_pipeline(path)
+    assert str(problem).startswith(
+        f"{path}:3:3: model name 'order' must start with a capital letter"
+    )

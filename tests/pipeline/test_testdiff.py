@@ -99,3 +99,14 @@ def test_windowed_rows_compare_the_fields_given() -> None:
     assert compare_table("w", "subset", [{"value": 1}], rows) is None
     assert compare_table("w", "exact", [{"value": 1}], rows) is not None
     assert "is not windowed" in (compare_table("w", "exact", [{"value": 1}], {"a": 1}) or "")
+
+
+@pytest.mark.parametrize("match", ["exact", "ordered", "unordered"])
+def test_an_unexpected_dead_letter_shows_its_reason(match: str) -> None:
+    """A record parked where none was expected says why, so the test can be fixed."""
+    parked = [Actual(key="a", value=1, timestamp=0.0, reason="TypeError: 'str' + 'float'")]
+    message = compare_records("bad", match, [], parked)
+    assert message is not None
+    assert message.splitlines()[-1].strip() == (
+        "+{key: \"a\", value: 1, reason: \"TypeError: 'str' + 'float'\"}"
+    )

@@ -1,4 +1,7 @@
-"""Two workers share a stateful pipeline on Kafka; one is SIGKILLed; the survivor takes over."""
+"""Two workers share a stateful pipeline on Kafka; one is SIGKILLed; the survivor takes over.
+
+On both Kafka transports (kafka-python and librdkafka), at-least-once and exactly-once.
+"""
 
 from __future__ import annotations
 
@@ -27,8 +30,9 @@ N = 3000
 
 
 @pytest.mark.parametrize("guarantee", ["at_least_once", "exactly_once"])
+@pytest.mark.parametrize("scheme", ["kafka", "kafka+confluent"], ids=["kafka", "confluent"])
 def test_survivor_takes_over_a_killed_workers_partitions_and_tables(
-    kafka_broker: str, tmp_path: Path, run_id: str, guarantee: str
+    kafka_broker: str, tmp_path: Path, run_id: str, guarantee: str, scheme: str
 ) -> None:
     pipeline = tmp_path / "p.yaml"
     # small batches keep the run long enough to kill a mid-way; a transaction costs more
@@ -38,6 +42,7 @@ def test_survivor_takes_over_a_killed_workers_partitions_and_tables(
         SCALE_PIPELINE.format(
             app=f"scale-{run_id}",
             run=run_id,
+            scheme=scheme,
             bootstrap=kafka_broker,
             guarantee=guarantee,
             batch=batch,

@@ -105,6 +105,7 @@ def test_survivor_resumes_from_its_standby_and_ends_as_one_worker_would(
     pipeline.write_text(
         SCALE_PIPELINE.format(
             app=app,
+            scheme="kafka",
             run=run_id,
             bootstrap=kafka_broker,
             batch=100,

@@ -16,20 +16,20 @@ from streamctl.transport.base import (
     Producer,
     TopicPartition,
     TopicSpec,
-    Transport,
 )
-from streamctl.transport.exceptions import BadBrokerURL, TransportError
+from streamctl.transport.exceptions import TransportError
 from streamctl.transport.kafka import admin as kadmin
 from streamctl.transport.kafka import announce
-from streamctl.transport.kafka.config import SETTING_NAMES, KafkaSettings, parse_url
+from streamctl.transport.kafka.config import SETTING_NAMES, KafkaSettings
 from streamctl.transport.kafka.consumer import KafkaTransportConsumer
 from streamctl.transport.kafka.errors import translate, watch_refusals
 from streamctl.transport.kafka.producer import KafkaTransportProducer
+from streamctl.transport.kafkashared import KafkaFamilyTransport, described_spec, topic_configs
 
 TOPIC_ALREADY_EXISTS = 36
 
 
-class KafkaTransport(Transport):
+class KafkaTransport(KafkaFamilyTransport):
     """``kafka://host:port[,host:port]``; keyword settings go to kafka-python.
 
     Settings (all optional): ``client_id``, ``acks``, ``linger_ms``,
@@ -49,19 +49,8 @@ class KafkaTransport(Transport):
         some of them, and ``replication_factor`` (for created topics)."""
         return SETTING_NAMES | {"replication_factor"}
 
-    @classmethod
-    def check_url(cls, url: str) -> str | None:
-        try:
-            parse_url(url)
-        except BadBrokerURL as exc:
-            return str(exc)
-        return None
-
     def __init__(self, url: str, *, datadir: str | Path | None = None, **settings: Any) -> None:
-        self.url = url
-        self.datadir = Path(datadir) if datadir is not None else None
-        self.replication_factor = int(settings.pop("replication_factor", -1))
-        self.settings = KafkaSettings(parse_url(url), settings)
+        self.settings = KafkaSettings(self._open(url, datadir, settings), settings)
         self._admin: KafkaAdminClient | None = None
         self._announced = ""
         # kafka-python logs its client configuration (the password too) at DEBUG
@@ -125,13 +114,10 @@ class KafkaTransport(Transport):
             for spec in specs:
                 if spec.name in existing or spec.name in wanted:
                     continue
-                configs = dict(spec.config)
-                if spec.compacting:
-                    configs["cleanup.policy"] = "compact"
                 wanted[spec.name] = {
                     "num_partitions": spec.partitions,
                     "replication_factor": self.replication_factor,
-                    "configs": configs,
+                    "configs": topic_configs(spec),
                 }
             if not wanted:
                 return
@@ -153,18 +139,14 @@ class KafkaTransport(Transport):
                 return {}
             resources = [ConfigResource(ConfigResourceType.TOPIC, t["name"]) for t in topics]
             configs = self.admin.describe_configs(resources).get("topic", {})
-        out = {}
-        for topic in topics:
-            name = topic["name"]
-            config = {k: v["value"] for k, v in configs.get(name, {}).items()}
-            policy = config.get("cleanup.policy", "delete")
-            out[name] = TopicSpec(
-                name=name,
-                partitions=len(topic["partitions"]),
-                compacting="compact" in policy.split(","),
-                config=config,
+        return {
+            t["name"]: described_spec(
+                t["name"],
+                len(t["partitions"]),
+                {k: v["value"] for k, v in configs.get(t["name"], {}).items()},
             )
-        return out
+            for t in topics
+        }
 
     # -- group and topic administration (see streamctl.transport.kafka.admin) -------------
     def list_groups(self) -> list[GroupInfo]:
