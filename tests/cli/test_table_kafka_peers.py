@@ -51,6 +51,7 @@ def test_get_and_dump_read_the_partitions_a_worker_elsewhere_owns(tmp_path: Path
     text = SCALE_PIPELINE.format(
         app=f"t15-{run}",
         run=run,
+        scheme="kafka",
         bootstrap=BOOTSTRAP,
         batch=50,
         guarantee="at_least_once",
