@@ -353,3 +353,19 @@ def test_app_main_lists_its_commands_agents_and_models(tmp_path: Path) -> None:
         ["product", "Product"],
         ["accepted", "bool"],
     ]
+
+
+def test_send_to_an_agent_that_is_not_there_names_the_agents_exit_2(tmp_path: Path) -> None:
+    # it once fell through to "topic '@nope' does not exist; ... pass --partitions N" (review-12b)
+    done = subprocess.run(
+        [sys.executable, str(EXAMPLES / "order_system.py"), "send", "@nope", "1"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "STREAMCTL_DATADIR": str(tmp_path / "data")},
+        timeout=60,
+    )
+    assert (done.returncode, done.stderr.strip().splitlines()[-1:]) == (
+        2,
+        ["error: no agent 'nope' (agents: @register_product, @reserve, @ship)"],
+    )
+    assert not (tmp_path / "data").exists()
