@@ -369,3 +369,25 @@ def test_send_to_an_agent_that_is_not_there_names_the_agents_exit_2(tmp_path: Pa
         ["error: no agent 'nope' (agents: @register_product, @reserve, @ship)"],
     )
     assert not (tmp_path / "data").exists()
+
+
+def test_worker_dash_a_names_a_package_folder_in_the_working_directory(tmp_path: Path) -> None:
+    # 'faust -A proj worker' next to proj/__init__.py; it once read proj as a pipeline file:
+    # "proj:1:1: cannot read pipeline file: not a regular file" (review-12b)
+    package = tmp_path / "proj"
+    package.mkdir()
+    (package / "__init__.py").write_text("from .app import app\n")
+    (package / "app.py").write_text(
+        "import streamctl as faust\n"
+        "app = faust.App('proj-pkg', broker='local://')\n"
+        "topic = app.topic('proj-pkg-in', value_type=str)\n"
+        "@app.agent(topic)\n"
+        "async def echo(stream):\n"
+        "    async for value in stream:\n"
+        "        print('got', value, flush=True)\n"
+    )
+    env = {"STREAMCTL_DATADIR": str(tmp_path / "data")}
+    sent = streamctl_run("send", "proj-pkg-in", '"hi"', "-p", "proj", cwd=tmp_path, env=env)
+    assert sent.returncode == 0, sent.stderr
+    done = streamctl_run("worker", "-A", "proj", "--until-idle", cwd=tmp_path, env=env)
+    assert (done.returncode, done.stdout.splitlines()) == (0, ["got hi"]), done.stderr
