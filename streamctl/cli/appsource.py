@@ -34,11 +34,16 @@ class LoadedApp:
 
 
 def is_app_target(target: Path | str) -> bool:
-    """True for ``module:attr`` or a dotted module name that is not a file here."""
+    """True for ``module:attr``, a dotted module name that is not a file here, or the
+    name of a package (a folder with ``__init__.py``) here."""
     text = str(target)
     if text in registered:
         return True
-    if Path(text).exists() or text.lower().endswith(_FILE_SUFFIXES):
+    path = Path(text)
+    if path.is_dir() and (path / "__init__.py").is_file() and _TARGET.match(text):
+        # a package here, as in 'faust -A proj worker' run next to proj/__init__.py
+        return True
+    if path.exists() or text.lower().endswith(_FILE_SUFFIXES):
         return False
     return bool(_TARGET.match(text))
 

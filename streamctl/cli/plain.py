@@ -56,7 +56,7 @@ def console(*, stderr: bool) -> Any:
     if c is None:
         from rich.console import Console
 
-        c = _CONSOLES[stderr] = Console(stderr=stderr, highlight=False, soft_wrap=True)
+        c = _CONSOLES[stderr] = Console(stderr=stderr, highlight=False, soft_wrap=True, emoji=False)
     return c
 
 

@@ -297,6 +297,17 @@ def test_a_target_that_is_not_an_app_says_what_was_found_and_what_to_give(
     assert not (tmp_path / "data").exists()
 
 
+def test_an_error_line_quoting_colon_words_prints_them_as_written(tmp_path: Path) -> None:
+    # rich's emoji codes: "notapp:x:" once printed as "notapp\u274c" (review-12b)
+    (tmp_path / "notapp.py").write_text("x = 1\n")
+    done = streamctl_run("worker", "-A", "notapp:x", cwd=tmp_path)
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        "error: notapp:x: notapp.x is a int, where a streamctl App was expected; it defines "
+        "no streamctl App (an App(...) at module level)"
+    ]
+
+
 def test_an_on_window_close_callback_that_raises_stops_the_worker_in_one_line(
     tmp_path: Path,
 ) -> None:
@@ -344,3 +355,41 @@ def test_app_main_lists_its_commands_agents_and_models(tmp_path: Path) -> None:
         ["product", "Product"],
         ["accepted", "bool"],
     ]
+
+
+def test_send_to_an_agent_that_is_not_there_names_the_agents_exit_2(tmp_path: Path) -> None:
+    # it once fell through to "topic '@nope' does not exist; ... pass --partitions N" (review-12b)
+    done = subprocess.run(
+        [sys.executable, str(EXAMPLES / "order_system.py"), "send", "@nope", "1"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "STREAMCTL_DATADIR": str(tmp_path / "data")},
+        timeout=60,
+    )
+    assert (done.returncode, done.stderr.strip().splitlines()[-1:]) == (
+        2,
+        ["error: no agent 'nope' (agents: @register_product, @reserve, @ship)"],
+    )
+    assert not (tmp_path / "data").exists()
+
+
+def test_worker_dash_a_names_a_package_folder_in_the_working_directory(tmp_path: Path) -> None:
+    # 'faust -A proj worker' next to proj/__init__.py; it once read proj as a pipeline file:
+    # "proj:1:1: cannot read pipeline file: not a regular file" (review-12b)
+    package = tmp_path / "proj"
+    package.mkdir()
+    (package / "__init__.py").write_text("from .app import app\n")
+    (package / "app.py").write_text(
+        "import streamctl as faust\n"
+        "app = faust.App('proj-pkg', broker='local://')\n"
+        "topic = app.topic('proj-pkg-in', value_type=str)\n"
+        "@app.agent(topic)\n"
+        "async def echo(stream):\n"
+        "    async for value in stream:\n"
+        "        print('got', value, flush=True)\n"
+    )
+    env = {"STREAMCTL_DATADIR": str(tmp_path / "data")}
+    sent = streamctl_run("send", "proj-pkg-in", '"hi"', "-p", "proj", cwd=tmp_path, env=env)
+    assert sent.returncode == 0, sent.stderr
+    done = streamctl_run("worker", "-A", "proj", "--until-idle", cwd=tmp_path, env=env)
+    assert (done.returncode, done.stdout.splitlines()) == (0, ["got hi"]), done.stderr
