@@ -120,6 +120,18 @@ def test_a_method_of_a_record_is_not_a_field() -> None:
     assert compile_expression("value.price")(Methods(), None) == 4
 
 
+@pytest.mark.parametrize(
+    "text,offset",
+    [("'ü' == 1 and bogus(x)", 13), ("größe > 1 and bogus(x)", 14), ("'☃☃'.__class__", 5)],
+)
+def test_offsets_count_characters_not_utf8_bytes(text: str, offset: int) -> None:
+    # ast's col_offset counts UTF-8 bytes: text before the mistake that is not ASCII moved
+    # validate's column right by a byte per extra byte
+    with pytest.raises(ExpressionError) as info:
+        compile_expression(text)
+    assert info.value.offset == offset == text.index("bogus" if "bogus" in text else "__")
+
+
 def test_runtime_private_field_through_subscript_is_refused() -> None:
     class Holder:
         name = "_secret"
