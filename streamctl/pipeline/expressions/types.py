@@ -149,9 +149,9 @@ class TypeChecker:
             try:
                 return self._field(node, node.attr, shape, f"model {inner.__name__}")
             except ExpressionError as exc:  # point at the attribute, not at its owner
-                end = getattr(node, "end_col_offset", None)
-                if end is not None and getattr(node, "end_lineno", None) == node.lineno:
-                    exc.offset += end - len(node.attr) - node.col_offset
+                at = self.source.attribute_offset(node)
+                if at is not None:
+                    exc.offset = at
                 raise
         return None
 
