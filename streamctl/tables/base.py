@@ -181,6 +181,8 @@ class Collection:
             label=f"{type(self).__name__} {name!r}",
             read_only=self._read_only,
         )
+        if codec.numbers:  # numbers the buffer kept decoded are remembered as encoded
+            self._state.buffer.remember = codec.remember
         self.recovery_batch = 10_000
         hook = kwargs.get("on_changelog_event")
         if hook is not None:  # Faust's: fn(event) per changelog record replayed or followed
