@@ -7,7 +7,10 @@
 
 Each scenario gets a fresh data dir holding the same generated input: EVENTS JSON
 events of about 100 bytes over 1,000 keys in a 4-partition topic. Figures are
-events/s of wall time for processing only (producing the input is not timed).
+events/s of wall time for processing only (producing the input is not timed), and
+each one's share of the raw loop of the same broker; ``s`` is seconds instead. Every
+run is a process of its own (forked), whose peak RSS is printed (the highest of the
+runs; ``--profile`` runs in this process and prints none).
 """
 
 from __future__ import annotations
@@ -227,6 +230,22 @@ def stateful_models(datadir: Path, events: int, validation: bool = True) -> floa
     return rate
 
 
+def chain(datadir: Path, events: int, plugin: bool = False) -> float:
+    """(x/xp) an expression-heavy step chain, and the same as a plugin (bench/chain.py)."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    from chain import run
+
+    return run(datadir, events, plugin=plugin, partitions=PARTITIONS, make_event=make_event)
+
+
+def startup(datadir: Path, events: int) -> float:
+    """(s) seconds from launching ``streamctl run`` of the quickstart to its first event."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    from startup import one_run
+
+    return one_run(datadir, 0)[0]
+
+
 SCENARIOS: dict[str, tuple[str, Callable[..., float]]] = {
     "a": ("raw consume loop + JSON decode (the limit)", raw_loop),
     "b": ("stateless agent: decode, filter, produce", stateless),
@@ -241,14 +260,67 @@ SCENARIOS: dict[str, tuple[str, Callable[..., float]]] = {
         "windowed count: tumbling 1m over 1 h of event time, emit on close",
         lambda d, n: windowed_count(d, n),
     ),
+    "x": (
+        "expression chain: filter, map (2 fields), group_by, sum (#13)",
+        lambda d, n: chain(d, n),
+    ),
+    "xp": ("as x, written as a Python plugin agent", lambda d, n: chain(d, n, plugin=True)),
+    "s": ("start-up: streamctl run of the quickstart, launch to first event", startup),
     "ka": ("Kafka: raw kafka-python loop + JSON decode (the limit)", kafka_raw_loop),
     "kc": ("Kafka: stateful steps, as c, on the real broker", kafka_stateful),
 }
 
 
+#: scenarios whose figure is not events/s: letter -> unit
+UNITS = {"s": "s"}
+#: scenarios also compared with another one of the same run: letter -> the other
+VERSUS = {"x": "xp"}
+
+
+def scenario_help() -> str:
+    """The scenario table of ``--help``, from the registry (every scenario documents itself)."""
+    lines = ["scenarios (--only):"]
+    for letter, (title, _fn) in SCENARIOS.items():
+        unit = UNITS.get(letter, "events/s")
+        lines.append(f"  {letter:<6} {title} [{unit}]")
+    return "\n".join(lines)
+
+
+def in_child(fn: Callable[..., Any], *args: Any) -> tuple[Any, int]:
+    """``fn(*args)`` in a forked process: (its result, a float or None; its peak RSS in
+    bytes). Raises SystemExit with the child's error when it fails."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: report the result or the error, and never return
+        os.close(read_end)
+        code = 0
+        try:
+            out = repr(fn(*args))
+        except SystemExit as exc:
+            out, code = f"error: {exc}", 1
+        except BaseException as exc:  # noqa: BLE001 - reported to the parent
+            import traceback
+
+            out, code = "error: " + "".join(traceback.format_exception(exc)), 1
+        with os.fdopen(write_end, "w") as pipe:
+            pipe.write(out)
+        os._exit(code)
+    os.close(write_end)
+    with os.fdopen(read_end) as pipe:
+        out = pipe.read()
+    _pid, status, usage = os.wait4(pid, 0)
+    if status != 0:
+        raise SystemExit(out or f"a scenario process ended with status {status}")
+    return (None if out == "None" else float(out)), usage.ru_maxrss * 1024
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+        description=__doc__,
+        epilog=scenario_help(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--events", type=int, default=200_000)
     parser.add_argument(
@@ -289,7 +361,7 @@ def main() -> None:
     base = Path(tempfile.mkdtemp(prefix="streamctl-bench-"))
     try:
         seed = base / "seed"
-        produce_input(seed, args.events)
+        in_child(produce_input, seed, args.events)  # this process stays as small as it was
         if any(w.startswith("k") for w in wanted):
             import uuid
 
@@ -302,6 +374,7 @@ def main() -> None:
             title, fn = SCENARIOS[letter]
             runs = 1 if letter.startswith("k") or args.profile == letter else max(1, args.repeat)
             rates = []
+            peak = 0
             for run in range(runs):
                 datadir = base / f"{letter}-{run}"
                 shutil.copytree(seed, datadir)
@@ -312,20 +385,37 @@ def main() -> None:
                     rates.append(prof.runcall(fn, datadir, args.events))
                     prof.dump_stats(str(ROOT / "bench" / f"{letter}.prof"))
                 else:
-                    rates.append(fn(datadir, args.events))
+                    rate, rss = in_child(fn, datadir, args.events)
+                    rates.append(rate)
+                    peak = max(peak, rss)
                 shutil.rmtree(datadir, ignore_errors=True)
-            rate = statistics.median(rates)
-            spread = f" [{min(rates):,.0f}..{max(rates):,.0f}]" if len(rates) > 1 else ""
-            results[letter] = rate
-            ref = "ka" if letter.startswith("k") else "a"
-            ratio = (
-                f"  ({rate / results[ref]:.0%} of {ref})"
-                if ref in results and letter != ref
-                else ""
-            )
-            print(f"({letter}) {title:<56} {rate:>10,.0f} events/s{ratio}{spread}")
+            results[letter] = statistics.median(rates)
+            print(_line(letter, title, rates, results, peak))
     finally:
         shutil.rmtree(base, ignore_errors=True)
+
+
+def _line(
+    letter: str, title: str, rates: list[float], results: dict[str, float], peak: int
+) -> str:
+    """One scenario's line: median, ratio to its reference, range, peak RSS."""
+    rate = results[letter]
+    unit = UNITS.get(letter)
+    if unit is not None:
+        figure = f"{rate:>10.3f} {unit}"
+        spread = f" [{min(rates):.3f}..{max(rates):.3f}]" if len(rates) > 1 else ""
+        ratio = ""
+    else:
+        figure = f"{rate:>10,.0f} events/s"
+        spread = f" [{min(rates):,.0f}..{max(rates):,.0f}]" if len(rates) > 1 else ""
+        ref = "ka" if letter.startswith("k") else "a"
+        ratio = f"  ({rate / results[ref]:.0%} of {ref})" if ref in results and letter != ref else ""
+    for this, other in VERSUS.items():
+        if letter in (this, other) and this in results and other in results:
+            # per-event costs: the inverse ratio of the rates
+            ratio += f"  ({this} costs {results[other] / results[this]:.2f}x {other} per event)"
+    rss = f"  peak RSS {peak / 2**20:.0f} MB" if peak else ""
+    return f"({letter}) {title:<56} {figure}{ratio}{spread}{rss}"
 
 
 if __name__ == "__main__":
