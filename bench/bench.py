@@ -300,7 +300,7 @@ def in_child(fn: Callable[..., Any], *args: Any) -> tuple[Any, int]:
             out = repr(fn(*args))
         except SystemExit as exc:
             out, code = f"error: {exc}", 1
-        except BaseException as exc:  # noqa: BLE001 - reported to the parent
+        except BaseException as exc:  # reported to the parent
             import traceback
 
             out, code = "error: " + "".join(traceback.format_exception(exc)), 1
@@ -395,9 +395,7 @@ def main() -> None:
         shutil.rmtree(base, ignore_errors=True)
 
 
-def _line(
-    letter: str, title: str, rates: list[float], results: dict[str, float], peak: int
-) -> str:
+def _line(letter: str, title: str, rates: list[float], results: dict[str, float], peak: int) -> str:
     """One scenario's line: median, ratio to its reference, range, peak RSS."""
     rate = results[letter]
     unit = UNITS.get(letter)
@@ -409,7 +407,9 @@ def _line(
         figure = f"{rate:>10,.0f} events/s"
         spread = f" [{min(rates):,.0f}..{max(rates):,.0f}]" if len(rates) > 1 else ""
         ref = "ka" if letter.startswith("k") else "a"
-        ratio = f"  ({rate / results[ref]:.0%} of {ref})" if ref in results and letter != ref else ""
+        ratio = (
+            f"  ({rate / results[ref]:.0%} of {ref})" if ref in results and letter != ref else ""
+        )
     for this, other in VERSUS.items():
         if letter in (this, other) and this in results and other in results:
             # per-event costs: the inverse ratio of the rates
