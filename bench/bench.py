@@ -73,17 +73,21 @@ def produce_input(
 
 
 def raw_loop(datadir: Path, events: int, broker: str = "local://") -> float:
-    """(a) the limit: poll the transport and decode each value with the engine's JSON codec."""
+    """(a) the limit: poll the transport and decode each value with the engine's JSON codec
+    (under the cycle collector setting a worker runs with, so ratios compare like with like)."""
+    from streamctl.worker.collector import batch_sized
+
     app = App("bench-raw", datadir=datadir, broker=broker)
     consumer = app.transport.consumer("bench-raw")
     consumer.subscribe(["events"])
     loads = get_codec("json").loads
     n = 0
     start = time.perf_counter()
-    while n < events:
-        for m in consumer.poll(5000, timeout=0.5):
-            loads(m.value)
-            n += 1
+    with batch_sized(app.conf.max_poll_records):
+        while n < events:
+            for m in consumer.poll(5000, timeout=0.5):
+                loads(m.value)
+                n += 1
     elapsed = time.perf_counter() - start
     consumer.close()
     app.close()

@@ -49,6 +49,7 @@ from streamctl.tables.manager import TableManager
 from streamctl.tables.recovery import Progress
 from streamctl.transport.base import Consumer, Message, TopicPartition
 from streamctl.transport.exceptions import BrokerUnavailable
+from streamctl.worker.collector import batch_sized
 from streamctl.worker.committer import Committer
 from streamctl.worker.deadletter import DeadLetters
 from streamctl.worker.dispatch import Dispatcher
@@ -117,6 +118,12 @@ class Worker:
         self._stopping = True
 
     async def start(self) -> int:
+        """Run the worker on the running event loop (``run`` does it in a new one);
+        returns 0. The cycle collector runs about once per batch meanwhile (``collector``)."""
+        with batch_sized(self.app.conf.max_poll_records):
+            return await self._start()
+
+    async def _start(self) -> int:
         app = self.app
         app.worker_running = True
         if self.install_signal_handlers:
