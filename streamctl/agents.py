@@ -340,7 +340,7 @@ class _Outbox:
             for (keys, values), (kb, vb) in zip(columns, encoded):
                 keys.append(kb)
                 values.append(vb)
-        self.stamps.append(m.timestamp_ms)
+        self.stamps.append(m[5])  # timestamp_ms, without the property's frame
 
     def release(self) -> None:
         """Hand the staged records to the producer, per sink topic in the order yielded."""

@@ -22,6 +22,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from operator import itemgetter
 from typing import TypeVar
 
 from streamctl.context import Context
@@ -38,6 +39,9 @@ from streamctl.worker.dispatch import Dispatcher
 from streamctl.worker.retry import until_broker_answers
 
 log = logging.getLogger("streamctl.worker")
+
+#: a Message's (topic, partition), and its offset
+_TP, _OFFSET = itemgetter(0, 1), itemgetter(2)
 
 T = TypeVar("T")
 
@@ -70,7 +74,8 @@ class Committer:
     # -- what there is to commit -------------------------------------------------------------
     def note(self, messages: list[Message]) -> None:
         """The batch ``messages`` was processed: their partitions move past them."""
-        last = {(m.topic, m.partition): m.offset for m in messages}
+        # the last offset per partition, in C loops (this runs over every record)
+        last = dict(zip(map(_TP, messages), map(_OFFSET, messages)))
         uncommitted = self.uncommitted
         for (topic, partition), offset in last.items():
             uncommitted[TopicPartition(topic, partition)] = offset + 1

@@ -22,6 +22,7 @@ import inspect
 import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any
 
 from streamctl.agents import Agent, AgentError
@@ -35,6 +36,9 @@ from streamctl.transport.base import Message, TopicPartition
 from streamctl.worker.deadletter import DeadLetters, with_origin
 
 log = logging.getLogger("streamctl.worker")
+
+#: a Message's topic
+_TOPIC = itemgetter(0)
 
 #: (drained future, stream, agent): what the worker waits for after feeding a batch
 Wait = tuple["asyncio.Future[None]", Stream, Agent]
@@ -99,12 +103,16 @@ class Dispatcher:
     # -- a batch -----------------------------------------------------------------------------
     async def dispatch(self, messages: list[Message]) -> None:
         """Decode, feed every route's streams (or forward), wait until all is processed."""
+        topics_in = set(map(_TOPIC, messages))  # a C loop: one topic is the common case
         by_topic: dict[str, list[Message]] = {}
-        for m in messages:
-            lst = by_topic.get(m.topic)
-            if lst is None:
-                lst = by_topic[m.topic] = []
-            lst.append(m)
+        if len(topics_in) == 1:
+            by_topic[topics_in.pop()] = messages
+        else:
+            for m in messages:
+                lst = by_topic.get(m.topic)
+                if lst is None:
+                    lst = by_topic[m.topic] = []
+                lst.append(m)
         if self.savepoints:
             savepoints(True)  # an undo log per batch: a failed event's table writes roll back
         waits: list[Wait] = []
@@ -172,7 +180,7 @@ class Dispatcher:
                 self.event_failed(agent, event, exc)
                 continue
             headers = with_origin(m) if stamp else m.headers or None
-            send(name, dumps(key), m.value, headers=headers, timestamp=m.timestamp_ms)
+            send(name, dumps(key), m.value, headers=headers, timestamp=m[5])  # ms
 
     def event_failed(self, agent: Agent, event: Event, exc: Exception) -> None:
         """``agent`` raised ``exc`` on ``event``: stop (raise AgentError), or roll back its

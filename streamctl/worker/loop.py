@@ -296,9 +296,9 @@ class Worker:
         await self.punctuator.after_batch()  # windows close in the batch that closed them
         committer.note(messages)
         internal = self._internal_topics()
-        self.stats.batch(messages)
+        per_topic = self.stats.batch(messages)
         if internal:
-            hops = sum(1 for m in messages if m.topic in internal)
+            hops = sum(n for topic, n in per_topic.items() if topic in internal)
             self.stats.repartitioned += hops
             self.stats.tick(len(messages) - hops)
         else:
