@@ -93,7 +93,7 @@ class Stream:
         The list is changed in place: ``take`` holds a reference to it.
         """
         held = self._held
-        keep = [e for e in held if (e.message.topic, e.message.partition) not in partitions]
+        keep = [e for e in held if (e[2].topic, e[2].partition) not in partitions]
         dropped = len(held) - len(keep)
         if dropped:
             held[:] = keep

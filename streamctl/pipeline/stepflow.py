@@ -255,7 +255,7 @@ class Dedupe(Step):
 
         def dedupe(v: Any, k: Any) -> Any:
             kk = k if key_fn is None else key_fn(v, k)
-            now = event().message.timestamp  # type: ignore[union-attr]
+            now = event()[2][5]  # type: ignore[index]  # the record time, milliseconds
             first = get(kk)
             if first is not None and 0 <= now - first < ms:
                 return DROP

@@ -130,13 +130,13 @@ class Dispatcher:
                 if n:
                     # each agent its own Event objects: a failed event's table writes are
                     # rolled back by identity, and must not take another agent's with them
-                    events = [Event(e.key, e.value, e.message) for e in events]
+                    events = [Event(e[0], e[1], e[2]) for e in events]
                 streams = route.streams
                 if len(streams) == 1:
                     parts = [events]
                 else:
                     n = len(streams)
-                    parts = [[e for e in events if e.message.partition % n == i] for i in range(n)]
+                    parts = [[e for e in events if e[2][1] % n == i] for i in range(n)]
                 for stream, evs in zip(streams, parts):
                     if not evs:
                         continue
@@ -166,7 +166,7 @@ class Dispatcher:
         # is parked as it came (its key, headers, topic, partition and offset)
         stamp = agent.error_policy == "dead_letter"
         for event in events:
-            m = event.message
+            m = event[2]  # the broker's message
             try:
                 key = key_fn(event.value)
                 if is_async:
@@ -195,7 +195,7 @@ class Dispatcher:
             return
         target = agent.dead_letter_topic
         assert target is not None  # Agent refuses dead_letter without a topic
-        self.dead_letters.send({target}, event.message, exc, agent=agent.name, step=blamed(exc))
+        self.dead_letters.send({target}, event[2], exc, agent=agent.name, step=blamed(exc))
 
     # -- waiting for the agents --------------------------------------------------------------
     async def wait(self, waits: list[Wait]) -> None:
@@ -303,7 +303,7 @@ def _agent_failed(agent: Agent, stream: Stream, task: asyncio.Task[Any]) -> None
 
 def stop_message(agent: Agent, event: Event, exc: BaseException) -> str:
     """One line: where the record is, the agent as written, the step and its line, the error."""
-    m = event.message
+    m = event[2]
     step = blamed(exc)
     if step is None:
         at = ""

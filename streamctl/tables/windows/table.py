@@ -151,7 +151,7 @@ class WindowedTable(Collection):
         if event is None:
             raise TableError(f"table {self.name!r}: a windowed write outside a stream")
         time_of = self._time_of
-        timestamp = event.message.timestamp_ms / 1000.0 if time_of is None else time_of(event)
+        timestamp = event[2].timestamp_ms / 1000.0 if time_of is None else time_of(event)
         self._window_update(key, timestamp, operator.add, amount, start)
 
     def _window_update(
@@ -246,14 +246,14 @@ class WindowedTable(Collection):
         """The event's time in seconds: its time field, else its record timestamp."""
         if self._time_of is not None:
             return self._time_of(event)
-        return float(event.message.timestamp_ms) / 1000.0
+        return float(event[2].timestamp_ms) / 1000.0
 
     def _relative_now(self, event: Any = None) -> float:
         """The event's partition's stream time; outside a stream, the wall clock (Faust)."""
         event = event if event is not None else current_event()
         if event is None or self._windows is None:
             return time.time()
-        st = self._windows.stream_time.get(event.message.partition, NEVER)
+        st = self._windows.stream_time.get(event[2].partition, NEVER)
         return st if st != NEVER else self._event_time(event)
 
     def _relative_event(self, event: Any = None) -> float:
