@@ -3,14 +3,17 @@
     python bench/bench.py                 # all scenarios on the embedded broker
     python bench/bench.py --only a,b      # some of them
     python bench/bench.py --events 50000  # a quicker run
-    python bench/bench.py --only ka,kc     # on Kafka (--broker, default 127.0.0.1:19092)
+    python bench/bench.py --only ka,kc,ra,rc  # on Kafka (--broker, default 127.0.0.1:19092)
 
 Each scenario gets a fresh data dir holding the same generated input: EVENTS JSON
 events of about 100 bytes over 1,000 keys in a 4-partition topic. Figures are
-events/s of wall time for processing only (producing the input is not timed), and
-each one's share of the raw loop of the same broker; ``s`` is seconds instead. Every
-run is a process of its own (forked), whose peak RSS is printed (the highest of the
-runs; ``--profile`` runs in this process and prints none).
+events/s of wall time for processing only (producing the input is not timed).
+The Kafka scenarios (k*: kafka-python, r*: librdkafka) read one input topic on the
+broker, produced once (bench/kafka_scenarios.py); each prints its ratio to the raw
+client loop of its own transport. Runs are interleaved (every scenario once, then
+again) so that load on the machine shifts all of them alike. ``s`` is seconds, not
+events/s. Every run is a process of its own (forked), whose peak RSS is printed (the
+highest of its runs; a ``--profile`` run is in this process and prints none).
 """
 
 from __future__ import annotations
@@ -35,6 +38,10 @@ from streamctl.app import App  # noqa: E402
 from streamctl.exceptions import StreamctlError  # noqa: E402
 from streamctl.models.codecs import get_codec  # noqa: E402
 
+sys.path.insert(0, str(ROOT / "bench"))
+import kafka_scenarios  # noqa: E402
+from kafka_scenarios import KAFKA, REFERENCE  # noqa: E402
+
 PARTITIONS = 4
 KEYS = 1000
 
@@ -51,11 +58,11 @@ def make_event(i: int) -> dict[str, Any]:
 
 
 def produce_input(
-    datadir: Path, events: int, broker: str = "local://", name: str = "events"
+    datadir: Path, events: int, broker: str = "local://", name: str = "events", out: str = "out"
 ) -> None:
     app = App("bench-feeder", datadir=datadir, broker=broker)
     topic = app.topic(name, partitions=PARTITIONS, key_type=str)
-    app.topic("out", partitions=PARTITIONS)
+    app.topic(out, partitions=PARTITIONS)
     app.ensure_topics()
     dumps = json.dumps
     send = app.producer.send
@@ -94,13 +101,20 @@ def raw_loop(datadir: Path, events: int, broker: str = "local://") -> float:
     return n / elapsed
 
 
-def stateless(datadir: Path, events: int, broker: str = "local://") -> float:
+def stateless(
+    datadir: Path,
+    events: int,
+    broker: str = "local://",
+    topic: str = "events",
+    out: str = "out",
+    app_id: str = "bench-stateless",
+) -> float:
     """(b) decode, filter, produce to another topic: an agent run by the worker."""
-    app = App("bench-stateless", datadir=datadir, broker=broker)
-    src = app.topic("events", partitions=PARTITIONS, key_type=str)
-    out = app.topic("out", partitions=PARTITIONS, key_type=str)
+    app = App(app_id, datadir=datadir, broker=broker)
+    src = app.topic(topic, partitions=PARTITIONS, key_type=str)
+    dest = app.topic(out, partitions=PARTITIONS, key_type=str)
 
-    @app.agent(src, sink=[out])
+    @app.agent(src, sink=[dest])
     async def keep_ok(stream):  # type: ignore[no-untyped-def]
         async for value in stream.filter(lambda v: v["ok"]):
             yield value
@@ -130,8 +144,6 @@ agents:
     steps:
       - add: {table: amount_per_customer, value: amount}
 %(extra)s"""
-#: set by main() for the Kafka scenarios: bootstrap servers and the input topic
-KAFKA: dict[str, str] = {}
 
 
 def stateful(
@@ -141,6 +153,7 @@ def stateful(
     topic: str = "events",
     extra: str = "",
     guarantee: str = "at_least_once",
+    app_id: str = "bench-stateful",
 ) -> float:
     """(c) YAML steps summing the amount per key into a Table (SQLite store, changelog on).
 
@@ -151,7 +164,6 @@ def stateful(
 
     extra += f"settings: {{processing_guarantee: {guarantee}}}\n"
     path = datadir / "stateful.yaml"
-    app_id = "bench-stateful" if topic == "events" else f"bench-stateful-{topic}"
     path.write_text(
         STATEFUL_PIPELINE
         % {"app": app_id, "topic": topic, "partitions": PARTITIONS, "extra": extra}
@@ -173,22 +185,6 @@ def windowed_count(datadir: Path, events: int) -> float:
     from windowed import windowed
 
     return windowed(datadir, events, partitions=PARTITIONS, keys=KEYS, make_event=make_event)
-
-
-def kafka_raw_loop(datadir: Path, events: int) -> float:
-    """(ka) kafka-python alone: tuned consume loop + json.loads (bench/kafka_raw.py)."""
-    sys.path.insert(0, str(ROOT / "bench"))
-    from kafka_raw import consume_raw
-
-    return events / consume_raw(KAFKA["bootstrap"], KAFKA["topic"], events)
-
-
-def kafka_stateful(datadir: Path, events: int) -> float:
-    """(kc) scenario c on the real broker (changelog and offsets on Kafka)."""
-    # the same fetch tuning as ka: kafka-python's CRC32C check is pure Python (~20% of kc)
-    tuning = "broker_settings: {check_crcs: false, max_partition_fetch_bytes: 8388608}\n"
-    url = f"kafka://{KAFKA['bootstrap']}"
-    return stateful(datadir, events, broker=url, topic=KAFKA["topic"], extra=tuning)
 
 
 MODEL_PIPELINE = """
@@ -270,9 +266,8 @@ SCENARIOS: dict[str, tuple[str, Callable[..., float]]] = {
     ),
     "xp": ("as x, written as a Python plugin agent", lambda d, n: chain(d, n, plugin=True)),
     "s": ("start-up: streamctl run of the quickstart, launch to first event", startup),
-    "ka": ("Kafka: raw kafka-python loop + JSON decode (the limit)", kafka_raw_loop),
-    "kc": ("Kafka: stateful steps, as c, on the real broker", kafka_stateful),
 }
+SCENARIOS.update(kafka_scenarios.scenarios(stateless, stateful))
 
 
 #: scenarios whose figure is not events/s: letter -> unit
@@ -329,12 +324,14 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=200_000)
     parser.add_argument(
         "--only",
-        default=",".join(s for s in SCENARIOS if not s.startswith("k")),
-        help="comma-separated scenario letters (default: the embedded-broker ones; "
-        "ka,kc need the broker of scripts/kafka.sh start)",
+        default=",".join(s for s in SCENARIOS if s not in REFERENCE),
+        help="comma-separated scenario letters (default: the embedded-broker ones; the "
+        "Kafka ones, k* and r*, need the broker of scripts/kafka.sh start)",
     )
     parser.add_argument(
-        "--broker", default="127.0.0.1:19092", help="Kafka bootstrap for ka/kc (scripts/kafka.sh)"
+        "--broker",
+        default="127.0.0.1:19092",
+        help="Kafka bootstrap for the k* and r* scenarios (scripts/kafka.sh)",
     )
     parser.add_argument(
         "--profile", help="write a cProfile of this scenario letter to bench/<letter>.prof"
@@ -343,8 +340,8 @@ def main() -> None:
         "--repeat",
         type=int,
         default=3,
-        help="runs per embedded-broker scenario, each on a fresh copy of the input; the median "
-        "is reported (Kafka scenarios run once: a rerun would resume from committed offsets)",
+        help="runs per scenario (interleaved; embedded ones each on a fresh copy of the input, "
+        "Kafka ones each with a fresh consumer group); the median and range are reported",
     )
     args = parser.parse_args()
     wanted = [s.strip() for s in args.only.split(",") if s.strip()]
@@ -361,42 +358,57 @@ def main() -> None:
         raise SystemExit(
             f"unknown scenario(s): {', '.join(unknown)} (known: {', '.join(SCENARIOS)})"
         )
-    results: dict[str, float] = {}
+    rates: dict[str, list[float]] = {letter: [] for letter in wanted}
+    peaks: dict[str, int] = dict.fromkeys(wanted, 0)
     base = Path(tempfile.mkdtemp(prefix="streamctl-bench-"))
     try:
         seed = base / "seed"
         in_child(produce_input, seed, args.events)  # this process stays as small as it was
-        if any(w.startswith("k") for w in wanted):
+        if any(w in REFERENCE for w in wanted):
             import uuid
 
             KAFKA.update(bootstrap=args.broker, topic=f"bench-events-{uuid.uuid4().hex[:8]}")
             try:
-                produce_input(base / "kseed", args.events, f"kafka://{args.broker}", KAFKA["topic"])
+                produce_input(
+                    base / "kseed",
+                    args.events,
+                    f"kafka://{args.broker}",
+                    KAFKA["topic"],
+                    out=f"{KAFKA['topic']}-out",
+                )
             except StreamctlError as exc:
                 raise SystemExit(f"{exc}\n(start a broker first: scripts/kafka.sh start)") from None
-        for letter in wanted:
-            title, fn = SCENARIOS[letter]
-            runs = 1 if letter.startswith("k") or args.profile == letter else max(1, args.repeat)
-            rates = []
-            peak = 0
-            for run in range(runs):
-                datadir = base / f"{letter}-{run}"
-                shutil.copytree(seed, datadir)
-                if args.profile == letter:
-                    import cProfile
-
-                    prof = cProfile.Profile()
-                    rates.append(prof.runcall(fn, datadir, args.events))
-                    prof.dump_stats(str(ROOT / "bench" / f"{letter}.prof"))
-                else:
-                    rate, rss = in_child(fn, datadir, args.events)
-                    rates.append(rate)
-                    peak = max(peak, rss)
-                shutil.rmtree(datadir, ignore_errors=True)
-            results[letter] = statistics.median(rates)
-            print(_line(letter, title, rates, results, peak))
+        for run in range(max(1, args.repeat)):
+            for letter in wanted:
+                if args.profile == letter and run > 0:
+                    continue  # a profiled scenario runs once
+                rate, rss = _run_one(letter, base / f"{letter}-{run}", seed, args)
+                rates[letter].append(rate)
+                peaks[letter] = max(peaks[letter], rss)
     finally:
         shutil.rmtree(base, ignore_errors=True)
+    medians = {letter: statistics.median(found) for letter, found in rates.items()}
+    for letter, found in rates.items():
+        print(_line(letter, SCENARIOS[letter][0], found, medians, peaks[letter]))
+
+
+def _run_one(letter: str, datadir: Path, seed: Path, args: argparse.Namespace) -> tuple[float, int]:
+    """One run of one scenario on a fresh copy of the embedded input, in a process of its
+    own: (its events/s, or seconds for ``s``; its peak RSS in bytes, 0 when profiled)."""
+    fn = SCENARIOS[letter][1]
+    shutil.copytree(seed, datadir)
+    try:
+        if args.profile != letter:
+            rate, rss = in_child(fn, datadir, args.events)
+            return float(rate), rss
+        import cProfile
+
+        prof = cProfile.Profile()
+        rate = prof.runcall(fn, datadir, args.events)
+        prof.dump_stats(str(ROOT / "bench" / f"{letter}.prof"))
+        return rate, 0
+    finally:
+        shutil.rmtree(datadir, ignore_errors=True)
 
 
 def _line(letter: str, title: str, rates: list[float], results: dict[str, float], peak: int) -> str:
@@ -410,7 +422,7 @@ def _line(letter: str, title: str, rates: list[float], results: dict[str, float]
     else:
         figure = f"{rate:>10,.0f} events/s"
         spread = f" [{min(rates):,.0f}..{max(rates):,.0f}]" if len(rates) > 1 else ""
-        ref = "ka" if letter.startswith("k") else "a"
+        ref = REFERENCE.get(letter, "a")
         ratio = (
             f"  ({rate / results[ref]:.0%} of {ref})" if ref in results and letter != ref else ""
         )

@@ -15,6 +15,12 @@ echo "lint: ruff, ruff format, mypy, import-linter"
 "$PY" -m ruff format --check --quiet .
 "$PY" -m mypy
 lint-imports --no-cache >/dev/null || lint-imports --no-cache
+# the example pipelines: valid, their unit tests pass, the pipeline schema is current (#13)
+echo "pipelines: streamctl validate, streamctl test, streamctl schema pipeline --check"
+"$PY" -m streamctl.cli.main validate pipelines/ >/dev/null
+"$PY" -m streamctl.cli.main test pipelines/ --format github
+"$PY" -m streamctl.cli.main schema pipeline --check schemas/pipeline.schema.json >/dev/null
+"$PY" -m streamctl.cli.main schema pipeline --tests --check schemas/pipeline-test.schema.json >/dev/null
 # the web view's browser test drives Debian's chromium (never a downloaded browser)
 if ! command -v chromium >/dev/null 2>&1; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then

@@ -26,6 +26,7 @@ _EXPORTS = {
     "HoppingWindow": "streamctl.tables.windows",
     "TumblingWindow": "streamctl.tables.windows",
     "SlidingWindow": "streamctl.tables.windows",
+    "SessionWindow": "streamctl.tables.windows",
     "WindowSet": "streamctl.tables.windows",
     "WindowWrapper": "streamctl.tables.windows",
 }

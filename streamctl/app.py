@@ -10,10 +10,10 @@ from typing import TYPE_CHECKING, Any
 from streamctl.agents import Agent
 from streamctl.context import Context
 from streamctl.exceptions import ConfigurationError
-from streamctl.faustsettings import store_url
+from streamctl.models.codecs import get_codec
 from streamctl.naming import agent_topic_name
 from streamctl.redact import mask_url
-from streamctl.settings import Settings, faust_settings
+from streamctl.settings import Settings
 from streamctl.timers import Task, Timer
 from streamctl.topics import Topic
 from streamctl.transport.base import Producer, Transport
@@ -39,11 +39,13 @@ class App:
         names for them (``broker_commit_interval``, ...); Faust settings that do not
         apply here (``version``, ``web_enabled``, ...) warn once, naming the setting.
         ``store="rocksdb://"`` is the SQLite store (warned once). Raises
-        ConfigurationError for a name neither knows."""
-        kwargs = faust_settings(dict(settings))
-        if datadir is not None:
-            kwargs["datadir"] = Path(datadir)
-        self.conf = Settings(id=id, broker=broker, table_store=store_url(store), **kwargs)
+        ConfigurationError for a name neither knows, or a bad value (naming the setting as
+        written, the value and what it takes); ``app.conf.x = ...`` is checked alike."""
+        self.conf = Settings(id=id, broker=broker)
+        # every setting is checked as an assignment on app.conf is, named as written here
+        object.__setattr__(self.conf, "_on_change", self._conf_changed)
+        given = {"store": store} if datadir is None else {"datadir": datadir, "store": store}
+        self.conf.configure({**given, **settings})
         #: what this app's topics, agents, streams and timers use at run time
         self.context = Context(self.conf, app=self)
         self.topics: dict[str, Topic] = self.context.topics
@@ -54,12 +56,23 @@ class App:
         self.loop: Any = None
         #: Faust's ``app.flow_control``: resume()/suspend() are accepted, and change nothing
         self.flow_control = FlowControl()
-        # settings assigned on app.conf later (conf.store = "memory://") take effect
-        object.__setattr__(self.conf, "_on_change", self._conf_changed)
 
-    def _conf_changed(self, name: str, value: Any) -> None:
+    def _conf_changed(self, name: str, value: Any, label: str) -> None:
+        """Setting ``name`` (written ``label``) is about to be set (``App(...)`` or
+        ``app.conf.x = ...``): refuse a serializer or store nothing answers to, naming
+        the setting as written; re-point the tables not opened yet at a new store
+        (``conf.store = "memory://"`` in a test fixture)."""
+        try:
+            if name in ("key_serializer", "value_serializer") and isinstance(value, str):
+                get_codec(value)
+            if name == "table_store" and value != "sqlite://":  # the default: no look-up
+                from streamctl.tables.stores.registry import check_store_url
+
+                check_store_url(value)
+        except ConfigurationError as exc:
+            raise ConfigurationError(f"setting {label}: {exc}") from None
         if name == "table_store":
-            for table in self.tables.values():
+            for table in getattr(self, "tables", {}).values():
                 table.use_store(value)
 
     def finalize(self) -> None:
@@ -198,9 +211,10 @@ class App:
 
         return decorate(fun) if fun is not None else decorate
 
-    def repartition_topic(self, source: Topic, name: str) -> Topic:
-        """The internal topic a ``group_by`` on ``source`` writes to (created on first use)."""
-        return self.context.repartition_topic(source, name)
+    def repartition_topic(self, source: Topic, name: str, *, key_serializer: Any = None) -> Topic:
+        """The internal topic a ``group_by`` on ``source`` writes to (created on first use;
+        see :meth:`streamctl.context.Context.repartition_topic`)."""
+        return self.context.repartition_topic(source, name, key_serializer=key_serializer)
 
     # -- tables (implemented in streamctl.tables; imported lazily) --------------------------
     def _register_table(self, kind: str, name: str, **kwargs: Any) -> Any:
@@ -263,10 +277,13 @@ class App:
 
     def ensure_topics(self) -> None:
         """Create every declared topic (and dead-letter topic) the broker does not have,
-        once :meth:`check_partitions` passes against what the broker has: a refused app
-        creates no topic, changelog or store (#9)."""
+        once every topic declared with ``partitions=`` matches the broker's count
+        (:meth:`Topic.check_existing`) and :meth:`check_partitions` passes against what
+        the broker has: a refused app creates no topic, changelog or store (#9)."""
         existing = {name: spec.partitions for name, spec in self.transport.list_topics().items()}
-        self.check_partitions(existing)
+        self.check_partitions(existing)  # tables first: their errors say more
+        for topic in self.topics.values():
+            topic.check_existing(existing.get(topic.name))  # as send() does (#12)
         for topic in self.topics.values():
             topic.declared = True  # created below (or there): sends need not ask again
         specs = {t.name: t.spec() for t in self.topics.values()}

@@ -65,15 +65,23 @@ class Context:
         self.topics[name] = topic
         return topic
 
-    def repartition_topic(self, source: Topic, name: str) -> Topic:
-        """The internal topic a ``group_by`` on ``source`` writes to (declared on first use)."""
+    def repartition_topic(self, source: Topic, name: str, *, key_serializer: Any = None) -> Topic:
+        """The internal topic a ``group_by`` on ``source`` writes to (declared on first use).
+
+        Derived from ``source`` as Faust's ``Topic.derive`` does: the same key and value
+        types and serializers, so a new text key is written as its UTF-8 bytes with the
+        default raw key serializer (``b"ann"``, not JSON ``b'"ann"'``) and read back as
+        ``source`` reads its keys. ``key_serializer`` overrides the source's (pipelines
+        keep JSON keys, so a number key stays a number).
+        """
         topic_name = repartition_topic_name(self.conf.id, source.name, name)
         existing = self.topics.get(topic_name)
         if existing is not None:
             return existing
         return self.topic(
             topic_name,
-            key_serializer="json",
+            key_type=None if key_serializer is not None else source.key_type,
+            key_serializer=key_serializer or source.key_serde.codec,
             value_type=source.value_type,
             value_serializer=source.value_serde.codec,
             partitions=source.partitions,

@@ -17,6 +17,14 @@ def short_repr(value: Any, limit: int = _MAX_VALUE_REPR) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+def yaml_repr(value: Any) -> str:
+    """``value`` as a pipeline file spells it, for messages: ``true``, ``false`` and
+    ``null`` (YAML's, not Python's ``True``/``None``), else ``short_repr``."""
+    if value is None or isinstance(value, bool):
+        return {True: "true", False: "false", None: "null"}[value]
+    return short_repr(value)
+
+
 class StreamctlError(Exception):
     """Base class of every error streamctl raises on purpose.
 

@@ -72,7 +72,7 @@ NOT_APPLICABLE: dict[str, str] = {
     "broker_rebalance_timeout": _CLIENT,
     "broker_max_poll_interval": _CLIENT,
     "broker_api_version": _CLIENT,
-    "broker_commit_every": "commits follow commit_interval",
+    "broker_commit_every": "commits follow broker_commit_interval",
     "broker_commit_livelock_soft_timeout": "no livelock detector",
     "consumer_auto_offset_reset": _CLIENT,
     "consumer_max_fetch_size": _CLIENT,
@@ -91,10 +91,30 @@ NOT_APPLICABLE: dict[str, str] = {
     "agent_supervisor": "a failed agent follows on_error",
     "store_check_exists": "stores are checked against their changelogs",
     "recovery_consistency_check": "stores are checked against their changelogs",
-    "table_standby_replicas_enabled": "standby replicas are not supported",
+    "table_standby_replicas_enabled": "standbys follow table_standby_replicas (0: none)",
     "cache": "no cache backend",
     "sensors": "no sensors; see the worker's stats",
     "monitor": "no monitor; see the worker's stats",
+}
+#: Faust's rule for the numbers among them, so a value Faust would refuse is refused here
+#: too (``app.conf.broker_commit_every = -1``): name -> (int or float seconds, minimum;
+#: None: any). Source: Faust's ``faust/types/settings/settings.py`` (UnsignedInt, Int with
+#: ``min_value``, Seconds).
+FAUST_NUMBERS: dict[str, tuple[type, int | None]] = {
+    "version": (int, 1),
+    "broker_commit_every": (int, 0),
+    "consumer_max_fetch_size": (int, 0),
+    "stream_buffer_maxsize": (int, 0),
+    "table_key_index_size": (int, 0),
+    "blocking_timeout": (float, None),
+    "broker_commit_livelock_soft_timeout": (float, None),
+    "broker_heartbeat_interval": (float, None),
+    "broker_max_poll_interval": (float, None),
+    "broker_rebalance_timeout": (float, None),
+    "broker_request_timeout": (float, None),
+    "broker_session_timeout": (float, None),
+    "stream_processing_timeout": (float, None),
+    "table_cleanup_interval": (float, None),
 }
 # Faust's class overrides (App(Stream=..., Table=...)): not pluggable here
 for _cls in [

@@ -62,3 +62,13 @@ def load_object(ref: str) -> Any:
         except AttributeError as exc:
             raise MissingAttribute(str(exc), module=module, attr=attr) from None
     return obj
+
+
+def registered(group: str, builtins: Mapping[str, str]) -> list[tuple[str, str, Any]]:
+    """``(name, module:attr, distribution)`` for every name, sorted: a built-in (its
+    distribution None) wins over an entry point of the same name, as :func:`target` picks."""
+    found: dict[str, tuple[str, str, Any]] = {n: (n, t, None) for n, t in builtins.items()}
+    for ep in metadata.entry_points(group=group):
+        if ep.name not in found:
+            found[ep.name] = (ep.name, str(ep.value), getattr(ep, "dist", None))
+    return [found[n] for n in sorted(found)]

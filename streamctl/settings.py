@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import os
 import socket
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from streamctl.exceptions import ConfigurationError
-from streamctl.faustsettings import ALIASES, NOT_APPLICABLE, not_applicable, store_url, warn_once
+from streamctl.exceptions import ConfigurationError, yaml_repr
+from streamctl.faustsettings import (
+    ALIASES,
+    FAUST_NUMBERS,
+    NOT_APPLICABLE,
+    not_applicable,
+    store_url,
+    warn_once,
+)
 
 GUARANTEES = ("at_least_once", "exactly_once")
 
@@ -21,25 +31,187 @@ def default_datadir() -> Path:
     return Path(os.environ.get("STREAMCTL_DATADIR", ".streamctl"))
 
 
-def _number(name: str, value: Any, kind: type, minimum: float) -> Any:
-    """``value`` as an int or float of at least ``minimum``, else a ConfigurationError."""
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool)
-    if ok and kind is int and not float(value).is_integer():
-        ok = False
-    if not ok or value < minimum:
-        what = "a whole number" if kind is int else "a number"
-        raise ConfigurationError(f"setting {name} must be {what} >= {minimum:g}, not {value!r}")
-    return kind(value)
-
-
 def default_guarantee(broker: str) -> str:
     """The processing guarantee a broker gets when none is set: ``exactly_once`` on the
     embedded broker (``local://``), ``at_least_once`` elsewhere (as Kafka Streams)."""
     return "exactly_once" if broker.startswith("local:") else "at_least_once"
 
 
+# -- checks: one rule per setting, run by App(...), by Settings(...) and on every
+# assignment to app.conf, so a bad value is refused where it is written ------------------
+
+
+#: the largest value of a Kafka ``int`` setting (Kafka Streams' num.standby.replicas is
+#: one: ConfigDef's Type.INT, a Java int)
+INT32_MAX = 2**31 - 1
+
+
+def _what(value: Any) -> str:
+    return f"{type(value).__name__} {value!r}"
+
+
+def number(label: str, value: Any, kind: type, minimum: float | None, maximum: float = 0) -> Any:
+    """``value`` as an int (``kind=int``) or float of at least ``minimum`` (None: any) and
+    at most ``maximum`` (0: no bound). A float setting is a number of seconds and also
+    takes a ``timedelta``, as Faust's ``Seconds`` settings do. Raises ConfigurationError
+    naming the setting as ``label``."""
+    if kind is float and isinstance(value, timedelta):
+        value = value.total_seconds()
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and value == value
+    if ok and kind is int and not float(value).is_integer():
+        ok = False
+    if ok and (minimum is None or value >= minimum) and (not maximum or value <= maximum):
+        return kind(value)
+    what = "a whole number" if kind is int else "a number of seconds"
+    if minimum is not None:
+        what += f" >= {minimum:g}" if not maximum else f" from {minimum:g} to {maximum:.0f}"
+    raise ConfigurationError(f"setting {label} must be {what}, not {yaml_repr(value)}")
+
+
+def _text(optional: bool = False) -> Callable[..., Any]:
+    def check(label: str, value: Any, conf: Any) -> Any:
+        if isinstance(value, str) or (optional and value is None):
+            return value
+        raise ConfigurationError(
+            f"setting {label} must be text (a str){' or None' if optional else ''}, "
+            f"not {_what(value)}"
+        )
+
+    return check
+
+
+def _num(kind: type, minimum: float | None, maximum: float = 0) -> Callable[..., Any]:
+    return lambda label, value, conf: number(label, value, kind, minimum, maximum)
+
+
+def _id(label: str, value: Any, conf: Any) -> Any:
+    if not value or not isinstance(value, str):
+        raise ConfigurationError(f"an app needs a non-empty string id, not {_what(value)}")
+    return value
+
+
+def _datadir(label: str, value: Any, conf: Any) -> Path:
+    if isinstance(value, (str, os.PathLike)) and str(value):
+        return Path(value)
+    raise ConfigurationError(
+        f"setting {label} must be a directory path (a str or pathlib.Path), not {_what(value)}"
+    )
+
+
+def _store(label: str, value: Any, conf: Any) -> Any:
+    if not isinstance(value, str):
+        raise ConfigurationError(
+            f"setting {label} must be a store URL such as 'sqlite://' or 'memory://', "
+            f"not {_what(value)}"
+        )
+    return store_url(value)
+
+
+def _guarantee(label: str, value: Any, conf: Any) -> str:
+    if value in ("", None):
+        return default_guarantee(conf.broker)
+    if value not in GUARANTEES:
+        raise ConfigurationError(
+            f"setting {label} must be one of {', '.join(GUARANTEES)}, not {yaml_repr(value)}"
+        )
+    return str(value)
+
+
+def _serializer(label: str, value: Any, conf: Any) -> Any:
+    # a codec name, or a codec object (it encodes and decodes); which names exist is the
+    # models' registry's business (the App checks the name when it is set)
+    if (
+        value is None
+        or isinstance(value, str)
+        or (callable(getattr(value, "dumps", None)) and callable(getattr(value, "loads", None)))
+    ):
+        return value
+    raise ConfigurationError(
+        f"setting {label} must be a codec name (such as 'json', 'raw' or 'binary') or a "
+        f"codec object, not {_what(value)}"
+    )
+
+
+def _host(label: str, value: Any, conf: Any) -> str:
+    if not isinstance(value, str) or not value:
+        raise ConfigurationError(
+            f"setting {label} must be a host name or address, not {yaml_repr(value)}"
+        )
+    return value
+
+
+def _flag(label: str, value: Any, conf: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ConfigurationError(f"setting {label} must be true or false, not {_what(value)}")
+    return value
+
+
+def _mapping(label: str, value: Any, conf: Any) -> dict[str, Any]:
+    if not isinstance(value, Mapping):
+        raise ConfigurationError(f"setting {label} must be a mapping, not {_what(value)}")
+    return dict(value)
+
+
+def _port(label: str, value: Any, conf: Any) -> int | None:
+    return None if value is None else number(label, value, int, 0, 65535)
+
+
+_SECONDS = _num(float, 0)
+
+#: setting -> its check ``(label, value, conf) -> the value to keep``; ``label`` is the
+#: name the user wrote (``broker_commit_interval`` for ``commit_interval``)
+CHECKS: dict[str, Callable[[str, Any, Any], Any]] = {
+    "id": _id,
+    "broker": _text(),
+    "datadir": _datadir,
+    "table_store": _store,
+    "topic_partitions": _num(int, 1),
+    "processing_guarantee": _guarantee,
+    "max_poll_records": _num(int, 1),
+    "commit_interval": _SECONDS,
+    "poll_timeout": _SECONDS,
+    "table_standby_replicas": _num(int, 0, INT32_MAX),
+    "broker_settings": _mapping,
+    "broker_start_timeout": _SECONDS,
+    "broker_wait_timeout": _SECONDS,
+    "worker_id": _text(optional=True),
+    "metrics_port": _port,
+    "web_host": _host,
+    "control_host": _host,
+    "window_wall_clock": _flag,
+    "window_close_on_idle": _flag,
+    "window_punctuate_interval": _SECONDS,
+    "key_serializer": _serializer,
+    "value_serializer": _serializer,
+}
+
+
+def check_value(conf: Any, name: str, value: Any, label: str | None = None) -> Any:
+    """``value`` as setting ``name`` keeps it (a timedelta becomes seconds, a path a
+    Path), or ConfigurationError naming the setting as ``label`` (default ``name``)."""
+    return CHECKS[name](label or name, value, conf)
+
+
+def faust_value(name: str, value: Any) -> Any:
+    """A Faust setting that does not apply here, checked by Faust's rule for it where it
+    has one (``broker_commit_every`` is a whole number >= 0, ...: ``FAUST_NUMBERS``)."""
+    rule = FAUST_NUMBERS.get(name)
+    if rule is None or value is None:  # None: Faust's default
+        return value
+    if isinstance(value, str):  # Faust converts text (from the environment) too
+        try:
+            value = rule[0](value)
+        except ValueError:
+            pass
+    return number(name, value, *rule)
+
+
 @dataclass
 class Settings:
+    """An app's settings (``app.conf``): streamctl's names, Faust's as aliases. Every
+    value is checked when it is set, at construction and on assignment alike (one rule
+    per setting: :data:`CHECKS`); a bad one raises ConfigurationError naming it."""
+
     id: str
     broker: str = "local://"
     datadir: Path = field(default_factory=default_datadir)
@@ -57,8 +229,12 @@ class Settings:
     commit_interval: float = 0.5
     #: how long an idle poll waits for new records, in seconds
     poll_timeout: float = 0.2
-    #: 0 only: a newly assigned table partition is rebuilt from its changelog (see below)
-    table_standby_replicas: int = 0
+    #: how many other workers of the group keep a warm copy (a standby replica) of each
+    #: table partition by following its changelog (Faust's ``table_standby_replicas``,
+    #: Kafka Streams' ``num.standby.replicas``): a rebalance that hands a worker one of
+    #: its standbys resumes from the standby's offset instead of rebuilding. Faust's
+    #: default, 1, does nothing with a single worker; 0 turns standbys off.
+    table_standby_replicas: int = 1
     broker_settings: dict[str, Any] = field(default_factory=dict)
     #: seconds a starting worker retries an unreachable broker before giving up
     broker_start_timeout: float = 60.0
@@ -73,32 +249,42 @@ class Settings:
     #: the address that server binds: the loopback interface unless set otherwise
     #: (``0.0.0.0`` serves every interface; the server has no write endpoints)
     web_host: str = "127.0.0.1"
+    #: the address the control channel of ``streamctl table`` against a running worker
+    #: binds (a free port), and announces in the consumer group on Kafka, so the table
+    #: commands on other machines reach it: the loopback interface unless set otherwise
+    #: (a wildcard such as ``0.0.0.0`` announces the host name)
+    control_host: str = "127.0.0.1"
     #: windowed tables: a quiet partition's stream time follows the wall clock, so its
     #: windows still close (#11)
     window_wall_clock: bool = True
     #: seconds between wall-clock punctuations of windowed tables (#11)
     window_punctuate_interval: float = 1.0
+    #: windowed tables: ``until_idle`` closes the windows still open once the input is
+    #: drained (the end of bounded input, as Flink's final watermark) (#11)
+    window_close_on_idle: bool = True
     #: Faust's app-wide serializers: the codec of every topic's keys / values that does
     #: not name its own (None: raw keys, and JSON values or the model's serializer)
     key_serializer: str | None = None
     value_serializer: str | None = None
 
     def __setattr__(self, name: str, value: Any) -> None:
-        """Set a setting, also under its Faust name (``conf.store = "memory://"``); a
-        Faust setting that does not apply, or an unknown name, is warned about once.
+        """Set a setting, also under its Faust name (``conf.store = "memory://"``), checked
+        as ``App(...)`` checks it: ConfigurationError naming the setting as written
+        (:func:`check_value`). A Faust setting that does not apply is checked by Faust's
+        rule for it and warned about once; an unknown name is warned about once.
         A new ``table_store`` re-points the tables not opened yet (see ``on_change``)."""
-        name = ALIASES.get(name, name)
-        if name not in _FIELDS and not name.startswith("_"):
-            if name in NOT_APPLICABLE:
-                not_applicable(name)
-            else:
-                warn_once(name, f"unknown setting {name!r} assigned on app.conf: nothing reads it")
-        if name == "table_store":
-            value = store_url(value)
-        object.__setattr__(self, name, value)
+        field_name = ALIASES.get(name, name)
+        if field_name in _FIELDS:
+            value = check_value(self, field_name, value, name)
+        elif name in NOT_APPLICABLE:
+            value = faust_value(name, value)
+            not_applicable(name)
+        elif not name.startswith("_"):
+            warn_once(name, f"unknown setting {name!r} assigned on app.conf: nothing reads it")
         hook = self.__dict__.get("_on_change")
         if hook is not None:
-            hook(name, value)
+            hook(field_name, value, name)  # before it is set: the app may refuse it
+        object.__setattr__(self, field_name, value)
 
     def __getattr__(self, name: str) -> Any:
         # only called for names not found: Faust's names for streamctl's settings
@@ -106,59 +292,19 @@ class Settings:
             return getattr(self, ALIASES[name])
         raise AttributeError(f"no setting {name!r}")
 
-    def __post_init__(self) -> None:
-        if not self.id or not isinstance(self.id, str):
-            raise ConfigurationError("an app needs a non-empty string id")
-        self.datadir = Path(self.datadir)
-        for name, optional in (("broker", False), ("table_store", False), ("worker_id", True)):
-            value = getattr(self, name)
-            if not (isinstance(value, str) or (optional and value is None)):
-                raise ConfigurationError(
-                    f"setting {name} must be a string, not {type(value).__name__} {value!r}"
-                )
-        if self.metrics_port is not None:
-            self.metrics_port = _number("metrics_port", self.metrics_port, int, 0)
-            if self.metrics_port > 65535:
-                raise ConfigurationError(
-                    f"setting metrics_port must be a port number (0-65535), not {self.metrics_port}"
-                )
-        if not isinstance(self.web_host, str) or not self.web_host:
-            raise ConfigurationError(
-                f"setting web_host must be a host name or address, not {self.web_host!r}"
-            )
-        if self.processing_guarantee in ("", None):
-            self.processing_guarantee = default_guarantee(self.broker)
-        if self.processing_guarantee not in GUARANTEES:
-            raise ConfigurationError(
-                f"processing_guarantee must be one of {', '.join(GUARANTEES)}, "
-                f"not {self.processing_guarantee!r}"
-            )
-        self.max_poll_records = _number("max_poll_records", self.max_poll_records, int, 1)
-        self.topic_partitions = _number("topic_partitions", self.topic_partitions, int, 1)
-        self.table_standby_replicas = _number(
-            "table_standby_replicas", self.table_standby_replicas, int, 0
-        )
-        for name in (
-            "commit_interval",
-            "poll_timeout",
-            "broker_start_timeout",
-            "broker_wait_timeout",
-            "window_punctuate_interval",
-        ):
-            setattr(self, name, _number(name, getattr(self, name), float, 0))
-        if not isinstance(self.window_wall_clock, bool):
-            raise ConfigurationError(
-                f"setting window_wall_clock must be true or false, not {self.window_wall_clock!r}"
-            )
-        if self.table_standby_replicas != 0:
-            # Standbys would keep warm copies of other workers' table partitions by
-            # following their changelogs. Not built: a newly assigned partition is
-            # rebuilt from its changelog before its first event, which is correct and,
-            # with compacted changelogs, quick; a half-built standby would not be.
-            raise ConfigurationError(
-                "table_standby_replicas must be 0: standby replicas are not supported "
-                "(tables are rebuilt from their changelogs on assignment)"
-            )
+    def configure(self, settings: Mapping[str, Any]) -> None:
+        """Apply ``App(**settings)``: each as if assigned on ``conf`` (same checks and
+        warnings), except that a name neither Faust nor streamctl knows is refused and
+        None keeps the default (``store=os.environ.get("STORE")``, as in Faust).
+
+        Raises ConfigurationError naming the setting as the caller wrote it.
+        """
+        for name in settings:
+            if ALIASES.get(name, name) not in _FIELDS and name not in NOT_APPLICABLE:
+                raise ConfigurationError(unknown_setting(name))
+        for name, value in settings.items():
+            if value is not None:  # None: the default, as Faust's Settings takes it
+                setattr(self, name, value)
 
     @property
     def exactly_once(self) -> bool:
@@ -184,22 +330,12 @@ class Settings:
 _FIELDS = frozenset(f.name for f in fields(Settings))
 
 
-def faust_settings(settings: dict[str, Any]) -> dict[str, Any]:
-    """``App(**settings)`` keywords as Settings takes them: Faust's names mapped to
-    streamctl's, Faust settings that do not apply dropped with a warning (once per name).
-    Raises ConfigurationError naming a setting neither knows."""
-    out: dict[str, Any] = {}
-    for name, value in settings.items():
-        name = ALIASES.get(name, name)
-        if name in _FIELDS:
-            out[name] = value
-        elif name in NOT_APPLICABLE:
-            not_applicable(name)
-        else:
-            raise ConfigurationError(
-                f"unknown setting {name!r} (settings: {', '.join(sorted(_FIELDS - {'id'}))})"
-            )
-    return out
+def unknown_setting(name: str) -> str:
+    """The one-line refusal of a setting name neither Faust nor streamctl knows."""
+    names = sorted((_FIELDS - {"id"}) | set(ALIASES))
+    close = difflib.get_close_matches(name, [*names, *NOT_APPLICABLE], n=1)
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    return f"unknown setting {name!r} ({hint}settings: {', '.join(names)})"
 
 
 def check_settings(values: dict[str, Any]) -> dict[str, str]:

@@ -45,7 +45,9 @@ class TopicContext(Protocol):
     @property
     def worker_running(self) -> bool: ...
 
-    def repartition_topic(self, source: Topic, name: str) -> Topic: ...
+    def repartition_topic(
+        self, source: Topic, name: str, *, key_serializer: Any = None
+    ) -> Topic: ...
 
 
 class Topic:
@@ -142,13 +144,24 @@ class Topic:
         existing = transport.list_topics().get(self.name)
         if existing is None:
             transport.create_topics([spec])
-        elif self.partitions is not None and existing.partitions != self.partitions:
+        else:
+            self.check_existing(existing.partitions)
+        self.declared = True
+
+    def check_existing(self, partitions: int | None) -> None:
+        """Raise ConfigurationError when the broker has this topic (``partitions``; None:
+        not there) with another count than this app declares with ``partitions=``.
+
+        Faust and Kafka Streams refuse such co-partitioning mismatches: keys would land
+        in other partitions than the app's tables expect. A topic declared without
+        ``partitions=`` takes the count the broker has (an external source topic).
+        """
+        if partitions is not None and self.partitions is not None and partitions != self.partitions:
             raise ConfigurationError(
-                f"topic {self.name!r} exists with {existing.partitions} partition(s) but "
+                f"topic {self.name!r} exists with {partitions} partition(s) but "
                 f"this app declares {self.partitions}: use the same count (or delete the "
                 f"topic with 'streamctl topic delete {self.name}')"
             )
-        self.declared = True
 
     async def maybe_declare(self) -> None:
         """:meth:`declare` once per process (Faust's ``topic.maybe_declare()``)."""
@@ -315,8 +328,8 @@ def _loader(serde: Serde) -> Callable[[bytes], Any]:
             except (ValueError, TypeError, RecursionError):
                 obj = codec_loads(data)  # raises DecodeError
             if obj.__class__ is dict and BLESSED_KEY in obj:
-                return revive(obj)  # a registered Record sent untyped (as Faust)
-            return obj
+                return revive(obj)  # a registered Record sent untyped (as Faust: only
+            return obj  # at the top; Records nested in a value stay dicts, as there)
 
         return load_json
     return serde.loads

@@ -16,6 +16,33 @@ from streamctl.app import App
 from streamctl.pipeline import load_pipeline
 
 CUSTOMERS = 40
+#: a stateful pipeline for several workers on Kafka: format with app, run (the id in
+#: the input topic's name), bootstrap, batch, guarantee and replicas (standbys)
+SCALE_PIPELINE = """
+app: {app}
+broker: {scheme}://{bootstrap}
+topics:
+  sales-{run}: {{partitions: 4}}
+tables:
+  orders: {{default: int}}
+  revenue: {{default: float}}
+settings:
+  max_poll_records: {batch}
+  commit_interval: 0          # commit every batch: the kill must find committed changelog
+  processing_guarantee: {guarantee}
+  table_standby_replicas: {replicas}
+broker_settings:
+  session_timeout_ms: 6000
+  heartbeat_interval_ms: 500
+agents:
+  tally:
+    from: sales-{run}
+    steps:
+      - count: orders
+      - add: {{table: revenue, value: amount}}
+"""
+#: a worker's log line when it holds two of the four partitions (their numbers)
+TWO = r"(?m)assigned sales-\w+\[(\d),(\d)\]$"
 
 
 def amount_of(customer: int) -> float:

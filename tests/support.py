@@ -59,3 +59,18 @@ def streamctl_process(*args: str, **kwargs: Any) -> subprocess.Popen[str]:
         cwd=kwargs.pop("cwd", ROOT),
         **kwargs,
     )
+
+
+def streamctl_run(
+    *args: str, cwd: Path, env: dict[str, str] | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    """Run ``streamctl ARGS`` as a real process in ``cwd`` until it exits (at most
+    ``timeout`` seconds); ``env`` is added to this process's environment."""
+    return subprocess.run(
+        [sys.executable, "-m", "streamctl.cli.main", *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env={**os.environ, **(env or {})},
+        timeout=timeout,
+    )

@@ -6,21 +6,31 @@ turn, and the one holding the key's partition answers (``streamctl.observe.contr
 Reads see what the worker sees, writes not yet committed included; writes go into the
 worker's next commit. A worker that does not answer is passed over; when none answers, a
 read returns None (the local stores: what the workers last committed) and a write
-raises WorkerUnreachable.
+raises WorkerUnreachable. Partitions no answering worker holds (their owner runs on
+another data dir or machine and does not announce its channel) are read from their
+changelogs, as a read with no worker running reads them: ``get`` and ``items`` name
+them (``Unheld``) for the caller to read with ``streamctl.admin.tables``.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from streamctl.admin import workers
-from streamctl.admin.tables import KeyNotFound
+from streamctl.admin.tables import KeyNotFound, table_named
+from streamctl.admin.windows import keys_typed, merge_rows, window_rows
+from streamctl.naming import consumer_group
 from streamctl.tables.exceptions import TableError
 
 
 def _ask_all(app: Any, op: str, **payload: Any) -> list[dict[str, Any]] | None:
     """Every live worker's answer to ``op`` (None: no worker registered, or none answered)."""
     endpoints = workers.live(app.conf.datadir, app.id)
+    known = {e.worker_id for e in endpoints}
+    # workers on other machines (Kafka): announced in the group, not in this data dir
+    group = consumer_group(app.id)
+    endpoints += [e for e in workers.announced(app.transport, group) if e.worker_id not in known]
     answers, unreachable = [], []
     for endpoint in endpoints:
         try:
@@ -34,23 +44,59 @@ def _ask_all(app: Any, op: str, **payload: Any) -> list[dict[str, Any]] | None:
     return answers
 
 
-def get(app: Any, name: str, text: str) -> tuple[Any, Any] | None:
-    """(key, value) of the key typed as ``text``; KeyNotFound when no worker holds it."""
+@dataclass(frozen=True)
+class Unheld:
+    """No answering worker holds these partitions of the table (ascending): read them
+    from their changelogs (``streamctl.admin.tables.get``/``items`` with ``unheld``)."""
+
+    partitions: list[int]
+
+
+def _unheld(app: Any, name: str, answers: list[dict[str, Any]]) -> list[int]:
+    """The table's partitions none of ``answers`` holds."""
+    held = {int(p) for answer in answers for p in answer.get("held", ())}
+    return sorted(set(range(table_named(app, name).partitions)) - held)
+
+
+def get(app: Any, name: str, text: str) -> tuple[Any, Any] | Unheld | None:
+    """(key, value) of the key typed as ``text``; KeyNotFound when the worker holding its
+    partition does not have it; Unheld when no answering worker holds that partition."""
     answers = _ask_all(app, "get", table=name, key=text)
     if answers is None:
         return None
     for answer in answers:
         if answer.get("found"):
             return answer["key"], answer["value"]
-    raise KeyNotFound(f"table {name!r} has no key {answers[0].get('key', text)!r}")
+    if any(answer.get("owner") for answer in answers):
+        raise KeyNotFound(f"table {name!r} has no key {answers[0].get('key', text)!r}")
+    return Unheld(_unheld(app, name, answers))
 
 
-def items(app: Any, name: str) -> list[tuple[Any, Any]] | None:
-    """Every key and value the running workers hold (each partition is one worker's)."""
+def items(app: Any, name: str) -> tuple[list[tuple[Any, Any]], Unheld] | None:
+    """Every key and value the running workers hold (each partition is one worker's),
+    and the partitions none of them holds (to read from their changelogs)."""
     answers = _ask_all(app, "items", table=name)
     if answers is None:
         return None
-    return [(k, v) for answer in answers for k, v in answer["items"]]
+    pairs = [(k, v) for answer in answers for k, v in answer["items"]]
+    return pairs, Unheld(_unheld(app, name, answers))
+
+
+def windows(
+    app: Any, name: str, text: str | None, progress: Any = None
+) -> list[dict[str, Any]] | None:
+    """The windows of the key typed as ``text`` (None: every key) that the running workers
+    hold, and those of the partitions none of them holds from their changelogs, as
+    ``streamctl.admin.windows.window_rows`` gives them; None: no worker runs."""
+    answers = _ask_all(app, "windows", table=name, key=text)
+    if answers is None:
+        return None
+    parts = [answer["rows"] for answer in answers]
+    unheld = _unheld(app, name, answers)
+    if unheld:
+        keys = None if text is None else keys_typed(text)
+        parts.append(window_rows(app, name, keys, progress, unheld))
+    return merge_rows(parts)
 
 
 def put(app: Any, name: str, text: str, value: str) -> tuple[Any, Any] | None:

@@ -33,6 +33,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from streamctl.admin import workers
 from streamctl.exceptions import ConfigurationError, DecodeError
 from streamctl.naming import consumer_group
 from streamctl.tables.exceptions import TableError
@@ -52,6 +53,26 @@ class UnknownTable(TableError):
     """A table name the app does not declare: bad input (exit 2)."""
 
     exit_code = 2
+
+
+class WindowedWrite(TableError):
+    """``set``/``del`` of a windowed table's key: bad input (exit 2)."""
+
+    exit_code = 2
+
+
+def is_windowed(table: Any) -> bool:
+    return getattr(table, "_windows", None) is not None
+
+
+def refuse_write(table: Any, action: str) -> None:
+    """WindowedWrite when ``table`` is windowed: a key typed on the command line names no
+    window, and a value stored outside every window breaks every later read of the table."""
+    if is_windowed(table):
+        raise WindowedWrite(
+            f"cannot {action} a key of table {table.name!r}: it is windowed, and its windows "
+            "are written by its agents only; send an event to its input topic instead"
+        )
 
 
 def table_named(app: Any, name: str) -> Any:
@@ -83,6 +104,16 @@ def check_changelogs(app: Any, tables: Iterable[Any]) -> None:
         raise ConfigurationError(problems[0][1])
 
 
+def workers_use_these_stores(app: Any) -> bool:
+    """True when a running worker may be writing the stores of this data dir: a member of
+    the app's group on the embedded broker (all run here), or on Kafka one registered in
+    this data dir (a Kafka worker elsewhere has stores of its own: the changelog is then
+    the truth to read, ``streamctl.admin.workers``)."""
+    if app.transport.members_share_datadir:
+        return bool(running_workers(app))
+    return bool(workers.live(app.conf.datadir, app.id))
+
+
 def recover(app: Any, tables: Iterable[Any], progress: Progress | None = None) -> bool:
     """Replay changelogs into the stores unless a worker runs; True if it recovered."""
     tables = list(tables)
@@ -94,30 +125,50 @@ def recover(app: Any, tables: Iterable[Any], progress: Progress | None = None) -
     return True
 
 
-def open_read_only(app: Any, tables: Iterable[Any], progress: Progress | None = None) -> None:
-    """Open ``tables`` for reading: read-only stores, caught up in memory unless a worker runs."""
+def open_read_only(
+    app: Any,
+    tables: Iterable[Any],
+    progress: Progress | None = None,
+    unheld: list[int] | None = None,
+) -> None:
+    """Open ``tables`` for reading: read-only stores, caught up in memory from the
+    changelog unless a worker writes these stores (``workers_use_these_stores``).
+    ``unheld``: open these partitions only, the ones no running worker holds
+    (``streamctl.admin.remote``), always caught up from the changelog, the truth for a
+    partition whose owner runs elsewhere (a local store of it is a standby's or stale)."""
     tables = list(tables)
     check_changelogs(app, tables)
-    replay_log = not running_workers(app)
+    replay_log = unheld is not None or not workers_use_these_stores(app)
     for table in tables:
-        table.read_only(app.transport, replay_log=replay_log, progress=progress)
+        table.read_only(app.transport, replay_log=replay_log, partitions=unheld, progress=progress)
 
 
-def stored_key(app: Any, name: str, candidates: list[Any], progress: Progress | None = None) -> Any:
+def stored_key(
+    app: Any,
+    name: str,
+    candidates: list[Any],
+    progress: Progress | None = None,
+    unheld: list[int] | None = None,
+) -> Any:
     """The first of ``candidates`` the table holds, else the first: how a key typed on
     the command line (``2024``) finds a key that a stream wrote as bytes (``b'2024'``, a
-    topic with no key type) in a table with no key type (#9). Reads only."""
+    topic with no key type) in a table with no key type (#9). Reads only; ``unheld`` as
+    in ``open_read_only``."""
     table = table_named(app, name)
-    open_read_only(app, [table], progress)
+    open_read_only(app, [table], progress, unheld)
     for key in candidates:
         if key in table:
             return key
     return candidates[0]
 
 
-def get(app: Any, name: str, key: Any, progress: Progress | None = None) -> Any:
+def get(
+    app: Any, name: str, key: Any, progress: Progress | None = None, unheld: list[int] | None = None
+) -> Any:
+    """``key``'s value; KeyNotFound when the table has none. ``unheld``: read only these
+    partitions, from the changelog (``open_read_only``)."""
     table = table_named(app, name)
-    open_read_only(app, [table], progress)
+    open_read_only(app, [table], progress, unheld)
     try:
         value = table.get(key)
     except DecodeError as exc:
@@ -127,9 +178,13 @@ def get(app: Any, name: str, key: Any, progress: Progress | None = None) -> Any:
     return value
 
 
-def items(app: Any, name: str, progress: Progress | None = None) -> list[tuple[Any, Any]]:
+def items(
+    app: Any, name: str, progress: Progress | None = None, unheld: list[int] | None = None
+) -> list[tuple[Any, Any]]:
+    """Every (key, value); ``unheld``: of these partitions only, from the changelog
+    (``open_read_only``)."""
     table = table_named(app, name)
-    open_read_only(app, [table], progress)
+    open_read_only(app, [table], progress, unheld)
     try:
         return list(iter(table.items()))  # iter(): list() would ask len(), a second full scan
     except DecodeError as exc:
@@ -172,6 +227,7 @@ def _refuse_if_running(app: Any, action: str) -> None:
 def put(app: Any, name: str, key: Any, value: Any, progress: Progress | None = None) -> None:
     """Set ``table[key] = value`` through the changelog and the store."""
     table = table_named(app, name)
+    refuse_write(table, "set")
     _refuse_if_running(app, f"set a key of table {name!r}")
     recover(app, [table], progress)
     if table.is_global:
@@ -185,6 +241,7 @@ def put(app: Any, name: str, key: Any, value: Any, progress: Progress | None = N
 def delete(app: Any, name: str, key: Any, progress: Progress | None = None) -> None:
     """Delete ``key`` (a tombstone in the changelog); KeyNotFound if it is not there."""
     table = table_named(app, name)
+    refuse_write(table, "delete")
     _refuse_if_running(app, f"delete a key of table {name!r}")
     recover(app, [table], progress)
     if table.get(key) is None:

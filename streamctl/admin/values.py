@@ -85,10 +85,26 @@ def value_for(table: Any, text: str) -> Any:
 
     For a set table: a set of members, from one member or a JSON array of them.
     """
-    if getattr(table, "is_set", False) or table.default is set:
-        member_type = table.value_type
+    if _is_set(table):
         parsed = parse_text(text)
-        members = parsed if isinstance(parsed, list) else [parse_text(text, member_type)]
+        return fit_value(
+            table, parsed if isinstance(parsed, list) else [parse_text(text, table.value_type)]
+        )
+    expected = _expected(table)
+    return fit_value(table, parse_text(text, expected))
+
+
+def _is_set(table: Any) -> bool:
+    return bool(getattr(table, "is_set", False) or table.default is set)
+
+
+def fit_value(table: Any, value: Any) -> Any:
+    """``value`` (already parsed: JSON, YAML) as ``table`` will hold it, checked as
+    ``table set`` checks it; BadValue if the table cannot hold it. A set table takes a
+    list of members (or one member)."""
+    if _is_set(table):
+        member_type = table.value_type
+        members = value if isinstance(value, (list, set)) else [value]
         checked = set()
         for m in members:
             m = _check(table, m, member_type, "member")
@@ -98,5 +114,4 @@ def value_for(table: Any, text: str) -> Any:
                 raise BadValue(f"set members must be scalars, not {_show(m)}") from None
             checked.add(m)
         return checked
-    expected = _expected(table)
-    return _check(table, parse_text(text, expected), expected, "value")
+    return _check(table, value, _expected(table), "value")

@@ -8,20 +8,33 @@ mode 0600 in a 0700 directory): whoever can read the data dir, and only they, ca
 read and change a running worker's tables (as whoever can write the data dir can change
 its stores). ``streamctl table get/dump/set/del`` find live workers here; an entry
 whose process is gone is ignored (reads never write: it is left for the next worker).
+
+On Kafka a worker also announces its channel (URL and token) in its consumer group's
+member metadata, as Faust announces a worker's URL in its assignor's metadata: the table
+commands on another machine find it there (``announced``). Whoever may describe the
+group (Kafka's DESCRIBE ACL on it) can then read the token. By default the channel
+answers on 127.0.0.1 only and is not announced; the setting ``control_host`` (an address
+of this machine other machines reach, or ``0.0.0.0``) binds and announces it.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import socket
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from streamctl.exceptions import StreamctlError
 from streamctl.tables.exceptions import TableError
 from streamctl.transport.local.groups import pid_alive
+
+#: the ``control_host`` values no other machine reaches: a channel bound there is not
+#: announced in the group (the default)
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 #: seconds a request to a worker may take (it answers between two batches)
 TIMEOUT = 30.0
@@ -39,7 +52,8 @@ class Endpoint:
     token: str
     pid: int
     worker_id: str
-    path: Path
+    #: its entry in the data dir (None: announced in the group only)
+    path: Path | None
 
 
 def registry_dir(datadir: Path, app_id: str) -> Path:
@@ -75,6 +89,51 @@ def live(datadir: Path, app_id: str) -> list[Endpoint]:
             continue  # being written, or not ours
         if pid_alive(endpoint.pid):
             found.append(endpoint)
+    return found
+
+
+def url_for(host: str, port: int) -> str:
+    """The URL a control channel bound to ``host:port`` is reached at: a wildcard address
+    (``0.0.0.0``, ``::``) by this machine's host name, an IPv6 address in brackets."""
+    if host in ("", "0.0.0.0", "::"):
+        host = socket.getfqdn()
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port}/"
+
+
+def announcement(url: str, token: str, worker_id: str) -> str:
+    """What a worker announces to its consumer group: its channel's URL and token, its
+    pid and id (JSON text; ``announced`` reads it)."""
+    return json.dumps(
+        {"streamctl": 1, "url": url, "token": token, "pid": os.getpid(), "worker_id": worker_id}
+    )
+
+
+def announced(transport: Any, group_id: str) -> list[Endpoint]:
+    """The control channels the live members of ``group_id`` announced (Kafka: in their
+    member metadata); [] when the transport cannot tell or nobody announced one."""
+    try:
+        members = transport.describe_group(group_id).members
+    except StreamctlError:
+        return []
+    found = []
+    for member in members:
+        try:
+            body = json.loads(member.announced) if member.announced else None
+            if not isinstance(body, dict) or body.get("streamctl") != 1:
+                continue
+            found.append(
+                Endpoint(
+                    str(body["url"]),
+                    str(body["token"]),
+                    int(body["pid"]),
+                    str(body["worker_id"]),
+                    None,
+                )
+            )
+        except (ValueError, KeyError, TypeError):
+            continue  # another client's user data
     return found
 
 

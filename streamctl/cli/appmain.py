@@ -56,8 +56,11 @@ def translate(app: Any, target: str, argv: list[str]) -> list[str] | None:
     if command == "send":
         if rest and rest[0].startswith("@"):
             agent = app.agents.get(rest[0][1:])
-            if agent is not None:
-                rest = [agent.channel.name, *rest[1:]]
+            if agent is None:
+                known = ", ".join(f"@{name}" for name in sorted(app.agents)) or "none"
+                sys.stderr.write(f"error: no agent {rest[0][1:]!r} (agents: {known})\n")
+                raise SystemExit(2)
+            rest = [agent.channel.name, *rest[1:]]
         return ["send", *rest, "-p", target]
     if command == "tables":
         return ["table", "list", target, *(rest or ["-f", "table"])]

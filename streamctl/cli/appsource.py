@@ -34,13 +34,48 @@ class LoadedApp:
 
 
 def is_app_target(target: Path | str) -> bool:
-    """True for ``module:attr`` or a dotted module name that is not a file here."""
+    """True for ``module:attr``, a dotted module name that is not a file here, or the
+    name of a package (a folder with ``__init__.py``) here."""
     text = str(target)
     if text in registered:
         return True
-    if Path(text).exists() or text.lower().endswith(_FILE_SUFFIXES):
+    path = Path(text)
+    if path.is_dir() and (path / "__init__.py").is_file() and _TARGET.match(text):
+        # a package here, as in 'faust -A proj worker' run next to proj/__init__.py
+        return True
+    if path.exists() or text.lower().endswith(_FILE_SUFFIXES):
         return False
     return bool(_TARGET.match(text))
+
+
+def not_an_app(module: Any, module_name: str, attr: str, app_class: type) -> str:
+    """Why ``module.attr`` is not an App, and which attributes of the module are."""
+    apps = sorted(k for k, v in vars(module).items() if isinstance(v, app_class))
+    if apps:
+        hint = "; its Apps: " + ", ".join(f"{module_name}:{k}" for k in apps)
+    else:
+        hint = "; it defines no streamctl App (an App(...) at module level)"
+    if not hasattr(module, attr):
+        return f"module {module_name!r} has no attribute {attr!r}, where a streamctl App was expected{hint}"
+    found = type(getattr(module, attr))
+    return f"{module_name}.{attr} is a {found.__name__}, where a streamctl App was expected{hint}"
+
+
+def refuse_python_file(target: str) -> None:
+    """Raise ConfigurationError for a Python file given where an app's module is expected
+    (``-A wc.py``), with the module name to use instead (``wc`` or ``wc:app``)."""
+    path = Path(target.partition(":")[0])
+    if path.suffix != ".py":
+        return
+    parts = path.with_suffix("").parts
+    if path.is_absolute() or not all(p.isidentifier() for p in parts):
+        module, where = path.stem, f"the directory that holds {path.name}"
+    else:
+        module, where = ".".join(parts), "this directory"
+    raise ConfigurationError(
+        f"{target} is a file path, not a module: name the module instead, {module} (its "
+        f"'app') or {module}:app, as in 'streamctl worker -A {module}', run from {where}"
+    )
 
 
 def load_app(
@@ -76,11 +111,7 @@ def load_app(
             ) from None
         app = getattr(module, attr, None)
         if not isinstance(app, App):
-            found = "nothing" if app is None else type(app).__name__
-            raise ConfigurationError(
-                f"{target}: {module_name}.{attr} is {found}, not a streamctl App "
-                "(name it as package.module:attribute)"
-            )
+            raise ConfigurationError(f"{target}: {not_an_app(module, module_name, attr, App)}")
     conf = app.conf
     if broker is not None and broker != conf.broker:
         derived = conf.processing_guarantee == default_guarantee(conf.broker)

@@ -10,6 +10,7 @@ from streamctl.cli import run as run_cmd
 from streamctl.cli import schema as schema_cmds
 from streamctl.cli import send as send_cmd
 from streamctl.cli import tables as table_cmds
+from streamctl.cli import testcmd, tooling
 from streamctl.cli import topic_admin as topic_admin_cmds
 from streamctl.cli import topics as topic_cmds
 from streamctl.cli import validate as validate_cmd
@@ -47,6 +48,10 @@ def root(
 app.command("run")(run_cmd.run)
 app.command("send")(send_cmd.send)
 app.command("validate")(validate_cmd.validate)
+app.command("test")(testcmd.test)
+app.command("init")(tooling.init)
+app.command("plugins")(tooling.plugins)
+app.command("echo")(tooling.echo)
 app.command("worker", context_settings=worker_cmd.CONTEXT)(worker_cmd.worker)
 topic_cmds.topic_app.command("create")(topic_admin_cmds.create)
 topic_cmds.topic_app.command("delete")(topic_admin_cmds.delete)

@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
 import typer
 
 from streamctl.cli.plain import (
+    asks_json_lines,
     check_cli_broker,
     configure_logging,
     console,
     error_line,
+    json_error,
+    json_lines,
     load_for_cli,
     log_level,
     parse_broker_settings,
     redact_secrets,
+    use_json_lines,
 )
 from streamctl.exceptions import StreamctlError
 from streamctl.redact import Redact
@@ -38,6 +43,12 @@ __all__ = [
     "resolve_target",
     "setup_logging",
 ]
+
+#: Click's base of usage errors, as the installed Typer has it (its own copy of Click
+#: since Typer 0.24, Click's before)
+ClickException: type[Exception] = next(
+    c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException"
+)
 
 out = console(stderr=False)
 err = console(stderr=True)
@@ -101,6 +112,33 @@ class Group(typer.core.TyperGroup):
         except StreamctlError as exc:
             error_line(exc)
             ctx.exit(exc.exit_code)
+
+    def main(
+        self,
+        args: Any = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        windows_expand_args: bool = True,
+        **extra: Any,
+    ) -> Any:
+        """Click's main; with ``--log-format json`` its usage errors too are one JSON line
+        on stderr (exit 2), like every other line of the command."""
+        argv = sys.argv[1:] if args is None else [str(a) for a in args]
+        use_json_lines(asks_json_lines(argv))
+        if not standalone_mode or not json_lines():
+            return super().main(
+                args, prog_name, complete_var, standalone_mode, windows_expand_args, **extra
+            )
+        try:
+            code = super().main(args, prog_name, complete_var, False, windows_expand_args, **extra)
+        except ClickException as exc:
+            json_error(getattr(exc, "format_message", exc.__str__)())
+            sys.exit(getattr(exc, "exit_code", 2))
+        except typer.Abort:
+            json_error("aborted")
+            sys.exit(1)
+        sys.exit(code if isinstance(code, int) else 0)
 
 
 BrokerOpt = typer.Option(
@@ -168,7 +206,11 @@ def setup_logging(level: str, log_format: str = "text") -> None:
     per line (BadParameter for an unknown level or format)."""
     lvl = log_level(level)
     if lvl is None:
-        raise typer.BadParameter(f"unknown log level {level!r}")
+        raise typer.BadParameter(
+            f"unknown log level {level!r} (debug, info, warning or error)", param_hint="--log-level"
+        )
     if log_format not in ("text", "json"):
-        raise typer.BadParameter(f"unknown log format {log_format!r} (text or json)")
+        raise typer.BadParameter(
+            f"unknown log format {log_format!r} (text or json)", param_hint="--log-format"
+        )
     configure_logging(lvl, log_format)

@@ -23,7 +23,12 @@ _VALUE_OPTIONS = {
     "--log-level": "log_level",
     "--broker-setting": "broker_setting",
     "-S": "broker_setting",
+    "--metrics-port": "metrics_port",
+    "--log-format": "log_format",
+    "--summary": "summary",
 }
+#: ``run``'s flags (options without a value) the quick path understands
+_FLAGS = {"--until-idle": "until_idle"}
 
 
 def __getattr__(name: str) -> Any:
@@ -39,7 +44,8 @@ def quick_run_args(argv: list[str]) -> dict[str, Any] | None:
     ``run PIPELINE [options]`` the quick path takes; None for anything else.
 
     Options as Typer reads them: ``--broker URL`` or ``--broker=URL``, the short forms,
-    ``--until-idle``, a repeated ``--broker-setting``, ``STREAMCTL_BROKER`` and
+    ``--until-idle``, a repeated ``--broker-setting``, ``--metrics-port``, ``--log-format``
+    and ``--summary`` (checked as Typer checks them), ``STREAMCTL_BROKER`` and
     ``STREAMCTL_DATADIR`` when the option is not given.
     """
     if not argv or argv[0] != "run":
@@ -51,14 +57,17 @@ def quick_run_args(argv: list[str]) -> dict[str, Any] | None:
         "log_level": "info",
         "broker_setting": [],
         "until_idle": False,
+        "metrics_port": None,
+        "log_format": "text",
+        "summary": None,
     }
     rest = argv[1:]
     i = 0
     while i < len(rest):
         arg = rest[i]
         i += 1
-        if arg == "--until-idle":
-            args["until_idle"] = True
+        if arg in _FLAGS:
+            args[_FLAGS[arg]] = True
             continue
         if arg.startswith("-"):
             name, eq, value = arg.partition("=") if arg.startswith("--") else (arg, "", "")
@@ -82,8 +91,8 @@ def quick_run_args(argv: list[str]) -> dict[str, Any] | None:
         return None
     from streamctl.cli.plain import log_level
 
-    if log_level(args["log_level"]) is None:
-        return None
+    if log_level(args["log_level"]) is None or not _valid_observe_options(args):
+        return None  # Typer words the usage error
     args["pipeline"] = Path(args["pipeline"])
     if args["broker"] is None:
         args["broker"] = os.environ.get("STREAMCTL_BROKER") or None
@@ -92,14 +101,28 @@ def quick_run_args(argv: list[str]) -> dict[str, Any] | None:
     return args
 
 
+def _valid_observe_options(args: dict[str, Any]) -> bool:
+    """Check (and convert) the #15 options as ``streamctl.cli.run`` does; False: leave the
+    arguments to Typer, which words the usage error."""
+    if args["log_format"] not in ("text", "json") or args["summary"] not in (None, "json"):
+        return False
+    port = args["metrics_port"]
+    if port is None:
+        return True
+    if not port.isdigit() or not 0 <= int(port) <= 65535:
+        return False
+    args["metrics_port"] = int(port)
+    return True
+
+
 def quick_run(args: dict[str, Any]) -> int:
     """Run the pipeline as ``streamctl run`` does; the exit code (errors as one line)."""
-    from streamctl.cli.plain import configure_logging, error_line, log_level
+    from streamctl.cli.plain import configure_logging, error_line, json_error, json_lines, log_level
     from streamctl.exceptions import StreamctlError
 
     level = log_level(args["log_level"])
     assert level is not None
-    configure_logging(level)
+    configure_logging(level, args["log_format"])
     try:
         from streamctl.cli.runner import execute
 
@@ -109,12 +132,17 @@ def quick_run(args: dict[str, Any]) -> int:
             args["datadir"],
             until_idle=args["until_idle"],
             broker_setting=args["broker_setting"],
+            metrics_port=args["metrics_port"],
+            summary=args["summary"],
         )
     except StreamctlError as exc:
         error_line(exc)
         return exc.exit_code
     except KeyboardInterrupt:  # before the worker took over Ctrl-C: as Click says it
-        sys.stderr.write("\nAborted!\n")
+        if json_lines():
+            json_error("aborted")
+        else:
+            sys.stderr.write("\nAborted!\n")
         return 1
 
 

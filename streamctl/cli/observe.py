@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import sys
@@ -29,21 +30,37 @@ def serve_if_asked(worker: Worker, port: int | None) -> WebServer | None:
     try:
         server = serve(worker, port, conf.web_host)
     except OSError as exc:
-        raise ConfigurationError(
-            f"cannot serve metrics on {conf.web_host}:{port}: {exc.strerror or exc} "
-            "(choose another --metrics-port, or 0 for any free port)"
-        ) from None
+        raise _cannot_bind("metrics", "web_host", conf.web_host, port, exc) from None
     log.info("metrics on %smetrics, web view on %s", server.url, server.url)
     return server
 
 
+def _cannot_bind(what: str, setting: str, host: str, port: int, exc: OSError) -> Exception:
+    if exc.errno == errno.EADDRINUSE:
+        hint = "choose another --metrics-port, or 0 for any free port"
+    else:
+        hint = f"set {setting} to an address of this machine, or 0.0.0.0 for every interface"
+    return ConfigurationError(
+        f"cannot serve {what} on {host}:{port}: {exc.strerror or exc} ({hint})"
+    )
+
+
 def control(worker: Worker) -> ControlServer | None:
-    """The worker's control channel for ``streamctl table`` (loopback, token in the data
-    dir); None when it cannot be registered (the worker then says what is wrong with the
-    data dir, or runs without it)."""
+    """The worker's control channel for ``streamctl table`` (token in the data dir); None
+    when it cannot be registered (the worker then says what is wrong with the data dir,
+    or runs without it). ConfigurationError when the setting ``control_host`` names an
+    address this machine cannot bind."""
+    from streamctl.admin.workers import LOOPBACK
     from streamctl.observe.control import ControlServer
 
-    channel = ControlServer(worker)
+    host = worker.app.conf.control_host
+    try:
+        channel = ControlServer(worker)
+    except OSError as exc:
+        if host not in LOOPBACK:
+            raise _cannot_bind("the control channel", "control_host", host, 0, exc) from None
+        log.debug("no control channel: %s", exc)
+        return None
     try:
         return channel.start()
     except OSError as exc:

@@ -19,6 +19,35 @@ from streamctl.redact import Redact, is_secret, secret_values
 
 #: the rich consoles (stdout, stderr), made on first use
 _CONSOLES: dict[bool, Any] = {}
+#: True once ``--log-format json`` was asked for: every stderr line is then a JSON object
+_JSON_LINES = [False]
+
+
+def json_lines() -> bool:
+    """True when stderr carries JSON lines only (``--log-format json``): no rich output."""
+    return _JSON_LINES[0]
+
+
+def use_json_lines(on: bool = True) -> None:
+    """Make every stderr line of this process a JSON object (or plain/rich text again)."""
+    _JSON_LINES[0] = on
+
+
+def asks_json_lines(argv: list[str]) -> bool:
+    """True when the arguments ask for ``--log-format json`` (both spellings)."""
+    return "--log-format=json" in argv or any(
+        a == "--log-format" and b == "json" for a, b in zip(argv, argv[1:])
+    )
+
+
+def json_error(message: str) -> None:
+    """``message`` as one JSON log line on stderr (level ``error``, logger ``streamctl.cli``),
+    formatted as ``--log-format json`` formats every line."""
+    from streamctl.observe.logs import JsonFormatter
+
+    record = logging.LogRecord("streamctl.cli", logging.ERROR, __file__, 0, message, None, None)
+    sys.stderr.write(JsonFormatter().format(record) + "\n")
+    sys.stderr.flush()
 
 
 def console(*, stderr: bool) -> Any:
@@ -27,7 +56,7 @@ def console(*, stderr: bool) -> Any:
     if c is None:
         from rich.console import Console
 
-        c = _CONSOLES[stderr] = Console(stderr=stderr, highlight=False, soft_wrap=True)
+        c = _CONSOLES[stderr] = Console(stderr=stderr, highlight=False, soft_wrap=True, emoji=False)
     return c
 
 
@@ -46,6 +75,9 @@ def error_line(exc: StreamctlError) -> None:
         and not logging.getLogger("streamctl").isEnabledFor(logging.DEBUG)
     ):
         message += " (--log-level debug shows the traceback)"
+    if json_lines():
+        json_error(message)
+        return
     if "rich" not in sys.modules and not sys.stderr.isatty():
         sys.stderr.write(f"error: {message}\n")
         sys.stderr.flush()
@@ -64,9 +96,10 @@ def load_for_cli(
 ) -> Any:
     """``load_pipeline`` for a command (or, for ``package.module:app``, the Python app:
     :mod:`streamctl.cli.appsource`): also refuses a broker that lives in one process."""
-    from streamctl.cli.appsource import is_app_target, load_app
+    from streamctl.cli.appsource import is_app_target, load_app, refuse_python_file
     from streamctl.pipeline import load_pipeline
 
+    refuse_python_file(str(pipeline))
     if is_app_target(pipeline):
         loaded: Any = load_app(str(pipeline), broker, datadir, broker_settings)
     else:
@@ -101,6 +134,7 @@ def configure_logging(lvl: int, log_format: str = "text") -> None:
     plain lines otherwise, or with ``log_format="json"`` one JSON object per line
     (``streamctl.observe.logs``)."""
     handler: logging.Handler
+    use_json_lines(log_format == "json")
     if log_format == "json":
         from streamctl.observe.logs import JsonFormatter
 
@@ -174,7 +208,7 @@ class RecoveryProgress:
         self.tasks: dict[tuple[str, int], Any] = {}
 
     def __call__(self, table: Any, partition: int, done: int, total: int) -> None:
-        if total < self.threshold or not sys.stderr.isatty():
+        if total < self.threshold or not sys.stderr.isatty() or json_lines():
             return
         if self.bar is None:
             from rich.progress import Progress

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from streamctl.cli.plain import (
     RecoveryProgress,
     console,
+    json_lines,
     load_for_cli,
     number,
     parse_broker_settings,
@@ -71,8 +72,9 @@ def execute(
     from streamctl.cli.observe import control, serve_if_asked, write_summary
 
     server = serve_if_asked(worker, metrics_port)
-    channel = control(worker)
+    channel = None
     try:
+        channel = control(worker)
         code = worker.run()
     finally:
         if channel is not None:
@@ -84,13 +86,20 @@ def execute(
     if summary == "json":
         write_summary(worker)
     s = worker.stats
+    late = sum(s.late_dropped.values())
     log.info(
-        "processed %s source event(s) in %.1fs (%s dead-lettered, %s skipped%s), lag %s",
+        "processed %s source event(s) in %.1fs (%s dead-lettered, %s skipped%s%s), lag %s",
         number(s.processed),
         time.monotonic() - s.started,
         number(s.dead_lettered),
         number(s.skipped),
         f", {number(s.repartitioned)} repartitioned" if s.repartitioned else "",
+        ", {} late dropped ({})".format(
+            number(late),
+            ", ".join(f"table {t} {number(n)}" for t, n in sorted(s.late_dropped.items()) if n),
+        )
+        if late
+        else "",
         number(s.lag),
     )
     return code
@@ -103,7 +112,7 @@ class _Status:
         self.app_id = app_id
         self.live: Any = None
         self.last_log = time.monotonic()
-        if sys.stderr.isatty():
+        if sys.stderr.isatty() and not json_lines():  # JSON logs: log lines only
             from rich.live import Live
 
             self.live = Live("", console=console(stderr=True), refresh_per_second=4, transient=True)

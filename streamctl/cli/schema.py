@@ -1,4 +1,4 @@
-"""``streamctl schema export|check``: JSON Schemas of a pipeline's models, for CI to diff."""
+"""``streamctl schema export|check|pipeline``: JSON Schemas of a pipeline's models, and of pipeline files."""
 
 from __future__ import annotations
 
@@ -7,12 +7,13 @@ from pathlib import Path
 import typer
 
 from streamctl.cli.common import Group, err, out
-from streamctl.exceptions import StreamctlError
+from streamctl.exceptions import ConfigurationError, StreamctlError
 from streamctl.pipeline.loader import read_pipeline_spec
 
 schema_app = typer.Typer(
     cls=Group,
-    help="Export and check the JSON Schemas of pipeline models.\n\n"
+    help="Export and check the JSON Schemas of pipeline models; print the schema of "
+    "pipeline files (schema pipeline).\n\n"
     "Example: streamctl schema check pipelines/*.yaml --dir schemas/",
     no_args_is_help=True,
     rich_markup_mode=None,
@@ -105,3 +106,64 @@ def check(
             f"{len(stale)} schema(s) out of date; run: streamctl schema export {' '.join(map(str, pipelines))} --out {schema_dir}"
         )
     out.print("schemas are current", markup=False)
+
+
+@schema_app.command("pipeline")
+def pipeline(
+    out_file: Path | None = typer.Option(
+        None, "--out", "-o", help="Write the schema to this file (default: stdout).", metavar="FILE"
+    ),
+    check_file: Path | None = typer.Option(
+        None,
+        "--check",
+        help="Exit 1 when this file is not the current schema (for CI; 2 when it cannot be read).",
+        metavar="FILE",
+    ),
+    plugins: bool = typer.Option(
+        False, "--plugins", help="Include the steps of installed streamctl.steps plugins."
+    ),
+    tests: bool = typer.Option(
+        False, "--tests", help="The schema of NAME_test.yaml files (tests: only) instead."
+    ),
+) -> None:
+    """Print the JSON Schema (Draft 2020-12) of pipeline files, for editors and CI.
+
+    It is built from the declarations the loader checks against (keys, types,
+    defaults, every step's argument schema). Name it on a pipeline file's first line
+    for completion and checks in editors with the YAML language server:
+    # yaml-language-server: $schema=../schemas/pipeline.schema.json
+    (--tests: the schema of NAME_test.yaml files, schemas/pipeline-test.schema.json)
+
+    Example: streamctl schema pipeline --out schemas/pipeline.schema.json
+    """
+    from streamctl.pipeline.pipelineschema import pipeline_schema, render, test_file_schema
+
+    text = render(test_file_schema() if tests else pipeline_schema(plugins=plugins))
+    if check_file is not None:
+        try:
+            current = check_file.read_text(encoding="utf-8")
+        except OSError as exc:
+            # a file that is not there is bad input (exit 2), not a stale schema (exit 1)
+            raise ConfigurationError(
+                f"--check {check_file}: cannot read it: {exc.strerror or exc}; write it with "
+                f"streamctl schema pipeline{' --tests' if tests else ''} --out {check_file}"
+            ) from None
+        if current != text:
+            flag = " --tests" if tests else ""
+            raise SchemasStale(
+                f"{check_file} is not the current pipeline schema; run: "
+                f"streamctl schema pipeline{flag} --out {check_file}"
+            )
+        out.print(f"{check_file} is current", markup=False)
+        return
+    if out_file is not None:
+        try:
+            out_file.parent.mkdir(parents=True, exist_ok=True)
+            out_file.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise ConfigurationError(
+                f"--out {out_file}: cannot write it: {exc.strerror or exc}"
+            ) from None
+        out.print(str(out_file), markup=False)
+        return
+    out.print(text, markup=False, end="")

@@ -61,7 +61,7 @@ def parse_arg(text: str, want: Any = None) -> Any:
     return parse_text(text, want)
 
 
-def table_key(app: Any, t: Any, text: str, progress: Any) -> Any:
+def table_key(app: Any, t: Any, text: str, progress: Any, unheld: list[int] | None = None) -> Any:
     """KEY as the table holds it. A table with a key type parses it as that type; one
     whose writing topics carry text keys (a pipeline's default) takes it as text, as the
     stream does (``2024`` is the text "2024", not the number); otherwise it is parsed as
@@ -72,7 +72,7 @@ def table_key(app: Any, t: Any, text: str, progress: Any) -> Any:
     key = parse_arg(text, t.key_type)
     if t.key_type is not None:
         return key
-    return admin.stored_key(app, t.name, [key, text, text.encode()], progress)
+    return admin.stored_key(app, t.name, [key, text, text.encode()], progress, unheld)
 
 
 @contextmanager
@@ -159,28 +159,33 @@ def get(
     """
     with _session(pipeline, broker, datadir) as (app, progress):
         t = admin.table_named(app, table)
-        if admin_windows.is_windowed(t):
-            _windows(app, format, table, [parse_arg(key), key], at, progress)
+        if admin.is_windowed(t):
+            _windows(app, format, table, key, at, progress)
             return
         found = remote.get(app, table, key)
-        if found is not None:
+        if isinstance(found, tuple):
             k, value = found
-        else:
-            k = table_key(app, t, key, progress)
-            value = admin.get(app, table, k, progress)
+        else:  # no worker runs, or none reachable holds the key's partition
+            unheld = None if found is None else found.partitions
+            k = table_key(app, t, key, progress, unheld)
+            value = admin.get(app, table, k, progress, unheld)
     _one(format, table, k, value)
 
 
 WINDOW_COLUMNS = ["key", "start", "end", "value", "state"]
 
 
-def _windows(app: Any, format: Format, table: str, keys: list[Any], at: Any, progress: Any) -> None:
-    """A windowed key: its windows (or, with ``at``, the one window's value)."""
+def _windows(app: Any, format: Format, table: str, key: str, at: Any, progress: Any) -> None:
+    """A windowed key: its windows (or, with ``at``, the one window's value), from the
+    running workers when they run, else from the local stores."""
+    keys = admin_windows.keys_typed(key)
+    rows = remote.windows(app, table, key, progress)
     if at is not None:
-        row = admin_windows.window_at(app, table, keys, at, progress)
+        row = admin_windows.window_at(app, table, keys, at, progress, rows)
         _one(format, table, row["key"], row["value"])
         return
-    rows = admin_windows.window_rows(app, table, keys, progress)
+    if rows is None:
+        rows = admin_windows.window_rows(app, table, keys, progress)
     if not rows:
         raise admin.KeyNotFound(f"table {table!r} has no windows of key {keys[-1]!r}")
     _window_rows(format, rows)
@@ -220,7 +225,8 @@ def set_(
     """
     with _session(pipeline, broker, datadir) as (app, progress):
         t = admin.table_named(app, table)
-        v = value_for(t, value)  # bad input is refused here, before any worker is asked
+        admin.refuse_write(t, "set")  # bad input is refused here, before any worker is asked
+        v = value_for(t, value)
         done = remote.put(app, table, key, value)
         if done is not None:
             k, v = done
@@ -259,6 +265,7 @@ def delete(
     """
     with _session(pipeline, broker, datadir) as (app, progress):
         t = admin.table_named(app, table)
+        admin.refuse_write(t, "delete")
         k = remote.delete(app, table, key)
         if k is None:
             k = table_key(app, t, key, progress)
@@ -282,11 +289,19 @@ def dump(
     Example: streamctl table dump pipelines/revenue.yaml revenue_per_customer -f table
     """
     with _session(pipeline, broker, datadir) as (app, progress):
-        if admin_windows.is_windowed(admin.table_named(app, table)):
-            _window_rows(format, admin_windows.window_rows(app, table, None, progress))
+        if admin.is_windowed(admin.table_named(app, table)):
+            windows = remote.windows(app, table, None, progress)
+            if windows is None:
+                windows = admin_windows.window_rows(app, table, None, progress)
+            _window_rows(format, windows)
             return
         found = remote.items(app, table)
-        pairs = admin.items(app, table, progress) if found is None else found
+        if found is None:
+            pairs = admin.items(app, table, progress)
+        else:  # what the running workers hold, the rest from the changelogs
+            pairs, unheld = found
+            if unheld.partitions:
+                pairs += admin.items(app, table, progress, unheld.partitions)
         rows = [(jsonable(k), jsonable(v)) for k, v in pairs]
     rows.sort(key=lambda kv: sort_key(kv[0]))
     if format is Format.jsonl:

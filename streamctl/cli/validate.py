@@ -60,7 +60,7 @@ def validate(
     extra = parse_broker_settings(broker_setting)
     failed = usage = False
     report: list[dict[str, object]] = []
-    for path in _expand(pipelines):
+    for path in expand_paths(pipelines):
         problems = check_pipeline(path, broker=broker, broker_settings=extra)
         ok = not any(not p.warning for p in problems)
         failed = failed or not ok
@@ -108,14 +108,18 @@ def _escape(text: str, prop: bool) -> str:
     return text.replace(":", "%3A").replace(",", "%2C") if prop else text
 
 
-def _expand(args: list[str]) -> list[Path]:
+def expand_paths(args: list[str], *, tests: bool = False) -> list[Path]:
     """``args`` with each glob expanded and each folder replaced by its ``*.yaml`` and
-    ``*.yml`` files, sorted; raises ConfigurationError (exit 2) on a glob or folder that
-    names no pipeline file."""
+    ``*.yml`` files, sorted; ``NAME_test.yaml`` files (pipeline tests, see ``streamctl
+    test``) only with ``tests``, or when named outright. Raises ConfigurationError (exit 2)
+    on a glob or folder that names no pipeline file."""
+    from streamctl.pipeline.testfiles import is_test_file
+
     paths: list[Path] = []
     for arg in args:
         if glob.has_magic(arg):
             matched = sorted(glob.glob(arg, recursive=True))
+            matched = [m for m in matched if tests or not is_test_file(Path(m))]
             if not matched:
                 raise ConfigurationError(f"{arg}: no file matches this pattern")
             paths += [Path(m) for m in matched]
@@ -125,7 +129,9 @@ def _expand(args: list[str]) -> list[Path]:
     for path in paths:
         if path.is_dir():
             here = sorted(
-                p for p in path.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file()
+                p
+                for p in path.iterdir()
+                if p.suffix in (".yaml", ".yml") and p.is_file() and (tests or not is_test_file(p))
             )
             if not here:
                 # a CI check that passes with nothing checked is worse than one that fails

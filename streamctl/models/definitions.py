@@ -83,6 +83,13 @@ def _parse_model(name: Any, body: Any, defs: Mapping[str, Any]) -> dict[str, Fie
         raise ModelDefinitionError(
             f"model name {name!r} clashes with a built-in type", path, key=True
         )
+    if not name[0].isupper() or not name.isascii():
+        raise ModelDefinitionError(
+            f"model name {name!r} must start with a capital letter (CapWords, as a Record "
+            "class), e.g. Order",
+            path,
+            key=True,
+        )
     if not isinstance(body, Mapping):
         raise ModelDefinitionError("a model must be a mapping with 'fields'", path)
     for key in body:

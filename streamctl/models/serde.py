@@ -9,13 +9,36 @@ from streamctl.models.base import maybe_model
 from streamctl.models.codecs import Codec, get_codec
 from streamctl.models.registry import BLESSED_KEY
 
+#: how the blessed key appears in JSON bytes: no Record inside data without it
+RECORD_MARK = f'"{BLESSED_KEY}"'.encode()
 
-def revive(obj: Any) -> Any:
+
+def revive(obj: Any, data: bytes | None = None) -> Any:
     """An untyped value as Faust gives it back: a dict naming a registered Record in
     ``__faust.ns`` becomes that Record (only classes in the registry, never code named
-    by the data); anything else is returned as it is."""
+    by the data); anything else is returned as it is.
+
+    ``data`` (tables pass it): the bytes ``obj`` was decoded from. When they name a
+    Record below the top level (``[Record, ...]`` in a table of lists, as Faust's
+    windowed aggregation example keeps), those Records are built too, so a stored
+    value reads back as it was written, as from Faust's default in-memory store. The
+    bytes are only scanned for the key: plain values cost no walk. Topics do not pass
+    it: Faust rebuilds only a top-level Record from a message.
+    """
     if obj.__class__ is dict and BLESSED_KEY in obj:
         return maybe_model(obj)
+    if data is not None and obj.__class__ in (list, dict) and RECORD_MARK in data:
+        return _revive_nested(obj)
+    return obj
+
+
+def _revive_nested(obj: Any) -> Any:
+    if obj.__class__ is list:
+        return [_revive_nested(v) for v in obj]
+    if obj.__class__ is dict:
+        if BLESSED_KEY in obj:
+            return maybe_model(obj)
+        return {k: _revive_nested(v) for k, v in obj.items()}
     return obj
 
 
@@ -58,7 +81,7 @@ class Serde:
         obj = self.codec.loads(data)
         t = self.type
         if t is None:
-            return revive(obj)
+            return revive(obj, data)
         if self._from_data is not None:
             return self._from_data(obj)
         if t is str and isinstance(obj, bytes):

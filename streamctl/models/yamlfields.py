@@ -20,19 +20,39 @@ from streamctl.models.fields import (
 )
 from streamctl.models.options import ModelOptions
 from streamctl.models.record import Record
-from streamctl.models.yamltypes import TypeAst, base_kind, models_in, parse_type_expr
+from streamctl.models.yamltypes import (
+    TYPE_PATTERN,
+    TypeAst,
+    base_kind,
+    models_in,
+    parse_type_expr,
+)
 
 Path = tuple[Any, ...]
 #: A checked field: its parsed type and its spec as a mapping.
 FieldSpec = tuple[TypeAst, dict[str, Any]]
 
-FIELD_KEYS = frozenset(
-    {
-        "type", "required", "default", "min", "max", "min_length", "max_length", "pattern",
-        "enum", "max_digits", "decimal_places", "allow_blank", "trim_whitespace", "timezone",
-        "description",
-    }
-)  # fmt: skip
+_COUNT: dict[str, Any] = {"type": "integer", "minimum": 0}
+#: a field mapping's keys and the JSON Schema of each, as :func:`descriptor` checks them
+#: (the pipeline schema is built from it; which field types a key applies to is not in it)
+FIELD_SCHEMA: dict[str, dict[str, Any]] = {
+    "type": {"type": "string", "pattern": TYPE_PATTERN},
+    "required": {"type": "boolean"},
+    "default": {},
+    "min": {"type": "number"},
+    "max": {"type": "number"},
+    "min_length": _COUNT,
+    "max_length": _COUNT,
+    "pattern": {"type": "string"},
+    "enum": {"type": "array"},
+    "max_digits": _COUNT,
+    "decimal_places": _COUNT,
+    "allow_blank": {"type": "boolean"},
+    "trim_whitespace": {"type": "boolean"},
+    "timezone": {},
+    "description": {"type": "string"},
+}
+FIELD_KEYS = frozenset(FIELD_SCHEMA)
 _RESERVED = frozenset(name for name in dir(Record) if not name.startswith("__"))
 
 

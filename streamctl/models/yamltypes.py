@@ -21,6 +21,21 @@ SCALARS: dict[str, Any] = {
     "any": Any,
 }
 GENERICS = {"list": 1, "set": 1, "dict": 2, "optional": 1}
+
+
+def any_case(word: str) -> str:
+    """An ECMA 262 / Python regex matching ``word`` in any case (JSON Schema has no flags)."""
+    return "".join(f"[{c.upper()}{c.lower()}]" if c.isalpha() else re.escape(c) for c in word)
+
+
+#: a type expression :func:`parse_type_expr` may take, for the JSON Schema (ECMA 262
+#: regex): names are the built-in types in any case, or models (CapWords: a model's
+#: name starts with a capital letter, as a Record class), with ``[`` ``]`` ``,`` ``?``
+TYPE_PATTERN = (
+    r"^(?:\s|[\[\],?]|(?:"
+    + "|".join(any_case(w) for w in sorted([*SCALARS, *GENERICS]))
+    + r")(?![A-Za-z0-9_.])|[A-Z][A-Za-z0-9_]*(?![A-Za-z0-9_.]))+$"
+)
 _TOKEN = re.compile(r"\s*(?:([A-Za-z_][A-Za-z0-9_.]*)|(\[|\]|,|\?))")
 
 # A parsed type expression: ("scalar", name) | ("model", name) | (generic, *children)

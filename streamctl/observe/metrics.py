@@ -122,6 +122,12 @@ class StatsCollector(Collector):
             ["table", "partition"],
             {k: total for k, (_done, total) in recovery.items()},
         )
+        yield _gauge(
+            "streamctl_standby_lag",
+            "Changelog records a standby replica of a table partition has not read yet.",
+            ["table", "partition"],
+            dict(s.standby_lag),
+        )
         yield _counter(
             "streamctl_rebalances", "Partition assignments received.", [], {(): s.rebalances}
         )

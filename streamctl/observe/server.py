@@ -3,9 +3,11 @@
 ``GET /metrics`` (Prometheus text format), ``/`` (a self-contained page: no external
 scripts or styles), ``/api/status``, ``/api/tables``, ``/api/tables/NAME/KEY``,
 ``/healthz`` (200 while the worker runs) and ``/readyz`` (200 once its tables are
-recovered, else 503). Any other method is refused with 405: nothing here writes (table
+recovered, else 503), to GET and HEAD. POST, PUT, DELETE, PATCH, OPTIONS, TRACE and
+CONNECT are refused with 405 (an unknown method gets 501): nothing here writes (table
 writes go through the control channel, ``control.py``). A ``ThreadingHTTPServer`` in
-a daemon thread; table reads run on the worker's loop (``status.lookup``).
+a daemon thread; table reads run on the worker's loop (``status.lookup``). A client has
+:data:`REQUEST_TIMEOUT` seconds to send each request, then its connection is closed.
 """
 
 from __future__ import annotations
@@ -13,20 +15,21 @@ from __future__ import annotations
 import json
 import threading
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from importlib.resources import files
-from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from streamctl.observe import metrics, status
+from streamctl.observe.handler import JsonHandler
 from streamctl.worker import Worker
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(JsonHandler):
     server: WebServer
 
-    def log_message(self, format: str, *args: Any) -> None:
-        pass  # no line per request on the worker's log
+    def do_HEAD(self) -> None:
+        self._head = True
+        self.do_GET()
 
     def do_GET(self) -> None:
         path = urlsplit(self.path).path
@@ -65,20 +68,18 @@ class _Handler(BaseHTTPRequestHandler):
             self._json(200 if found["found"] else 404, found)
 
     def _refuse(self) -> None:
-        self._json(405, {"error": "this server is read-only"})
-
-    do_POST = do_PUT = do_DELETE = do_PATCH = _refuse
-
-    def _json(self, code: int, body: Any) -> None:
-        self._send(code, json.dumps(body, default=str).encode(), "application/json")
-
-    def _send(self, code: int, body: bytes, content_type: str) -> None:
-        self.send_response(HTTPStatus(code))
-        self.send_header("Content-Type", content_type)
+        self.send_response(HTTPStatus.METHOD_NOT_ALLOWED)
+        body = json.dumps({"error": "this server is read-only: GET and HEAD only"}).encode()
+        self.send_header("Allow", "GET, HEAD")
+        self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
-        self.send_header("Cache-Control", "no-store")
         self.end_headers()
         self.wfile.write(body)
+
+    do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = do_TRACE = do_CONNECT = _refuse
+
+    def _send(self, code: int, body: bytes, content_type: str, *, head: bool = False) -> None:
+        super()._send(code, body, content_type, head=getattr(self, "_head", False))
 
 
 class WebServer(ThreadingHTTPServer):

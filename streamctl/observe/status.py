@@ -37,7 +37,8 @@ def plain(obj: Any) -> Any:
 
 def summary(stats: WorkerStats, tables: dict[str, int]) -> dict[str, Any]:
     """The run summary (``streamctl run --summary json``): events in and out per topic,
-    dead letters, table sizes (keys), duration (seconds) and events per second."""
+    dead letters, table sizes (keys), late events dropped per windowed table, duration
+    (seconds) and events per second."""
     duration = time.monotonic() - stats.started
     return {
         "events_in": dict(sorted(stats.received.items())),
@@ -49,6 +50,7 @@ def summary(stats: WorkerStats, tables: dict[str, int]) -> dict[str, Any]:
         "dead_letters": {f"{a}:{r}": n for (a, r), n in sorted(stats.dead_letters.items())},
         "changelog_records": dict(sorted(stats.changelog_records.items())),
         "tables": dict(sorted(tables.items())),
+        "late_dropped": dict(sorted(stats.late_dropped.items())),
         "lag": stats.lag,
         "duration_seconds": round(duration, 3),
         "events_per_second": round(stats.processed / duration, 1) if duration > 0 else 0.0,
@@ -120,21 +122,23 @@ def key_candidates(table: Any, text: str) -> list[Any]:
 
 def read_key(table: Any, text: str) -> tuple[bool, Any, Any]:
     """(found, key, value) of ``table``'s key typed as ``text``, read where the worker reads
-    (run it on the worker's loop). A windowed table's value is the list of its windows
-    (``render_value``)."""
+    (run it on the worker's loop). A windowed table's value is the list of the key's
+    windows, ``{"start", "end", "value", "state"}`` as ``streamctl table get`` lists them."""
+    if table.window is not None:
+        from streamctl.admin import windows  # the admin modules: only when asked
+
+        found = windows.rows(table, windows.keys_typed(text))
+        if not found:
+            return False, text, None
+        return (
+            True,
+            found[0]["key"],
+            [{k: plain(v) for k, v in r.items() if k != "key"} for r in found],
+        )
     for key in key_candidates(table, text):
         if key in table:
-            return True, key, render_value(table, table[key])
+            return True, key, plain(table[key])
     return False, text, None
-
-
-def render_value(table: Any, value: Any) -> Any:
-    """A table's value as JSON; the place where a windowed table's value (a mapping of
-    window ranges to values) becomes its list of ``{"start", "end", "value"}`` windows."""
-    windows = getattr(value, "windows", None)
-    if table.window is not None and callable(windows):
-        return [{"start": start, "end": end, "value": plain(v)} for (start, end), v in windows()]
-    return plain(value)
 
 
 def lookup(worker: Worker, name: str, text: str) -> dict[str, Any] | None:

@@ -19,21 +19,23 @@ async def forward(stream: Any) -> AsyncIterator[Any]:
 def as_json(obj: Any) -> str:
     """``obj`` as one line of JSON: records as their fields (without Faust metadata),
     sets as sorted lists, bytes as UTF-8 text, anything else JSON cannot say as its str."""
-    return json.dumps(_plain(obj), ensure_ascii=False, default=str)
+    return json.dumps(plain(obj), ensure_ascii=False, default=str)
 
 
-def _plain(obj: Any) -> Any:
+def plain(obj: Any) -> Any:
+    """``obj`` as JSON-like data: records as their fields (no Faust metadata), sets as
+    sorted lists, tuples as lists, bytes as UTF-8 text; anything else unchanged."""
     if isinstance(obj, dict):
-        return {str(k): _plain(v) for k, v in obj.items() if k != "__faust"}
+        return {str(k): plain(v) for k, v in obj.items() if k != "__faust"}
     if isinstance(obj, (list, tuple)):
-        return [_plain(x) for x in obj]
+        return [plain(x) for x in obj]
     if isinstance(obj, (set, frozenset)):
-        return sorted((_plain(x) for x in obj), key=lambda x: json.dumps(x, default=str))
+        return sorted((plain(x) for x in obj), key=lambda x: json.dumps(x, default=str))
     if isinstance(obj, bytes):
         return obj.decode("utf-8", "replace")
     rep = getattr(obj, "to_representation", None)
     if rep is not None:
-        return _plain(rep())
+        return plain(rep())
     return obj
 
 

@@ -17,6 +17,9 @@ MAX_DEPTH = 64
 MOST = {"partitions": MAX_PARTITIONS, "topic_partitions": MAX_PARTITIONS, "concurrency": 1_000}
 #: the most topics, tables, agents or models one pipeline file may declare
 MAX_ENTRIES = 1_000
+#: seconds a ``streamctl test`` run may take before it is stopped and fails (a pipeline
+#: that never goes idle, such as an agent writing to the topic it reads, runs forever)
+TEST_TIMEOUT = 30.0
 #: the most YAML nodes a file may hold once aliases are expanded (a billion-laughs guard)
 MAX_NODES = 100_000
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -53,12 +54,20 @@ def _load(
     datadir: str | Path | None,
     broker_settings: dict[str, Any] | None,
     import_plugins: bool,
+    adjust: Callable[[PipelineSpec], None] | None = None,
 ) -> tuple[Pipeline | None, list[Problem]]:
     """Every problem ``run`` would refuse ``path`` for (and the warnings), and the Pipeline
-    when there is none: each stage runs even when an earlier one found problems."""
+    when there is none: each stage runs even when an earlier one found problems.
+    ``adjust`` changes the checked spec before the App is built."""
     spec, problems = _read(path)
     if spec is None:
         return None, problems
+    if adjust is not None:
+        adjust(spec)
+    if not import_plugins:  # validate: the pipeline's unit tests too (streamctl test runs them)
+        from streamctl.pipeline.testfiles import gather_tests
+
+        problems += gather_tests(spec, path)[1]
     from streamctl.pipeline.models import collect_models
 
     models = collect_models(spec, problems)
@@ -92,16 +101,31 @@ def load_pipeline(
     ``broker_settings`` (``-S KEY=VALUE``) go over the file's and are checked with them.
     Raises PipelineError with every problem found, sorted by file and line.
     """
-    pipeline, problems = _load(
-        Path(path),
-        broker=broker,
-        datadir=datadir,
-        broker_settings=broker_settings,
-        import_plugins=True,
-    )
+    return _built(Path(path), broker=broker, datadir=datadir, broker_settings=broker_settings)
+
+
+def _built(path: Path, **options: Any) -> Pipeline:
+    """``_load`` with plugins imported; PipelineError with every error when it refuses."""
+    pipeline, problems = _load(path, import_plugins=True, **options)
     if pipeline is None:
         raise PipelineError([p for p in problems if not p.warning])
     return pipeline
+
+
+def load_for_test(path: str | Path, datadir: str | Path) -> Pipeline:
+    """The pipeline's App on the in-memory broker (``memory://``) with in-memory table
+    stores under ``datadir``, for ``streamctl test``: the file's broker, broker settings,
+    data dir and processing guarantee are left out (the in-memory broker is
+    at-least-once and takes no client settings). Raises PipelineError as load_pipeline."""
+
+    def in_memory(spec: PipelineSpec) -> None:
+        spec.broker_settings = {}
+        spec.settings.pop("processing_guarantee", None)
+        spec.settings["table_store"] = "memory://"
+
+    return _built(
+        Path(path), broker="memory://", datadir=datadir, broker_settings=None, adjust=in_memory
+    )
 
 
 def check_pipeline(

@@ -8,57 +8,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from streamctl.pipeline.errors import Problem
+from streamctl.pipeline.keys import AGENT_KEYS, SETTINGS_KEYS, TOP_KEYS, TOPIC_KEYS, Decl
 from streamctl.pipeline.limits import MAX_ENTRIES, MOST
 from streamctl.pipeline.tables import TableDef, read_tables
+from streamctl.pipeline.windowspec import check_emit_topics
 from streamctl.pipeline.yamlpos import Located, Path_
+from streamctl.tables.naming import is_safe_name
 
-TOP_KEYS = {
-    "app": "the app id (also the consumer group)",
-    "broker": "broker URL: local:// (default) or kafka://host:port",
-    "datadir": "where the embedded broker and table stores live",
-    "settings": "engine settings (max_poll_records, poll_timeout, processing_guarantee, ...)",
-    "broker_settings": "transport options passed to the broker client (security, tuning)",
-    "topics": "topics by name",
-    "agents": "agents by name",
-    "tables": "tables by name",
-    "models": "record models by name",
-}
-TOPIC_KEYS = {
-    "partitions",
-    "compacting",
-    "key_type",
-    "value_type",
-    "key_serializer",
-    "value_serializer",
-    "dead_letter",
-    "on_error",
-    "internal",
-    "config",
-}
-AGENT_KEYS = {
-    "from",
-    "use",
-    "to",
-    "concurrency",
-    "dead_letter",
-    "on_error",
-    "steps",
-    "description",
-}
-SETTINGS_KEYS = {
-    "max_poll_records",
-    "commit_interval",
-    "poll_timeout",
-    "processing_guarantee",
-    "topic_partitions",
-    "table_standby_replicas",
-    "table_store",
-    "broker_start_timeout",
-    "broker_wait_timeout",
-    "worker_id",
-    "metrics_port",
-    "web_host",
-}
 #: the sections whose entries are counted against MAX_ENTRIES
 SECTIONS = ("topics", "tables", "agents", "models")
 NAME = re.compile(r"^[A-Za-z0-9._-]+$")
@@ -157,19 +113,45 @@ class Checker:
             return default
         return value
 
+    def declared(
+        self, mapping: dict[str, Any], key: str, decl: Decl, path: Path_, default: Any = None
+    ) -> Any:
+        """``mapping[key]`` checked against its declaration ``decl[key]`` (see
+        :mod:`streamctl.pipeline.keys`): its type, and its ``minimum`` and ``maximum``;
+        the declared ``default`` (else ``default``) when absent or wrong."""
+        schema = decl[key]
+        fallback = schema.get("default", default)
+        names = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
+        types = tuple(t for n in names for t in _JSON_TYPES[n])
+        value = self.typed(mapping, key, types if len(types) > 1 else types[0], path, fallback)
+        if key not in mapping or value is fallback or isinstance(value, bool):
+            return value
+        low, high = schema.get("minimum"), schema.get("maximum")
+        if low is not None and isinstance(value, (int, float)) and value < low:
+            self.error(path + (key,), f"{key} must be at least {low}, not {value}")
+            return fallback
+        if high is not None and isinstance(value, (int, float)) and value > high:
+            self.error(path + (key,), f"{key} must be at most {high:,}, not {value:,}")
+            return fallback
+        return value
+
     def positive_int(
         self, mapping: dict[str, Any], key: str, path: Path_, default: Any = None
     ) -> Any:
         """``mapping[key]`` as a whole number from 1 to its bound in ``limits.MOST``."""
-        value = self.typed(mapping, key, int, path, default)
-        if key in mapping and isinstance(value, int) and value < 1:
-            self.error(path + (key,), f"{key} must be at least 1, not {value}")
-            return default
-        most = MOST.get(key)
-        if key in mapping and isinstance(value, int) and most is not None and value > most:
-            self.error(path + (key,), f"{key} must be at most {most:,}, not {value:,}")
-            return default
-        return value
+        decl = {key: {"type": "integer", "minimum": 1, "maximum": MOST.get(key)}}
+        return self.declared(mapping, key, decl, path, default)
+
+
+#: JSON Schema types -> the Python types YAML gives them (a bool is no integer)
+_JSON_TYPES: dict[str, tuple[type, ...]] = {
+    "string": (str,),
+    "integer": (int,),
+    "number": (int, float),
+    "boolean": (bool,),
+    "object": (dict,),
+    "array": (list,),
+}
 
 
 def _as_tuple(types: Any) -> tuple[type, ...]:
@@ -189,12 +171,18 @@ def read_spec(doc: Located) -> tuple[PipelineSpec | None, list[Problem]]:
     c = Checker(doc)
     root = c.mapping(doc.data, (), "a pipeline file")
     c.unknown_keys(root, TOP_KEYS, (), "the pipeline")
-    app_id = c.typed(root, "app", str, ())
+    app_id = c.declared(root, "app", TOP_KEYS, ())
     if app_id is None and "app" not in root:
         c.error((), "missing required key 'app' (the app id)")
+    elif isinstance(app_id, str) and not is_safe_name(app_id):
+        c.error(
+            ("app",),
+            f"app id {app_id!r} may only use letters, digits, '.', '_' and '-' "
+            "(it names the consumer group, the changelog topics and the table stores)",
+        )
     spec = PipelineSpec(file=doc.file, located=doc, app_id=app_id or "")
-    spec.broker = c.typed(root, "broker", str, (), "local://")
-    spec.datadir = c.typed(root, "datadir", str, ())
+    spec.broker = c.declared(root, "broker", TOP_KEYS, ())
+    spec.datadir = c.declared(root, "datadir", TOP_KEYS, ())
     settings = c.mapping(root.get("settings"), ("settings",), "settings")
     c.unknown_keys(settings, SETTINGS_KEYS, ("settings",), "settings")
     spec.settings = dict(settings)
@@ -215,15 +203,15 @@ def read_spec(doc: Located) -> tuple[PipelineSpec | None, list[Problem]]:
         c.unknown_keys(body, TOPIC_KEYS, path, f"topic {name!r}")
         spec.topics[name] = TopicDef(
             name=name,
-            partitions=c.positive_int(body, "partitions", path),
-            compacting=c.typed(body, "compacting", bool, path, False),
-            key_type=c.typed(body, "key_type", str, path, "str"),
-            value_type=c.typed(body, "value_type", str, path),
-            key_serializer=c.typed(body, "key_serializer", str, path),
-            value_serializer=c.typed(body, "value_serializer", str, path),
-            dead_letter=c.typed(body, "dead_letter", str, path),
-            on_error=c.typed(body, "on_error", str, path),
-            internal=c.typed(body, "internal", bool, path, False),
+            partitions=c.declared(body, "partitions", TOPIC_KEYS, path),
+            compacting=c.declared(body, "compacting", TOPIC_KEYS, path),
+            key_type=c.declared(body, "key_type", TOPIC_KEYS, path),
+            value_type=c.declared(body, "value_type", TOPIC_KEYS, path),
+            key_serializer=c.declared(body, "key_serializer", TOPIC_KEYS, path),
+            value_serializer=c.declared(body, "value_serializer", TOPIC_KEYS, path),
+            dead_letter=c.declared(body, "dead_letter", TOPIC_KEYS, path),
+            on_error=c.declared(body, "on_error", TOPIC_KEYS, path),
+            internal=c.declared(body, "internal", TOPIC_KEYS, path),
             config={
                 str(k): str(v)
                 for k, v in c.mapping(body.get("config"), path + ("config",), "config").items()
@@ -236,7 +224,7 @@ def read_spec(doc: Located) -> tuple[PipelineSpec | None, list[Problem]]:
         path = ("agents", name)
         body = c.mapping(body, path, f"agent {name!r}")
         c.unknown_keys(body, AGENT_KEYS, path, f"agent {name!r}")
-        source = c.typed(body, "from", str, path)
+        source = c.declared(body, "from", AGENT_KEYS, path)
         misspelt = any(_hint(str(k), AGENT_KEYS) == " (did you mean 'from'?)" for k in body)
         if "from" not in body and not misspelt:  # a misspelt 'from' is reported as such
             c.error(path + ("<key>",), f"agent {name!r} needs 'from': the topic it reads")
@@ -264,8 +252,9 @@ def read_spec(doc: Located) -> tuple[PipelineSpec | None, list[Problem]]:
                     )
                 else:
                     sinks.append(sink)
-        use = c.typed(body, "use", str, path)
-        steps = c.typed(body, "steps", list, path, [])
+        use = c.declared(body, "use", AGENT_KEYS, path)
+        c.declared(body, "description", AGENT_KEYS, path)  # text, for people
+        steps = c.declared(body, "steps", AGENT_KEYS, path, [])
         if use is None and not steps:
             c.error(
                 path + ("<key>",),
@@ -278,13 +267,14 @@ def read_spec(doc: Located) -> tuple[PipelineSpec | None, list[Problem]]:
             source=source or "",
             use=use,
             sinks=sinks,
-            concurrency=c.positive_int(body, "concurrency", path, 1),
-            dead_letter=c.typed(body, "dead_letter", str, path),
-            on_error=c.typed(body, "on_error", str, path),
+            concurrency=c.declared(body, "concurrency", AGENT_KEYS, path),
+            dead_letter=c.declared(body, "dead_letter", AGENT_KEYS, path),
+            on_error=c.declared(body, "on_error", AGENT_KEYS, path),
             steps=steps,
             path=path,
         )
     _check_dead_letter_loops(spec, c)
+    check_emit_topics(c, spec.tables, spec.topics)
     return spec, c.problems
 
 

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from streamctl.pipeline.errors import Problem
 from streamctl.pipeline.expressions import Expression, ExpressionError, compile_expression, shorten
+from streamctl.pipeline.expressions.types import Shape, describe, model_shape
 from streamctl.pipeline.yamlpos import Path_
 
 if TYPE_CHECKING:
@@ -29,6 +30,11 @@ class StepContext:
         #: whether a nested chain (branch, flat_map) sends any
         self.outbox: list[tuple[Any, ...]] = []
         self.flags: dict[str, bool] = {"nested_outputs": False}
+        #: the fields the value has at this step where known (the topic's model, then
+        #: what earlier steps computed), and what messages call their owner
+        model = getattr(self.topic, "value_type", None)
+        self.shape: Shape | None = model_shape(model)
+        self.owner = f"model {getattr(model, '__name__', '?')}"
 
     def error(self, message: str, sub: Path_ = (), offset: int = 0) -> None:
         self.problems.append(self.spec.located.problem(self.path + sub, message, offset))
@@ -36,7 +42,7 @@ class StepContext:
     def expr(self, text: Any, sub: Path_ = (), *, allow_key: bool = True) -> Expression | None:
         """Compile an expression, reporting a mistake at its position (None then)."""
         try:
-            e = compile_expression(text, self.read_table)
+            e = compile_expression(text, self.read_table, self.shape, self.owner)
         except ExpressionError as exc:
             self.error(f"{exc.message} in expression {shorten(str(text))!r}", sub, exc.offset)
             return None
@@ -50,23 +56,20 @@ class StepContext:
         ctx = StepContext(self.spec, self.agent, self.app, path)
         ctx.topic, ctx.grouped, ctx.outbox = self.topic, self.grouped, self.outbox
         ctx.flags = self.flags
+        ctx.shape, ctx.owner = self.shape, self.owner
         return ctx
 
     def check_numeric(self, value: Expression, sub: Path_, step: str) -> None:
-        """Report ``step`` over a model field known not to be a number (a ``str`` field)."""
-        model = getattr(self.topic, "value_type", None)
-        fields = getattr(getattr(model, "_options", None), "fields", None)
-        name = value.text.strip()
-        if not isinstance(fields, dict) or name not in fields:
+        """Report ``step`` over a value known not to be a number (a ``str`` field, text)."""
+        if value.kind is None or value.kind in ("number", "boolean"):
             return
-        tp = fields[name]
-        if tp in (str, bytes, bool, dict, list) or getattr(tp, "__origin__", None) in (list, dict):
-            what = getattr(tp, "__name__", str(tp))
-            owner = getattr(model, "__name__", "?")
-            self.error(
-                f"{step} needs numbers, but field {name!r} of model {owner} is {what}",
-                sub,
-            )
+        name = value.text.strip()
+        what = (
+            f"field {name!r} of {self.owner}"
+            if self.shape and name in self.shape
+            else (f"its value {shorten(name)!r}")
+        )
+        self.error(f"{step} needs numbers, but {what} is {describe(value.kind)}", sub)
 
     def read_table(self, name: str) -> Any:
         """The table an expression reads (``table('t')[k]``); KeyError(message) if none."""

@@ -18,8 +18,9 @@ from typing import Any
 
 from streamctl.events import _current
 from streamctl.pipeline.expressions import epoch
+from streamctl.pipeline.expressions.types import Shape
 from streamctl.pipeline.stepchain import DROP, Many, StepFn
-from streamctl.pipeline.stepkinds import _FIELD, _as_dict
+from streamctl.pipeline.stepkinds import _as_dict
 from streamctl.pipeline.steps import Step
 from streamctl.pipeline.steptables import EXPR
 
@@ -29,16 +30,13 @@ _NAME = {"type": "string", "pattern": "^[A-Za-z][A-Za-z0-9_]*$"}
 _NAMES = {"oneOf": [_NAME, {"type": "array", "items": _NAME, "minItems": 1}]}
 
 
-def _field_names(step: Step) -> list[str] | None:
-    arg = step.arg
-    names = [arg] if isinstance(arg, str) else arg
-    if not isinstance(names, list) or not names:
-        step.ctx.error(f"{step.name} takes a field name or a list of field names")
-        return None
-    for i, n in enumerate(names):
-        if not isinstance(n, str) or not _FIELD.match(n):
-            step.ctx.error(f"{step.name}: {n!r} is not a field name", (i,) if arg is names else ())
-    return None if step.ctx.problems else names
+def _names(arg: Any) -> set[str]:
+    return {arg} if isinstance(arg, str) else set(arg)
+
+
+def _field_names(step: Step) -> list[str]:
+    """A field name or a list of them (the schema checked it) as a list."""
+    return [step.arg] if isinstance(step.arg, str) else list(step.arg)
 
 
 class Drop(Step):
@@ -49,8 +47,6 @@ class Drop(Step):
 
     def build(self) -> StepFn | None:
         names = _field_names(self)
-        if names is None:
-            return None
         gone = tuple(names)
 
         def drop(v: Any, k: Any) -> Any:
@@ -61,6 +57,10 @@ class Drop(Step):
 
         return drop
 
+    def shape_after(self, shape: Shape | None) -> Shape | None:
+        gone = _names(self.arg)
+        return None if shape is None else {n: k for n, k in shape.items() if n not in gone}
+
 
 class Keep(Step):
     """``keep: [field, ...]``: a copy of the value with only those fields (present ones)."""
@@ -70,14 +70,16 @@ class Keep(Step):
 
     def build(self) -> StepFn | None:
         names = _field_names(self)
-        if names is None:
-            return None
         kept = frozenset(names)
 
         def keep(v: Any, k: Any) -> Any:
             return {n: x for n, x in _as_dict(v).items() if n in kept}
 
         return keep
+
+    def shape_after(self, shape: Shape | None) -> Shape | None:
+        kept = _names(self.arg)
+        return None if shape is None else {n: k for n, k in shape.items() if n in kept}
 
 
 class Rename(Step):
@@ -93,15 +95,6 @@ class Rename(Step):
     }
 
     def build(self) -> StepFn | None:
-        if not isinstance(self.arg, dict) or not self.arg:
-            self.ctx.error("rename takes {old_name: new_name, ...}")
-            return None
-        for old, new in self.arg.items():
-            for n, sub in ((old, (old, "<key>")), (new, (old,))):
-                if not isinstance(n, str) or not _FIELD.match(n):
-                    self.ctx.error(f"rename: {n!r} is not a field name", sub)
-        if self.ctx.problems:
-            return None
         pairs = tuple(self.arg.items())
 
         def rename(v: Any, k: Any) -> Any:
@@ -112,6 +105,13 @@ class Rename(Step):
             return new
 
         return rename
+
+    def shape_after(self, shape: Shape | None) -> Shape | None:
+        if shape is None:
+            return None
+        out = {n: k for n, k in shape.items() if n not in self.arg}
+        out.update({new: shape[old] for old, new in self.arg.items() if old in shape})
+        return out
 
 
 class FlatMap(Step):
@@ -137,15 +137,7 @@ class FlatMap(Step):
     def build(self) -> StepFn | None:
         arg, ctx = self.arg, self.ctx
         self.field: str | None = None
-        if isinstance(arg, dict):
-            for k in arg:
-                if k not in ("each", "as"):
-                    ctx.error(f"unknown key {k!r} in flat_map (known: as, each)", (k, "<key>"))
-            if "each" not in arg or "as" not in arg:
-                ctx.error("flat_map takes an expression or {each: expression, as: field}")
-                return None
-            if not isinstance(arg["as"], str) or not _FIELD.match(arg["as"]):
-                ctx.error(f"flat_map: as: {arg['as']!r} is not a field name", ("as",))
+        if isinstance(arg, dict):  # {each, as} (the schema checked it)
             e = ctx.expr(arg["each"], ("each",))
             self.field = arg["as"]
         else:
@@ -178,6 +170,10 @@ class FlatMap(Step):
 
         return flat_map
 
+    def shape_after(self, shape: Shape | None) -> Shape | None:
+        """``{each, as}``: the value's fields and ``as``; an element as the value: not known."""
+        return None if shape is None or self.field is None else {**shape, self.field: None}
+
 
 _LEVELS = {"debug": 10, "info": 20, "warning": 30, "error": 40}
 
@@ -187,6 +183,7 @@ class Log(Step):
     (logger ``streamctl.pipeline.log``, level info) and pass the value on."""
 
     name = "log"
+    keeps_shape = True
     schema = {
         "oneOf": [
             EXPR,
@@ -202,16 +199,8 @@ class Log(Step):
     def build(self) -> StepFn | None:
         arg, ctx = self.arg, self.ctx
         level = "info"
-        if isinstance(arg, dict):
+        if isinstance(arg, dict):  # {message, level?} (the schema checked it)
             level = arg.get("level", "info")
-            if level not in _LEVELS:
-                ctx.error(f"log: level must be one of {', '.join(_LEVELS)}", ("level",))
-            for k in arg:
-                if k not in ("message", "level"):
-                    ctx.error(f"unknown key {k!r} in log (known: level, message)", (k, "<key>"))
-            if "message" not in arg:
-                ctx.error("log needs message: an expression")
-                return None
             e = ctx.expr(arg["message"], ("message",))
         else:
             e = ctx.expr(arg)
@@ -233,6 +222,7 @@ class Timestamp(Step):
     TimestampExtractor does. A None value keeps the record's own timestamp."""
 
     name = "timestamp"
+    keeps_shape = True
     schema = EXPR
 
     def build(self) -> StepFn | None:

@@ -1,4 +1,4 @@
-"""Steps that join, route or deduplicate: lookup (a stream-table join), branch, dedupe.
+"""Steps that join or route: lookup (a stream-table join) and branch (dedupe: stepdedupe).
 
 ```yaml
   - lookup: {table: products, key: product_id, as: product, on_missing: skip}
@@ -9,7 +9,6 @@
         steps: [{map: {vat: "total * 0.21"}}, {to: nl-orders}]
       - default: true                      # optional: what no case took (else dropped)
         to: other-orders
-  - dedupe: {key: order_id, within: 10m, table: seen_orders}
 ```
 """
 
@@ -17,35 +16,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from streamctl.events import _current
 from streamctl.exceptions import StreamctlError
-from streamctl.pipeline.expressions import duration
+from streamctl.pipeline.expressions.types import Shape
 from streamctl.pipeline.stepchain import DROP, StepFn
-from streamctl.pipeline.stepkinds import _FIELD, _as_dict
+from streamctl.pipeline.stepkinds import To, _as_dict
 from streamctl.pipeline.steps import Step, nested_chain
-from streamctl.pipeline.steptables import EXPR
+from streamctl.pipeline.steptables import EXPR, TABLE_NAME
 
 ON_MISSING = ("skip", "default", "dead_letter")
 
 
 class LookupMissing(StreamctlError, LookupError):
     """A lookup found no row and its ``on_missing`` is ``dead_letter``: the record is parked."""
-
-
-def _keys(step: Step, known: set[str], required: set[str]) -> dict[str, Any] | None:
-    arg, ctx = step.arg, step.ctx
-    if not isinstance(arg, dict):
-        ctx.error(f"{step.name} takes {{{', '.join(sorted(required))}, ...}}")
-        return None
-    for k in arg:
-        if k not in known:
-            ctx.error(
-                f"unknown key {k!r} in {step.name} (known: {', '.join(sorted(known))})",
-                (k, "<key>"),
-            )
-    for k in sorted(required - set(arg)):
-        ctx.error(f"{step.name} needs {k}:")
-    return None if ctx.problems else arg
 
 
 class Lookup(Step):
@@ -60,7 +42,7 @@ class Lookup(Step):
     schema = {
         "type": "object",
         "properties": {
-            "table": {"type": "string", "description": "a table or global table"},
+            "table": {**TABLE_NAME, "description": "a table or global table"},
             "key": {**EXPR, "description": "the key to read (default: the event's key)"},
             "as": {"type": "string", "pattern": "^[A-Za-z][A-Za-z0-9_]*$"},
             "on_missing": {"enum": list(ON_MISSING), "default": "default"},
@@ -71,16 +53,9 @@ class Lookup(Step):
     }
 
     def build(self) -> StepFn | None:
-        ctx = self.ctx
-        arg = _keys(self, set(self.schema["properties"]), {"table", "as"})
-        if arg is None:
-            return None
+        ctx, arg = self.ctx, self.arg  # of the schema's shape (checked before)
         name, field = arg["table"], arg["as"]
-        if not isinstance(field, str) or not _FIELD.match(field):
-            ctx.error(f"lookup: as: {field!r} is not a field name", ("as",))
         on_missing = arg.get("on_missing", "default")
-        if on_missing not in ON_MISSING:
-            ctx.error(f"lookup: on_missing must be one of {', '.join(ON_MISSING)}", ("on_missing",))
         if "default" in arg and on_missing != "default":
             ctx.error("lookup: default: is used only with on_missing: default", ("default",))
         if on_missing == "dead_letter" and not ctx.agent.dead_letter:
@@ -90,12 +65,10 @@ class Lookup(Step):
             )
         table = None
         try:
-            table = ctx.read_table(name) if isinstance(name, str) else None
+            table = ctx.read_table(name)
         except KeyError as exc:
             ctx.error(f"lookup: {exc.args[0]}", ("table",))
-        if table is None and isinstance(name, str) is False:
-            ctx.error("lookup: table must be a table name", ("table",))
-        tdef = ctx.spec.tables.get(name) if isinstance(name, str) else None
+        tdef = ctx.spec.tables.get(name)
         if tdef is not None and "key" in arg and not tdef.is_global:
             ctx.error(
                 f"lookup by a key expression needs a global table (kind: global); {name!r} "
@@ -107,6 +80,9 @@ class Lookup(Step):
         if ctx.problems or table is None:
             return None
         return _lookup(table, name, field, key.fn if key else None, on_missing, default)
+
+    def shape_after(self, shape: Shape | None) -> Shape | None:
+        return None if shape is None else {**shape, self.arg["as"]: None}
 
 
 def _lookup(table: Any, name: str, field: str, key_fn: Any, on_missing: str, default: Any) -> Any:
@@ -134,7 +110,7 @@ _CASE: dict[str, Any] = {
     "properties": {
         "when": EXPR,
         "default": {"const": True},
-        "to": {"oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]},
+        "to": To.schema,
         "steps": {"type": "array", "items": {"type": "object"}},
     },
     "oneOf": [{"required": ["when"]}, {"required": ["default"]}],
@@ -151,29 +127,15 @@ class Branch(Step):
 
     name = "branch"
     role = "final"
+    keeps_shape = True
     schema = {"type": "array", "minItems": 1, "items": _CASE}
 
     def build(self) -> StepFn | None:
-        ctx, arg = self.ctx, self.arg
-        if not isinstance(arg, list) or not arg:
-            ctx.error("branch takes a list of cases: {when: expression, to: topic | steps: [...]}")
-            return None
+        ctx, arg = self.ctx, self.arg  # cases of the schema's shape (checked before)
         cases: list[tuple[Any, StepFn]] = []
         for i, case in enumerate(arg):
-            if not isinstance(case, dict):
-                ctx.error("a branch case is {when: expression, to: topic | steps: [...]}", (i,))
-                continue
-            for k in case:
-                if k not in _CASE["properties"]:
-                    ctx.error(
-                        f"unknown key {k!r} in a branch case (known: default, steps, to, when)",
-                        (i, k, "<key>"),
-                    )
             is_default = "default" in case
-            if is_default == ("when" in case):
-                ctx.error("a branch case has when: expression or default: true (one)", (i,))
-                continue
-            if is_default and (case["default"] is not True or i != len(arg) - 1):
+            if is_default and i != len(arg) - 1:
                 ctx.error("default: true is the last branch case", (i, "default"))
                 continue
             if ("to" in case) == ("steps" in case):
@@ -201,8 +163,6 @@ class Branch(Step):
 
 def _send_to(ctx: Any, topics: Any, sub: Any) -> StepFn | None:
     """A branch case's ``to:``, queuing in the agent's outbox (the chain sends it)."""
-    from streamctl.pipeline.stepkinds import To
-
     here = ctx.child(ctx.path + sub)
     step = To(here, topics)
     fn = step.build()
@@ -211,55 +171,3 @@ def _send_to(ctx: Any, topics: Any, sub: Any) -> StepFn | None:
         return None
     ctx.flags["nested_outputs"] = True
     return step.deferred(ctx.outbox)
-
-
-class Dedupe(Step):
-    """``dedupe: {table, within, key}``: drop a record whose ``key`` (an expression; default
-    the event's key) was seen less than ``within`` ago (a duration: ``10m``, ``1h`` or
-    seconds) by event time. ``table`` (a table the agent writes) keeps each key's first
-    time in milliseconds, so the window survives restarts; rows are not expired."""
-
-    name = "dedupe"
-    role = "effect"
-    schema = {
-        "type": "object",
-        "properties": {
-            "table": {"type": "string"},
-            "within": {"type": ["string", "number"], "description": "e.g. 10m, 1h30m, 60"},
-            "key": EXPR,
-        },
-        "required": ["table", "within"],
-        "additionalProperties": False,
-    }
-
-    def build(self) -> StepFn | None:
-        ctx = self.ctx
-        arg = _keys(self, set(self.schema["properties"]), {"table", "within"})
-        if arg is None:
-            return None
-        window = None
-        try:
-            window = duration(arg["within"])
-        except ValueError as exc:
-            ctx.error(f"dedupe: {exc}", ("within",))
-        if window is not None and window <= 0:
-            ctx.error("dedupe: within must be more than 0", ("within",))
-        table = ctx.table(arg["table"], ("table",), want="table", step="dedupe")
-        key = ctx.expr(arg["key"], ("key",)) if "key" in arg else None
-        if ctx.problems or table is None or window is None:
-            return None
-        if key is None:
-            ctx.keyed_by_event(table)
-        key_fn, ms = (key.fn if key else None), int(window * 1000)
-        get, put, event = table.get, table.__setitem__, _current.get
-
-        def dedupe(v: Any, k: Any) -> Any:
-            kk = k if key_fn is None else key_fn(v, k)
-            now = event()[2][5]  # type: ignore[index]  # the record time, milliseconds
-            first = get(kk)
-            if first is not None and 0 <= now - first < ms:
-                return DROP
-            put(kk, now)
-            return v
-
-        return dedupe

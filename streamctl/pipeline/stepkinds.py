@@ -19,9 +19,10 @@ from typing import Any
 from streamctl.errorpolicy import Blame, blame
 from streamctl.events import _current
 from streamctl.pipeline.expressions import field_getter
+from streamctl.pipeline.expressions.types import Shape
 from streamctl.pipeline.stepchain import DROP, StepFn
 from streamctl.pipeline.steps import Step
-from streamctl.pipeline.steptables import EXPR, Last, table_schema
+from streamctl.pipeline.steptables import EXPR, TOPIC_NAME, Last, table_schema
 from streamctl.streams import SKIP
 
 _FIELD = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
@@ -31,6 +32,7 @@ class Filter(Step):
     """``filter: expr``: keep the events for which the expression is true."""
 
     name = "filter"
+    keeps_shape = True
     schema = {**EXPR, "description": "keep the events for which this expression is true"}
 
     def build(self) -> StepFn | None:
@@ -75,18 +77,14 @@ class Map(Step):
 
     def build(self) -> StepFn | None:
         ctx = self.ctx
-        if isinstance(self.arg, dict):
-            if not self.arg:
-                ctx.error("map needs at least one field: expression")
-                return None
+        if isinstance(self.arg, dict):  # field names checked by the schema
             fields: list[tuple[str, Any]] = []
+            self.kinds: dict[str, Any] = {}
             for name, text in self.arg.items():
-                if not isinstance(name, str) or not _FIELD.match(name):
-                    ctx.error(f"map: invalid field name {name!r}", (name, "<key>"))
-                    continue
                 e = ctx.expr(text, (name,))
                 if e is not None:
                     fields.append((name, e.fn))
+                    self.kinds[name] = e.kind
             if ctx.problems:
                 return None
             pairs = tuple(fields)
@@ -101,12 +99,19 @@ class Map(Step):
         e = ctx.expr(self.arg)
         return None if e is None else e.fn
 
+    def shape_after(self, shape: Shape | None) -> Shape | None:
+        """Fields computed on the value: its fields and theirs; a replaced value: not known."""
+        if not isinstance(self.arg, dict) or shape is None:
+            return None
+        return {**shape, **self.kinds}
+
 
 class GroupBy(Step):
     """``group_by: field`` or ``{key: expr, name: suffix}``: repartition by a new key."""
 
     name = "group_by"
     role = "repartition"
+    keeps_shape = True
     schema = {
         "oneOf": [
             {"type": "string", "pattern": "^[A-Za-z][A-Za-z0-9_]*$"},
@@ -126,38 +131,24 @@ class GroupBy(Step):
         ctx = self.ctx
         arg = self.arg
         self.key_fn: Any = None
-        if isinstance(arg, str):
-            if not _FIELD.match(arg):
-                ctx.error(
-                    f"group_by: {arg!r} is not a field name; use {{key: expression, name: suffix}}"
-                )
-                return None
+        if isinstance(arg, str):  # a field name (the schema checked it)
             self.key_fn, self.suffix = field_getter(arg), arg
-        elif isinstance(arg, dict):
-            unknown = [k for k in arg if k not in ("key", "name")]
-            for k in unknown:
-                ctx.error(f"unknown key {k!r} in group_by (known: key, name)", (k, "<key>"))
-            if "key" not in arg:
-                ctx.error("group_by needs key: an expression")
-                return None
+        else:  # {key, name?}
             e = ctx.expr(arg["key"], ("key",), allow_key=False)
             name = arg.get("name")
             if name is None and e is not None and _FIELD.match(str(arg["key"]).strip()):
                 name = str(arg["key"]).strip()
-            if not isinstance(name, str) or not re.match(r"^[A-Za-z0-9._-]+$", name):
+            if name is None:  # a given name is checked by the schema
                 ctx.error(
-                    "group_by needs name: (letters, digits, . _ -) to name its repartition topic",
-                    ("name",) if "name" in arg else (),
+                    "group_by needs name: (letters, digits, . _ -) to name its repartition topic"
                 )
                 return None
-            if e is None or unknown:
+            if e is None:
                 return None
             self.key_fn, self.suffix = e.fn, name
-        else:
-            ctx.error("group_by takes a field name or {key: expression, name: suffix}")
-            return None
         source = ctx.app.topics[ctx.agent.source]
-        self.topic = ctx.app.repartition_topic(source, self.suffix)
+        # JSON keys (not the source's text keys): a group_by on a number keeps a number
+        self.topic = ctx.app.repartition_topic(source, self.suffix, key_serializer="json")
         return self.key_fn
 
     def attach(self, before: list[StepFn], drop: Any, labels: dict[StepFn, Blame]) -> Any:
@@ -200,10 +191,11 @@ class To(Step):
 
     name = "to"
     role = "effect"
+    keeps_shape = True
     schema = {
         "oneOf": [
-            {"type": "string"},
-            {"type": "array", "items": {"type": "string"}, "minItems": 1},
+            TOPIC_NAME,
+            {"type": "array", "items": TOPIC_NAME, "minItems": 1},
         ]
     }
 
@@ -256,7 +248,11 @@ class Set(Step):
     compute a field named ``table``, use ``map``."""
 
     name = "set"
-    schema = {"oneOf": [table_schema(True), Map.schema["oneOf"][1]]}
+    schema = {
+        "if": {"type": "object", "required": ["table"]},
+        "then": table_schema(True),
+        "else": Map.schema["oneOf"][1],
+    }
 
     def __init__(self, ctx: Any, arg: Any) -> None:
         super().__init__(ctx, arg)
@@ -264,6 +260,9 @@ class Set(Step):
         self.inner.label = self.label
         self.inner.name = "set"  # type: ignore[misc]  # its messages say set
         self.role = self.inner.role  # type: ignore[misc]
+
+    def shape_after(self, shape: Shape | None) -> Shape | None:
+        return self.inner.shape_after(shape)
 
     def build(self) -> StepFn | None:
         if not isinstance(self.arg, dict):

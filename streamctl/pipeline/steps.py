@@ -27,8 +27,10 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from streamctl import seams
 from streamctl.errorpolicy import Blame
 from streamctl.pipeline.errors import PipelineError, Problem
+from streamctl.pipeline.expressions.types import Shape
 from streamctl.pipeline.stepchain import DROP, Many, StepFn, chain_fn, make_agent
 from streamctl.pipeline.stepcontext import StepContext
+from streamctl.pipeline.stepschema import schema_problems
 from streamctl.pipeline.yamlpos import Path_
 
 if TYPE_CHECKING:
@@ -65,7 +67,7 @@ BUILTIN_STEPS: dict[str, str] = {
     "timestamp": f"{_F}:Timestamp",
     "lookup": f"{_R}:Lookup",
     "branch": f"{_R}:Branch",
-    "dedupe": f"{_R}:Dedupe",
+    "dedupe": "streamctl.pipeline.stepdedupe:Dedupe",
 }
 
 
@@ -89,6 +91,14 @@ class Step:
     def build(self) -> StepFn | None:
         """Check the argument (report through ``self.ctx``) and return the step function."""
         raise NotImplementedError
+
+    #: the value leaves the step with the fields it came with (filter, to, table steps)
+    keeps_shape: ClassVar[bool] = False
+
+    def shape_after(self, shape: Shape | None) -> Shape | None:
+        """The fields the value has after this (built) step, from those it came with (None:
+        not known, so later expressions are not type-checked)."""
+        return shape if self.keeps_shape else None
 
 
 def step_class(name: str) -> type[Step] | None:
@@ -140,6 +150,10 @@ def build_steps(ctx: StepContext, items: Any, path: Path_, problems: list[Proble
             )
             continue
         sub = ctx.child(here + (kind,))
+        shape = schema_problems(str(kind), cls.schema, arg)
+        if shape:  # a step is built only from an argument of its declared shape
+            problems.extend(spec.located.problem(sub.path + at, why) for at, why in shape)
+            continue
         if group is not None:
             sub.grouped, sub.topic = True, group.topic  # type: ignore[attr-defined]
         step = cls(sub, arg)
@@ -169,6 +183,9 @@ def build_steps(ctx: StepContext, items: Any, path: Path_, problems: list[Proble
                 )
             )
         built.append((fn, step, here))
+        after = step.shape_after(ctx.shape)
+        if after is not ctx.shape:
+            ctx.shape, ctx.owner = after, "the value here"
         if nested and hasattr(step, "deferred"):
             ctx.flags["nested_outputs"] = True
     return built
@@ -223,7 +240,8 @@ def nested_chain(ctx: StepContext, items: Any, sub: Path_) -> StepFn | None:
     """``items`` (a branch case's ``steps:``) as one function; its ``to`` steps queue in
     the agent's outbox. None when there are problems (reported through ``ctx``)."""
     problems: list[Problem] = []
-    built = build_steps(ctx, items, ctx.path + sub, problems)
+    # each case starts from the value the branch got: its own copy of the shape
+    built = build_steps(ctx.child(ctx.path), items, ctx.path + sub, problems)
     ctx.problems.extend(problems)
     if problems:
         return None

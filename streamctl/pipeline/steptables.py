@@ -27,12 +27,18 @@ from streamctl.pipeline.steps import Step
 
 #: the schema of an expression argument: text, or a constant number, bool or null
 EXPR: dict[str, Any] = {"type": ["string", "number", "boolean", "null"]}
+#: the schema of a table's name and of a topic's (the title is what messages call it)
+TABLE_NAME: dict[str, Any] = {"type": "string", "title": "a table name"}
+TOPIC_NAME: dict[str, Any] = {"type": "string", "title": "a topic name"}
 
 
 def table_schema(needs_value: bool, want: str = "table") -> dict[str, Any]:
     """The argument schema of a table step: ``{table, value, key}`` (or a table name)."""
     props: dict[str, Any] = {
-        "table": {"type": "string", "description": f"a {want} table this agent writes"},
+        "table": {
+            **TABLE_NAME,
+            "description": f"a {'set table' if want == 'set' else 'table'} this agent writes",
+        },
         "key": {**EXPR, "description": "the table key (default: the event's key)"},
     }
     if needs_value:
@@ -43,46 +49,37 @@ def table_schema(needs_value: bool, want: str = "table") -> dict[str, Any]:
         "required": ["table", "value"] if needs_value else ["table"],
         "additionalProperties": False,
     }
-    return obj if needs_value else {"oneOf": [{"type": "string"}, obj]}
+    return obj if needs_value else {"oneOf": [TABLE_NAME, obj]}
 
 
 class TableStep(Step):
     """Shared parsing of ``{table: name, value: expr, key: expr}``."""
 
     role = "effect"
+    keeps_shape = True
     want = "table"
     needs_value = True
-    #: a value of a model field of one of these types is refused (type compatibility)
+    #: the value must be a number where its type is known (type compatibility)
     numeric: ClassVar[bool] = False
 
+    def build(self) -> StepFn | None:
+        parsed = self.parse()
+        return None if parsed is None else self.make(*parsed)
+
+    def make(self, table: Any, value: Expression | None, key_fn: Any) -> StepFn:
+        """The step function over a checked ``table``, ``value`` (None when the step
+        takes no value) and ``key_fn`` (None: the event's key)."""
+        raise NotImplementedError
+
     def parse(self) -> tuple[Any, Expression | None, Any] | None:
+        """The table, value and key of an argument of the step's schema (checked before)."""
         ctx, arg = self.ctx, self.arg
-        if isinstance(arg, str) and not self.needs_value:
+        if isinstance(arg, str):
             arg = {"table": arg}
             sub_table: tuple[Any, ...] = ()
         else:
             sub_table = ("table",)
-        if not isinstance(arg, dict):
-            ctx.error(
-                f"{self.name} takes {{table: name{', value: expr' if self.needs_value else ''}}}"
-            )
-            return None
-        known = {"table", "key", "value"} if self.needs_value else {"table", "key"}
-        for k in arg:
-            if k not in known:
-                ctx.error(
-                    f"unknown key {k!r} in {self.name} (known: {', '.join(sorted(known))})",
-                    (k, "<key>"),
-                )
-        if "table" not in arg:
-            ctx.error(f"{self.name} needs table: a table name")
-        if self.needs_value and "value" not in arg:
-            ctx.error(f"{self.name} needs value: an expression")
-        table = (
-            ctx.table(arg["table"], sub_table, want=self.want, step=self.name)
-            if "table" in arg
-            else None
-        )
+        table = ctx.table(arg["table"], sub_table, want=self.want, step=self.name)
         value = ctx.expr(arg["value"], ("value",)) if "value" in arg else None
         if value is not None and self.numeric:
             ctx.check_numeric(value, ("value",), self.name)
@@ -101,11 +98,7 @@ class Count(TableStep):
     needs_value = False
     schema = table_schema(False)
 
-    def build(self) -> StepFn | None:
-        parsed = self.parse()
-        if parsed is None:
-            return None
-        table, _, key_fn = parsed
+    def make(self, table: Any, value: Any, key_fn: Any) -> StepFn:
         return _accumulate(table, None, key_fn)
 
 
@@ -116,12 +109,7 @@ class Sum(TableStep):
     numeric = True
     schema = table_schema(True)
 
-    def build(self) -> StepFn | None:
-        parsed = self.parse()
-        if parsed is None:
-            return None
-        table, value, key_fn = parsed
-        assert value is not None
+    def make(self, table: Any, value: Any, key_fn: Any) -> StepFn:
         return _accumulate(table, value, key_fn)
 
 
@@ -191,12 +179,7 @@ class Min(TableStep):
     schema = table_schema(True)
     combine: ClassVar[Any] = staticmethod(_lesser)
 
-    def build(self) -> StepFn | None:
-        parsed = self.parse()
-        if parsed is None:
-            return None
-        table, value, key_fn = parsed
-        assert value is not None
+    def make(self, table: Any, value: Any, key_fn: Any) -> StepFn:
         return _update(table, value.fn, key_fn, type(self).combine)
 
 
@@ -234,12 +217,7 @@ class Last(TableStep):
     name = "last"
     schema = table_schema(True)
 
-    def build(self) -> StepFn | None:
-        parsed = self.parse()
-        if parsed is None:
-            return None
-        table, value, key_fn = parsed
-        assert value is not None
+    def make(self, table: Any, value: Any, key_fn: Any) -> StepFn:
         return _member_op(table.__setitem__, value.fn, key_fn)
 
 
@@ -251,12 +229,7 @@ class SetAdd(TableStep):
     op = "add"
     schema = table_schema(True, "set")
 
-    def build(self) -> StepFn | None:
-        parsed = self.parse()
-        if parsed is None:
-            return None
-        table, value, key_fn = parsed
-        assert value is not None
+    def make(self, table: Any, value: Any, key_fn: Any) -> StepFn:
         return _member_op(getattr(table, self.op), value.fn, key_fn)
 
 

@@ -21,12 +21,15 @@ from __future__ import annotations
 
 import copy
 import difflib
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from streamctl.exceptions import ConfigurationError
+from streamctl.models.yamltypes import any_case
 from streamctl.pipeline.errors import Problem
+from streamctl.pipeline.keys import TABLE_KEYS
 from streamctl.pipeline.windowspec import EmitDef, WindowDef, read_emit, read_window
 
 if TYPE_CHECKING:
@@ -41,17 +44,6 @@ KINDS = {
     "set": "SetTable",
     "set_global": "SetGlobalTable",
 }
-TABLE_KEYS = {
-    "kind",
-    "default",
-    "key_type",
-    "value_type",
-    "partitions",
-    "help",
-    "changelog_topic",
-    "window",
-    "emit",
-}
 FACTORIES: dict[str, Callable[[], Any]] = {
     "int": int,
     "float": float,
@@ -59,6 +51,18 @@ FACTORIES: dict[str, Callable[[], Any]] = {
     "list": list,
     "dict": dict,
     "set": set,
+}
+#: a word that starts with a factory name but is not one (``floaty``, ``integer``,
+#: ``String``): a mistyped factory, refused rather than taken as a text literal
+MISTYPED_FACTORY = re.compile("^(?:" + "|".join(any_case(f) for f in FACTORIES) + ")[A-Za-z0-9_]*$")
+#: the JSON Schema of ``default:``, as :func:`_read_default` checks it
+DEFAULT_SCHEMA: dict[str, Any] = {
+    "description": TABLE_KEYS["default"]["description"],
+    "anyOf": [
+        {"enum": list(FACTORIES)},
+        {"type": ["number", "boolean", "array", "object"]},
+        {"type": "string", "not": {"pattern": MISTYPED_FACTORY.pattern}},
+    ],
 }
 
 
@@ -106,7 +110,7 @@ def read_tables(c: Checker, raw: Any) -> dict[str, TableDef]:
             continue
         body = c.mapping(body, path, f"table {name!r}")
         c.unknown_keys(body, TABLE_KEYS, path, f"table {name!r}")
-        kind = c.typed(body, "kind", str, path, "table")
+        kind = c.declared(body, "kind", TABLE_KEYS, path)
         if kind not in KINDS:
             c.error(
                 path + ("kind",),
@@ -116,11 +120,11 @@ def read_tables(c: Checker, raw: Any) -> dict[str, TableDef]:
         t = TableDef(
             name=name,
             kind=kind,
-            key_type=c.typed(body, "key_type", str, path),
-            value_type=c.typed(body, "value_type", str, path),
-            partitions=c.positive_int(body, "partitions", path),
-            help=c.typed(body, "help", str, path),
-            changelog_topic=c.typed(body, "changelog_topic", str, path),
+            key_type=c.declared(body, "key_type", TABLE_KEYS, path),
+            value_type=c.declared(body, "value_type", TABLE_KEYS, path),
+            partitions=c.declared(body, "partitions", TABLE_KEYS, path),
+            help=c.declared(body, "help", TABLE_KEYS, path),
+            changelog_topic=c.declared(body, "changelog_topic", TABLE_KEYS, path),
             path=path,
         )
         if "default" in body:
@@ -154,7 +158,10 @@ def _read_default(c: Checker, t: TableDef, value: Any, path: Path_) -> Callable[
     if isinstance(value, str) and value in FACTORIES:
         return FACTORIES[value]
     close = (
-        difflib.get_close_matches(value, list(FACTORIES), n=1, cutoff=0.75)
+        difflib.get_close_matches(value.lower(), list(FACTORIES), n=1, cutoff=0.6)
+        or [f for f in FACTORIES if value.lower().startswith(f)][-1:]
+        if isinstance(value, str) and MISTYPED_FACTORY.match(value)
+        else difflib.get_close_matches(value, list(FACTORIES), n=1, cutoff=0.75)
         if isinstance(value, str)
         else []
     )

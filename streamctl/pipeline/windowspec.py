@@ -8,8 +8,9 @@ tables:
     emit: {on: close, to: pageviews-per-minute}
 ```
 
-One window kind: ``tumbling: SIZE``, ``hopping: {size, step}`` or ``sliding: {before,
-after}`` (with ``expires``, required by Faust's SlidingWindow). Durations are seconds
+One window kind: ``tumbling: SIZE``, ``hopping: {size, step}``, ``sliding: {before,
+after}`` (with ``expires``, required by Faust's SlidingWindow) or ``session: {gap}``
+(Kafka Streams' session windows). Durations are seconds
 (a number) or text such as ``90s``, ``1m``, ``1h30m``, ``1d``, ``250ms``. ``time`` names
 the value's field holding event time (datetime, ISO string, epoch s or ms; default:
 the record timestamp), ``time_unit`` (``s`` or ``ms``) declares a number's unit, and
@@ -25,16 +26,16 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from streamctl.pipeline.keys import EMIT_KEYS, WINDOW_KEYS
+
 if TYPE_CHECKING:
     from streamctl.pipeline.spec import Checker
     from streamctl.pipeline.yamlpos import Path_
     from streamctl.tables.windows.ranges import Window
 
-WINDOW_KINDS = ("tumbling", "hopping", "sliding")
-WINDOW_KEYS = {*WINDOW_KINDS, "session", "expires", "grace", "time", "time_unit", "late"}
-EMIT_KEYS = {"on", "to"}
+WINDOW_KINDS = ("tumbling", "hopping", "sliding", "session")
 #: the fields of each kind given as a mapping
-KIND_FIELDS = {"hopping": ("size", "step"), "sliding": ("before", "after")}
+KIND_FIELDS = {"hopping": ("size", "step"), "sliding": ("before", "after"), "session": ("gap",)}
 UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 _PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)")
 
@@ -75,13 +76,20 @@ class WindowDef:
     late: str = "drop"
 
     def build(self) -> Window:
-        from streamctl.tables.windows.ranges import HoppingWindow, SlidingWindow, TumblingWindow
+        from streamctl.tables.windows.ranges import (
+            HoppingWindow,
+            SessionWindow,
+            SlidingWindow,
+            TumblingWindow,
+        )
 
         s = self.sizes
         if self.kind == "tumbling":
             return TumblingWindow(s["size"], self.expires, grace=self.grace)
         if self.kind == "hopping":
             return HoppingWindow(s["size"], s["step"], self.expires, grace=self.grace)
+        if self.kind == "session":
+            return SessionWindow(s["gap"], self.expires, grace=self.grace)
         return SlidingWindow(s["before"], s["after"], self.expires, grace=self.grace)
 
 
@@ -89,6 +97,8 @@ class WindowDef:
 class EmitDef:
     on: str
     to: str
+    #: where ``to`` is in the file
+    path: Path_ = ()
 
 
 def _duration(c: Checker, value: Any, path: Path_) -> float | None:
@@ -105,17 +115,16 @@ def read_window(c: Checker, raw: Any, path: Path_, table: str) -> WindowDef | No
     if not body:
         if raw is not None and not isinstance(raw, dict):
             return None  # c.mapping said why
-        c.error(path, f"table {table!r}: window is empty; give tumbling, hopping or sliding")
+        c.error(
+            path, f"table {table!r}: window is empty; give tumbling, hopping, sliding or session"
+        )
         return None
     c.unknown_keys(body, WINDOW_KEYS, path, f"table {table!r} window")
-    if "session" in body:
-        c.error(path + ("session",), "session windows are not supported yet (#11)")
-        return None
     kinds = [k for k in WINDOW_KINDS if k in body]
     if len(kinds) != 1:
         c.error(
             path,
-            f"table {table!r}: window needs exactly one of tumbling, hopping or sliding"
+            f"table {table!r}: window needs exactly one of tumbling, hopping, sliding or session"
             + (f", not {' and '.join(kinds)}" if kinds else ""),
         )
         return None
@@ -140,11 +149,11 @@ def read_window(c: Checker, raw: Any, path: Path_, table: str) -> WindowDef | No
     for opt in ("expires", "grace"):
         if opt in body:
             setattr(w, opt, _duration(c, body[opt], path + (opt,)))
-    w.time = c.typed(body, "time", str, path)
-    w.time_unit = c.typed(body, "time_unit", str, path)
+    w.time = c.declared(body, "time", WINDOW_KEYS, path)
+    w.time_unit = c.declared(body, "time_unit", WINDOW_KEYS, path)
     if w.time_unit not in (None, "s", "ms"):
         c.error(path + ("time_unit",), f"time_unit must be s or ms, not {w.time_unit!r}")
-    w.late = c.typed(body, "late", str, path, "drop")
+    w.late = c.declared(body, "late", WINDOW_KEYS, path)
     if w.late not in ("drop", "dead_letter"):
         c.error(path + ("late",), f"late must be drop or dead_letter, not {w.late!r}")
         w.late = "drop"  # reported once, here: the table is not built with it
@@ -168,13 +177,27 @@ def read_emit(c: Checker, raw: Any, path: Path_, table: str) -> EmitDef | None:
     body = c.mapping(raw, path, f"table {table!r} emit")
     # YAML 1.1 reads a bare ``on`` key as true
     on_key: Any = True if True in body and "on" not in body else "on"
-    c.unknown_keys(body, EMIT_KEYS | {on_key}, path, f"table {table!r} emit")
+    c.unknown_keys(body, EMIT_KEYS.keys() | {on_key}, path, f"table {table!r} emit")
     on = body.get(on_key, "close")
     if on not in ("close", "update"):
         c.error(path + (on_key,), f"emit on must be close or update, not {on!r}")
         return None
-    to = c.typed(body, "to", str, path)
+    to = c.declared(body, "to", EMIT_KEYS, path)
     if to is None:
         c.error(path, f"table {table!r}: emit needs to: TOPIC")
         return None
-    return EmitDef(on=on, to=to)
+    return EmitDef(on=on, to=to, path=path + ("to",))
+
+
+def check_emit_topics(c: Checker, tables: Any, topics: Any) -> None:
+    """Each windowed table's ``emit.to`` names a declared topic (a positioned error if not,
+    as for an agent's unknown ``to``)."""
+    from streamctl.pipeline.spec import _hint
+
+    for t in tables.values():
+        emit = t.emit
+        if emit is not None and emit.to not in topics:
+            c.error(
+                emit.path,
+                f"table {t.name!r} emits to undeclared topic {emit.to!r}" + _hint(emit.to, topics),
+            )

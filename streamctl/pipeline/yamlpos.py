@@ -23,12 +23,17 @@ class Located:
         data: Any,
         marks: dict[Path_, tuple[int, int]],
         inline: dict[Path_, int] | None = None,
+        yaml11: dict[Path_, str] | None = None,
     ) -> None:
         self.file = file
         self.data = data
         self.marks = marks
         #: one-line plain or quoted scalars: path -> width of the opening quote (0 or 1)
         self.inline = inline or {}
+        #: plain scalars YAML 1.1 reads as booleans but YAML 1.2 (editors) as text
+        #: (``no``, ``on``, ``yes``, ``off``): path -> the text written; a mapping key's
+        #: path ends with ``"<key>"``
+        self.yaml11 = yaml11 or {}
 
     def where(self, path: Path_) -> tuple[int, int]:
         """Line and column (1-based) of ``path``, or of its nearest ancestor known."""
@@ -67,6 +72,7 @@ class _Builder:
         self.marks: dict[Path_, tuple[int, int]] = {}
         self.inline: dict[Path_, int] = {}
         self.problems: list[Problem] = []
+        self.yaml11: dict[Path_, str] = {}
         self.constructor = yaml.SafeLoader("")
 
     def mark(self, path: Path_, node: yaml.Node) -> None:
@@ -80,6 +86,8 @@ class _Builder:
             out: dict[Any, Any] = {}
             for key_node, value_node in node.value:
                 key = self.build(key_node, path + ("<key>",))
+                if _yaml11_bool(key_node, key):
+                    self.yaml11[path + (key, "<key>")] = key_node.value
                 if key in out:
                     line, col = key_node.start_mark.line + 1, key_node.start_mark.column + 1
                     self.problems.append(Problem(self.file, line, col, f"duplicate key {key!r}"))
@@ -98,6 +106,8 @@ class _Builder:
                 items.append(self.build(item, path + (i,)))
             return items
         value = self.constructor.construct_object(node, deep=True)
+        if _yaml11_bool(node, value) and path[-1:] != ("<key>",):
+            self.yaml11[path] = node.value
         if self.refs and isinstance(value, str):
             value = envvars.restore(value, self.refs)
         if isinstance(value, str) and "${" in value:
@@ -121,6 +131,17 @@ class _Builder:
             )
 
         return envvars.expand(value, missing)
+
+
+def _yaml11_bool(node: yaml.Node, value: Any) -> bool:
+    """True for a plain ``yes``/``no``/``on``/``off`` (any case): PyYAML reads YAML 1.1,
+    where it is a boolean; YAML 1.2 (editors' language servers) reads it as text."""
+    return (
+        isinstance(value, bool)
+        and isinstance(node, yaml.ScalarNode)
+        and not node.style
+        and node.value.lower() not in ("true", "false")
+    )
 
 
 def _plain_scalar(text: str) -> Any:
@@ -236,4 +257,4 @@ def load_located(text: str, file: str) -> tuple[Located | None, list[Problem]]:
         return None, [_at(file, exc.node.start_mark, message)]
     except RecursionError:
         return None, [Problem(file, 1, 1, "YAML nested too deeply; flatten the structure")]
-    return Located(file, data, builder.marks, builder.inline), builder.problems
+    return Located(file, data, builder.marks, builder.inline, builder.yaml11), builder.problems

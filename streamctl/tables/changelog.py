@@ -125,6 +125,15 @@ def savepoints(on: bool) -> None:
     WriteBuffer.undo = [] if on else None
 
 
+def remember(mapping: dict[Any, Any], key: Any) -> None:
+    """Record ``mapping[key]`` as it is now in the undo log, so that rolling back the
+    current event restores it (or removes the key): for state besides table writes that
+    an event changes, such as a windowed table's stream time. Nothing outside a batch."""
+    undo = WriteBuffer.undo
+    if undo is not None:
+        undo += (mapping, key, mapping.get(key, _ABSENT), _event())
+
+
 def rollback_event(event: Any) -> int:
     """Undo the pending table writes ``event`` made in this batch (newest first), as if
     it never ran: a savepoint per event. Returns how many writes were undone."""

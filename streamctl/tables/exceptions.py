@@ -31,3 +31,16 @@ class StoreAheadOfLog(TableError):
     Its log was deleted, emptied or replaced after the store was written. The
     store is refused, never wiped: which of the two is right is the user's call.
     """
+
+
+def restore_advice(broker: str) -> str:
+    """How to get back the log a store ahead of its changelog goes with, on ``broker``
+    (a URL): the embedded broker's file, or the Kafka topic's records."""
+    if broker.startswith("local:"):
+        return "restore the log (broker.db) that goes with these stores"
+    if broker.startswith("kafka"):
+        return (
+            "restore the changelog topic's records that go with these stores (from a "
+            "backup or a mirror of the cluster)"
+        )
+    return "restore the changelog that goes with these stores"

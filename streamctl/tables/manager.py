@@ -1,7 +1,7 @@
 """The table manager: an app's tables as one group, the way a worker drives them.
 
 The worker holds one :class:`TableManager` and calls it at each step of a table's
-life (see ``tables/base.py`` for what each table does):
+life (see ``tables/lifecycle.py`` for what each table does):
 
 0. before any topic, changelog or store is created, :func:`check_partitions`: each
    table partitioned like the topics whose events write it and like its changelog
@@ -13,11 +13,19 @@ life (see ``tables/base.py`` for what each table does):
 2. on assignment, :meth:`TableManager.assign`: the newly assigned partitions of every
    (non-global) table rebuilt from their changelogs before their first event;
 3. after a revoke was committed, :meth:`TableManager.revoke`: the stores of partitions
-   this worker no longer has are closed;
+   this worker no longer has are closed, or, with standby replicas, kept as standbys;
+   :meth:`TableManager.set_standbys` after each assignment: the partitions other
+   workers own that this one keeps warm copies of (``tables/standby.py``); a standby
+   that becomes active is recovered from its store's offset, not from scratch;
 4. per batch, it is the all-tables ``BatchState`` of ``worker/commit.py`` (the commit
    order), and :attr:`TableManager.dirty` tells whether a table holds uncommitted writes;
 5. in the run loop, :meth:`TableManager.follow_globals` applies what global tables'
-   changelogs received meanwhile.
+   changelogs received meanwhile, and :meth:`TableManager.follow_standbys` what the
+   standby partitions' changelogs did.
+
+A partition is never both active and standby in one worker: it stops being a standby
+before its recovery as an active partition, and ``set_standbys`` leaves out the
+active ones.
 
 It knows tables and a transport, nothing of workers or apps.
 """
@@ -30,7 +38,9 @@ from collections.abc import Iterable, Mapping
 from streamctl.exceptions import ConfigurationError
 from streamctl.tables.base import Collection
 from streamctl.tables.recovery import Progress
+from streamctl.tables.standby import Standbys
 from streamctl.transport.base import Consumer, Message, Producer, RecordMetadata, Transport
+from streamctl.transport.exceptions import TransportError
 
 log = logging.getLogger("streamctl.tables")
 
@@ -96,7 +106,13 @@ def check_partitions(
 class TableManager:
     """Co-partitioning, recovery on assign, release on revoke, global following, commit."""
 
-    def __init__(self, tables: Iterable[Collection], *, progress: Progress | None = None) -> None:
+    def __init__(
+        self,
+        tables: Iterable[Collection],
+        *,
+        progress: Progress | None = None,
+        standby_replicas: int = 0,
+    ) -> None:
         self.tables = list(tables)
         self.partitioned = [t for t in self.tables if not t.is_global]
         self.globals = [t for t in self.tables if t.is_global]
@@ -105,6 +121,10 @@ class TableManager:
         self._transport: Transport | None = None
         self._assigned: set[int] = set()
         self._following: list[tuple[Consumer, Collection]] = []
+        #: how many workers besides the owner keep a standby of each partition (Faust's
+        #: ``table_standby_replicas``); 0: none, revoked stores are closed
+        self.standby_replicas = standby_replicas
+        self._standbys: Standbys | None = None
 
     # -- start-up ---------------------------------------------------------------------------
     def start(self, transport: Transport, sources: Mapping[str, int]) -> None:
@@ -112,6 +132,8 @@ class TableManager:
         broker) whose events write it, then rebuild the global tables and follow their
         changelogs. Recoveries use ``transport``."""
         self._transport = transport
+        if self.standby_replicas > 0 and self.partitioned:
+            self._standbys = Standbys(self.partitioned, transport)
         for topic, partitions in sources.items():
             for table in self.partitioned:
                 if topic in table.sources:
@@ -144,6 +166,13 @@ class TableManager:
             transport = self._transport
             if transport is None:
                 raise RuntimeError("TableManager.assign before start")
+            if self._standbys is not None:
+                promoted = self._standbys.take(new)
+                if promoted:
+                    log.info(
+                        "standby partition(s) %s now active: resuming from their offsets",
+                        ",".join(map(str, sorted(promoted))),
+                    )
             for table in self.partitioned:
                 table.recover(transport, new, progress=self.progress)
         return new
@@ -160,16 +189,53 @@ class TableManager:
         for table in self.partitioned:
             table.recover(self._transport, set(self._assigned), progress=self.progress)
 
-    def revoke(self, remaining: Iterable[int]) -> set[int]:
-        """Close the stores of partitions not in ``remaining`` (after their last commit);
-        returns the partitions released."""
+    def revoke(self, remaining: Iterable[int], *, keep_standbys: bool = True) -> set[int]:
+        """Stop holding the partitions not in ``remaining`` (after their last commit): their
+        stores are closed or, with standby replicas and ``keep_standbys``, kept as
+        standbys until the next :meth:`set_standbys` says otherwise. Returns the
+        partitions released."""
         keep = set(remaining)
         gone = self._assigned - keep
         self._assigned = keep
         if gone:
+            standbys = self._standbys if keep_standbys else None
             for table in self.partitioned:
-                table.release(gone)
+                if standbys is None:
+                    table.release(gone)
+                else:
+                    table.release(gone, keep_stores=True)
+            if standbys is not None:
+                self._hold(standbys, standbys.partitions | gone)
         return gone
+
+    # -- standby replicas -------------------------------------------------------------------
+    @property
+    def standbys(self) -> set[int]:
+        """The partitions this worker keeps standbys of (never an active one)."""
+        return set() if self._standbys is None else set(self._standbys.partitions)
+
+    def set_standbys(self, partitions: Iterable[int]) -> None:
+        """Keep standbys of ``partitions`` (the active ones left out), and of no others."""
+        if self._standbys is not None:
+            self._hold(self._standbys, set(partitions) - self._assigned)
+
+    def _hold(self, standbys: Standbys, partitions: set[int]) -> None:
+        """``standbys.hold``; a broker that does not answer leaves the partitions it could
+        not start closed, with a warning (standbys are an optimisation, never the truth)."""
+        try:
+            standbys.hold(partitions)
+        except TransportError as exc:
+            log.warning("standby partitions not updated: %s", exc)
+            for table in self.partitioned:
+                table.close_standbys(partitions - standbys.partitions)
+
+    def follow_standbys(self) -> int:
+        """Apply what the standby partitions' changelogs received since the last call."""
+        return 0 if self._standbys is None else self._standbys.poll()
+
+    def standby_lag(self) -> dict[tuple[str, int], int]:
+        """(table, partition) -> changelog records each standby has not read yet."""
+        return {} if self._standbys is None else self._standbys.lag()
 
     # -- the batch (worker/commit.py's BatchState) ------------------------------------------
     def prepare_commit(self, producer: Producer) -> int:
@@ -192,7 +258,10 @@ class TableManager:
         return any(t.dirty for t in self.tables)
 
     def close(self) -> None:
-        """Close the global tables' consumers (the tables themselves belong to the app)."""
+        """Close the global tables' and the standbys' consumers (the tables themselves, with
+        their stores, belong to the app)."""
         following, self._following = self._following, []
         for consumer, _table in following:
             consumer.close()
+        if self._standbys is not None:
+            self._standbys.close()

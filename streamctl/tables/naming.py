@@ -13,8 +13,13 @@ from streamctl.exceptions import ConfigurationError
 _SAFE = re.compile(r"^[A-Za-z0-9._-]+$")
 
 
+def is_safe_name(value: str) -> bool:
+    """Whether ``value`` can name a store folder and a topic: letters, digits, ``._-``."""
+    return bool(_SAFE.match(value)) and value not in (".", "..")
+
+
 def _check(kind: str, value: str) -> str:
-    if not _SAFE.match(value) or value in (".", ".."):
+    if not is_safe_name(value):
         raise ConfigurationError(f"{kind} {value!r} may only use letters, digits, '.', '_' and '-'")
     return value
 

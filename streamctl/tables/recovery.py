@@ -55,9 +55,17 @@ def coalesce(messages: Iterable[Message], after: int | None = None) -> tuple[Wri
 
 
 def trusted_start(
-    store: Store, label: str, begin: int, end: int, *, committed_only: bool = False
+    store: Store,
+    label: str,
+    begin: int,
+    end: int,
+    *,
+    committed_only: bool = False,
+    restore: str = "restore the changelog that goes with these stores",
 ) -> int:
     """The offset to replay from, resetting the store if it cannot be trusted.
+    ``restore``: how to get the log back, in the StoreAheadOfLog message
+    (``TableState.restore``).
 
     ``committed_only`` (exactly-once): ``end`` is the last stable offset, which an
     open transaction of a dead worker holds back until Kafka aborts it; stores then
@@ -73,9 +81,8 @@ def trusted_start(
             f"{label}: its store {store.path} has applied changelog offset {persisted} but "
             f"the changelog ends before it (next offset {end}): the broker's log was "
             "deleted, emptied or "
-            "replaced after the store was written; restore the log (broker.db) that goes "
-            "with these stores, or move the store files away to rebuild the table from "
-            "the log (nothing was changed)"
+            f"replaced after the store was written; {restore}, or move the store files "
+            "away to rebuild the table from the log (nothing was changed)"
         )
     elif persisted is None and store.persistent and len(store):
         log.warning("%s: store has data but no changelog offset; rebuilding it", label)
@@ -165,6 +172,27 @@ def recover(
     )
 
 
+def standby_start(
+    state: TableState, partition: int, begin: int, end: int, *, committed_only: bool = False
+) -> int | None:
+    """The offset a standby of ``partition`` follows its changelog from (its store opened
+    first), or None, with a warning, for a store ahead of the log (StoreAheadOfLog is
+    left to the recovery of that partition, should it become active)."""
+    label = f"table {state.name} partition {partition}"
+    try:
+        return trusted_start(
+            state.store(partition),
+            label,
+            begin,
+            end,
+            committed_only=committed_only,
+            restore=state.restore,
+        )
+    except StoreAheadOfLog as exc:
+        log.warning("%s; not kept as a standby", exc)
+        return None
+
+
 def refuse_stores_without_log(state: TableState) -> None:
     """StoreAheadOfLog if a store of a table whose changelog topic does not exist (yet)
     recorded a changelog offset: its log was deleted. Checked before the topic is
@@ -176,7 +204,7 @@ def refuse_stores_without_log(state: TableState) -> None:
         except StoreError:
             continue
         try:
-            trusted_start(store, f"table {state.name} partition {p}", 0, 0)
+            trusted_start(store, f"table {state.name} partition {p}", 0, 0, restore=state.restore)
         finally:
             store.close()
 
@@ -186,18 +214,21 @@ def read_only(
     transport: Transport,
     *,
     replay_log: bool,
+    partitions: Iterable[int] | None = None,
     report: Callable[[int, int, int], None] | None = None,
     batch: int = 10_000,
 ) -> dict[int, int]:
-    """Open every partition's store read-only; with ``replay_log``, catch each up to its
-    changelog's end in memory. Creates, changes and deletes nothing.
+    """Open the stores of ``partitions`` (None: every partition) read-only; with
+    ``replay_log``, catch each up to its changelog's end in memory. Creates, changes and
+    deletes nothing; the table then holds those partitions only.
 
     Returns the records replayed per partition. Raises StoreAheadOfLog (see
     :func:`trusted_start`), also when the changelog topic does not exist (a
     deleted log) but a store recorded an offset. Without ``replay_log`` (a
     worker runs and owns the stores) the stores are read as last committed.
     """
-    wanted = state.assign(None)
+    wanted = state.assign(partitions)
+    state.assigned = set(wanted)  # a read of some partitions sees those only
     for p in sorted(wanted):
         old = state.stores.pop(p, None)
         if old is not None:
@@ -247,7 +278,14 @@ def _replay_all(
         for p, tp in tps.items():
             store = store_of(p)
             label = f"table {state.name} partition {p}"
-            start = trusted_start(store, label, begins[tp], ends[tp], committed_only=committed_only)
+            start = trusted_start(
+                store,
+                label,
+                begins[tp],
+                ends[tp],
+                committed_only=committed_only,
+                restore=state.restore,
+            )
 
             def progress(done: int, total: int, p: int = p) -> None:
                 if report is not None:

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from streamctl.tables.changelog import WriteBuffer
-from streamctl.tables.exceptions import StoreCorrupt, TableError
+from streamctl.tables.exceptions import StoreCorrupt, TableError, restore_advice
 from streamctl.tables.placement import Placement
 from streamctl.tables.stores import Store
 from streamctl.transport.base import Message, Producer, RecordMetadata, TopicSpec
@@ -42,6 +42,7 @@ class TableState:
         path_for: Callable[[int], Path],
         label: str,
         read_only: bool = False,
+        restore: str = "",
     ) -> None:
         self.placement = placement
         self.name = placement.table
@@ -52,6 +53,8 @@ class TableState:
         self.path_for = path_for
         self.label = label
         self.read_only = read_only
+        #: how to restore the log a store ahead of it goes with (``restore_advice``)
+        self.restore = restore or restore_advice("local://")
         self.buffer = WriteBuffer()
         self.stores: dict[int, Store] = {}
         #: partitions this process holds; None: all (no worker said otherwise)
@@ -84,18 +87,27 @@ class TableState:
         self.assigned = wanted | (self.assigned or set())
         return wanted
 
-    def release(self, partitions: Iterable[int]) -> None:
-        """Close the stores of revoked partitions (after their last batch was committed)."""
+    def release(self, partitions: Iterable[int], *, keep_stores: bool = False) -> None:
+        """Stop holding revoked partitions (after their last batch was committed) and close
+        their stores; ``keep_stores``: leave them open, as standbys (``tables/standby.py``)."""
         gone = set(partitions)
         if gone & self.buffer.partitions():
             raise TableError(f"table {self.name!r}: uncommitted writes in revoked partitions")
-        for p in gone:
+        for p in () if keep_stores else gone:
             store = self.stores.pop(p, None)
             if store is not None:
                 store.close()
         if self.assigned is None:
             self.assigned = set(range(self.placement.partitions))
         self.assigned -= gone
+
+    def close_stores(self, partitions: Iterable[int]) -> None:
+        """Close the stores of ``partitions`` this process does not hold (standbys let go)."""
+        held = set(self.local())
+        for p in set(partitions) - held:
+            store = self.stores.pop(p, None)
+            if store is not None:
+                store.close()
 
     def store(self, partition: int) -> Store:
         """``partition``'s store, opened (or rebuilt, if corrupt) on first use."""
@@ -123,6 +135,13 @@ class TableState:
         offset = self.store(partition).persisted_offset()
         return 0 if offset is None else offset + 1
 
+    def reached(self, partition: int, position: int) -> None:
+        """Record that ``partition``'s store reflects its changelog up to ``position`` (the
+        next offset to read), when that is past its last record: a standby read on over
+        offsets that carry no data (transaction markers, compacted records)."""
+        if position > self.next_offset(partition):
+            self.store(partition).apply({}, position - 1)
+
     # -- reads and writes (encoded keys and values) ----------------------------------
 
     def get_in(self, partition: int, key: bytes) -> bytes | None:
@@ -140,6 +159,25 @@ class TableState:
             data: bytes | None = inflight[key]  # encoded at send
             return data
         return self.store(partition).get(key)
+
+    def get_many_in(self, partition: int, keys: list[bytes]) -> dict[bytes, bytes | None]:
+        """``get_in`` for many keys at once: the buffered ones, then the rest in one
+        store query (``Store.get_many``). Keys without a value map to None or are left out."""
+        buffer = self.buffer
+        out: dict[bytes, bytes | None] = {}
+        rest = []
+        pending = buffer.pending.get(partition) or {}
+        inflight = buffer.inflight.get(partition) or {}
+        for key in keys:
+            if key in pending:
+                out[key] = pending[key]
+            elif key in inflight:
+                out[key] = inflight[key]
+            else:
+                rest.append(key)
+        if rest:
+            out.update(self.store(partition).get_many(rest))
+        return out
 
     def lookup(self, key: bytes) -> bytes | None:
         """``key``'s value in the event's partition, or in any local one outside a stream."""

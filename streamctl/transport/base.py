@@ -94,6 +94,8 @@ class GroupMember:
     partitions: frozenset[TopicPartition] = frozenset()
     #: the topics it subscribed to, when the broker says
     topics: frozenset[str] = frozenset()
+    #: what the member announced to its group (``Transport.announce``), "" for nothing
+    announced: str = ""
 
     def __str__(self) -> str:
         return f"{self.member_id} on {self.host}" if self.host else self.member_id
@@ -287,6 +289,10 @@ class Transport(abc.ABC):
     #: True when ``producer(transactional_id=...)`` works (``processing_guarantee:
     #: exactly_once``); ``streamctl validate`` asks this instead of opening the broker
     supports_transactions: ClassVar[bool] = False
+    #: True when a consumer group's members all run on this machine, on this data dir
+    #: (the embedded broker): their stores are the ones ``streamctl table`` reads. False
+    #: for Kafka, whose members may run anywhere, each with a data dir of its own
+    members_share_datadir: ClassVar[bool] = True
 
     @classmethod
     def setting_names(cls) -> frozenset[str] | None:
@@ -315,12 +321,23 @@ class Transport(abc.ABC):
     @abc.abstractmethod
     def list_topics(self) -> dict[str, TopicSpec]: ...
 
+    def announce(self, info: str) -> None:
+        """Announce ``info`` (text) to the groups this transport's consumers join, so
+        other processes read it in ``describe_group`` (``GroupMember.announced``): Kafka
+        carries it in the consumer-group member metadata. Transports without a group
+        protocol ignore it (the default)."""
+        return None
+
     def group_members(self, group_id: str) -> list[str] | None:
         """The live members of a consumer group (e.g. ``"pid 123 on host"``); None if unknown.
 
         Used to refuse writes that only a stopped app may take (``streamctl table set``).
+        By default the members ``describe_group`` lists (both Kafka transports); None
+        for a transport that cannot describe groups.
         """
-        return None
+        if type(self).describe_group is Transport.describe_group:
+            return None
+        return [str(m) for m in self.describe_group(group_id).members]
 
     # -- group and topic administration (``streamctl group``, ``streamctl topic create``) --
     # Defaults raise TransportError, so a plugin transport without them still runs apps.

@@ -175,12 +175,23 @@ class Dispatcher:
                     continue
                 if key is None:
                     raise ValueError("the new key is None (a missing field?)")
+                try:
+                    data = dumps(key)
+                except TypeError as exc:
+                    # Faust's repartition topic takes its source's key serializer: raw
+                    # by default, which writes text and bytes only (Faust fails here too)
+                    raise TypeError(
+                        f"the new key {key!r} ({type(key).__name__}) cannot be written by "
+                        f"the {topic.key_serde.codec.name} key serializer of {name!r}, taken "
+                        "from the source topic: return text or bytes, or declare the source "
+                        "topic with key_type= or key_serializer='json'"
+                    ) from exc
             except Exception as exc:
                 blame(exc, ("group_by", name))
                 self.event_failed(agent, event, exc)
                 continue
             headers = with_origin(m) if stamp else m.headers or None
-            send(name, dumps(key), m.value, headers=headers, timestamp=m[5])  # ms
+            send(name, data, m.value, headers=headers, timestamp=m[5])  # ms
 
     def event_failed(self, agent: Agent, event: Event, exc: Exception) -> None:
         """``agent`` raised ``exc`` on ``event``: stop (raise AgentError), or roll back its

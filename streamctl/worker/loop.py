@@ -28,7 +28,8 @@ the partitions go (``rebalance``). Newly assigned table partitions are rebuilt f
 their changelogs before their first event (``tables/manager.py``). ``until_idle``
 means the group is drained: this worker's partitions are read to their ends and every
 other source partition is committed to its end (a dead member's partitions are
-waited for).
+waited for), and then the windows still open close, as at the end of bounded input
+(``punctuate``).
 """
 
 from __future__ import annotations
@@ -43,8 +44,10 @@ from concurrent.futures import Future
 from typing import Any
 
 from streamctl.app import App
+from streamctl.events import current_event
 from streamctl.naming import consumer_group, is_repartition_topic
 from streamctl.tables.base import Collection
+from streamctl.tables.changelog import WriteBuffer, rollback_event
 from streamctl.tables.manager import TableManager
 from streamctl.tables.recovery import Progress
 from streamctl.transport.base import Consumer, Message, TopicPartition
@@ -86,7 +89,7 @@ class Worker:
         self.stats = WorkerStats()
         self.dispatch = Dispatcher(app, DeadLetters(app.context, self.stats))
         self.routes = self.dispatch.routes
-        self.tables = TableManager(app.tables.values(), progress=self._recovery_progress)
+        self.tables = self._table_manager()
         self.consumer: Consumer | None = None
         self._stopping = False
         #: exactly-once: the context's producer is transactional (a failed transaction
@@ -140,16 +143,23 @@ class Worker:
                 app.context.transactional_producer().begin_transaction()
                 self._transactional = True
             # the tables again: an agent may have declared one as it started
-            self.tables = TableManager(app.tables.values(), progress=self._recovery_progress)
+            self.tables = self._table_manager()
             self.punctuator = Punctuator(app.tables.values(), app.conf)
             self.tables.start(app.transport, sources)
             self.stats.changelogs = {
                 t.changelog_topic.name: t.name for t in app.tables.values() if not t.is_global
             }
-            consumer = self.consumer = app.transport.consumer(consumer_group(app.id))
+            group = consumer_group(app.id)
+            consumer = self.consumer = app.transport.consumer(group)
             committer = Committer(app.context, self.tables, consumer, self.dispatch)
             listener = Rebalance(
-                consumer, committer, self.dispatch, self.tables, after_assign=self._log_recovered
+                consumer,
+                committer,
+                self.dispatch,
+                self.tables,
+                after_assign=self._log_recovered,
+                transport=app.transport,
+                group_id=group,
             )
             consumer.subscribe(sorted(self.routes), listener=listener)
             self.dispatch.start_timers()
@@ -166,6 +176,13 @@ class Worker:
             raise
         finally:
             await self._shutdown()
+
+    def _table_manager(self) -> TableManager:
+        return TableManager(
+            self.app.tables.values(),
+            progress=self._recovery_progress,
+            standby_replicas=int(self.app.conf.table_standby_replicas),
+        )
 
     async def _connect(self) -> dict[str, int]:
         """Create the app's topics, retrying an unreachable broker up to broker_start_timeout.
@@ -203,11 +220,16 @@ class Worker:
             self._called = True
             if not future.set_running_or_notify_cancel():
                 continue
+            # a savepoint of the call's own: a call that fails takes back its writes, and
+            # only its own (the pending writes of batches not yet committed stay)
+            batch_log, WriteBuffer.undo = WriteBuffer.undo, []
             try:
                 future.set_result(fn())
             except Exception as exc:
-                self.tables.discard_batch()  # never half a call in a commit
+                rollback_event(current_event())  # never half a call in a commit
                 future.set_exception(exc)
+            finally:
+                WriteBuffer.undo = batch_log
 
     def _recovery_progress(self, table: Collection, partition: int, done: int, total: int) -> None:
         self.stats.recovery[(table.name, partition)] = (done, total)
@@ -244,6 +266,7 @@ class Worker:
         while not self._stopping:
             self._run_calls()
             self.tables.follow_globals()
+            self.tables.follow_standbys()
             messages = await self._poll(consumer, committer, 0.0)
             if messages:
                 await self._process(messages, committer)
@@ -265,6 +288,12 @@ class Worker:
                     self._called = False
                     await committer.commit()
                 if self.until_idle and await self._idle(consumer, committer):
+                    # the end of bounded input: the last open windows close (and emit),
+                    # committed with their close marks; then idle is checked again, since
+                    # what they emitted may be this app's input
+                    if await self.punctuator.close_all():
+                        await committer.commit()
+                        continue
                     log.info("idle: every source partition is drained; exiting")
                     break
                 # wait for records without starving timers and signal handlers
@@ -279,6 +308,14 @@ class Worker:
             await committer.commit()  # stopping: the last batches are committed before closing
         self._update_lag()
         self.final_table_sizes = self.table_sizes()
+
+    def late_dropped(self) -> dict[str, int]:
+        """Late events dropped so far per windowed table (``WindowedTable.late_dropped``)."""
+        return {
+            name: int(getattr(table, "late_dropped", 0))
+            for name, table in self.app.tables.items()
+            if getattr(table, "_windows", None) is not None
+        }
 
     async def _poll(
         self, consumer: Consumer, committer: Committer, timeout: float
@@ -329,6 +366,7 @@ class Worker:
 
     def _update_lag(self) -> None:
         self.stats.refresh()
+        self.stats.late_dropped = self.late_dropped()
         if self.consumer is not None:
             try:
                 behind = partition_lag(self.consumer, exclude=self._internal_topics())
@@ -337,6 +375,10 @@ class Worker:
             if behind is not None:
                 self.stats.partition_lag = behind
                 self.stats.lag = sum(behind.values())
+            try:
+                self.stats.standby_lag = self.tables.standby_lag()
+            except BrokerUnavailable:
+                pass  # as the consumer lag: kept as it was
         if self.stats.detailed:
             self.stats.table_sizes = self.table_sizes()
         if self.on_stats is not None:

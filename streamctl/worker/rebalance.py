@@ -5,15 +5,32 @@ go; events held back by ``take`` in a revoked partition are dropped, uncommitted
 processed by the partition's next owner; then the tables' stores of partitions this
 worker no longer has are closed. On assign, newly assigned table partitions are
 rebuilt from their changelogs before their first event.
+
+Standby replicas (``table_standby_replicas: N``, Faust's and Kafka Streams'
+``num.standby.replicas``): on revoke, the stores of partitions that go are kept as
+standbys; after each assignment the worker reads the group's membership from the
+broker (``Transport.describe_group``: every member with the partitions it was just
+assigned) and chooses its standbys with :func:`standby_partitions`, so every worker
+of the group, seeing the same membership, makes the same choice (as Faust's assignor
+hands out standbys with the assignment, but without replacing Kafka's assignor). A
+standby it is then assigned is recovered from the standby store's offset.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from streamctl.tables.manager import TableManager
-from streamctl.transport.base import Consumer, RebalanceListener, TopicPartition
+from streamctl.transport.base import (
+    Consumer,
+    GroupInfo,
+    GroupMember,
+    RebalanceListener,
+    TopicPartition,
+    Transport,
+)
+from streamctl.transport.exceptions import TransportError
 from streamctl.worker.committer import Committer
 from streamctl.worker.dispatch import Dispatcher
 
@@ -30,6 +47,9 @@ class Rebalance(RebalanceListener):
         dispatcher: Dispatcher,
         tables: TableManager,
         after_assign: Callable[[], None] | None = None,
+        *,
+        transport: Transport | None = None,
+        group_id: str | None = None,
     ) -> None:
         self.consumer = consumer
         self.committer = committer
@@ -37,12 +57,35 @@ class Rebalance(RebalanceListener):
         self.tables = tables
         #: called once the tables of newly assigned partitions are rebuilt (a summary line)
         self.after_assign = after_assign
+        #: where the group's membership is read to choose standbys (None: no standbys)
+        self.transport = transport
+        self.group_id = group_id
+        #: the group had other members at the last look: revoked partitions are kept as
+        #: standbys (a worker alone, stopping, has nobody to keep them for)
+        self._peers = False
 
     def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
         log.info("assigned %s", describe(assigned))
         self.tables.assign(tp.partition for tp in assigned)
+        if self.tables.standby_replicas > 0 and self.tables.partitioned:
+            self._choose_standbys()
         if self.after_assign is not None:
             self.after_assign()
+
+    def _choose_standbys(self) -> None:
+        if self.transport is None or self.group_id is None:
+            return
+        try:
+            info = self.transport.describe_group(self.group_id)
+        except TransportError as exc:  # the standbys stay as they are; correctness does not
+            log.warning("standby partitions not updated: %s", exc)  # depend on them
+            return
+        self._peers = len(info.members) > 1
+        chosen = standby_partitions(info, self.consumer.assignment(), self.tables.standby_replicas)
+        if chosen is None:  # the broker's view is of another generation: keep them as they are
+            log.debug("standby partitions not updated: this member is not in %s", info)
+            return
+        self.tables.set_standbys(chosen)
 
     def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
         # Runs inside poll (on Kafka on a helper thread while the loop thread waits in
@@ -60,7 +103,7 @@ class Rebalance(RebalanceListener):
             )
         remaining = {tp.partition for tp in self.consumer.assignment() - revoked}
         self.committer.forget_partitions(revoked)
-        self.tables.revoke(remaining)
+        self.tables.revoke(remaining, keep_standbys=self._peers)
 
 
 def describe(tps: set[TopicPartition]) -> str:
@@ -72,3 +115,39 @@ def describe(tps: set[TopicPartition]) -> str:
         " ".join(f"{t}[{','.join(map(str, sorted(ps)))}]" for t, ps in sorted(by_topic.items()))
         or "nothing"
     )
+
+
+def standby_partitions(
+    group: GroupInfo, mine: Iterable[TopicPartition], replicas: int
+) -> set[int] | None:
+    """The partition numbers this member (the one assigned ``mine``) keeps standbys of.
+
+    Each partition number owned by some member (holding that partition of any topic:
+    tables are co-partitioned with their sources) gets ``replicas`` standby holders: the
+    members that follow its first owner in the ring of members sorted by id, skipping
+    every owner of it, so a standby is never on a worker that owns the partition (with
+    fewer other members, fewer holders). A member is found by its assignment: one assigned
+    nothing, or in a group whose broker does not report assignments (the embedded one),
+    keeps none; None when members report assignments but none is ``mine`` (the view is
+    of another generation of the group).
+    """
+    own = frozenset(mine)
+    ring: list[GroupMember] = sorted(group.members, key=lambda m: m.member_id)
+    me = next((i for i, m in enumerate(ring) if own and m.partitions == own), None)
+    if me is None and own and any(m.partitions for m in ring):
+        return None
+    if me is None or replicas <= 0:
+        return set()
+    owners: dict[int, set[int]] = {}
+    for i, member in enumerate(ring):
+        for tp in member.partitions:
+            owners.setdefault(tp.partition, set()).add(i)
+    chosen: set[int] = set()
+    for partition, holders in owners.items():
+        if me in holders:
+            continue
+        first = min(holders)
+        others = [(first + k) % len(ring) for k in range(1, len(ring))]
+        if me in [i for i in others if i not in holders][:replicas]:
+            chosen.add(partition)
+    return chosen

@@ -91,8 +91,12 @@ class WorkerStats:
     partition_lag: dict[TopicPartition, int] = field(default_factory=dict)
     #: keys per table in this worker's partitions (refreshed once a second when observed)
     table_sizes: dict[str, int] = field(default_factory=dict)
+    #: late events dropped per windowed table (every window they fall in was closed)
+    late_dropped: dict[str, int] = field(default_factory=dict)
     #: changelog replay per table partition: (table, partition) -> (done, total)
     recovery: dict[tuple[str, int], tuple[int, int]] = field(default_factory=dict)
+    #: changelog records each standby replica has not read yet: (table, partition) -> count
+    standby_lag: dict[tuple[str, int], int] = field(default_factory=dict)
     rebalances: int = 0
     #: times the worker waited for a broker that went away
     broker_outages: int = 0

@@ -214,7 +214,7 @@ def test_bad_settings_are_caught_by_validate_with_their_position(tmp_path: Path)
     assert result.exit_code == PROBLEMS_FOUND
     assert (
         result.stderr.strip()
-        == f"{path}:3:20: setting commit_interval must be a number >= 0, not 'fast'"
+        == f"{path}:3:20: setting commit_interval must be a number of seconds >= 0, not 'fast'"
     )
 
 

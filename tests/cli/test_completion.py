@@ -31,8 +31,13 @@ def test_commands_and_options_complete() -> None:
 
 
 def test_show_completion_prints_a_bash_script() -> None:
+    # Typer detects the shell from the parent process (shellingham): run it from bash, as a
+    # user does (``; exit $?`` keeps bash from exec-ing the command in its place)
     done = subprocess.run(
-        [STREAMCTL, "--show-completion", "bash"], capture_output=True, text=True, timeout=60
+        ["bash", "-c", f'"{STREAMCTL}" --show-completion; exit $?'],
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert done.returncode == 0, done.stderr
     assert "_streamctl_completion()" in done.stdout

@@ -12,6 +12,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from support import ROOT, streamctl_process, values
 
@@ -133,3 +134,46 @@ def test_the_streamctl_script_takes_the_quick_path_too(tmp_path: Path) -> None:
     _out, err = proc.communicate(timeout=120)
     assert proc.returncode == 0, err
     assert "processed 3 source event(s)" in err
+
+
+def test_the_quick_path_knows_every_option_of_run() -> None:
+    """``_VALUE_OPTIONS`` and ``_FLAGS`` list every option of the Typer ``run`` command
+    (but ``--help``): an option added to one and not the other fails here (#15 review)."""
+    import typer.main
+
+    from streamctl.cli import main as quick
+    from streamctl.cli.commands import app
+
+    group: Any = typer.main.get_command(app)
+    run = group.get_command(None, "run")
+    values, flags = set(), set()
+    for param in run.params:
+        names = {*param.opts, *param.secondary_opts}
+        if getattr(param, "is_flag", False):
+            flags |= names
+        elif param.param_type_name == "option":
+            values |= names
+            for name in names:
+                assert quick._VALUE_OPTIONS.get(name) == param.name, name
+    assert set(quick._VALUE_OPTIONS) == values
+    assert set(quick._FLAGS) == flags - {"--help"}
+    assert all(quick._FLAGS[f] in {p.name for p in run.params} for f in quick._FLAGS)
+
+
+def test_the_production_options_take_the_quick_path(tmp_path: Path) -> None:
+    path = seed(tmp_path)
+    data = str(tmp_path / "data")
+    args = ["run", str(path), "-d", data, "--until-idle", "--metrics-port", "0"]
+    result = probe(tmp_path, *args, "--log-format", "json", "--summary=json")
+    assert result["code"] == 0, result["stderr"]
+    assert result["imported"] == []
+    lines = [json.loads(line) for line in str(result["stderr"]).splitlines()]
+    assert any("web view on http://127.0.0.1:" in line["message"] for line in lines)
+    # bad values go to Typer, which words them (as one JSON line under --log-format json)
+    bad = probe(tmp_path, *args[:-1], "99999", "--log-format", "json")
+    assert bad["code"] == 2 and "typer" in bad["imported"]
+    (line,) = str(bad["stderr"]).splitlines()
+    assert "must be a port number" in json.loads(line)["message"]
+    for wrong in (["--log-format", "xml"], ["--summary", "yaml"], ["--metrics-port", "x"]):
+        refused = probe(tmp_path, "run", str(path), "-d", data, *wrong)
+        assert refused["code"] == 2 and "typer" in refused["imported"], wrong

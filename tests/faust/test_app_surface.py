@@ -4,12 +4,16 @@ topics created on first use, send futures, timestamps and events."""
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 import time
 import warnings
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import pytest
 from faust_support import fresh_dir  # noqa: F401 (autouse)
+from support import streamctl_run
 
 import streamctl as faust
 from streamctl.exceptions import ConfigurationError, ValidationError
@@ -167,6 +171,39 @@ def test_declare_and_maybe_declare_and_a_partition_mismatch_is_clear() -> None:
     with pytest.raises(ConfigurationError, match="exists with 2 partition.*declares 4"):
         asyncio.run(mismatched.send(value=1))
     assert app.transport.list_topics()["declared"].partitions == 2
+
+
+def test_the_worker_refuses_a_topic_whose_partitions_differ_as_send_does(
+    fresh_dir: Path,  # noqa: F811
+) -> None:
+    (fresh_dir / "copart.py").write_text(
+        "import streamctl as faust\n"
+        "app = faust.App('copart', broker='local://')\n"
+        "orders = app.topic('orders', partitions=4)\n"
+        "@app.agent(orders)\n"
+        "async def show(stream):\n"
+        "    async for order in stream:\n"
+        "        print(order)\n"
+        "if __name__ == '__main__':\n"
+        "    app.main()\n"
+    )
+    other = faust.App("copart-producer")
+    asyncio.run(other.topic("orders", partitions=2).send(value=1))  # another app made it
+    message = (
+        "error: topic 'orders' exists with 2 partition(s) but this app declares 4: use the "
+        "same count (or delete the topic with 'streamctl topic delete orders')"
+    )
+    by_main = subprocess.run(
+        [sys.executable, "copart.py", "worker", "--until-idle", "-l", "warning"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    by_cli = streamctl_run("worker", "-A", "copart", "--until-idle", "-l", "warning", cwd=fresh_dir)
+    for done in (by_main, by_cli):
+        assert (done.returncode, done.stderr.strip().splitlines()) == (2, [message])
+        assert done.stdout == ""  # the record was not processed
+    assert other.transport.list_topics()["orders"].partitions == 2
 
 
 def test_send_returns_a_future_of_the_record_metadata() -> None:

@@ -463,10 +463,15 @@ def test_export_is_deterministic_and_is_what_is_committed(tmp_path: Path) -> Non
         )
     assert exports[0] == exports[1]
     assert sorted(map(str, exports[0])) == [
+        "order-totals/OrderLine.schema.json",
         "orders/Order.schema.json",
         "products/Order.schema.json",
     ]
-    assert sorted(p.name for p in (tmp_path / "one").iterdir()) == ["orders", "products"]
+    assert sorted(p.name for p in (tmp_path / "one").iterdir()) == [
+        "order-totals",
+        "orders",
+        "products",
+    ]
     for rel, data in exports[0].items():
         assert (ROOT / "schemas" / rel).read_bytes() == data
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import socket
 from collections import Counter
 from pathlib import Path
 
@@ -58,6 +59,7 @@ def test_a_json_line_names_the_event_being_processed() -> None:
     log = logging.getLogger("streamctl.test.jsonlogs")
     log.addHandler(handler)
     log.propagate = False
+    log.setLevel(logging.INFO)  # not the level another test left on "streamctl"
     try:
         log.warning("outside")
         set_current_event(Event("k", 1, Message("orders", 3, 41, b"k", b"1", 0, [])))
@@ -67,6 +69,7 @@ def test_a_json_line_names_the_event_being_processed() -> None:
             set_current_event(None)
     finally:
         log.removeHandler(handler)
+        log.setLevel(logging.NOTSET)
     first, second = (json.loads(line) for line in stream.getvalue().splitlines())
     assert first["message"] == "outside" and "topic" not in first
     assert (second["level"], second["logger"], second["message"]) == (
@@ -75,3 +78,37 @@ def test_a_json_line_names_the_event_being_processed() -> None:
         "inside an agent",
     )
     assert (second["topic"], second["partition"], second["offset"]) == ("orders", 3, 41)
+
+
+def test_every_line_is_json_under_log_format_json(tmp_path: Path) -> None:
+    """Errors too, from the quick path, from Typer's usage errors and from a command that
+    Typer runs, are one JSON object each (#15 review)."""
+    pipe, datadir = pipeline(tmp_path, "jsonerr"), tmp_path / "data"
+    busy = socket.socket()
+    busy.bind(("127.0.0.1", 0))
+    busy.listen()
+    port = str(busy.getsockname()[1])
+    cases = {
+        "no such pipeline file": ["run", tmp_path / "missing.yaml"],
+        "Address already in use": ["run", pipe, "--metrics-port", port],
+        "must be a port number": ["run", pipe, "--metrics-port", "70000"],
+        "No such option: --nope": ["run", pipe, "--nope"],
+        "Invalid value for --log-level: unknown log level 'loud'": [
+            "run",
+            pipe,
+            "--log-level",
+            "loud",
+        ],
+        "cannot import": ["worker", "-A", "no_such_module_xyz:app"],
+    }
+    try:
+        for needle, args in cases.items():
+            proc = streamctl_process(*args, "-d", datadir, "--log-format", "json")
+            out, errs = proc.communicate(timeout=60)
+            assert proc.returncode == 2, (args, errs)
+            lines = [json.loads(line) for line in errs.splitlines()]  # every line is JSON
+            assert lines[-1]["level"] == "error" and needle in lines[-1]["message"], errs
+            assert lines[-1]["logger"] == "streamctl.cli" and lines[-1]["time"].endswith("Z")
+            assert out == ""
+    finally:
+        busy.close()

@@ -90,3 +90,26 @@ def test_the_control_channel_wants_the_token(tmp_path: Path) -> None:
         except admin.TableError as exc:
             assert "token" in str(exc)
         wait_for(lambda: workers.ask(entry, "get", table="counts", key="a").get("value") == 1)
+
+
+def test_a_failing_request_loses_no_write_made_before_it(tmp_path: Path) -> None:
+    """A request that fails on the worker's loop takes back its own writes only: a set
+    acknowledged before it, still waiting for its commit, stays (it was discarded with
+    every pending write, processed events' included) (#15 review)."""
+    pipe, datadir = pipeline(tmp_path, "failing", SLOW), tmp_path / "data"
+    text = pipe.read_text().replace(
+        "  counts: {default: int, partitions: 2}\n",
+        "  counts: {default: int, partitions: 2}\n"
+        "  ints: {key_type: int, default: int, partitions: 2}\n",
+    )
+    pipe.write_text(text)
+    send(pipe, datadir, [{"w": "a", "n": 1}])
+    with worker(pipe, datadir) as base:
+        wait_for(lambda: processed(base) == 1)
+        assert cli("table", "set", pipe, "counts", "a", "40", "-d", datadir).exit_code == 0
+        # 1e400 is no JSON number a key can be encoded from: the read fails on the loop
+        failed = cli("table", "get", pipe, "ints", "1e400", "-d", datadir)
+        assert failed.exit_code == 2, failed.output
+        result = cli("table", "get", pipe, "counts", "a", "-d", datadir)
+        assert (result.exit_code, json.loads(result.stdout)) == (0, 40), result.output
+    assert local_value(pipe, datadir, "a") == 40  # committed as the worker stopped

@@ -89,6 +89,49 @@ def test_forbidden_constructs_are_errors_with_offsets(text: str, offset: int, me
     assert info.value.offset == offset
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "customer_id.upper",
+        "customer_id['upper']",
+        "tags.append",
+        "price.real",
+        "quantity.numerator",
+        "str(customer_id.upper)",
+    ],
+)
+def test_a_field_of_a_plain_value_is_missing_not_a_python_attribute(text: str) -> None:
+    # a text, number or list has no fields: before, `customer_id.upper` gave the bound
+    # method str.upper (a dead letter "cannot serialize builtin_function_or_method", and
+    # `str(...)` leaked "<built-in method upper of str object at 0x...>")
+    result = compile_expression(text)(ORDER, None)
+    assert result is None or result == "None"
+
+
+def test_a_method_of_a_record_is_not_a_field() -> None:
+    class Methods:
+        price = 4
+
+        def dumps(self) -> str:
+            return "x"
+
+    assert compile_expression("value.dumps")(Methods(), None) is None
+    assert compile_expression("value['dumps']")(Methods(), None) is None
+    assert compile_expression("value.price")(Methods(), None) == 4
+
+
+@pytest.mark.parametrize(
+    "text,offset",
+    [("'ü' == 1 and bogus(x)", 13), ("größe > 1 and bogus(x)", 14), ("'☃☃'.__class__", 5)],
+)
+def test_offsets_count_characters_not_utf8_bytes(text: str, offset: int) -> None:
+    # ast's col_offset counts UTF-8 bytes: text before the mistake that is not ASCII moved
+    # validate's column right by a byte per extra byte
+    with pytest.raises(ExpressionError) as info:
+        compile_expression(text)
+    assert info.value.offset == offset == text.index("bogus" if "bogus" in text else "__")
+
+
 def test_runtime_private_field_through_subscript_is_refused() -> None:
     class Holder:
         name = "_secret"

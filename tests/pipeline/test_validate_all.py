@@ -40,7 +40,7 @@ agents:
       - count: s
 """
 COMMON = [
-    "4:20: setting commit_interval must be a number >= 0, not 'banana'",
+    "4:20: setting commit_interval must be a number of seconds >= 0, not 'banana'",
     "5:21: setting max_poll_records must be a whole number >= 1, not 0",
 ]
 LATER = [
@@ -149,11 +149,14 @@ def test_a_warning_does_not_fail_validate(tmp_path: Path) -> None:
 #: files ``run`` refuses as bad input: ``validate`` must refuse each, for the same first reason
 REFUSED = {
     "scheme": "app: x\nbroker: rabbit://h\n",
+    "app-id": "app: 'a b/c'\ntopics: {a: {}}\ntables: {t: {default: int}}\n"
+    "agents: {f: {from: a, steps: [count: t]}}\n",
+    "app-id-empty": "app: ''\n",
     "kafka-credentials": "app: x\nbroker: kafka://u:p@h:9092\n",
     "exactly-once": "app: x\nbroker: memory://\nsettings: {processing_guarantee: exactly_once}\n",
     "guarantee": "app: x\nsettings: {processing_guarantee: twice}\n",
     "setting": "app: x\nsettings: {poll_timeout: -1}\n",
-    "standby": "app: x\nsettings: {table_standby_replicas: 1}\n",
+    "standby": "app: x\nsettings: {table_standby_replicas: -1}\n",
     "broker-setting": "app: x\nbroker_settings: {acks: 1}\n",
     "store": "app: x\nsettings: {table_store: 'nope://'}\ntopics: {a: {}}\n"
     "tables: {t: {default: int}}\nagents: {f: {from: a, steps: [count: t]}}\n",

@@ -54,11 +54,14 @@ def run(command: str, expected: list[str], where: str) -> None:
 
 def test_every_example_states_numbers_in_its_header() -> None:
     assert [p.name for p in EXAMPLES] == [
+        "order_totals.yaml",
         "orders.yaml",
         "pageviews.yaml",
         "products.yaml",
         "quickstart.yaml",
         "revenue.yaml",
+        "router.yaml",
+        "wordcount.yaml",
     ]
     for path in EXAMPLES:
         steps = header(path)

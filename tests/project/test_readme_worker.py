@@ -124,8 +124,13 @@ def test_a_table_partitioned_unlike_its_topic_is_refused_before_anything_is_crea
     # following the advice works at once: nothing was left behind to contradict it
     fixed = script(tmp_path, CODE)
     proc = start(fixed)
-    time.sleep(1.0)
-    assert proc.poll() is None, proc.communicate()
+    # running once its topics exist (its signal handlers come first): a condition, not
+    # a sleep, so a loaded machine cannot signal it before it can stop cleanly
+    deadline = time.monotonic() + 120
+    while "orders-revenue-changelog" not in topics(fixed):
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline, "the worker did not start in 120 s"
+        time.sleep(0.1)
     proc.send_signal(signal.SIGTERM)
     _out, err = proc.communicate(timeout=30)
     assert proc.returncode == 0, err

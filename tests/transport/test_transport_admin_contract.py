@@ -75,6 +75,8 @@ class TestTransportAdminContract:
             wait_for(lambda: transport.describe_group(group).members)
             info = transport.describe_group(group)
             assert info.state not in ("Empty", "Dead") and len(info.members) == 1
+            # what refuses ``streamctl table set`` while a worker runs (#15 review)
+            assert transport.group_members(group) == [str(info.members[0])]
             member.commit({TopicPartition(topic, 0): 1})
             with pytest.raises(GroupNotEmpty, match="live members"):
                 transport.alter_group_offsets(group, {TopicPartition(topic, 0): 0})

@@ -41,18 +41,30 @@ def test_a_busy_key_closes_each_window_once_and_emits_its_final_value(tmp_path) 
     for s in range(0, 300, 7):  # a click every 7 s for 5 minutes
         send(src, "home", s)
     assert app.run(until_idle=True) == 0
-    # each minute's count, fired when stream time passed its end; the last minute is open
+    # each minute's count, fired when stream time passed its end; the last minute (open
+    # when the input ended) closed as until_idle finished: the end of bounded input
     per_minute = [sum(1 for s in range(0, 300, 7) if m * 60 <= s < m * 60 + 60) for m in range(5)]
-    assert fired == [(("home", (m * 60.0, m * 60 + 59.9)), per_minute[m]) for m in range(4)]
+    assert fired == [(("home", (m * 60.0, m * 60 + 59.9)), per_minute[m]) for m in range(5)]
     emitted = [
         (e.key, e.value["window"]["start"], e.value["value"]) for e in read_topic(app, "closed")
     ]
-    assert emitted == [("home", f"1970-01-01T00:0{m}:00Z", per_minute[m]) for m in range(4)]
-    assert t.window_mark(0) == 294.0
+    assert emitted == [("home", f"1970-01-01T00:0{m}:00Z", per_minute[m]) for m in range(5)]
+    assert t.window_mark(0) == 300.0  # stream time moved to the last window's end, no further
+
+
+def test_without_close_on_idle_the_last_window_stays_open(tmp_path) -> None:
+    app, src, t, fired = build(tmp_path, window=TumblingWindow(60), window_close_on_idle=False)
+    for s in (10, 70):
+        send(src, "k", s)
+    assert app.run(until_idle=True) == 0
+    assert fired == [(("k", (0.0, 59.9)), 1)]
+    assert t.window_mark(0) == 70.0
 
 
 def test_expired_windows_are_removed_and_tombstoned(tmp_path) -> None:
-    app, src, t, fired = build(tmp_path, window=TumblingWindow(60, expires=60, grace=5))
+    app, src, t, fired = build(
+        tmp_path, window=TumblingWindow(60, expires=60, grace=5), window_close_on_idle=False
+    )
     for s in (10, 70, 125, 190):
         send(src, "k", s)
     assert app.run(until_idle=True) == 0
@@ -65,7 +77,9 @@ def test_expired_windows_are_removed_and_tombstoned(tmp_path) -> None:
 
 
 def test_without_grace_a_window_closes_when_faust_expires_it(tmp_path) -> None:
-    app, src, t, fired = build(tmp_path, window=TumblingWindow(60, expires=120))
+    app, src, t, fired = build(
+        tmp_path, window=TumblingWindow(60, expires=120), window_close_on_idle=False
+    )
     for s in (10, 70, 179, 180):
         send(src, "k", s)
     assert app.run(until_idle=True) == 0

@@ -91,7 +91,7 @@ def test_event_time_from_fields() -> None:
     assert to_seconds("1765101600") == 1765101600.0
     with pytest.raises(EventTimeError, match="neither an ISO 8601"):
         to_seconds("yesterday")
-    with pytest.raises(EventTimeError, match="is not a time"):
+    with pytest.raises(EventTimeError, match="a NoneType, not a time"):
         to_seconds(None)
 
 

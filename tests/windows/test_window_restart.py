@@ -1,4 +1,8 @@
-"""A window closes once across a SIGKILL and restart, and after its stores are wiped."""
+"""A window closes once across a SIGKILL and restart, and after its stores are wiped.
+
+The worker keeps its last windows open at idle (``window_close_on_idle=False``), so a
+rebuilt open window can be seen to close later, once.
+"""
 
 from __future__ import annotations
 
@@ -17,7 +21,7 @@ SCRIPT = textwrap.dedent(
     from streamctl.app import App
     datadir, kill_at, log = sys.argv[1], int(sys.argv[2]), sys.argv[3]
     app = App("crash", broker="local://", datadir=datadir, max_poll_records=5,
-              commit_interval=0, window_wall_clock=False)
+              commit_interval=0, window_wall_clock=False, window_close_on_idle=False)
     src = app.topic("clicks", key_type=str)
     out = app.topic("closed", key_type=str)
     fired = 0

@@ -7,7 +7,7 @@ import textwrap
 import pytest
 from support import cli
 
-from streamctl import HoppingWindow, SlidingWindow, TumblingWindow
+from streamctl import HoppingWindow, SessionWindow, SlidingWindow, TumblingWindow
 from streamctl.cli.validate import PROBLEMS_FOUND
 from streamctl.pipeline import load_pipeline
 from streamctl.pipeline.windowspec import parse_duration
@@ -58,12 +58,14 @@ def test_each_window_kind_builds_its_window(tmp_path) -> None:
         h: {default: int, window: {hopping: {size: 10m, step: 1m}}}
         s: {default: int, window: {sliding: {before: 5m, after: 0s}, expires: 1d}}
         e: {default: int, window: {tumbling: 30, time: at, late: dead_letter}, emit: {on: update, to: out}}
+        u: {default: int, window: {session: {gap: 30m}, grace: 1m, expires: 1d}}
         """,
     )
     app = load_pipeline(path).app
     assert app.tables["t"].window == TumblingWindow(60, 3600, grace=10)
     assert app.tables["h"].window == HoppingWindow(600, 60)
     assert app.tables["s"].window == SlidingWindow(300, 0, 86400)
+    assert app.tables["u"].window == SessionWindow(1800, 86400, grace=60)
     e = app.tables["e"]
     assert e._on_late == "dead_letter" and e._emitter.on == "update"
     assert e._emitter.topic.name == "out"
@@ -76,13 +78,15 @@ def test_each_window_kind_builds_its_window(tmp_path) -> None:
         ("t: {default: int, window: {hopping: {size: 1m}}}", "hopping window needs step"),
         (
             "t: {default: int, window: {tumbling: 1m, hopping: {size: 1m, step: 1s}}}",
-            "table 't': window needs exactly one of tumbling, hopping or sliding, not "
+            "table 't': window needs exactly one of tumbling, hopping, sliding or session, not "
             "tumbling and hopping",
         ),
         ("t: {default: int, window: {tumbling: 0}}", "table 't': window size and step"),
         ("t: {default: int, window: {hopping: {size: 1m, step: 2m}}}", "must not exceed its size"),
         ("t: {default: int, window: {sliding: {before: 1m, after: 0}}}", "needs expires"),
-        ("t: {default: int, window: {session: {gap: 30m}}}", "session windows are not supported"),
+        ("t: {default: int, window: {session: {gap: 0}}}", "session gap must be at least 1 ms"),
+        ("t: {default: int, window: {session: {gap: 1m, size: 1}}}", "unknown key 'size'"),
+        ("t: {default: int, window: {session: 30m}}", "session window must be a mapping"),
         (
             "t: {default: int, window: {tumbling: 1m, late: keep}}",
             "late must be drop or dead_letter",
@@ -95,6 +99,10 @@ def test_each_window_kind_builds_its_window(tmp_path) -> None:
             "emit on must be close or update, not 'later'",
         ),
         ("t: {default: int, window: {tumbling: 1m}, emit: {on: close}}", "emit needs to: TOPIC"),
+        (
+            "t: {default: int, window: {tumbling: 1m}, emit: {on: close, to: outs}}",
+            "table 't' emits to undeclared topic 'outs' (did you mean 'out'?)",
+        ),
         # hostile input: no window, non-finite and huge durations, millions of windows
         ("t: {default: int, window: {}, emit: {on: close, to: out}}", "window is empty"),
         ("t: {default: int, window: {tumbling: .inf}}", "at most 100 years"),
@@ -137,3 +145,24 @@ def test_a_bad_duration_points_at_its_column(tmp_path) -> None:
     column = path.read_text().splitlines()[5].index("soon") + 1
     result = cli("validate", path)
     assert result.stderr.startswith(f"{path}:6:{column}: 'soon' is not a duration")
+
+
+def test_emit_to_an_undeclared_topic_points_at_it_and_does_not_run(tmp_path) -> None:
+    path = write(
+        tmp_path,
+        """
+        t:
+          default: int
+          window: {tumbling: 1m}
+          emit: {on: close, to: nowhere}
+        """,
+    )
+    lines = path.read_text().splitlines()
+    line = next(i for i, text in enumerate(lines, 1) if "nowhere" in text)
+    column = lines[line - 1].index("nowhere") + 1
+    for command, code in ((("validate", path), PROBLEMS_FOUND), (("run", path, "--until-idle"), 2)):
+        result = cli(*command)
+        assert result.exit_code == code, result.output
+        assert f"{path}:{line}:{column}: table 't' emits to undeclared topic 'nowhere'" in (
+            result.stderr
+        ), result.stderr

@@ -1,4 +1,7 @@
-"""The broker goes away mid-run and comes back: the worker waits, resumes, loses nothing."""
+"""The broker goes away mid-run and comes back: the worker waits, resumes, loses nothing.
+
+At-least-once and exactly-once, on the kafka:// transport.
+"""
 
 from __future__ import annotations
 
@@ -29,7 +32,7 @@ N = 3000
 PORT = int(os.environ.get("STREAMCTL_KAFKA_OUTAGE_PORT", "19192"))
 PIPELINE = """
 app: outage
-broker: kafka://127.0.0.1:{port}
+broker: {scheme}://127.0.0.1:{port}
 topics:
   in: {{partitions: 4}}
   out: {{partitions: 4}}
@@ -85,12 +88,15 @@ def own_broker(kafka_broker: str, tmp_path: Path) -> Iterator[Path]:
 
 
 @pytest.mark.parametrize("guarantee", ["at_least_once", "exactly_once"])
+# kafka+confluent:// is not here yet: on this 2-core machine under load its worker
+# failed to finish after the restart in 2 of 3 runs (#14's note); kafka:// only for now
+@pytest.mark.parametrize("scheme", ["kafka"])
 def test_broker_restart_mid_run_loses_no_event(
-    own_broker: Path, tmp_path: Path, guarantee: str
+    own_broker: Path, tmp_path: Path, guarantee: str, scheme: str
 ) -> None:
     bootstrap = f"127.0.0.1:{PORT}"
     pipeline = tmp_path / "p.yaml"
-    pipeline.write_text(PIPELINE.format(port=PORT, guarantee=guarantee))
+    pipeline.write_text(PIPELINE.format(scheme=scheme, port=PORT, guarantee=guarantee))
     produce(bootstrap, "in", N)
     log = tmp_path / "worker.log"
     proc = start_worker(pipeline, tmp_path / "data", log, "--until-idle")

@@ -114,11 +114,6 @@ def test_credentials_in_a_kafka_url_are_refused_without_echoing_them(tmp_path: P
     assert PASSWORD not in str(err.value)
 
 
-def test_standby_replicas_are_refused_not_half_built(tmp_path: Path) -> None:
-    with pytest.raises(ConfigurationError, match="standby"):
-        App("x", datadir=tmp_path, table_standby_replicas=1)
-
-
 def test_tables_recovered_on_a_helper_thread_serve_the_loop_thread(tmp_path: Path) -> None:
     """The Kafka ListenerBridge recovers (and releases) on a helper thread."""
     app = App("hand", datadir=tmp_path)

@@ -108,7 +108,10 @@ class Builder:
             raise self.fail(node, f"operator {type(node.op).__name__} is not allowed")
         inner, c = self.build(node.operand)
         if c is not NOTHING:
-            value = op(c)
+            try:
+                value = op(c)
+            except Exception as exc:  # a constant that cannot be computed: -'a'
+                raise self.fail(node, f"{type(exc).__name__}: {exc}") from None
             return (lambda v, k: value), value
         return (lambda v, k: op(inner(v, k))), NOTHING
 
@@ -170,9 +173,9 @@ class Builder:
         inner, _ = self.build(node.value)  # report the innermost mistake first
         if node.attr.startswith("_"):
             err = self.fail(node, f"attribute {node.attr!r} is not allowed (private)")
-            end = getattr(node, "end_col_offset", None)
-            if end is not None and getattr(node, "end_lineno", None) == node.lineno:
-                err.offset += end - len(node.attr) - node.col_offset
+            at = self.source.attribute_offset(node)
+            if at is not None:
+                err.offset = at
             raise err
         get = field_getter(node.attr)
         return (lambda v, k: get(inner(v, k), None)), NOTHING

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 from streamctl.pipeline.expressions.builder import NOTHING, Builder
 from streamctl.pipeline.expressions.runtime import Fn
 from streamctl.pipeline.expressions.source import ExpressionError, parse
+from streamctl.pipeline.expressions.types import Shape, check_types
 
 
 @dataclass
@@ -21,6 +23,8 @@ class Expression:
     names: set[str] = field(default_factory=set)
     #: the tables it reads (``table('t')[k]``, ``lookup('t', k)``)
     tables: set[str] = field(default_factory=set)
+    #: what it gives where known: "number", "text", ... (see types.check_types), else None
+    kind: Any = None
 
     @property
     def is_constant(self) -> bool:
@@ -30,14 +34,23 @@ class Expression:
         return self.fn(value, key)
 
 
-def compile_expression(text: str, tables: Callable[[str], Any] | None = None) -> Expression:
+def compile_expression(
+    text: str,
+    tables: Callable[[str], Any] | None = None,
+    shape: Shape | None = None,
+    owner: str = "the value",
+) -> Expression:
     """Parse and check ``text``; raise ExpressionError (with an offset) if it is not allowed.
 
     ``tables(name)`` resolves the tables ``table('name')[key]`` and ``lookup('name', key)``
-    read (it raises KeyError(message) for an unknown one); without it they are refused."""
+    read (it raises KeyError(message) for an unknown one); without it they are refused.
+    ``shape`` (field name -> kind, see :mod:`.types`) checks fields and types where known;
+    ``owner`` names what has those fields in messages (``model Order``)."""
     if not isinstance(text, str):
         if isinstance(text, (int, float, bool)) or text is None:
-            return Expression(repr(text), lambda v, k, c=text: c, text, set())
+            c = Expression(repr(text), lambda v, k, c=text: c, text, set())
+            c.kind = None if text is None else check_types(ast.Constant(text), "", {}, owner)
+            return c
         raise ExpressionError(f"an expression must be text, not {type(text).__name__}")
     tree = parse(text)
     builder = Builder(text, tables)
@@ -45,4 +58,5 @@ def compile_expression(text: str, tables: Callable[[str], Any] | None = None) ->
         fn, const = builder.build(tree)
     except RecursionError:  # parse() bounds the depth; this is the last guard
         raise ExpressionError("expression nested too deeply; split it") from None
-    return Expression(text, fn, const, builder.names, builder.tables_read)
+    kind = check_types(tree, text, shape, owner)
+    return Expression(text, fn, const, builder.names, builder.tables_read, kind)

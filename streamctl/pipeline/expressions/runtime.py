@@ -13,6 +13,18 @@ Fn = Callable[[Any, Any], Any]
 #: own data (``[[0] * 10000, [0] * 10000, ...]``), where 1,000,000 allowed gigabytes
 MAX_REPEAT = 10_000
 _SEQ = (str, bytes, list, tuple)
+#: values that have items but no fields: ``name.upper`` on a text value is a missing field
+#: (None), never the bound method ``str.upper``
+_NO_FIELDS = (str, bytes, bytearray, int, float, complex, bool, list, tuple, set, frozenset)
+
+
+def _attribute(v: Any, name: str) -> Any:
+    """Field ``name`` of a record (or a datetime's ``year``...): None for a missing one, for
+    a plain JSON value, and for a method (``value.dumps``, ``ts.timestamp``)."""
+    if v is None or isinstance(v, _NO_FIELDS):
+        return None
+    found = getattr(v, name, None)
+    return None if callable(found) else found
 
 
 def field_getter(name: str) -> Fn:
@@ -23,7 +35,7 @@ def field_getter(name: str) -> Fn:
             return v.get(name)
         if isinstance(v, dict):
             return v.get(name)
-        return getattr(v, name, None)
+        return _attribute(v, name)
 
     return get
 
@@ -37,7 +49,7 @@ def item(container: Any, index: Any) -> Any:
     if isinstance(index, str):
         if index.startswith("_"):
             raise ValueError(f"field {index!r} is private")
-        return getattr(container, index, None)
+        return _attribute(container, index)
     return container[index]
 
 

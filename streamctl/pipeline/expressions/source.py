@@ -104,8 +104,19 @@ class Source:
 
     def offset(self, node: ast.AST) -> int:
         line = getattr(node, "lineno", 1)
-        col = getattr(node, "col_offset", 0)
+        col = getattr(node, "col_offset", 0)  # in UTF-8 bytes: 'ü' counts 2
+        if 0 < line <= len(self.lines):
+            col = len(self.lines[line - 1].encode()[:col].decode(errors="ignore"))
         return self.lead + sum(len(s) + 1 for s in self.lines[: line - 1]) + col
+
+    def attribute_offset(self, node: ast.Attribute) -> int | None:
+        """Where ``node.attr`` starts in the text (None when the node spans lines)."""
+        end = getattr(node, "end_col_offset", None)
+        if end is None or getattr(node, "end_lineno", None) != node.lineno:
+            return None
+        line = self.lines[node.lineno - 1].encode() if node.lineno <= len(self.lines) else b""
+        start = end - len(node.attr.encode())
+        return self.offset(node) + len(line[node.col_offset : start].decode(errors="ignore"))
 
     def fail(self, node: ast.AST, message: str) -> ExpressionError:
         """An ExpressionError pointing at ``node``."""

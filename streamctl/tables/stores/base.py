@@ -27,6 +27,16 @@ class Store(abc.ABC):
     def get(self, key: bytes) -> bytes | None:
         """The value stored for ``key``, or None."""
 
+    def get_many(self, keys: list[bytes]) -> dict[bytes, bytes]:
+        """The stored values of ``keys`` (absent keys left out): one query where the
+        store can (a windowed table reads the windows it closes at once)."""
+        out = {}
+        for key in keys:
+            value = self.get(key)
+            if value is not None:
+                out[key] = value
+        return out
+
     @abc.abstractmethod
     def apply(self, writes: Mapping[bytes, bytes | None], offset: int | None) -> None:
         """In one transaction: put each value (None deletes the key) and record ``offset``.

@@ -34,6 +34,12 @@ def _target(scheme: str) -> str:
     return found
 
 
+def check_store_url(url: str) -> None:
+    """Raise ConfigurationError unless a store answers to ``url``'s scheme (its class is
+    not imported)."""
+    _target(store_scheme(url))
+
+
 def store_class(url: str | None) -> type[Store]:
     """The Store subclass for ``url`` (None means the default, ``sqlite://``)."""
     scheme = store_scheme(url or DEFAULT)

@@ -70,6 +70,9 @@ def _identity(obj: Any) -> Any:
 
 
 _GET_SQL = f'SELECT value FROM "{_DATA}" WHERE key = ?'
+#: ``get_many``: keys per query (under SQLite's default limit of bound parameters)
+_MANY = 500
+_GET_MANY_SQL = f'SELECT key, value FROM "{_DATA}" WHERE key IN (%s)'
 
 
 @lru_cache(maxsize=64)
@@ -192,6 +195,17 @@ class SqliteStore(Store):
             raise StoreError(f"table store {self.path} is closed")
         row = reader.execute(_GET_SQL, (key,)).fetchone()
         return None if row is None else row[0]
+
+    def get_many(self, keys: list[bytes]) -> dict[bytes, bytes]:
+        reader = self._reader
+        if reader is None:
+            raise StoreError(f"table store {self.path} is closed")
+        out: dict[bytes, bytes] = {}
+        for i in range(0, len(keys), _MANY):
+            chunk = keys[i : i + _MANY]
+            sql = _GET_MANY_SQL % ",".join("?" * len(chunk))
+            out.update(reader.execute(sql, chunk).fetchall())
+        return out
 
     def apply(self, writes: Mapping[bytes, bytes | None], offset: int | None) -> None:
         conn = self._conn

@@ -19,7 +19,13 @@ A window is removed from the store (a tombstone in the changelog) once it is clo
 ``window.stale(end, stream time)``; without ``expires`` it is kept. An event all of whose
 windows are closed is late.
 
-The close mark (``closed[p]``: the stream time through which windows were closed) is
+At the end of bounded input (``until_idle``, once every source partition is drained) the
+windows still open close too (Flink's final watermark): ``final[p]`` records the last
+one's close time, and any window whose close time is at or before it is closed, while
+stream time moves to it (no further: windows after it stay open, nothing expires early).
+
+The close mark (``closed[p]``: the stream time through which windows were closed, with
+``final[p]``) is
 stored under :data:`CLOCK_KEY` in the partition's store and changelog, written in the
 same batch (so the same commit or transaction) as the outputs the closes produced: after
 a restart or on another worker, windows at or before the mark are known closed and never
@@ -33,6 +39,7 @@ import json
 import math
 import time
 from collections.abc import Iterable
+from typing import Any
 
 from streamctl.tables.windows.ranges import Window, WindowRange
 
@@ -43,9 +50,12 @@ CLOCK_KEY = b'{"streamctl":"window-clock"}'
 NEVER = -math.inf
 
 
-def closed(window: Window, rng: WindowRange, stream_time: float) -> bool:
+def closed(window: Window, rng: WindowRange, stream_time: float, final: float = NEVER) -> bool:
     """True once ``rng`` of ``window`` is closed at ``stream_time`` (rules above; a range
-    whose end is inclusive, a sliding one's, closes only once stream time is past it)."""
+    whose end is inclusive, a sliding one's, closes only once stream time is past it), or
+    by the end of bounded input: ``close_time(rng) <= final``."""
+    if final != NEVER and window.close_time(rng) <= final:
+        return True
     grace = window.grace
     if grace is None and window.expires:
         return window.stale(rng[1], stream_time)
@@ -77,13 +87,20 @@ class WindowClock:
         #: the close mark per partition, and what the stores hold of it
         self.closed: dict[int, float] = {}
         self.persisted: dict[int, float] = {}
+        #: per partition: windows whose close time is at or before it were closed by the
+        #: end of bounded input (``finish``), and what the stores hold of it
+        self.final: dict[int, float] = {}
+        self.persisted_final: dict[int, float] = {}
         #: (monotonic seconds, stream time) at each partition's last event or load
         self.last_seen: dict[int, tuple[float, float]] = {}
-        #: per partition: heap of (end, key, range) of open windows, and their keys
+        #: per partition: heap of (end, key, range) of open windows, and their encoded
+        #: keys mapped to the table key (the close reads it without decoding)
         self._open: dict[int, list[tuple[float, bytes, WindowRange]]] = {}
-        self._open_keys: dict[int, set[bytes]] = {}
+        self._open_keys: dict[int, dict[bytes, Any]] = {}
         #: per partition: heap of (end, key, range) of closed windows not yet expired
         self._kept: dict[int, list[tuple[float, bytes, WindowRange]]] = {}
+        #: session windows: per partition, encoded key -> its sessions (``sessions``)
+        self.sessions: dict[int, dict[bytes, tuple[WindowRange, ...]]] = {}
 
     # -- per event ------------------------------------------------------------------------
     def observe(self, partition: int, timestamp: float) -> float:
@@ -95,23 +112,39 @@ class WindowClock:
         return st
 
     def is_closed(self, partition: int, rng: WindowRange) -> bool:
-        return closed(self.window, rng, self.stream_time.get(partition, NEVER))
+        return closed(
+            self.window,
+            rng,
+            self.stream_time.get(partition, NEVER),
+            self.final.get(partition, NEVER),
+        )
 
-    def track(self, partition: int, key: bytes, rng: WindowRange) -> None:
-        """``key`` (window ``rng``) was written: it is open until it closes."""
+    def track(self, partition: int, key: bytes, rng: WindowRange, table_key: Any = None) -> None:
+        """``key`` (window ``rng`` of ``table_key``) was written: it is open until it
+        closes. Every open window holding data in the store is tracked (``load``), so a
+        window not tracked and not closed holds nothing yet (the write path reads no
+        store for it)."""
         keys = self._open_keys.get(partition)
         if keys is None:
-            keys = self._open_keys[partition] = set()
+            keys = self._open_keys[partition] = {}
             self._open[partition] = []
         if key not in keys:
-            keys.add(key)
+            keys[key] = table_key
             heapq.heappush(self._open[partition], (rng[1], key, rng))
+
+    def tracked(self, partition: int) -> dict[bytes, Any]:
+        """The open windows of ``partition`` (encoded key -> table key)."""
+        keys = self._open_keys.get(partition)
+        if keys is None:
+            keys = self._open_keys[partition] = {}
+            self._open[partition] = []
+        return keys
 
     def forget(self, partition: int, key: bytes) -> None:
         """``key`` was deleted: it no longer needs closing (stays in the heap, skipped)."""
         keys = self._open_keys.get(partition)
         if keys is not None:
-            keys.discard(key)
+            keys.pop(key, None)
 
     # -- punctuation ----------------------------------------------------------------------
     def advance_wall(self, now: float | None = None) -> None:
@@ -130,22 +163,23 @@ class WindowClock:
         for partition in self.stream_time.keys() - self.last_seen.keys():
             self.last_seen[partition] = (now, self.stream_time[partition])
 
-    def due(self, partition: int) -> tuple[list[tuple[bytes, WindowRange]], list[bytes]]:
-        """Windows of ``partition`` to close now, oldest first, and keys to remove
-        (expired); moves the close mark to the stream time. Closed windows that do not
-        expire yet are kept for queries until they do."""
+    def due(self, partition: int) -> tuple[list[tuple[bytes, WindowRange, Any]], list[bytes]]:
+        """Windows of ``partition`` to close now, oldest first, as (encoded key, range,
+        table key or None), and keys to remove (expired); moves the close mark to the
+        stream time. Closed windows that do not expire yet are kept for queries until
+        they do."""
         st = self.stream_time.get(partition, NEVER)
+        final = self.final.get(partition, NEVER)
         window = self.window
-        closing: list[tuple[bytes, WindowRange]] = []
+        closing: list[tuple[bytes, WindowRange, Any]] = []
         heap = self._open.get(partition)
-        keys = self._open_keys.get(partition, set())
+        keys = self._open_keys.get(partition, {})
         kept = self._kept.setdefault(partition, [])
-        while heap and closed(window, heap[0][2], st):
+        while heap and closed(window, heap[0][2], st, final):
             end, key, rng = heapq.heappop(heap)
             if key not in keys:
                 continue  # deleted meanwhile
-            keys.discard(key)
-            closing.append((key, rng))
+            closing.append((key, rng, keys.pop(key)))
             if window.expires:
                 heapq.heappush(kept, (end, key, rng))
         expired: list[bytes] = []
@@ -159,25 +193,50 @@ class WindowClock:
     def mark(self, partition: int) -> bytes | None:
         """The close mark to store for ``partition`` if it moved since it was stored."""
         mark = self.closed.get(partition)
-        if mark is None or mark == self.persisted.get(partition) or mark == NEVER:
+        final = self.final.get(partition, NEVER)
+        if mark is None or mark == NEVER:
             return None
-        return json.dumps({"closed": mark}).encode()
+        if mark == self.persisted.get(partition) and final == self.persisted_final.get(
+            partition, NEVER
+        ):
+            return None
+        value: dict[str, float] = {"closed": mark}
+        if final != NEVER:
+            value["final"] = final
+        return json.dumps(value).encode()
 
     def committed(self) -> None:
         """The marks written are in the stores now."""
         self.persisted.update(self.closed)
+        self.persisted_final.update(self.final)
+
+    def finish(self, partition: int, ranges: Iterable[WindowRange]) -> None:
+        """The end of bounded input: the windows ``ranges`` (the open ones holding data)
+        close now; stream time moves to the last one's close time (so an event in any
+        of them later is late, and windows after them stay open)."""
+        ends = [self.window.close_time(rng) for rng in ranges]
+        if not ends:
+            return
+        final = max(ends)
+        if final > self.final.get(partition, NEVER):
+            self.final[partition] = final
+        if final > self.stream_time.get(partition, NEVER):
+            self.stream_time[partition] = final
 
     def load(
         self, partition: int, mark: bytes | None, windows: Iterable[tuple[bytes, WindowRange]]
     ) -> None:
         """(Re)build ``partition`` from its store: its close mark and stored windows."""
-        value = NEVER if mark is None else float(json.loads(mark)["closed"])
+        stored = {} if mark is None else json.loads(mark)
+        value = float(stored.get("closed", NEVER))
+        final = float(stored.get("final", NEVER))
         self.closed[partition] = self.persisted[partition] = value
+        self.final[partition] = self.persisted_final[partition] = final
         self.stream_time[partition] = value
         self.last_seen[partition] = (time.monotonic(), value)
-        self._open[partition], self._open_keys[partition], self._kept[partition] = [], set(), []
+        self._open[partition], self._open_keys[partition], self._kept[partition] = [], {}, []
         for key, rng in windows:
-            if not closed(self.window, rng, value):
+            if not closed(self.window, rng, value, final):
                 self.track(partition, key, rng)
             elif self.window.expires:
                 heapq.heappush(self._kept[partition], (rng[1], key, rng))
@@ -189,12 +248,20 @@ class WindowClock:
                 self.stream_time,
                 self.closed,
                 self.persisted,
+                self.final,
+                self.persisted_final,
                 self.last_seen,
                 self._open,
                 self._open_keys,
                 self._kept,
+                self.sessions,
             ):
                 d.pop(p, None)
+
+    def open_ranges(self, partition: int) -> list[tuple[bytes, WindowRange]]:
+        """The open windows of ``partition``: (encoded key, range)."""
+        keys = self._open_keys.get(partition, {})
+        return [(key, rng) for _end, key, rng in self._open.get(partition, ()) if key in keys]
 
     def partitions(self) -> list[int]:
         return sorted(set(self.last_seen) | set(self._open))

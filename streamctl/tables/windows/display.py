@@ -20,13 +20,15 @@ def dict_as_ansitable(
 
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
-    table = Table(title=title)
-    table.add_column(key)
-    table.add_column(value)
+    # Text, not str: keys and values are data, never rich markup ("[/x]") or emoji (":x:")
+    table = Table(title=None if title is None else Text(title))
+    table.add_column(Text(key))
+    table.add_column(Text(value))
     items = sorted(d.items(), key=lambda kv: str(kv[0])) if sort else list(d.items())
     for k, v in items:
-        table.add_row(str(k), str(v))
+        table.add_row(Text(str(k)), Text(str(v)))
     out = StringIO()
-    Console(file=out, force_terminal=True, width=width).print(table)
+    Console(file=out, force_terminal=True, width=width, emoji=False, markup=False).print(table)
     return out.getvalue()

@@ -16,19 +16,32 @@ from streamctl.tables.exceptions import TableError
 from streamctl.tables.windows.ranges import Window, WindowRange
 
 EMIT_ON = ("close", "update")
+#: encoded keys an Emitter keeps before it starts over
+KEYS_MAX = 100_000
+
+
+#: ISO text of recent window boundaries (many keys share each window's start and end)
+_ISO: dict[float, str] = {}
+_ISO_MAX = 4096
 
 
 def iso(seconds: float) -> str:
     """Epoch ``seconds`` as ISO 8601 UTC with a ``Z`` (milliseconds only when not whole)."""
-    moment = datetime.fromtimestamp(seconds, tz=timezone.utc)
-    spec = "seconds" if moment.microsecond == 0 else "milliseconds"
-    return moment.isoformat(timespec=spec).replace("+00:00", "Z")
+    text = _ISO.get(seconds)
+    if text is None:
+        moment = datetime.fromtimestamp(seconds, tz=timezone.utc)
+        spec = "seconds" if moment.microsecond == 0 else "milliseconds"
+        text = moment.isoformat(timespec=spec).replace("+00:00", "Z")
+        if len(_ISO) >= _ISO_MAX:
+            _ISO.clear()
+        _ISO[seconds] = text
+    return text
 
 
 def window_record(window: Window, key: Any, rng: WindowRange, value: Any) -> dict[str, Any]:
     """The emitted record of window ``rng`` of ``key``."""
     start = rng[0]
-    end = window.close_time(rng)
+    end = window.shown_end(rng)
     return {"key": key, "window": {"start": iso(start), "end": iso(end)}, "value": value}
 
 
@@ -42,5 +55,23 @@ class Emitter:
         self.on = on
         self.window = window
 
+        #: encoded text and integer keys (the same keys come back window after window)
+        self._keys: dict[Any, bytes | None] = {}
+
     def send(self, key: Any, rng: WindowRange, value: Any) -> None:
-        self.topic.send_soon(key=key, value=window_record(self.window, key, rng, value))
+        """Queue the record of window ``rng`` of ``key`` (Topic.send_soon's encoding,
+        with the key's bytes cached)."""
+        topic = self.topic
+        if not topic.declared:
+            topic.declare()
+        cls = key.__class__
+        if cls is str or cls is int:
+            data = self._keys.get(key)
+            if data is None:
+                if len(self._keys) >= KEYS_MAX:
+                    self._keys.clear()
+                data = self._keys[key] = topic.key_serde.dumps(key)
+        else:
+            data = topic.key_serde.dumps(key)
+        record = window_record(self.window, key, rng, value)
+        topic.context.producer.send(topic.name, data, topic.value_serde.dumps(record))

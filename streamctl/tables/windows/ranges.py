@@ -4,7 +4,8 @@ A window range is a ``(start, end)`` tuple of seconds since the epoch. The range
 Faust's ``faust/windows.py`` exactly: a hopping window of ``size`` and ``step`` puts time
 ``t`` in every range starting at a multiple of ``step`` in ``(t - size, t]``, and a range
 ends 0.1 s before the next window of its size would start (Faust's
-``WindowRange_from_start``: ``(start, start + size - 0.1)``). So ``TumblingWindow(60)``
+``WindowRange_from_start``: ``(start, start + size - 0.1)``; for windows of 0.1 s or
+less the gap is a tenth of the size, so that the end stays after the start). So ``TumblingWindow(60)``
 puts ``t = 61`` in ``(60.0, 119.9)``; ``HoppingWindow(10, 5)`` puts ``t = 6`` in
 ``(0.0, 9.9)`` and ``(5.0, 14.9)``. ``SlidingWindow(before, after, expires)`` gives the one
 range ``(t - before, t + after)``.
@@ -29,6 +30,8 @@ WindowRange = tuple[float, float]
 END_GAP = 0.1
 #: the longest duration a window takes (100 years): longer ones end past what a date shows
 MAX_SECONDS = 100 * 365 * 86400.0
+#: the shortest window size or step (1 ms: record timestamps are milliseconds)
+MIN_SECONDS = 0.001
 #: the most windows one event may fall in (hopping ``size / step``)
 MAX_WINDOWS_PER_EVENT = 10_000
 
@@ -58,8 +61,12 @@ def _optional(value: Any, what: str) -> float | None:
 
 
 def range_from_start(start: float, size: float) -> WindowRange:
-    """Faust's ``WindowRange_from_start``: ``(start, start + size - 0.1)``."""
-    return (start, start + size - END_GAP)
+    """Faust's ``WindowRange_from_start``: ``(start, start + size - 0.1)``; for windows of
+    0.1 s or less the gap is a tenth of the size (Faust's 0.1 s would put the end at or
+    before the start)."""
+    if size.is_integer():
+        return (start, start + size - END_GAP)
+    return (start, round(start + size - (END_GAP if size > END_GAP else size / 10.0), 6))
 
 
 class Window:
@@ -94,6 +101,11 @@ class Window:
         """Stream time from which ``window`` holds no new events (before grace)."""
         return window[1]
 
+    def shown_end(self, window: WindowRange) -> float:
+        """The end shown for ``window`` (emitted records, ``table get``): exclusive
+        ``start + size`` for hopping and tumbling windows, the range's end otherwise."""
+        return self.close_time(window)
+
     def describe(self) -> dict[str, Any]:
         """The window as plain data (``{"kind": ..., "size": ...}``), for display."""
         out: dict[str, Any] = {"kind": self.kind}
@@ -120,6 +132,11 @@ class HoppingWindow(Window):
         self.step = want_seconds(step, "window step")
         if self.size <= 0 or self.step <= 0:
             raise ConfigurationError("window size and step must be > 0")
+        if self.size < MIN_SECONDS or self.step < MIN_SECONDS:
+            raise ConfigurationError(
+                "window size and step must be at least 1 ms (0.001 s): event times have "
+                "millisecond precision"
+            )
         if self.step > self.size:
             raise ConfigurationError(
                 f"window step ({self.step:g}s) must not exceed its size ({self.size:g}s)"
@@ -134,31 +151,52 @@ class HoppingWindow(Window):
         self.grace = _optional(grace, "window grace")
 
     def _start_initial_range(self, timestamp: float) -> float:
-        closest_step = (timestamp // self.step) * self.step
-        return closest_step - self.size + self.step
+        if self.size.is_integer() and self.step.is_integer():
+            closest_step = (timestamp // self.step) * self.step
+            return closest_step - self.size + self.step
+        return self._start(self._index(timestamp))
+
+    # sizes or steps that are not whole seconds: window j starts at ``j * step - (size -
+    # step)``, always computed from j alone (so two events in one window give it one key),
+    # rounded to the microsecond; ``_index`` is Faust's closest step, exact at boundaries
+    def _start(self, j: int) -> float:
+        return round(j * self.step - (self.size - self.step), 6)
+
+    def _index(self, timestamp: float) -> int:
+        step = self.step
+        k = floor(timestamp / step)
+        if round((k + 1) * step, 6) <= timestamp:
+            k += 1
+        elif round(k * step, 6) > timestamp:
+            k -= 1
+        return k
 
     def ranges(self, timestamp: float) -> list[WindowRange]:
         """Every range ``timestamp`` falls in, oldest first (``size/step`` of them)."""
-        first = self._start_initial_range(timestamp)
         step, size = self.step, self.size
-        if first.is_integer() and step.is_integer():  # Faust's own int arithmetic
+        if size.is_integer() and step.is_integer():  # Faust's own int arithmetic
+            first = self._start_initial_range(timestamp)
             return [
                 range_from_start(float(s), size)
                 for s in range(int(first), int(timestamp) + 1, int(step))
             ]
         out = []
-        n = 0
-        while first + n * step <= timestamp:
-            out.append(range_from_start(first + n * step, size))
-            n += 1
+        j = self._index(timestamp)
+        start = self._start(j)
+        while start <= timestamp:
+            out.append(range_from_start(start, size))
+            j += 1
+            start = self._start(j)
         return out
 
     def current(self, timestamp: float) -> WindowRange:
         """The latest range holding ``timestamp`` (Faust)."""
         step = self.step
-        start = self._start_initial_range(timestamp)
-        m = floor((timestamp - start) / step)
-        return range_from_start(start + step * m, self.size)
+        if self.size.is_integer() and step.is_integer():
+            start = self._start_initial_range(timestamp)
+            m = floor((timestamp - start) / step)
+            return range_from_start(start + step * m, self.size)
+        return self.ranges(timestamp)[-1]
 
     def earliest(self, timestamp: float) -> WindowRange:
         """The oldest range holding ``timestamp`` (Faust)."""
@@ -186,10 +224,13 @@ class TumblingWindow(HoppingWindow):
     def ranges(self, timestamp: float) -> list[WindowRange]:
         """The one range holding ``timestamp`` (Faust's hopping rule with step = size)."""
         size = self.size
-        start = (timestamp // size) * size
-        if start.is_integer() and size.is_integer():
-            start = float(int(start))
-        return [(start, start + size - END_GAP)]
+        if size.is_integer():
+            start = (timestamp // size) * size
+            if start.is_integer():
+                start = float(int(start))
+            return [(start, start + size - END_GAP)]
+        start = self._start(self._index(timestamp))
+        return [(start, round(start + size - (END_GAP if size > END_GAP else size / 10.0), 6))]
 
     def describe(self) -> dict[str, Any]:
         out = super().describe()
@@ -227,8 +268,56 @@ class SlidingWindow(Window):
         return timestamp <= latest_timestamp - self.expires
 
 
+class SessionWindow(Window):
+    """Sessions per key (Kafka Streams' ``SessionWindows``; Faust has none): an event at
+    ``t`` starts the session ``(t, t)``, or extends a session of its key whose range is
+    within ``gap`` seconds of ``t``; an event within ``gap`` of two sessions merges them
+    into one (their values added, Kafka's session merger for counts and sums). A
+    session's range is ``(first event time, last event time)``, both inclusive. It closes
+    once stream time is past ``end + gap + grace`` (Kafka's rule; without ``grace`` but
+    with ``expires``: once stale), and is removed once ``end + gap <= stream time -
+    expires``.
+    """
+
+    kind = "session"
+    inclusive_end = True
+
+    def __init__(self, gap: Any, expires: Any = None, *, grace: Any = None) -> None:
+        self.gap = want_seconds(gap, "session gap")
+        if self.gap < MIN_SECONDS:
+            raise ConfigurationError(f"session gap must be at least 1 ms (0.001 s), not {gap!r}")
+        self.expires = _optional(expires, "window expires") or None
+        self.grace = _optional(grace, "window grace")
+
+    def ranges(self, timestamp: float) -> list[WindowRange]:
+        """The session an event alone starts: ``(t, t)`` (merging is the table's)."""
+        return [(timestamp, timestamp)]
+
+    def current(self, timestamp: float) -> WindowRange:
+        return (timestamp, timestamp)
+
+    def earliest(self, timestamp: float) -> WindowRange:
+        return (timestamp, timestamp)
+
+    def close_time(self, window: WindowRange) -> float:
+        """A session can grow until stream time passes ``end + gap``."""
+        return window[1] + self.gap
+
+    def shown_end(self, window: WindowRange) -> float:
+        return window[1]
+
+    def stale(self, timestamp: float, latest_timestamp: float) -> bool:
+        """Stale once ``timestamp`` (the session's end) ``<= latest_timestamp - expires``;
+        ``expires`` counts from the session's close (``end + gap``) as Kafka's retention
+        does, so a session is never stale before it can close."""
+        if not self.expires:
+            return False
+        return timestamp + self.gap <= latest_timestamp - self.expires
+
+
 WINDOW_KINDS: dict[str, type[Window]] = {
     "tumbling": TumblingWindow,
     "hopping": HoppingWindow,
     "sliding": SlidingWindow,
+    "session": SessionWindow,
 }

@@ -15,20 +15,23 @@ close mark goes into the same batch (see :mod:`streamctl.tables.windows.clock`).
 
 from __future__ import annotations
 
-import inspect
 import logging
 import operator
-import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from streamctl.events import current_event
 from streamctl.exceptions import ConfigurationError
 from streamctl.tables.base import Collection
+from streamctl.tables.changelog import remember
 from streamctl.tables.exceptions import TableError
-from streamctl.tables.windows.clock import CLOCK_KEY, NEVER, WindowClock
+from streamctl.tables.windows.clock import CLOCK_KEY, NEVER, WindowClock, closed
+from streamctl.tables.windows.closing import WindowClosing
 from streamctl.tables.windows.emit import Emitter
-from streamctl.tables.windows.ranges import Window, WindowRange, want_seconds
+from streamctl.tables.windows.eventtime import MAX_TIME, record_time
+from streamctl.tables.windows.ranges import END_GAP, Window, WindowRange, want_seconds
+from streamctl.tables.windows.sessions import SessionTable
+from streamctl.tables.windows.timing import WindowTime
 
 if TYPE_CHECKING:
     from streamctl.tables.windows.wrapper import WindowWrapper
@@ -41,6 +44,27 @@ KEY_CACHE_MAX = 100_000
 _MISSING: Any = object()
 
 
+def window_key(codec: Any, key: Any, rng: WindowRange) -> bytes:
+    """``codec.encode_key((key, rng))``, byte for byte; for text and integer keys of an
+    untyped JSON table built from the key's cached encoding (JSON writes a float as
+    ``repr`` does, and window times are finite)."""
+    cls = key.__class__
+    if (cls is str or cls is int) and codec.key_type is None:
+        start, end = rng
+        return b"".join(
+            (
+                b"[",
+                codec.encode_key(key),
+                b",[",
+                repr(start).encode(),
+                b",",
+                repr(end).encode(),
+                b"]]",
+            )
+        )
+    return codec.encode_key((key, rng))  # type: ignore[no-any-return]
+
+
 def _second(_current: Any, value: Any) -> Any:
     return value
 
@@ -49,7 +73,7 @@ class LateEvent(TableError):
     """An event whose every window is closed (older than stream time minus grace)."""
 
 
-class WindowedTable(Collection):
+class WindowedTable(WindowClosing, WindowTime, SessionTable, Collection):
     """Mixed into Table (before the dict API): inert until a window is set."""
 
     _windows: WindowClock | None = None
@@ -59,8 +83,14 @@ class WindowedTable(Collection):
     _emitter: Emitter | None = None
     _wkeys: dict[Any, bytes]
     _on_late: str = "drop"
-    #: events dropped because all their windows were closed
+    #: True for session windows (``sessions``)
+    _session: bool = False
+    #: a tumbling window's size when it is whole seconds (its ranges computed inline)
+    _tumbling: float = 0.0
+    #: events all of whose windows were closed (dropped or dead-lettered)
     late_events: int = 0
+    #: of those, the ones dropped (``on_late="drop"``): the run summary's figure
+    late_dropped: int = 0
 
     def __init__(
         self,
@@ -93,8 +123,8 @@ class WindowedTable(Collection):
             )
         if not isinstance(window, Window):
             raise ConfigurationError(
-                f"table {self.name!r}: window must be a TumblingWindow, HoppingWindow or "
-                f"SlidingWindow, not {window!r}"
+                f"table {self.name!r}: window must be a TumblingWindow, HoppingWindow, "
+                f"SlidingWindow or SessionWindow, not {window!r}"
             )
         if self._codec.key_serde.codec.name != "json":
             raise ConfigurationError(f"table {self.name!r}: a windowed table needs JSON keys")
@@ -102,6 +132,9 @@ class WindowedTable(Collection):
             self._window = window
             wall = bool(getattr(self.app.conf, "window_wall_clock", True))
             self._windows = WindowClock(window, wall_clock=wall)
+        self._session = window.kind == "session"
+        size = getattr(window, "size", 0.0)
+        self._tumbling = size if window.kind == "tumbling" and size.is_integer() else 0.0
         self._increment = self._windowed_increment
         return WindowWrapper(self, key_index=key_index)
 
@@ -118,6 +151,13 @@ class WindowedTable(Collection):
         from streamctl.tables.windows.ranges import TumblingWindow
 
         return self.using_window(TumblingWindow(size, expires), key_index=key_index)
+
+    def session(self, gap: Any, expires: Any = None, key_index: bool = False) -> WindowWrapper:
+        """Session windows closing after ``gap`` seconds without an event of their key
+        (Kafka Streams' ``SessionWindows``; Faust has none): see ``sessions``."""
+        from streamctl.tables.windows.ranges import SessionWindow
+
+        return self.using_window(SessionWindow(gap, expires), key_index=key_index)
 
     def windowed(self, *, key_index: bool = True) -> WindowWrapper:
         """The WindowWrapper of an already windowed table (``app.Table(window=...)``)."""
@@ -151,7 +191,12 @@ class WindowedTable(Collection):
         if event is None:
             raise TableError(f"table {self.name!r}: a windowed write outside a stream")
         time_of = self._time_of
-        timestamp = event[2].timestamp_ms / 1000.0 if time_of is None else time_of(event)
+        if time_of is None:
+            timestamp = event.message.timestamp_ms / 1000.0
+            if not 0.0 <= timestamp < MAX_TIME:
+                timestamp = record_time(event.message.timestamp_ms)  # raises EventTimeError
+        else:
+            timestamp = time_of(event)
         self._window_update(key, timestamp, operator.add, amount, start)
 
     def _window_update(
@@ -167,14 +212,28 @@ class WindowedTable(Collection):
         stream_time = clock.stream_time
         before = stream_time.get(partition, NEVER)
         if timestamp > before:
+            # a failed event is rolled back with its effect on the window clock: a bad
+            # event's far-future time must not make the good ones after it late
+            remember(stream_time, partition)
             stream_time[partition] = timestamp
+        if self._session:
+            if not self._session_update(partition, key, timestamp, op, operand, start, _MISSING):
+                self._late(key, timestamp)
+            return
         # an event that moves stream time on is in no closed window (see clock.closed)
         check = timestamp <= before or not clock.in_order_open
         state, codec, put = self._state, self._codec, self._state.buffer.put
         cache = self._wkeys
         emitter = self._emitter
+        tracked = clock.tracked(partition)
         written = 0
-        for rng in self._window.ranges(timestamp):
+        size = self._tumbling
+        if size:  # TumblingWindow.ranges of a whole-seconds size, inline (once per event)
+            first = (timestamp // size) * size
+            ranges: Iterable[WindowRange] = ((first, first + size - END_GAP),)
+        else:
+            ranges = self._window.ranges(timestamp)
+        for rng in ranges:
             if check and clock.is_closed(partition, rng):
                 continue
             wkey = (key, rng)
@@ -182,8 +241,9 @@ class WindowedTable(Collection):
             if encoded is None:
                 if len(cache) >= KEY_CACHE_MAX:
                     cache.clear()
-                encoded = cache[wkey] = codec.encode_key(wkey)
-            data = state.get_in(partition, encoded)
+                encoded = cache[wkey] = window_key(codec, key, rng)
+            # an open window not tracked holds nothing yet: no store read (clock.track)
+            data = state.get_in(partition, encoded) if encoded in tracked else None
             if data is not None:
                 current = codec.load_value(data)
             elif start is not _MISSING:
@@ -193,7 +253,7 @@ class WindowedTable(Collection):
             new = op(current, operand)
             put(partition, encoded, codec.dump_value(new))
             if data is None:
-                clock.track(partition, encoded, rng)
+                clock.track(partition, encoded, rng, key)
             written += 1
             if emitter is not None and emitter.on == "update":
                 emitter.send(key, rng, new)
@@ -208,114 +268,60 @@ class WindowedTable(Collection):
         )
         if self._on_late == "dead_letter":
             raise LateEvent(why)
+        self.late_dropped += 1
         log.debug("%s; dropped", why)
 
     def _set_windowed(self, key: Any, value: Any, timestamp: float) -> None:
         self._window_update(key, timestamp, _second, value, value)
 
+    def __setitem__(self, key: Any, value: Any) -> None:
+        """Faust's ``table[key, (start, end)] = value`` (also ``WindowSet[range] =``): the
+        window is open from now on like one the window operations wrote, so it closes
+        and later operations add to its value."""
+        super().__setitem__(key, value)  # type: ignore[misc]
+        clock = self._windows
+        if clock is None or self._session or type(key) is not tuple or len(key) != 2:
+            return
+        rng = key[1]
+        if type(rng) is not tuple or len(rng) != 2:
+            return
+        rng = (float(rng[0]), float(rng[1]))
+        encoded = self._codec.encode_key(key)
+        partition = self._placement.event_partition()
+        targets = [partition] if partition is not None else self._state.targets(encoded)
+        for p in targets:
+            if not clock.is_closed(p, rng):
+                clock.track(p, encoded, rng, key[0])
+
+    def _missing_value(self, wkey: Any) -> Any:
+        return self.__missing__(wkey)  # type: ignore[attr-defined]
+
     def _del_windowed(self, key: Any, timestamp: float) -> None:
-        for rng in self._window.ranges(timestamp):
+        ranges = [self._session_at(key, timestamp)] if self._session else None
+        for rng in ranges or self._window.ranges(timestamp):
             self.pop((key, rng), None)  # type: ignore[attr-defined]
 
+    def _current_range(self, key: Any, timestamp: float) -> WindowRange:
+        """The window of ``key`` a read at ``timestamp`` picks: Faust's ``current``, or
+        the session holding it."""
+        if self._session:
+            return self._session_at(key, timestamp)
+        return self._window.current(timestamp)  # type: ignore[no-any-return]
+
     def _windowed_timestamp(self, key: Any, timestamp: float) -> Any:
-        return self[key, self._window.current(timestamp)]  # type: ignore[index]
+        return self[key, self._current_range(key, timestamp)]  # type: ignore[index]
 
     def _windowed_now(self, key: Any) -> Any:
-        return self[key, self._window.earliest(self._relative_now())]  # type: ignore[index]
-
-    def _windowed_contains(self, key: Any, timestamp: float) -> bool:
-        return (key, self._window.current(timestamp)) in self  # type: ignore[operator]
-
-    def _windowed_delta(self, key: Any, d: Any, event: Any = None) -> Any:
-        rng = self._window.delta(self._relative_event(event), want_seconds(d))
+        now = self._relative_now()
+        rng = self._session_at(key, now) if self._session else self._window.earliest(now)
         return self[key, rng]  # type: ignore[index]
 
-    # -- time (Faust's _relative_*) ----------------------------------------------------------
-    def use_event_time(self, field: Any, unit: str | None = None) -> None:
-        """Take event time from ``field`` of the event's value (a name, a model field or a
-        callable; datetime, ISO string, epoch s or ms, see ``eventtime``), not the record
-        timestamp, for writes through ``_increment`` and ``relative_to_stream``."""
-        from streamctl.tables.windows.eventtime import field_getter, to_seconds
+    def _windowed_contains(self, key: Any, timestamp: float) -> bool:
+        return (key, self._current_range(key, timestamp)) in self  # type: ignore[operator]
 
-        get = field_getter(field)
-        self._time_of = lambda event: to_seconds(get(event.value), unit)
-
-    _time_of: Callable[[Any], float] | None = None
-
-    def _event_time(self, event: Any) -> float:
-        """The event's time in seconds: its time field, else its record timestamp."""
-        if self._time_of is not None:
-            return self._time_of(event)
-        return float(event[2].timestamp_ms) / 1000.0
-
-    def _relative_now(self, event: Any = None) -> float:
-        """The event's partition's stream time; outside a stream, the wall clock (Faust)."""
-        event = event if event is not None else current_event()
-        if event is None or self._windows is None:
-            return time.time()
-        st = self._windows.stream_time.get(event[2].partition, NEVER)
-        return st if st != NEVER else self._event_time(event)
-
-    def _relative_event(self, event: Any = None) -> float:
-        event = event if event is not None else current_event()
-        if event is None:
-            raise RuntimeError("Operation outside of stream iteration")
-        return self._event_time(event)
-
-    def _relative_field(self, field: Any) -> Callable[[Any], Any]:
-        from streamctl.tables.windows.eventtime import field_getter, to_seconds
-
-        get = field_getter(field)
-
-        def to_value(event: Any = None) -> float:
-            event = event if event is not None else current_event()
-            if event is None:
-                raise RuntimeError("Operation outside of stream iteration")
-            return to_seconds(get(event.value))
-
-        return to_value
-
-    def _relative_timestamp(self, timestamp: float) -> Callable[[Any], float]:
-        def handler(event: Any = None) -> float:
-            return timestamp
-
-        return handler
-
-    # -- punctuation (the worker) ------------------------------------------------------------
-    async def punctuate(self, *, wall: bool) -> int:
-        """Close what is due in every local partition (the wall clock first, if ``wall``);
-        run ``on_window_close`` and queue emits; delete expired windows; store the close
-        mark in the batch. Returns the number of windows closed."""
-        clock = self._windows
-        if clock is None:
-            return 0
-        if wall:
-            clock.advance_wall()
-        state, codec = self._state, self._codec
-        count = 0
-        for partition in clock.partitions():
-            closing, expired = clock.due(partition)
-            for encoded, rng in closing:
-                data = state.get_in(partition, encoded)
-                if data is None:
-                    continue
-                key = codec.decode_key(encoded)
-                value = codec.load_value(data)
-                count += 1
-                if self._emitter is not None and self._emitter.on == "close":
-                    self._emitter.send(key[0], rng, value)
-                callback = self.on_window_close
-                if callback is not None:
-                    result = callback(key, value)
-                    if inspect.isawaitable(result):
-                        await result
-            for encoded in expired:
-                if state.get_in(partition, encoded) is not None:
-                    state.buffer.put(partition, encoded, None)
-            mark = clock.mark(partition)
-            if mark is not None:
-                state.buffer.put(partition, CLOCK_KEY, mark)
-        return count
+    def _windowed_delta(self, key: Any, d: Any, event: Any = None) -> Any:
+        moment = self._relative_event(event) - want_seconds(d)
+        return self[key, self._current_range(key, moment)]  # type: ignore[index]
 
     # -- the table's life cycle (Collection's, extended) ---------------------------------------
     def recover(self, transport: Any, partitions: Iterable[int] | None = None, **kw: Any) -> Any:
@@ -335,10 +341,15 @@ class WindowedTable(Collection):
         assert clock is not None
         for p in partitions:
             windows = []
+            keys = []
             for _, encoded, _ in self._raw_in(p):
-                key = codec.decode_key(encoded)
-                windows.append((encoded, (float(key[1][0]), float(key[1][1]))))
+                key, rng = codec.decode_key(encoded)
+                rng = (float(rng[0]), float(rng[1]))
+                windows.append((encoded, rng))
+                keys.append((key, rng))
             clock.load(p, state.get_in(p, CLOCK_KEY), windows)
+            if self._session:
+                self._index_sessions(p, keys)
 
     def _raw_in(self, partition: int) -> Iterator[tuple[int, bytes, bytes]]:
         state = self._state
@@ -350,9 +361,9 @@ class WindowedTable(Collection):
             if maybe is not None and key != CLOCK_KEY:
                 yield partition, key, maybe
 
-    def release(self, partitions: Iterable[int]) -> None:
+    def release(self, partitions: Iterable[int], *, keep_stores: bool = False) -> None:
         gone = list(partitions)
-        super().release(gone)
+        super().release(gone, keep_stores=keep_stores)
         if self._windows is not None:
             self._windows.drop(gone)
 
@@ -373,6 +384,13 @@ class WindowedTable(Collection):
             return None
         mark = clock.closed.get(partition, NEVER)
         return None if mark == NEVER else mark
+
+    def window_closed(self, partition: int, rng: WindowRange) -> bool:
+        """True if window ``rng`` of ``partition`` is closed (by its close mark)."""
+        clock = self._windows
+        assert clock is not None
+        mark = clock.closed.get(partition, NEVER)
+        return closed(self._window, rng, mark, clock.final.get(partition, NEVER))
 
     # -- iteration skips the close marks ------------------------------------------------------
     def _iter_raw(self) -> Iterator[tuple[int, bytes, bytes]]:

@@ -20,6 +20,7 @@ from typing import Any
 
 from streamctl.events import Event, current_event
 from streamctl.tables.exceptions import TableError
+from streamctl.tables.windows.eventtime import checked
 from streamctl.tables.windows.ranges import want_seconds
 
 RelativeHandler = Callable[[Any], Any]
@@ -243,8 +244,8 @@ class WindowWrapper:
         if handler is not None:
             timestamp = handler(event)
             if isinstance(timestamp, datetime):
-                return timestamp.timestamp()
-            return float(timestamp)
+                timestamp = timestamp.timestamp()
+            return checked(float(timestamp), "the relative_to time")
         if event is None:
             raise RuntimeError("Operation outside of stream iteration")
         return float(self.table._event_time(event))

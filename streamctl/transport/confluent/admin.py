@@ -6,6 +6,7 @@ kafka-topics.sh as transport methods), on librdkafka's admin API.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -16,12 +17,30 @@ from confluent_kafka.admin import AdminClient, OffsetSpec
 
 from streamctl.transport.base import GroupInfo, GroupMember, TopicPartition
 from streamctl.transport.confluent.errors import REBALANCED, error_of
-from streamctl.transport.exceptions import GroupNotEmpty, TransportError, UnknownTopic
+from streamctl.transport.exceptions import (
+    BrokerUnavailable,
+    GroupNotEmpty,
+    TransportError,
+    UnknownTopic,
+)
+from streamctl.transport.kafkashared import refuse_members
 
 #: how long delete_topics waits for the controller to forget the topics (seconds)
 DELETE_WAIT = 30.0
 #: errors of a partition whose leader is being elected (retried until the timeout)
-LEADERLESS = frozenset({KafkaError.NOT_LEADER_FOR_PARTITION, KafkaError.LEADER_NOT_AVAILABLE})
+log = logging.getLogger("streamctl.transport.confluent")
+LEADERLESS = frozenset(
+    {
+        KafkaError.NOT_LEADER_FOR_PARTITION,
+        KafkaError.LEADER_NOT_AVAILABLE,
+        # a broker restarted: its partitions' leader epochs moved on, and librdkafka's
+        # admin client asks with the epoch it cached until its metadata is refreshed
+        KafkaError.FENCED_LEADER_EPOCH,
+        KafkaError.UNKNOWN_LEADER_EPOCH,
+        # "Failed to query partition leaders: No leaders found": the broker is away
+        KafkaError._NOENT,
+    }
+)
 #: librdkafka's group states by Kafka's names
 STATES = {
     "STABLE": "Stable",
@@ -108,12 +127,7 @@ class ConfluentAdmin:
 
     def alter_group_offsets(self, group_id: str, offsets: Mapping[TopicPartition, int]) -> None:
         """Refuse a group with members, then commit every offset in one request."""
-        info = self.describe_groups([group_id])[0]
-        if info.members:
-            raise GroupNotEmpty(
-                f"consumer group {group_id!r} has live members "
-                f"({', '.join(map(str, info.members))}): stop its workers first"
-            )
+        refuse_members(self.describe_groups([group_id])[0])
         if not offsets:
             return
         topics = self.topics()
@@ -173,15 +187,30 @@ class ConfluentAdmin:
                 except KafkaException as exc:
                     # a partition just created (or moved) has no leader for a moment:
                     # Kafka's clients retry NOT_LEADER / LEADER_NOT_AVAILABLE
-                    if exc.args[0].code() in LEADERLESS and time.monotonic() < deadline:
+                    err = exc.args[0]
+                    if err.code() in LEADERLESS and time.monotonic() < deadline:
                         retry[tp] = pending[tp]
                         continue
-                    raise error_of(exc.args[0], "list offsets", self.bootstrap) from exc
+                    if err.code() in LEADERLESS:  # still none: a broker away, for the worker
+                        raise BrokerUnavailable(
+                            f"list offsets: no leader for {tp.topic}[{tp.partition}] on Kafka "
+                            f"at {self.bootstrap} ({err.str()})"
+                        ) from exc
+                    raise error_of(err, "list offsets", self.bootstrap) from exc
                 out[tp] = int(found.offset)
             pending = retry
             if pending:
                 time.sleep(0.1)
+                self._refresh({tp.topic for tp in pending})
         return out
+
+    def _refresh(self, topics: set[str]) -> None:
+        """Fetch the topics' metadata again (leaders and their epochs), bounded."""
+        for topic in topics:
+            try:
+                self.admin.list_topics(topic=topic, timeout=self.timeout)
+            except KafkaException as exc:
+                log.debug("metadata of %s: %s", topic, exc)
 
     def offsets_at(
         self, tps: Iterable[TopicPartition], which: str, isolation: str

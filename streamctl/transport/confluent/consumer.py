@@ -4,10 +4,21 @@ librdkafka calls rebalance callbacks from inside ``consume`` on the calling thre
 so the streamctl listener runs there as it does on kafka-python: revoked partitions
 before they go, assigned ones (already assigned, so the listener may seek and read
 committed offsets) before their first record.
+
+What the listener raises is raised by ``poll`` (confluent-kafka re-raises it from
+``consume``). After that the listener is not called again: the worker is failing, and
+the revoke librdkafka runs as the consumer closes must not commit for it. ``close`` is
+bounded (``CLOSE_TIMEOUT``): librdkafka's close waits for the group to let go, which
+after a failed rebalance callback can take forever (librdkafka issues #4527, #4884); a
+close that does not finish is left on a daemon thread, and the group's session
+timeout frees the partitions, so a worker that failed, or got SIGTERM, exits in
+bounded time.
 """
 
 from __future__ import annotations
 
+import logging
+import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
@@ -20,6 +31,11 @@ from streamctl.transport.confluent.errors import UNKNOWN_TOPIC, error_of, transl
 from streamctl.transport.exceptions import TransportError
 
 Offsets = Callable[[Iterable[TopicPartition], str], dict[TopicPartition, int]]
+
+log = logging.getLogger("streamctl.transport")
+
+#: seconds ``close`` waits for librdkafka's close (leaving the group, a last revoke)
+CLOSE_TIMEOUT = 30.0
 
 
 def _tps(parts: Iterable[Any]) -> set[TopicPartition]:
@@ -44,8 +60,11 @@ class ConfluentTransportConsumer(Consumer):
         self._timeout = timeout
         self._offsets = offsets
         self._listener: RebalanceListener | None = None
-        #: where a seek put a partition before librdkafka returned a record of it
-        self._seeked: dict[TopicPartition, int] = {}
+        #: the listener raised: it is not called again (the worker is failing)
+        self._listener_failed = False
+        #: where a seek put a partition, with librdkafka's position just after that seek
+        #: (-1001 while it has not fetched since): the position until librdkafka's moves
+        self._seeked: dict[TopicPartition, tuple[int, int]] = {}
 
     def assign(self, partitions: Iterable[TopicPartition]) -> None:
         self._seeked.clear()
@@ -67,13 +86,20 @@ class ConfluentTransportConsumer(Consumer):
     def _on_assign(self, consumer: CKConsumer, parts: list[CKTP]) -> None:
         self._seeked.clear()
         consumer.assign(parts)  # first, so the listener may seek and read offsets
-        if self._listener is not None:
-            self._listener.on_partitions_assigned(_tps(parts))
+        if self._listener is not None and not self._listener_failed:
+            self._call(self._listener.on_partitions_assigned, _tps(parts))
+
+    def _call(self, hook: Callable[[set[TopicPartition]], None], tps: set[TopicPartition]) -> None:
+        try:
+            hook(tps)
+        except BaseException:
+            self._listener_failed = True
+            raise
 
     def _on_revoke(self, consumer: CKConsumer, parts: list[CKTP]) -> None:
         try:
-            if parts and self._listener is not None:
-                self._listener.on_partitions_revoked(_tps(parts))
+            if parts and self._listener is not None and not self._listener_failed:
+                self._call(self._listener.on_partitions_revoked, _tps(parts))
         finally:
             consumer.unassign()
             self._seeked.clear()
@@ -133,16 +159,21 @@ class ConfluentTransportConsumer(Consumer):
                 # assigned starts at the offset it is assigned with instead
                 self._consumer.incremental_unassign([CKTP(tp[0], tp[1])])
                 self._consumer.incremental_assign([target])
-        self._seeked[TopicPartition(tp[0], tp[1])] = offset
+            (now,) = self._consumer.position([CKTP(tp[0], tp[1])])
+        self._seeked[TopicPartition(tp[0], tp[1])] = (offset, now.offset)
 
     def position(self, tp: TopicPartition) -> int:
         key = TopicPartition(tp[0], tp[1])
         with translate(self._bootstrap, "position"):
             (found,) = self._consumer.position([CKTP(tp[0], tp[1])])
-        if found.offset >= 0 and key not in self._seeked:
+        seeked = self._seeked.get(key)
+        if seeked is not None and (found.offset < 0 or found.offset == seeked[1]):
+            return seeked[0]  # librdkafka has not fetched since the seek
+        if found.offset >= 0:
+            # librdkafka's own position: past every record returned, and past what it
+            # fetched and does not return (transaction markers, aborted records)
+            self._seeked.pop(key, None)
             return int(found.offset)
-        if key in self._seeked:
-            return self._seeked[key]
         # nothing read yet: where reading starts (the committed offset, else the earliest)
         committed = self.committed(key)
         if committed is not None:
@@ -183,4 +214,26 @@ class ConfluentTransportConsumer(Consumer):
         return self._consumer.consumer_group_metadata()
 
     def close(self) -> None:
-        self._consumer.close()
+        """Close, waiting at most ``CLOSE_TIMEOUT`` seconds for librdkafka; then give up
+        on it with a warning (see the module docstring)."""
+        failure: list[BaseException] = []
+
+        def run() -> None:
+            try:
+                self._consumer.close()
+            except BaseException as exc:  # raised below, on the caller's thread
+                failure.append(exc)
+
+        closing = threading.Thread(target=run, name="streamctl-consumer-close", daemon=True)
+        closing.start()
+        closing.join(CLOSE_TIMEOUT)
+        if closing.is_alive():
+            self._listener_failed = True  # a revoke it still runs must not touch the worker
+            log.warning(
+                "closing the consumer did not finish in %gs: left behind (the group's "
+                "session timeout frees its partitions)",
+                CLOSE_TIMEOUT,
+            )
+            return
+        if failure:
+            raise failure[0]

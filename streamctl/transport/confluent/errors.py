@@ -39,6 +39,8 @@ UNREACHABLE = frozenset(
         KafkaError.COORDINATOR_LOAD_IN_PROGRESS,
         KafkaError.LEADER_NOT_AVAILABLE,
         KafkaError.NOT_LEADER_FOR_PARTITION,
+        KafkaError.FENCED_LEADER_EPOCH,  # a restarted broker's partitions: metadata is stale
+        KafkaError.UNKNOWN_LEADER_EPOCH,
     }
 )
 UNKNOWN_TOPIC = frozenset(

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from functools import partial
 from typing import Any
 
@@ -12,18 +11,10 @@ from confluent_kafka import KafkaError, KafkaException
 from confluent_kafka import Producer as CKProducer
 from confluent_kafka import TopicPartition as CKTP
 
-from streamctl.transport.base import Consumer, Headers, Producer, RecordMetadata, TopicPartition
+from streamctl.transport.base import RecordMetadata, TopicPartition, check_many
 from streamctl.transport.confluent.errors import UNKNOWN_TOPIC, error_of, translate
-from streamctl.transport.exceptions import (
-    BrokerUnavailable,
-    TransactionFailed,
-    TransportError,
-    UnknownTopic,
-)
-
-log = logging.getLogger("streamctl.transport.confluent")
-
-_Record = tuple[str, bytes | None, bytes | None, int | None, Headers | None, int | None]
+from streamctl.transport.exceptions import BrokerUnavailable, TransportError, UnknownTopic
+from streamctl.transport.kafkashared import KafkaFamilyProducer, Record, log
 
 
 def _delivered(slot: list[Any], err: KafkaError | None, msg: Any) -> None:
@@ -31,7 +22,7 @@ def _delivered(slot: list[Any], err: KafkaError | None, msg: Any) -> None:
     slot[1] = err if err is not None else (msg.topic(), msg.partition(), msg.offset())
 
 
-class ConfluentTransportProducer(Producer):
+class ConfluentTransportProducer(KafkaFamilyProducer):
     """As the kafka transport's producer (``transport/kafka/producer.py``): a record
     librdkafka gives up on with a retriable error is sent again by the next
     :meth:`flush`, which raises BrokerUnavailable meanwhile; a transactional producer
@@ -45,30 +36,42 @@ class ConfluentTransportProducer(Producer):
         *,
         transactional: bool = False,
     ) -> None:
+        super().__init__(bootstrap, translate, transactional=transactional)
         self._producer = producer
-        self._bootstrap = bootstrap
         self._timeout = timeout
-        self._transactional = transactional
         # [record, None | KafkaError | (topic, partition, offset)], in send order
         self._pending: list[list[Any]] = []
 
-    @property
-    def pending(self) -> int:
-        return len(self._pending)
-
-    def send(
-        self,
-        topic: str,
-        key: bytes | None,
-        value: bytes | None,
-        *,
-        partition: int | None = None,
-        headers: Headers | None = None,
-        timestamp: int | None = None,
-    ) -> None:
-        slot: list[Any] = [(topic, key, value, partition, headers, timestamp), None]
+    def _queue(self, record: Record) -> None:
+        slot: list[Any] = [record, None]
         self._produce(slot)
         self._pending.append(slot)
+
+    def send_many(
+        self,
+        topic: str,
+        keys: Sequence[bytes | None],
+        values: Sequence[bytes | None],
+        *,
+        partition: int | None = None,
+        timestamps: Sequence[int] | None = None,
+    ) -> None:
+        """One ``produce`` call per record straight into librdkafka's queue (no per-record
+        keyword dict nor method layers); a full queue or a refused record takes
+        :meth:`send`'s path for that record. A bad partition is refused by librdkafka
+        at the first record, before any record of the call is queued. A timestamp of 0
+        is "now" (librdkafka's meaning), as no timestamps are."""
+        check_many(keys, values, timestamps)
+        produce, pending, delivered = self._producer.produce, self._pending, _delivered
+        stamps: Sequence[int] = timestamps if timestamps is not None else [0] * len(keys)
+        part = -1 if partition is None else partition  # librdkafka's "use the partitioner"
+        for key, value, ts in zip(keys, values, stamps):
+            slot: list[Any] = [(topic, key, value, partition, None, ts or None), None]
+            try:
+                produce(topic, value, key, part, on_delivery=partial(delivered, slot), timestamp=ts)
+            except (BufferError, KafkaException):
+                self._produce(slot)  # waits for room, or raises the streamctl error
+            pending.append(slot)
 
     def _produce(self, slot: list[Any]) -> None:
         topic, key, value, partition, headers, timestamp = slot[0]
@@ -146,44 +149,21 @@ class ConfluentTransportProducer(Producer):
             log.debug("purge: %s", exc)
         self._producer.poll(0)  # the purged records' reports, to nobody
 
-    # -- transactions ------------------------------------------------------------------------
-    def begin_transaction(self) -> None:
-        with translate(self._bootstrap, "begin transaction"):
-            self._producer.begin_transaction()
+    # -- transactions (their steps: transport/kafkashared.py) --------------------------------
+    def _begin(self) -> None:
+        self._producer.begin_transaction()
 
-    def commit_transaction(
-        self, offsets: Mapping[TopicPartition, int], consumer: Consumer | None = None
-    ) -> None:
-        if offsets and consumer is None:
-            raise TransportError("commit_transaction: offsets to commit need their consumer")
-        try:
-            with translate(self._bootstrap, "commit transaction"):
-                if offsets:
-                    assert consumer is not None
-                    self._producer.send_offsets_to_transaction(
-                        [CKTP(tp[0], tp[1], off) for tp, off in offsets.items()],
-                        consumer.group_metadata(),
-                        self._timeout,
-                    )
-                self._producer.commit_transaction(self._timeout)
-        except (BrokerUnavailable, TransactionFailed):
-            raise
-        except TransportError as exc:
-            raise TransactionFailed(str(exc)) from exc
+    def _send_offsets(self, offsets: Mapping[TopicPartition, int], group: object) -> None:
+        self._producer.send_offsets_to_transaction(
+            [CKTP(tp[0], tp[1], off) for tp, off in offsets.items()], group, self._timeout
+        )
 
-    def abort_transaction(self) -> None:
-        self._pending = []
-        try:
-            with translate(self._bootstrap, "abort transaction"):
-                self._producer.abort_transaction(self._timeout)
-        except TransportError as exc:
-            # a fenced or broken producer cannot abort; the broker aborts on its timeout
-            log.warning("could not abort the transaction: %s", exc)
+    def _commit(self) -> None:
+        self._producer.commit_transaction(self._timeout)
 
-    def close(self) -> None:
-        try:
-            if not self._transactional:
-                self.flush()
-        finally:
-            # bounded: a transactional producer holds nothing to deliver
-            self._producer.flush(0 if self._transactional else 5)
+    def _abort(self) -> None:
+        self._producer.abort_transaction(self._timeout)
+
+    def _close(self) -> None:
+        # bounded: a transactional producer holds nothing to deliver
+        self._producer.flush(0 if self._transactional else 5)

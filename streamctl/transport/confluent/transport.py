@@ -21,15 +21,14 @@ from streamctl.transport.base import (
     Producer,
     TopicPartition,
     TopicSpec,
-    Transport,
 )
 from streamctl.transport.confluent.admin import ConfluentAdmin, result
 from streamctl.transport.confluent.config import ConfluentSettings
 from streamctl.transport.confluent.consumer import ConfluentTransportConsumer
 from streamctl.transport.confluent.errors import translate
 from streamctl.transport.confluent.producer import ConfluentTransportProducer
-from streamctl.transport.exceptions import BadBrokerURL, TransportError
-from streamctl.transport.servers import parse_servers
+from streamctl.transport.exceptions import TransportError
+from streamctl.transport.kafkashared import KafkaFamilyTransport, described_spec, topic_configs
 
 SCHEME = "kafka+confluent"
 #: librdkafka's own log lines go through Python logging under this name
@@ -38,7 +37,7 @@ LIBRDKAFKA_LOG = "streamctl.transport.confluent.librdkafka"
 INTERNAL = frozenset({"__consumer_offsets", "__transaction_state", "__share_group_state"})
 
 
-class ConfluentTransport(Transport):
+class ConfluentTransport(KafkaFamilyTransport):
     """``kafka+confluent://host:port[,host:port]``; settings go to librdkafka.
 
     Takes the kafka transport's setting names (``session_timeout_ms``,
@@ -49,19 +48,8 @@ class ConfluentTransport(Transport):
     scheme = SCHEME
     supports_transactions = True
 
-    @classmethod
-    def check_url(cls, url: str) -> str | None:
-        try:
-            parse_servers(url, SCHEME)
-        except BadBrokerURL as exc:
-            return str(exc)
-        return None
-
     def __init__(self, url: str, *, datadir: str | Path | None = None, **settings: Any) -> None:
-        self.url = url
-        self.datadir = Path(datadir) if datadir is not None else None
-        self.replication_factor = int(settings.pop("replication_factor", -1))
-        self.settings = ConfluentSettings(parse_servers(url, SCHEME), settings)
+        self.settings = ConfluentSettings(self._open(url, datadir, settings), settings)
         self._logger = logging.getLogger(LIBRDKAFKA_LOG)
         redact_loggers(LIBRDKAFKA_LOG, self.settings.secrets())
         self._admin: ConfluentAdmin | None = None
@@ -123,11 +111,8 @@ class ConfluentTransport(Transport):
         for spec in specs:
             if spec.name in existing or spec.name in wanted:
                 continue
-            configs = dict(spec.config)
-            if spec.compacting:
-                configs["cleanup.policy"] = "compact"
             wanted[spec.name] = NewTopic(
-                spec.name, spec.partitions, self.replication_factor, config=configs
+                spec.name, spec.partitions, self.replication_factor, config=topic_configs(spec)
             )
         if not wanted:
             return
@@ -177,17 +162,7 @@ class ConfluentTransport(Transport):
         for res, future in admin.admin.describe_configs(resources).items():
             entries = result(future, "list topics", self.bootstrap, admin.timeout)
             configs[res.name] = {k: e.value for k, e in entries.items()}
-        out = {}
-        for name in names:
-            config = configs.get(name, {})
-            policy = config.get("cleanup.policy") or "delete"
-            out[name] = TopicSpec(
-                name=name,
-                partitions=len(meta[name].partitions),
-                compacting="compact" in policy.split(","),
-                config=config,
-            )
-        return out
+        return {n: described_spec(n, len(meta[n].partitions), configs.get(n, {})) for n in names}
 
     # -- group and topic administration (see streamctl.transport.confluent.admin) ----------
     def list_groups(self) -> list[GroupInfo]:

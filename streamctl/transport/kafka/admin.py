@@ -18,6 +18,8 @@ from kafka import errors as kerrors
 
 from streamctl.transport.base import GroupInfo, GroupMember, TopicPartition
 from streamctl.transport.exceptions import GroupNotEmpty, TransportError, UnknownTopic
+from streamctl.transport.kafka import announce
+from streamctl.transport.kafkashared import refuse_members
 
 #: how long delete_topics waits for the controller to forget the topics (seconds)
 DELETE_WAIT = 30.0
@@ -45,6 +47,7 @@ def _info(group_id: str, described: dict[str, Any] | None) -> GroupInfo:
             str(m.get("client_id", "")),
             _assigned(m),
             frozenset((m.get("member_metadata") or {}).get("topics") or ()),
+            announce.read(m.get("member_metadata")),
         )
         for m in described.get("members") or ()
     )
@@ -80,12 +83,7 @@ def alter_group_offsets(
 ) -> None:
     """Refuse a group with members (Kafka would fail their partitions one by one), then
     commit every offset in one OffsetCommit request."""
-    info = describe_groups(admin, [group_id])[0]
-    if info.members:
-        raise GroupNotEmpty(
-            f"consumer group {group_id!r} has live members "
-            f"({', '.join(map(str, info.members))}): stop its workers first"
-        )
+    refuse_members(describe_groups(admin, [group_id])[0])
     if not offsets:
         return
     topics = set(admin.list_topics())

@@ -13,6 +13,7 @@ from streamctl.transport.base import Consumer, Message, RebalanceListener, Topic
 from streamctl.transport.exceptions import TransportError
 from streamctl.transport.kafka.errors import translate
 from streamctl.transport.kafka.rebalance import ListenerBridge
+from streamctl.transport.kafka.records import install
 
 # ConsumerRecord fields in Message's order: topic, partition, offset, key, value,
 # timestamp, headers (looked up by name, so a kafka-python field reorder cannot mix them up).
@@ -28,6 +29,8 @@ class KafkaTransportConsumer(Consumer):
         self._consumer = consumer
         self._group_id = group_id
         self._bootstrap = bootstrap
+        #: kafka-python's fetcher hands out Messages already (transport/kafka/records.py)
+        self._messages = install(consumer)
 
     def assign(self, partitions: Iterable[TopicPartition]) -> None:
         with translate(self._bootstrap, "assign"):
@@ -48,11 +51,15 @@ class KafkaTransportConsumer(Consumer):
             batches = self._consumer.poll(timeout_ms=int(timeout * 1000), max_records=max_records)
         if not batches:
             return []
+        out: list[Message] = []
+        if self._messages:
+            for messages in batches.values():
+                out += messages
+            return out
         # Hot path: ConsumerRecord is a namedtuple too, so one C-level itemgetter
         # call picks Message's fields in Message's order (headers are already a
         # list of (str, bytes)), and tuple.__new__ skips NamedTuple.__new__.
         new, pick = tuple.__new__, _PICK
-        out: list[Message] = []
         for records in batches.values():
             out += [new(Message, pick(r)) for r in records]
         return out

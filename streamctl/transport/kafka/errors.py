@@ -10,6 +10,7 @@ from contextlib import contextmanager
 
 from kafka import errors as kerrors
 
+from streamctl.exceptions import StreamctlError
 from streamctl.transport.exceptions import (
     BrokerRefused,
     BrokerUnavailable,
@@ -99,6 +100,12 @@ def translate(bootstrap: str, what: str) -> Iterator[None]:
             "each worker its own datadir or worker_id)"
         ) from exc
     except kerrors.KafkaError as exc:
+        cause = exc.__cause__
+        if isinstance(cause, StreamctlError):
+            # kafka-python wraps what a rebalance listener raised ("User rebalance callback
+            # throws an error"): the worker's own error (a store ahead of its changelog, a
+            # recovery that stalled, the broker gone while recovering) is the one to tell
+            raise cause from cause.__cause__
         if getattr(exc, "retriable", False):  # e.g. NodeNotReadyError after a restart
             raise BrokerUnavailable(f"{what}: Kafka at {bootstrap} is not ready ({exc})") from exc
         raise TransportError(f"{what}: Kafka at {bootstrap} failed: {exc}") from exc

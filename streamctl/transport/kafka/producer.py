@@ -2,29 +2,22 @@
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from kafka import KafkaProducer, OffsetAndMetadata
 from kafka import TopicPartition as KafkaTP
 from kafka import errors as kerrors
+from kafka.partitioner.default import DefaultPartitioner
 
-from streamctl.transport.base import Consumer, Headers, Producer, RecordMetadata, TopicPartition
-from streamctl.transport.exceptions import (
-    BrokerUnavailable,
-    TransactionFailed,
-    TransportError,
-    UnknownTopic,
-)
+from streamctl.transport.base import RecordMetadata, TopicPartition, check_many
+from streamctl.transport.exceptions import BrokerUnavailable, TransportError, UnknownTopic
 from streamctl.transport.kafka.errors import translate
-
-log = logging.getLogger("streamctl.transport.kafka")
-
-_Record = tuple[str, bytes | None, bytes | None, int | None, Headers | None, int | None]
+from streamctl.transport.kafkashared import KafkaFamilyProducer, Record
+from streamctl.transport.partitioner import key_hash
 
 
-class KafkaTransportProducer(Producer):
+class KafkaTransportProducer(KafkaFamilyProducer):
     """Records without a partition go where Kafka's murmur2 partitioner puts their key.
 
     A record kafka-python gives up on with a retriable error (the broker was away
@@ -37,30 +30,56 @@ class KafkaTransportProducer(Producer):
     def __init__(
         self, producer: KafkaProducer, bootstrap: str, *, transactional: bool = False
     ) -> None:
+        super().__init__(bootstrap, translate, transactional=transactional)
         self._producer = producer
-        self._bootstrap = bootstrap
-        self._transactional = transactional
         # (record, kafka-python FutureRecordMetadata), in send order
-        self._pending: list[tuple[_Record, Any]] = []
+        self._pending: list[tuple[Record, Any]] = []
 
-    @property
-    def pending(self) -> int:
-        return len(self._pending)
-
-    def send(
-        self,
-        topic: str,
-        key: bytes | None,
-        value: bytes | None,
-        *,
-        partition: int | None = None,
-        headers: Headers | None = None,
-        timestamp: int | None = None,
-    ) -> None:
-        record = (topic, key, value, partition, headers, timestamp)
+    def _queue(self, record: Record) -> None:
         self._pending.append((record, self._send(record)))
 
-    def _send(self, record: _Record) -> Any:
+    def send_many(
+        self,
+        topic: str,
+        keys: Sequence[bytes | None],
+        values: Sequence[bytes | None],
+        *,
+        partition: int | None = None,
+        timestamps: Sequence[int] | None = None,
+    ) -> None:
+        """As :meth:`send` per record, with the keyed records' partitions picked here for
+        the whole batch: murmur2 of the key over all the topic's partitions, as
+        kafka-python's default partitioner picks them, from streamctl's cached hashes
+        (kafka-python hashes every record again in Python). A configured custom
+        ``partitioner`` still picks each record's partition."""
+        check_many(keys, values, timestamps)
+        n = len(keys)
+        if not n:
+            return
+        parts: Sequence[int | None] = [partition] * n
+        if partition is None and type(self._producer.config["partitioner"]) is DefaultPartitioner:
+            known = self._partitions(topic)
+            count = len(known)
+            parts = [None if k is None else known[key_hash(k) % count] for k in keys]
+        stamps: Sequence[int | None] = [None] * n if timestamps is None else timestamps
+        queue = self._queue
+        for key, value, part, ts in zip(keys, values, parts, stamps):
+            queue((topic, key, value, part, None, ts))
+
+    def _partitions(self, topic: str) -> list[int]:
+        try:
+            return sorted(self._producer.partitions_for(topic))
+        except kerrors.KafkaTimeoutError as exc:
+            raise self._no_metadata(topic) from exc
+
+    def _no_metadata(self, topic: str) -> UnknownTopic:
+        # kafka-python waits max_block_ms for the topic's metadata, then gives up
+        return UnknownTopic(
+            f"send to {topic!r}: no metadata from Kafka at {self._bootstrap} "
+            "(does the topic exist?)"
+        )
+
+    def _send(self, record: Record) -> Any:
         topic, key, value, partition, headers, timestamp = record
         try:
             return self._producer.send(
@@ -72,11 +91,7 @@ class KafkaTransportProducer(Producer):
                 timestamp_ms=timestamp,
             )
         except kerrors.KafkaTimeoutError as exc:
-            # kafka-python waits max_block_ms for the topic's metadata, then gives up.
-            raise UnknownTopic(
-                f"send to {topic!r}: no metadata from Kafka at {self._bootstrap} "
-                "(does the topic exist?)"
-            ) from exc
+            raise self._no_metadata(topic) from exc
         except (ValueError, AssertionError) as exc:  # e.g. "Unrecognized partition 5"
             raise TransportError(f"send to {topic!r}: {exc}") from exc
         except kerrors.KafkaError as exc:
@@ -122,47 +137,24 @@ class KafkaTransportProducer(Producer):
         """
         self._pending = []
 
-    # -- transactions ----------------------------------------------------------------------
-    def begin_transaction(self) -> None:
-        with translate(self._bootstrap, "begin transaction"):
-            self._producer.begin_transaction()
+    # -- transactions (their steps: transport/kafkashared.py) --------------------------------
+    def _begin(self) -> None:
+        self._producer.begin_transaction()
 
-    def commit_transaction(
-        self, offsets: Mapping[TopicPartition, int], consumer: Consumer | None = None
-    ) -> None:
+    def _send_offsets(self, offsets: Mapping[TopicPartition, int], group: object) -> None:
         to_commit = {
             KafkaTP(tp[0], tp[1]): OffsetAndMetadata(off, "", -1) for tp, off in offsets.items()
         }
-        if to_commit and consumer is None:
-            raise TransportError("commit_transaction: offsets to commit need their consumer")
-        try:
-            with translate(self._bootstrap, "commit transaction"):
-                if to_commit:
-                    assert consumer is not None
-                    self._producer.send_offsets_to_transaction(to_commit, consumer.group_metadata())
-                self._producer.commit_transaction()
-        except (BrokerUnavailable, TransactionFailed):
-            raise
-        except TransportError as exc:
-            # e.g. "Cannot execute transactional method because we are in an error state"
-            # (the producer was fenced earlier): only an abort and a new producer help
-            raise TransactionFailed(str(exc)) from exc
+        self._producer.send_offsets_to_transaction(to_commit, group)
 
-    def abort_transaction(self) -> None:
-        self._pending = []
-        try:
-            with translate(self._bootstrap, "abort transaction"):
-                self._producer.abort_transaction()
-        except TransportError as exc:
-            # a fenced or broken producer cannot abort; the broker aborts on its timeout
-            log.warning("could not abort the transaction: %s", exc)
+    def _commit(self) -> None:
+        self._producer.commit_transaction()
 
-    def close(self) -> None:
-        try:
-            if not self._transactional:
-                self.flush()
-        finally:
-            # a transactional producer holds nothing to deliver (an open transaction is
-            # aborted by the broker); bounded, so a fenced producer or an absent broker
-            # cannot hold the worker
-            self._producer.close(timeout=5 if self._transactional else None)
+    def _abort(self) -> None:
+        self._producer.abort_transaction()
+
+    def _close(self) -> None:
+        # a transactional producer holds nothing to deliver (an open transaction is
+        # aborted by the broker); bounded, so a fenced producer or an absent broker
+        # cannot hold the worker
+        self._producer.close(timeout=5 if self._transactional else None)

@@ -16,19 +16,20 @@ from streamctl.transport.base import (
     Producer,
     TopicPartition,
     TopicSpec,
-    Transport,
 )
-from streamctl.transport.exceptions import BadBrokerURL, TransportError
+from streamctl.transport.exceptions import TransportError
 from streamctl.transport.kafka import admin as kadmin
-from streamctl.transport.kafka.config import SETTING_NAMES, KafkaSettings, parse_url
+from streamctl.transport.kafka import announce
+from streamctl.transport.kafka.config import SETTING_NAMES, KafkaSettings
 from streamctl.transport.kafka.consumer import KafkaTransportConsumer
 from streamctl.transport.kafka.errors import translate, watch_refusals
 from streamctl.transport.kafka.producer import KafkaTransportProducer
+from streamctl.transport.kafkashared import KafkaFamilyTransport, described_spec, topic_configs
 
 TOPIC_ALREADY_EXISTS = 36
 
 
-class KafkaTransport(Transport):
+class KafkaTransport(KafkaFamilyTransport):
     """``kafka://host:port[,host:port]``; keyword settings go to kafka-python.
 
     Settings (all optional): ``client_id``, ``acks``, ``linger_ms``,
@@ -48,20 +49,10 @@ class KafkaTransport(Transport):
         some of them, and ``replication_factor`` (for created topics)."""
         return SETTING_NAMES | {"replication_factor"}
 
-    @classmethod
-    def check_url(cls, url: str) -> str | None:
-        try:
-            parse_url(url)
-        except BadBrokerURL as exc:
-            return str(exc)
-        return None
-
     def __init__(self, url: str, *, datadir: str | Path | None = None, **settings: Any) -> None:
-        self.url = url
-        self.datadir = Path(datadir) if datadir is not None else None
-        self.replication_factor = int(settings.pop("replication_factor", -1))
-        self.settings = KafkaSettings(parse_url(url), settings)
+        self.settings = KafkaSettings(self._open(url, datadir, settings), settings)
         self._admin: KafkaAdminClient | None = None
+        self._announced = ""
         # kafka-python logs its client configuration (the password too) at DEBUG
         redact_loggers("kafka", self.settings.secrets())
         watch_refusals()  # a SASL/SSL mismatch is reported with its cause, not as a timeout
@@ -88,9 +79,25 @@ class KafkaTransport(Transport):
                 raise
         return KafkaTransportProducer(producer, self.bootstrap, transactional=True)
 
+    members_share_datadir = False
+
+    def announce(self, info: str) -> None:
+        """Carry ``info`` in the member metadata of the groups this transport's consumers
+        join from now on (``streamctl.transport.kafka.announce``)."""
+        self._announced = info
+
     def consumer(self, group_id: str | None) -> Consumer:
+        config = self.settings.consumer(group_id=group_id)
+        if group_id is not None and self._announced:
+            configured = config.get(
+                "partition_assignment_strategy",
+                KafkaConsumer.DEFAULT_CONFIG["partition_assignment_strategy"],
+            )
+            config["partition_assignment_strategy"] = announce.strategies(
+                configured, self._announced
+            )
         with translate(self.bootstrap, "open consumer"):
-            consumer = KafkaConsumer(**self.settings.consumer(group_id=group_id))
+            consumer = KafkaConsumer(**config)
         return KafkaTransportConsumer(consumer, group_id, self.bootstrap)
 
     @property
@@ -107,13 +114,10 @@ class KafkaTransport(Transport):
             for spec in specs:
                 if spec.name in existing or spec.name in wanted:
                     continue
-                configs = dict(spec.config)
-                if spec.compacting:
-                    configs["cleanup.policy"] = "compact"
                 wanted[spec.name] = {
                     "num_partitions": spec.partitions,
                     "replication_factor": self.replication_factor,
-                    "configs": configs,
+                    "configs": topic_configs(spec),
                 }
             if not wanted:
                 return
@@ -135,18 +139,14 @@ class KafkaTransport(Transport):
                 return {}
             resources = [ConfigResource(ConfigResourceType.TOPIC, t["name"]) for t in topics]
             configs = self.admin.describe_configs(resources).get("topic", {})
-        out = {}
-        for topic in topics:
-            name = topic["name"]
-            config = {k: v["value"] for k, v in configs.get(name, {}).items()}
-            policy = config.get("cleanup.policy", "delete")
-            out[name] = TopicSpec(
-                name=name,
-                partitions=len(topic["partitions"]),
-                compacting="compact" in policy.split(","),
-                config=config,
+        return {
+            t["name"]: described_spec(
+                t["name"],
+                len(t["partitions"]),
+                {k: v["value"] for k, v in configs.get(t["name"], {}).items()},
             )
-        return out
+            for t in topics
+        }
 
     # -- group and topic administration (see streamctl.transport.kafka.admin) -------------
     def list_groups(self) -> list[GroupInfo]:

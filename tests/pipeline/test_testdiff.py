@@ -1,0 +1,112 @@
+"""How ``streamctl test`` compares records and table rows: the four match modes and the diffs (#13)."""
+
+from __future__ import annotations
+
+import pytest
+
+from streamctl.pipeline.testdiff import Actual, compare_records, compare_table
+from streamctl.pipeline.testspec import ANY, Record
+
+
+def written(*pairs: tuple[str, int]) -> list[Actual]:
+    return [Actual(key=k, value=v, timestamp=0.0) for k, v in pairs]
+
+
+def want(*pairs: tuple[object, int]) -> list[Record]:
+    return [Record(value=v, key=k) for k, v in pairs]
+
+
+# a's records in order, b's in order, interleaved differently than expected
+ACTUAL = written(("a", 1), ("b", 10), ("a", 2), ("b", 20))
+SAME_PER_KEY = want(("b", 10), ("a", 1), ("b", 20), ("a", 2))
+A_SWAPPED = want(("a", 2), ("b", 10), ("a", 1), ("b", 20))
+
+
+@pytest.mark.parametrize(
+    "match, expected, ok",
+    [
+        ("exact", SAME_PER_KEY, True),  # another interleaving of keys: still Kafka's order
+        ("exact", A_SWAPPED, False),  # a's records out of order
+        ("ordered", SAME_PER_KEY, False),
+        ("ordered", want(("a", 1), ("b", 10), ("a", 2), ("b", 20)), True),
+        ("unordered", A_SWAPPED, True),
+        ("unordered", A_SWAPPED[:3], False),  # one record too many written
+        ("subset", A_SWAPPED[:2], True),
+        ("subset", want(("a", 3)), False),
+        ("exact", want((ANY, 1), (ANY, 10), (ANY, 2), (ANY, 20)), True),  # keys not compared
+        ("exact", want(("b", 1), ("b", 10), ("a", 2), ("b", 20)), False),
+    ],
+)
+def test_match_modes(match: str, expected: list[Record], ok: bool) -> None:
+    assert (compare_records("t", match, expected, ACTUAL) is None) is ok
+
+
+def test_the_diff_shows_only_what_differs_aligned_with_the_expected_records() -> None:
+    message = compare_records("t", "unordered", want(("b", 20), ("a", 9), ("a", 1)), ACTUAL)
+    assert message == (
+        "topic 't' (match: unordered): 4 record(s) written, 3 expected\n"
+        '   {key: "b", value: 20}\n'
+        '  -{key: "a", value: 9}\n'
+        '   {key: "a", value: 1}\n'
+        '  +{key: "b", value: 10}\n'
+        '  +{key: "a", value: 2}'
+    )
+
+
+def test_subset_leaves_other_records_out_of_the_diff() -> None:
+    message = compare_records("t", "subset", want(("a", 3)), ACTUAL)
+    assert message is not None
+    assert message.splitlines()[1:] == [
+        '  -{key: "a", value: 3}',
+        "  (4 other record(s) in the topic, allowed by match: subset)",
+    ]
+
+
+def test_reason_and_timestamp_are_compared_only_when_given() -> None:
+    parked = [Actual(key="a", value=1, timestamp=1.5, reason="ValueError: qty must be > 0")]
+    assert compare_records("t", "exact", [Record(value=1, key=ANY)], parked) is None
+    assert (
+        compare_records("t", "exact", [Record(value=1, key=ANY, reason="qty must")], parked) is None
+    )
+    assert compare_records("t", "exact", [Record(value=1, key=ANY, timestamp=1.5)], parked) is None
+    assert (
+        compare_records("t", "exact", [Record(value=1, key=ANY, timestamp=2.0)], parked) is not None
+    )
+    assert (
+        compare_records("t", "exact", [Record(value=1, key=ANY, reason="price")], parked)
+        is not None
+    )
+
+
+def test_tables_exact_and_subset_with_keys_compared_as_text() -> None:
+    actual = {"2024": 3, "ada": {"n": 1}}
+    assert compare_table("c", "exact", {2024: 3, "ada": {"n": 1}}, actual) is None
+    assert compare_table("c", "subset", {"ada": {"n": 1}}, actual) is None
+    message = compare_table("c", "exact", {"ada": {"n": 2}}, actual)
+    assert message == (
+        'table \'c\' (match: exact):\n  -ada: {"n": 2}\n  +2024: 3\n  +ada: {"n": 1}'
+    )
+
+
+def test_windowed_rows_compare_the_fields_given() -> None:
+    rows = [
+        {"key": "home", "start": "2026-12-07T10:00:00Z", "end": "2026-12-07T10:01:00Z",
+         "value": 2, "state": "closed"},
+        {"key": "home", "start": "2026-12-07T10:01:00Z", "end": "2026-12-07T10:02:00Z",
+         "value": 1, "state": "open"},
+    ]  # fmt: skip
+    assert compare_table("w", "exact", [{"key": "home", "value": 2}, {"value": 1}], rows) is None
+    assert compare_table("w", "subset", [{"value": 1}], rows) is None
+    assert compare_table("w", "exact", [{"value": 1}], rows) is not None
+    assert "is not windowed" in (compare_table("w", "exact", [{"value": 1}], {"a": 1}) or "")
+
+
+@pytest.mark.parametrize("match", ["exact", "ordered", "unordered"])
+def test_an_unexpected_dead_letter_shows_its_reason(match: str) -> None:
+    """A record parked where none was expected says why, so the test can be fixed."""
+    parked = [Actual(key="a", value=1, timestamp=0.0, reason="TypeError: 'str' + 'float'")]
+    message = compare_records("bad", match, [], parked)
+    assert message is not None
+    assert message.splitlines()[-1].strip() == (
+        "+{key: \"a\", value: 1, reason: \"TypeError: 'str' + 'float'\"}"
+    )
