@@ -244,7 +244,10 @@ SCENARIOS.update(kafka_scenarios.scenarios(stateless, stateful))
 
 def main() -> None:
     parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="scenarios:\n"
+        + "\n".join(f"  {letter:<6} {title}" for letter, (title, _) in SCENARIOS.items()),
     )
     parser.add_argument("--events", type=int, default=200_000)
     parser.add_argument(
