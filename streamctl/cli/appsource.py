@@ -78,6 +78,23 @@ def refuse_python_file(target: str) -> None:
     )
 
 
+def refuse_malformed_target(target: str) -> None:
+    """Raise ConfigurationError for an app target with an empty or malformed side of its
+    ``:`` (``pv:``, ``:app``, ``a:b:c``) that is not a file here either, instead of
+    reading it as a pipeline file that does not exist."""
+    path = Path(target)
+    if ":" not in target or _TARGET.match(target) or target in registered:
+        return
+    if path.exists() or target.lower().endswith(_FILE_SUFFIXES):
+        return
+    module = target.partition(":")[0] or "MODULE"
+    module = module if re.fullmatch(r"[A-Za-z_][\w.]*", module) else "MODULE"
+    raise ConfigurationError(
+        f"{target}: the app must be given as module or module:attribute (both parts "
+        f"Python names), as in 'streamctl worker -A {module}' or '-A {module}:app'"
+    )
+
+
 def load_app(
     target: str,
     broker: str | None = None,

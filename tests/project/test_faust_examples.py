@@ -184,7 +184,7 @@ def test_page_views_regroups_by_the_raw_page_id_as_faust_does(tmp_path: Path) ->
     app_cli("page_views", ["send", "page_views", "-"], tmp_path, "\n".join(views) + "\n")
     app_cli("page_views", ["worker", "--until-idle"], tmp_path)
     tail = streamctl_run(
-        *("topic", "tail", "-n", "10", "faust-page-views-page_views-id-repartition"),
+        *("topic", "tail", "-n", "10", "faust-page-views-page_views-PageView.id-repartition"),
         cwd=tmp_path,
         env={"STREAMCTL_DATADIR": str(tmp_path / "data")},
         timeout=BOUND,
@@ -280,6 +280,16 @@ def test_a_module_that_is_not_there_is_one_line_exit_2(tmp_path: Path) -> None:
             ["worker", "-A", "word_count:posts_topic"],
             "word_count:posts_topic: word_count.posts_topic is a Topic, where a streamctl App "
             "was expected; its Apps: word_count:app",
+        ),
+        (
+            ["worker", "-A", "word_count:"],
+            "word_count:: the app must be given as module or module:attribute (both parts "
+            "Python names), as in 'streamctl worker -A word_count' or '-A word_count:app'",
+        ),
+        (
+            ["run", ":app"],
+            ":app: the app must be given as module or module:attribute (both parts Python "
+            "names), as in 'streamctl worker -A MODULE' or '-A MODULE:app'",
         ),
         (
             ["worker", "-A", "conftest"],
