@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from streamctl.exceptions import ConfigurationError
+from streamctl.wording import with_article
 
 _TARGET = re.compile(r"^[A-Za-z_][\w.]*(:[A-Za-z_]\w*)?$")
 _FILE_SUFFIXES = (".yaml", ".yml", ".json")
@@ -58,7 +59,7 @@ def not_an_app(module: Any, module_name: str, attr: str, app_class: type) -> str
     if not hasattr(module, attr):
         return f"module {module_name!r} has no attribute {attr!r}, where a streamctl App was expected{hint}"
     found = type(getattr(module, attr))
-    return f"{module_name}.{attr} is a {found.__name__}, where a streamctl App was expected{hint}"
+    return f"{module_name}.{attr} is {with_article(found.__name__)}, where a streamctl App was expected{hint}"
 
 
 def refuse_python_file(target: str) -> None:

@@ -307,14 +307,18 @@ def test_a_target_that_is_not_an_app_says_what_was_found_and_what_to_give(
     assert not (tmp_path / "data").exists()
 
 
-def test_an_error_line_quoting_colon_words_prints_them_as_written(tmp_path: Path) -> None:
-    # rich's emoji codes: "notapp:x:" once printed as "notapp\u274c" (review-12b)
-    (tmp_path / "notapp.py").write_text("x = 1\n")
+@pytest.mark.parametrize(("value", "found"), [("1", "an int"), ("'s'", "a str")])
+def test_an_error_line_quoting_colon_words_prints_them_as_written(
+    value: str, found: str, tmp_path: Path
+) -> None:
+    # rich's emoji codes: "notapp:x:" once printed as "notapp\u274c" (review-12b); the
+    # article follows the type's name ("an int", not "a int")
+    (tmp_path / "notapp.py").write_text(f"x = {value}\n")
     done = streamctl_run("worker", "-A", "notapp:x", cwd=tmp_path)
     assert done.returncode == 2
     assert done.stderr.strip().splitlines() == [
-        "error: notapp:x: notapp.x is a int, where a streamctl App was expected; it defines "
-        "no streamctl App (an App(...) at module level)"
+        f"error: notapp:x: notapp.x is {found}, where a streamctl App was expected; it "
+        "defines no streamctl App (an App(...) at module level)"
     ]
 
 
