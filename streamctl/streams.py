@@ -321,15 +321,20 @@ class _Filtered:
 def key_function(key: Any, name: str | None) -> tuple[Callable[[Any], Any], str]:
     """``group_by``'s key as (function of the value, name of the repartition topic).
 
-    A model field descriptor reads that field and is named by it; a string names a
-    field or attribute; a function is named by ``__name__`` (a lambda needs ``name``).
+    Names follow Faust's ``Stream.group_by``: a given ``name`` is used as it is; a model
+    field descriptor reads that field and is named by its ``ident``, ``Model.field`` (so
+    ``group_by(PageView.id)`` repartitions through ``<app>-<topic>-PageView.id-repartition``,
+    the topic a Faust app on the same cluster uses); a function (plain or async) needs
+    ``name`` (TypeError otherwise, as in Faust). A string names a field or attribute and
+    the topic (a streamctl extension: Faust has no string keys).
     """
     getter = getattr(key, "getattr", None)
     field = getattr(key, "field", None)
     key_fn: Callable[[Any], Any]
     if callable(getter) and isinstance(field, str) and not inspect.isfunction(key):
         key_fn = getter
-        name = name or field
+        ident = getattr(key, "ident", None)
+        name = name or (ident if isinstance(ident, str) and ident else field)
     elif isinstance(key, str):
         attr = key
 
@@ -339,9 +344,11 @@ def key_function(key: Any, name: str | None) -> tuple[Callable[[Any], Any], str]
         name = name or attr
     elif callable(key):
         key_fn = key
-        name = name or getattr(key, "__name__", "") or ""
+        if not name:
+            raise TypeError(
+                f"group_by({getattr(key, '__name__', key)}) needs name=: a key function "
+                "does not name the repartition topic (as in Faust)"
+            )
     else:
         raise TypeError(f"group_by key must be a field, a function or a field name, not {key!r}")
-    if not name or name == "<lambda>":
-        raise ValueError("group_by needs name= when the key is a lambda (it names the topic)")
     return key_fn, name
