@@ -73,9 +73,7 @@ def safe_navigation(text: str) -> str:
                 out[i] = " "
                 i += 1
             continue
-        elif c == "\n":
-            out[i] = " "
-        elif c == "?" and text[i + 1 : i + 2] == ".":
+        elif c == "\n" or c == "?" and text[i + 1 : i + 2] == ".":
             out[i] = " "
         i += 1
     return "".join(out)
@@ -116,14 +114,8 @@ def _where(text: str, exc: SyntaxError) -> int:
 def _reason(exc: SyntaxError) -> str:
     """A SyntaxError's message, in our words where Python's gives Python advice."""
     if "Exceeds the limit" in (exc.msg or ""):
-        return f"integer literal longer than {_digit_limit()} digits"
+        return f"integer literal longer than {sys.get_int_max_str_digits()} digits"
     return re.sub(r" \(detected at line \d+\)$", "", exc.msg)  # lines of the expression
-
-
-def _digit_limit() -> int:
-    """The most digits an integer literal (or ``str()`` of a number) may have."""
-    get = getattr(sys, "get_int_max_str_digits", None)
-    return int(get()) if get else 4300
 
 
 class Source:
