@@ -39,7 +39,11 @@ def parse(text: str) -> ast.expr:
     try:
         tree = ast.parse(safe_navigation(text.strip()), mode="eval")
     except SyntaxError as exc:
-        raise ExpressionError(f"invalid expression: {_reason(exc)}", _where(text, exc)) from None
+        where = _where(text, exc)
+        if "Exceeds the limit" in (exc.msg or ""):  # Python places it at column 0
+            digits = re.search(rf"\d{{{sys.get_int_max_str_digits() + 1},}}", text)
+            where = digits.start() if digits else where
+        raise ExpressionError(f"invalid expression: {_reason(exc)}", where) from None
     except (RecursionError, MemoryError):
         raise ExpressionError(f"expression nested deeper than {MAX_DEPTH} levels") from None
     _check_size(text, tree.body)
