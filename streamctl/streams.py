@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from streamctl.events import Event, _current
@@ -93,7 +93,7 @@ class Stream:
         The list is changed in place: ``take`` holds a reference to it.
         """
         held = self._held
-        keep = [e for e in held if (e.message.topic, e.message.partition) not in partitions]
+        keep = [e for e in held if (e[2].topic, e[2].partition) not in partitions]
         dropped = len(held) - len(keep)
         if dropped:
             held[:] = keep
@@ -130,6 +130,27 @@ class Stream:
                 _current.set(event)
                 return event
             await self._park()
+
+    def taking(self) -> Iterator[Event]:
+        """The current batch's events not yet taken, each taken and made the current
+        event as it is reached (as :meth:`__anext__` does, without a coroutine per
+        event): the loop of an agent that does not await per event, such as a YAML
+        step chain. Follow it with :meth:`wait` for the next batch."""
+        events = self._events
+        i = self._i
+        n = len(events)
+        set_current = _current.set
+        while i < n:
+            event = events[i]
+            i += 1
+            self._i = i
+            set_current(event)
+            yield event
+
+    async def wait(self) -> str:
+        """Report the batch as processed (every event was taken) and wait for the next
+        one: ``"batch"``, or ``"flush"`` when the worker asks held events out."""
+        return await self._park()
 
     def __aiter__(self) -> Stream:
         return self

@@ -132,6 +132,8 @@ class Collection(Lifecycle):
             read_only=self._read_only,
             restore=restore_advice(str(getattr(app.conf, "broker", "local://"))),
         )
+        if codec.numbers:  # numbers the buffer kept decoded are remembered as encoded
+            self._state.buffer.remember = codec.remember
         self.recovery_batch = 10_000
         hook = kwargs.get("on_changelog_event")
         if hook is not None:  # Faust's: fn(event) per changelog record replayed or followed

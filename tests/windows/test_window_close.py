@@ -127,3 +127,22 @@ def test_a_quiet_partition_closes_its_window_on_the_wall_clock(tmp_path) -> None
     assert took < 5
     emitted = sorted(e.key for e in read_topic(app, "closed"))
     assert emitted == ["busy", "quiet"]
+
+
+def test_the_wall_clock_moves_a_quiet_partitions_stream_time_at_full_speed() -> None:
+    # every punctuation tick moves stream time on by the wall time since the last tick;
+    # a tick used to take the previous tick's own move for an event's and skip its
+    # interval, so stream time followed the wall clock at half speed
+    from streamctl.tables.windows.clock import WindowClock
+
+    clock = WindowClock(TumblingWindow(5))
+    clock.observe(0, 100.0)
+    seen = []
+    for now in range(5):
+        clock.advance_wall(float(now))
+        seen.append(clock.stream_time[0])
+    assert seen == [100.0, 101.0, 102.0, 103.0, 104.0]
+    clock.observe(0, 110.0)  # an event moves it: the quiet time starts again from there
+    clock.advance_wall(5.0)
+    clock.advance_wall(6.5)
+    assert clock.stream_time[0] == 111.5

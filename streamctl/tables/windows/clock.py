@@ -159,7 +159,10 @@ class WindowClock:
                 continue
             moved = st + (now - seen)
             if moved > current:
+                # the wall clock moved it: the next tick counts on from here (else the
+                # tick after would take the move for an event's and lose its interval)
                 self.stream_time[partition] = moved
+                self.last_seen[partition] = (now, moved)
         for partition in self.stream_time.keys() - self.last_seen.keys():
             self.last_seen[partition] = (now, self.stream_time[partition])
 
