@@ -22,13 +22,14 @@ class Located:
         file: str,
         data: Any,
         marks: dict[Path_, tuple[int, int]],
-        inline: dict[Path_, int] | None = None,
+        inline: dict[Path_, list[tuple[int, int]]] | None = None,
         yaml11: dict[Path_, str] | None = None,
     ) -> None:
         self.file = file
         self.data = data
         self.marks = marks
-        #: one-line plain or quoted scalars: path -> width of the opening quote (0 or 1)
+        #: text scalars: path -> line and column of each character of the value, and of
+        #: the end (see _scalar_positions)
         self.inline = inline or {}
         #: plain scalars YAML 1.1 reads as booleans but YAML 1.2 (editors) as text
         #: (``no``, ``on``, ``yes``, ``off``): path -> the text written; a mapping key's
@@ -43,11 +44,12 @@ class Located:
         return self.marks.get(p, (1, 1))
 
     def problem(self, path: Path_, message: str, offset: int = 0) -> Problem:
-        """A Problem at ``path``; ``offset`` points inside a one-line scalar's text."""
+        """A Problem at ``path``; ``offset`` points inside a text scalar's value (0-based,
+        in decoded characters), placed where that character is written in the file."""
         line, col = self.where(path)
-        quote = self.inline.get(tuple(path))
-        if quote is not None:
-            col += quote + offset
+        positions = self.inline.get(tuple(path))
+        if positions:
+            line, col = positions[min(max(offset, 0), len(positions) - 1)]
         return Problem(self.file, line, col, message)
 
 
@@ -70,7 +72,7 @@ class _Builder:
         self.refs = refs or {}
         self.budget = MAX_NODES
         self.marks: dict[Path_, tuple[int, int]] = {}
-        self.inline: dict[Path_, int] = {}
+        self.inline: dict[Path_, list[tuple[int, int]]] = {}
         self.problems: list[Problem] = []
         self.yaml11: dict[Path_, str] = {}
         self.constructor = yaml.SafeLoader("")
@@ -114,13 +116,10 @@ class _Builder:
             value = self.expand(value, node)
             if not node.style and not (path and is_secret(str(path[-1]))):
                 value = _plain_scalar(value)
-        elif (
-            isinstance(value, str)
-            and node.start_mark.line == node.end_mark.line
-            and node.style in (None, "", "'", '"')
-            and "\\" not in value
-        ):
-            self.inline[path] = 0 if not node.style else 1
+        elif isinstance(value, str) and path[-1:] != ("<key>",):
+            positions = _scalar_positions(node, value)
+            if positions is not None:
+                self.inline[path] = positions
         return value
 
     def expand(self, value: str, node: yaml.Node) -> str:
@@ -131,6 +130,66 @@ class _Builder:
             )
 
         return envvars.expand(value, missing)
+
+
+_ESCAPE_WIDTH = {"x": 4, "u": 6, "U": 10}
+
+
+def _scalar_positions(node: yaml.ScalarNode, value: str) -> list[tuple[int, int]] | None:
+    """Line and column (1-based) in the file of each character of a scalar's decoded
+    ``value``, plus one past its end; None when the text cannot be matched to the file.
+
+    Decoded text differs from what is written: a double-quoted ``\\"`` is one character,
+    a single-quoted ``''`` one quote, a block scalar's indentation is not in its value,
+    and a folded line break reads as a space; so offsets into ``value`` are walked back
+    to the file character by character."""
+    buffer = getattr(node.start_mark, "buffer", None)
+    if not isinstance(buffer, str):
+        return None
+    start, end = node.start_mark.pointer, node.end_mark.pointer
+    line, col = node.start_mark.line + 1, node.start_mark.column + 1
+    style = node.style or ""
+    i = start
+    if style in ("|", ">"):  # the value starts on the line after the block indicator
+        while i < end and buffer[i] != "\n":
+            i += 1
+    elif style in ("'", '"'):
+        i, col = i + 1, col + 1
+    out: list[tuple[int, int]] = []
+
+    def advance(to: int) -> None:
+        nonlocal i, line, col
+        while i < to:
+            if buffer[i] == "\n":
+                line, col = line + 1, 1
+            else:
+                col += 1
+            i += 1
+
+    for c in value:
+        while i < end:
+            s = buffer[i]
+            if style == '"' and s == "\\":
+                nxt = buffer[i + 1 : i + 2]
+                if nxt == "\n":  # an escaped line break: nothing in the value
+                    advance(i + 2)
+                    continue
+                out.append((line, col))
+                advance(i + _ESCAPE_WIDTH.get(nxt, 2))
+                break
+            if style == "'" and c == "'" and buffer[i : i + 2] == "''":
+                out.append((line, col))
+                advance(i + 2)
+                break
+            if s == c or (c == " " and s == "\n" and style != "|"):
+                out.append((line, col))
+                advance(i + 1)
+                break
+            advance(i + 1)
+        else:
+            return None
+    out.append((line, col))
+    return out
 
 
 def _yaml11_bool(node: yaml.Node, value: Any) -> bool:

@@ -12,7 +12,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from streamctl.pipeline.expressions import FUNCTIONS, ExpressionError, compile_expression
-from streamctl.pipeline.expressions.source import _UNPLACED, MAX_DEPTH, MAX_LENGTH, MAX_NODES
+from streamctl.pipeline.expressions.source import (
+    _UNPLACED,
+    MAX_DEPTH,
+    MAX_LENGTH,
+    MAX_NODES,
+    safe_navigation,
+)
 from streamctl.pipeline.expressions.types import NUMBER, TEXT
 
 NAMES = ["x", "value", "key", "price", "name", "_x", "__class__", "customer", "table", "lookup"]
@@ -50,7 +56,7 @@ def _compile(text: str) -> None:
             assert exc.message and "\n" not in exc.message
             continue
         assert len(text) <= MAX_LENGTH
-        nodes, depth = _size(ast.parse(text.strip().replace("?.", " ."), mode="eval").body)
+        nodes, depth = _size(ast.parse(safe_navigation(text.strip()), mode="eval").body)
         assert nodes <= MAX_NODES and depth <= MAX_DEPTH
 
 

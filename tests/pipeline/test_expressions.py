@@ -150,3 +150,10 @@ def test_percent_is_arithmetic_only_and_repetition_is_bounded_per_event() -> Non
     assert len(repeat({"x": 0, "n": 10_000})) == 10_000
     with pytest.raises(ValueError, match="longer than 10,000"):
         repeat({"x": 0, "n": 10_001})
+
+
+def test_an_expression_may_span_lines_and_keep_comments_to_their_line() -> None:
+    """A ``filter: |`` block reads its line breaks as spaces (as a Bloblang mapping may
+    span lines), so a two-line condition works the same as one line (#13)."""
+    e = compile_expression("name == 'a'  # first\n  and price > 1\n")
+    assert [e({"name": "a", "price": 2}), e({"name": "a", "price": 0})] == [True, False]

@@ -183,7 +183,7 @@ class Builder:
     def _Subscript(self, node: ast.Subscript) -> tuple[Fn, Any]:
         v = node.value
         if isinstance(v, ast.Call) and isinstance(v.func, ast.Name) and v.func.id == "table":
-            get = self._table(v, 1).get
+            get = _keyed("table", self._table(v, 1).get)
             index, _ = self.build(node.slice)
             return (lambda v, k: get(index(v, k))), NOTHING
         inner, _ = self.build(node.value)
@@ -254,7 +254,7 @@ class Builder:
         if name == "table":
             raise self.fail(node, "table('name') is read with a key: table('name')[key]")
         if name in TABLE_FUNCTIONS:
-            get = self._table(node, 3).get
+            get = _keyed("lookup", self._table(node, 3).get)
             key, _ = self.build(node.args[1])
             if len(node.args) == 3:
                 default, _ = self.build(node.args[2])
@@ -284,3 +284,17 @@ class Builder:
             (a,) = args
             return (lambda v, k: fun(a(v, k))), NOTHING
         return (lambda v, k: fun(*[f(v, k) for f in args])), NOTHING
+
+
+def _keyed(name: str, get: Callable[..., Any]) -> Callable[..., Any]:
+    """``get(key, *default)`` refusing a key no table can hold (a list, a mapping, a set:
+    Faust table keys are hashable) with a ValueError, not a silent null."""
+
+    def read(key: Any, *default: Any) -> Any:
+        if isinstance(key, (list, dict, set, bytearray)):
+            raise ValueError(
+                f"{name}(): a table key must be text, a number or a tuple, not {type(key).__name__}"
+            )
+        return get(key, *default)
+
+    return read

@@ -2,8 +2,9 @@
 
 Times are seconds since the epoch (UTC, a float), durations are seconds: ``now()``,
 ``parse_time('2026-12-07T10:00:00Z')``, ``format_time(t, '%Y-%m-%d')``, ``epoch(t)``,
-``duration('1h30m')``, ``t - minutes(5)``. String functions return a non-string
-argument unchanged (a missing field stays ``None``).
+``duration('1h30m')``, ``t - minutes(5)``. String functions refuse a value that is not
+text (ValueError naming the function and the type: the event is dead-lettered); a
+missing field stays ``None``.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import sys
 import time
 from collections.abc import Callable
 from datetime import datetime, timezone
@@ -26,17 +28,26 @@ def _coalesce(*args: Any) -> Any:
     return None
 
 
+def _text(name: str, s: Any) -> bool:
+    """True for text, False for None (a missing field); ValueError for anything else."""
+    if isinstance(s, str):
+        return True
+    if s is None:
+        return False
+    raise ValueError(f"{name}() needs text, not {type(s).__name__}; convert it with str()")
+
+
 def _str_fn(method: str) -> Callable[..., Any]:
     def fn(s: Any, *args: Any) -> Any:
-        return getattr(s, method)(*args) if isinstance(s, str) else s
+        return getattr(s, method)(*args) if _text(method, s) else None
 
     fn.__name__ = method
     return fn
 
 
 def _split(s: Any, sep: Any = None, most: int = -1) -> Any:
-    if not isinstance(s, str):
-        return s
+    if not _text("split", s):
+        return None
     if most < 0 or most > MAX_REPEAT:
         most = MAX_REPEAT
     return s.split(sep, most)
@@ -49,19 +60,36 @@ def _join(items: Any, sep: str = "") -> Any:
 
 
 def _replace(s: Any, old: str, new: str) -> Any:
-    if not isinstance(s, str):
-        return s
+    if not _text("replace", s):
+        return None
     if old and len(new) > len(old) and s.count(old) * (len(new) - len(old)) > MAX_REPEAT:
         raise ValueError(f"replace() would build a string longer than {MAX_REPEAT:,}")
     return bounded(s.replace(old, new))
 
 
 def _startswith(s: Any, prefix: Any) -> bool:
-    return isinstance(s, str) and s.startswith(prefix)
+    return _text("startswith", s) and s.startswith(prefix)
 
 
 def _endswith(s: Any, suffix: Any) -> bool:
-    return isinstance(s, str) and s.endswith(suffix)
+    return _text("endswith", s) and s.endswith(suffix)
+
+
+def _digit_limited(fn: Callable[[Any], Any], refusal: str) -> Callable[[Any], Any]:
+    """``fn`` (``str`` or ``int``) with Python's integer digit limit refused as ``refusal``
+    (``{limit}`` filled in), in our words rather than Python's advice."""
+
+    def wrapped(x: Any) -> Any:
+        try:
+            return fn(x)
+        except ValueError as exc:
+            if "Exceeds the limit" not in str(exc):
+                raise
+            limit = sys.get_int_max_str_digits()
+            raise ValueError(refusal.format(limit=limit)) from None
+
+    wrapped.__name__ = fn.__name__
+    return wrapped
 
 
 def _num(fn: Callable[[Any], Any]) -> Callable[[Any], Any]:
@@ -147,8 +175,8 @@ FUNCTIONS: dict[str, tuple[Callable[..., Any], int, int | None]] = {
     "round": (round, 1, 2),
     "floor": (_num(math.floor), 1, 1),
     "ceil": (_num(math.ceil), 1, 1),
-    "str": (str, 1, 1),
-    "int": (int, 1, 1),
+    "str": (_digit_limited(str, "number too large to convert to text (over {limit} digits)"), 1, 1),
+    "int": (_digit_limited(int, "int(): text longer than {limit} digits"), 1, 1),
     "float": (float, 1, 1),
     "bool": (bool, 1, 1),
     "lower": (_str_fn("lower"), 1, 1),

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ast
+import re
+import sys
 
 #: the longest expression text, in characters (a pipeline's formulas are short; this keeps
 #: a 2 MB literal from costing a gigabyte to parse)
@@ -37,10 +39,11 @@ def parse(text: str) -> ast.expr:
     try:
         tree = ast.parse(safe_navigation(text.strip()), mode="eval")
     except SyntaxError as exc:
-        lead = len(text) - len(text.lstrip())
-        raise ExpressionError(
-            f"invalid expression: {exc.msg}", lead + (exc.offset or 1) - 1
-        ) from None
+        where = _where(text, exc)
+        if "Exceeds the limit" in (exc.msg or ""):  # Python places it at column 0
+            digits = re.search(rf"\d{{{sys.get_int_max_str_digits() + 1},}}", text)
+            where = digits.start() if digits else where
+        raise ExpressionError(f"invalid expression: {_reason(exc)}", where) from None
     except (RecursionError, MemoryError):
         raise ExpressionError(f"expression nested deeper than {MAX_DEPTH} levels") from None
     _check_size(text, tree.body)
@@ -48,9 +51,12 @@ def parse(text: str) -> ast.expr:
 
 
 def safe_navigation(text: str) -> str:
-    """``a?.b`` read as ``a .b`` (same offsets): field access is already None-safe, so
-    ``?.`` only says so. Quoted text is left alone."""
-    if "?." not in text:
+    """``text`` as Python reads it, with the same offsets: ``a?.b`` read as ``a .b`` (field
+    access is already None-safe, so ``?.`` only says so), and a line break outside quoted
+    text read as a space, so an expression may span lines (a YAML ``|`` block) the way a
+    Redpanda Connect Bloblang mapping may; a ``#`` comment ends at its line's end. Quoted
+    text is left alone (a line break inside ``'...'`` stays an error)."""
+    if "?." not in text and "\n" not in text:
         return text
     out = list(text)
     quote = ""
@@ -60,11 +66,18 @@ def safe_navigation(text: str) -> str:
         if quote:
             if c == "\\":
                 i += 1
-            elif c == quote:
+            elif text.startswith(quote, i):
+                i += len(quote) - 1
                 quote = ""
         elif c in "'\"":
-            quote = c
-        elif c == "?" and text[i + 1 : i + 2] == ".":
+            quote = c * 3 if text.startswith(c * 3, i) else c
+            i += len(quote) - 1
+        elif c == "#":
+            while i < len(text) and text[i] != "\n":
+                out[i] = " "
+                i += 1
+            continue
+        elif c == "\n" or c == "?" and text[i + 1 : i + 2] == ".":
             out[i] = " "
         i += 1
     return "".join(out)
@@ -94,11 +107,26 @@ def _check_size(text: str, root: ast.expr) -> None:
         stack.extend((child, depth + 1) for child in reversed(children))  # text order
 
 
+def _where(text: str, exc: SyntaxError) -> int:
+    """The 0-based offset in ``text`` of a SyntaxError's line and (1-based) column."""
+    lead = len(text) - len(text.lstrip())
+    lines = text.strip().split("\n")
+    line = min(max(exc.lineno or 1, 1), len(lines))
+    return lead + sum(len(s) + 1 for s in lines[: line - 1]) + max((exc.offset or 1) - 1, 0)
+
+
+def _reason(exc: SyntaxError) -> str:
+    """A SyntaxError's message, in our words where Python's gives Python advice."""
+    if "Exceeds the limit" in (exc.msg or ""):
+        return f"integer literal longer than {sys.get_int_max_str_digits()} digits"
+    return re.sub(r" \(detected at line \d+\)$", "", exc.msg)  # lines of the expression
+
+
 class Source:
     """Where the nodes parsed from ``text`` start in it (``text`` may have leading space)."""
 
     def __init__(self, text: str) -> None:
-        self.text = text.strip()
+        self.text = safe_navigation(text.strip())
         self.lead = len(text) - len(text.lstrip())
         self.lines = self.text.split("\n")
 

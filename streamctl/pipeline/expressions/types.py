@@ -29,6 +29,8 @@ Kind = Any
 Shape = dict[str, Kind]
 
 NUMBER, TEXT, BOOLEAN = "number", "text", "boolean"
+#: the functions whose first argument must be text (see functions._text)
+TEXT_ARGS = ("lower", "upper", "strip", "split", "replace", "startswith", "endswith")
 _OF_TYPE = {
     int: NUMBER,
     float: NUMBER,
@@ -230,6 +232,12 @@ class TypeChecker:
                         f"{name}() needs a number, but {self._named(arg)} is text; "
                         "convert it with int() or float()",
                     )
+        if name in TEXT_ARGS and kinds and kinds[0] not in (None, TEXT):
+            raise self.fail(
+                node.args[0],
+                f"{name}() needs text, but {self._named(node.args[0])} is "
+                f"{describe(kinds[0])}; convert it with str()",
+            )
         if name in ("lower", "upper", "strip", "replace"):
             return kinds[0] if kinds else None
         if name == "coalesce":
