@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import textwrap
+from pathlib import Path
 
 import pytest
 from support import cli
@@ -202,3 +203,16 @@ def test_session_given_as_text_is_reported_once(tmp_path) -> None:
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "session window must be a mapping" in lines[0], result.stderr
     assert "needs gap" not in result.stderr
+
+
+def test_late_is_a_window_key_as_the_readme_says(tmp_path) -> None:
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    assert "window: {tumbling: 1m, late: dead_letter}" in readme
+    ok = write(tmp_path, "t: {default: int, window: {tumbling: 1m, late: dead_letter}}")
+    assert load_pipeline(ok).app.tables["t"]._on_late == "dead_letter"
+    bad = write(tmp_path, "t: {default: int, late: dead_letter, window: {tumbling: 1m}}")
+    result = cli("validate", bad)
+    assert result.exit_code == PROBLEMS_FOUND, result.output
+    assert f"{bad}:6:" in result.stderr, result.stderr
+    assert "late is a key of window:" in result.stderr, result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
