@@ -11,7 +11,9 @@ events/s of wall time for processing only (producing the input is not timed).
 The Kafka scenarios (k*: kafka-python, r*: librdkafka) read one input topic on the
 broker, produced once (bench/kafka_scenarios.py); each prints its ratio to the raw
 client loop of its own transport. Runs are interleaved (every scenario once, then
-again) so that load on the machine shifts all of them alike.
+again) so that load on the machine shifts all of them alike. ``s`` is seconds, not
+events/s. Every run is a process of its own (forked), whose peak RSS is printed (the
+highest of its runs; a ``--profile`` run is in this process and prints none).
 """
 
 from __future__ import annotations
@@ -78,17 +80,21 @@ def produce_input(
 
 
 def raw_loop(datadir: Path, events: int, broker: str = "local://") -> float:
-    """(a) the limit: poll the transport and decode each value with the engine's JSON codec."""
+    """(a) the limit: poll the transport and decode each value with the engine's JSON codec
+    (under the cycle collector setting a worker runs with, so ratios compare like with like)."""
+    from streamctl.worker.collector import batch_sized
+
     app = App("bench-raw", datadir=datadir, broker=broker)
     consumer = app.transport.consumer("bench-raw")
     consumer.subscribe(["events"])
     loads = get_codec("json").loads
     n = 0
     start = time.perf_counter()
-    while n < events:
-        for m in consumer.poll(5000, timeout=0.5):
-            loads(m.value)
-            n += 1
+    with batch_sized(app.conf.max_poll_records):
+        while n < events:
+            for m in consumer.poll(5000, timeout=0.5):
+                loads(m.value)
+                n += 1
     elapsed = time.perf_counter() - start
     consumer.close()
     app.close()
@@ -224,6 +230,22 @@ def stateful_models(datadir: Path, events: int, validation: bool = True) -> floa
     return rate
 
 
+def chain(datadir: Path, events: int, plugin: bool = False) -> float:
+    """(x/xp) an expression-heavy step chain, and the same as a plugin (bench/chain.py)."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    from chain import run
+
+    return run(datadir, events, plugin=plugin, partitions=PARTITIONS, make_event=make_event)
+
+
+def startup(datadir: Path, events: int) -> float:
+    """(s) seconds from launching ``streamctl run`` of the quickstart to its first event."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    from startup import one_run
+
+    return one_run(datadir, 0)[0]
+
+
 SCENARIOS: dict[str, tuple[str, Callable[..., float]]] = {
     "a": ("raw consume loop + JSON decode (the limit)", raw_loop),
     "b": ("stateless agent: decode, filter, produce", stateless),
@@ -238,13 +260,66 @@ SCENARIOS: dict[str, tuple[str, Callable[..., float]]] = {
         "windowed count: tumbling 1m over 1 h of event time, emit on close",
         lambda d, n: windowed_count(d, n),
     ),
+    "x": (
+        "expression chain: filter, map (2 fields), group_by, sum (#13)",
+        lambda d, n: chain(d, n),
+    ),
+    "xp": ("as x, written as a Python plugin agent", lambda d, n: chain(d, n, plugin=True)),
+    "s": ("start-up: streamctl run of the quickstart, launch to first event", startup),
 }
 SCENARIOS.update(kafka_scenarios.scenarios(stateless, stateful))
 
 
+#: scenarios whose figure is not events/s: letter -> unit
+UNITS = {"s": "s"}
+#: scenarios also compared with another one of the same run: letter -> the other
+VERSUS = {"x": "xp"}
+
+
+def scenario_help() -> str:
+    """The scenario table of ``--help``, from the registry (every scenario documents itself)."""
+    lines = ["scenarios (--only):"]
+    for letter, (title, _fn) in SCENARIOS.items():
+        unit = UNITS.get(letter, "events/s")
+        lines.append(f"  {letter:<6} {title} [{unit}]")
+    return "\n".join(lines)
+
+
+def in_child(fn: Callable[..., Any], *args: Any) -> tuple[Any, int]:
+    """``fn(*args)`` in a forked process: (its result, a float or None; its peak RSS in
+    bytes). Raises SystemExit with the child's error when it fails."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: report the result or the error, and never return
+        os.close(read_end)
+        code = 0
+        try:
+            out = repr(fn(*args))
+        except SystemExit as exc:
+            out, code = f"error: {exc}", 1
+        except BaseException as exc:  # reported to the parent
+            import traceback
+
+            out, code = "error: " + "".join(traceback.format_exception(exc)), 1
+        with os.fdopen(write_end, "w") as pipe:
+            pipe.write(out)
+        os._exit(code)
+    os.close(write_end)
+    with os.fdopen(read_end) as pipe:
+        out = pipe.read()
+    _pid, status, usage = os.wait4(pid, 0)
+    if status != 0:
+        raise SystemExit(out or f"a scenario process ended with status {status}")
+    return (None if out == "None" else float(out)), usage.ru_maxrss * 1024
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+        description=__doc__,
+        epilog=scenario_help(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--events", type=int, default=200_000)
     parser.add_argument(
@@ -284,10 +359,11 @@ def main() -> None:
             f"unknown scenario(s): {', '.join(unknown)} (known: {', '.join(SCENARIOS)})"
         )
     rates: dict[str, list[float]] = {letter: [] for letter in wanted}
+    peaks: dict[str, int] = dict.fromkeys(wanted, 0)
     base = Path(tempfile.mkdtemp(prefix="streamctl-bench-"))
     try:
         seed = base / "seed"
-        produce_input(seed, args.events)
+        in_child(produce_input, seed, args.events)  # this process stays as small as it was
         if any(w in REFERENCE for w in wanted):
             import uuid
 
@@ -306,37 +382,56 @@ def main() -> None:
             for letter in wanted:
                 if args.profile == letter and run > 0:
                     continue  # a profiled scenario runs once
-                rates[letter].append(_run_one(letter, base / f"{letter}-{run}", seed, args))
+                rate, rss = _run_one(letter, base / f"{letter}-{run}", seed, args)
+                rates[letter].append(rate)
+                peaks[letter] = max(peaks[letter], rss)
     finally:
         shutil.rmtree(base, ignore_errors=True)
     medians = {letter: statistics.median(found) for letter, found in rates.items()}
     for letter, found in rates.items():
-        title = SCENARIOS[letter][0]
-        spread = f" [{min(found):,.0f}..{max(found):,.0f}]" if len(found) > 1 else ""
-        ref = REFERENCE.get(letter, "a")
-        ratio = (
-            f"  ({medians[letter] / medians[ref]:.0%} of {ref})"
-            if ref in medians and letter != ref
-            else ""
-        )
-        print(f"({letter}) {title:<60} {medians[letter]:>10,.0f} events/s{ratio}{spread}")
+        print(_line(letter, SCENARIOS[letter][0], found, medians, peaks[letter]))
 
 
-def _run_one(letter: str, datadir: Path, seed: Path, args: argparse.Namespace) -> float:
-    """One run of one scenario on a fresh copy of the embedded input; its events/s."""
+def _run_one(letter: str, datadir: Path, seed: Path, args: argparse.Namespace) -> tuple[float, int]:
+    """One run of one scenario on a fresh copy of the embedded input, in a process of its
+    own: (its events/s, or seconds for ``s``; its peak RSS in bytes, 0 when profiled)."""
     fn = SCENARIOS[letter][1]
     shutil.copytree(seed, datadir)
     try:
         if args.profile != letter:
-            return fn(datadir, args.events)
+            rate, rss = in_child(fn, datadir, args.events)
+            return float(rate), rss
         import cProfile
 
         prof = cProfile.Profile()
         rate = prof.runcall(fn, datadir, args.events)
         prof.dump_stats(str(ROOT / "bench" / f"{letter}.prof"))
-        return rate
+        return rate, 0
     finally:
         shutil.rmtree(datadir, ignore_errors=True)
+
+
+def _line(letter: str, title: str, rates: list[float], results: dict[str, float], peak: int) -> str:
+    """One scenario's line: median, ratio to its reference, range, peak RSS."""
+    rate = results[letter]
+    unit = UNITS.get(letter)
+    if unit is not None:
+        figure = f"{rate:>10.3f} {unit}"
+        spread = f" [{min(rates):.3f}..{max(rates):.3f}]" if len(rates) > 1 else ""
+        ratio = ""
+    else:
+        figure = f"{rate:>10,.0f} events/s"
+        spread = f" [{min(rates):,.0f}..{max(rates):,.0f}]" if len(rates) > 1 else ""
+        ref = REFERENCE.get(letter, "a")
+        ratio = (
+            f"  ({rate / results[ref]:.0%} of {ref})" if ref in results and letter != ref else ""
+        )
+    for this, other in VERSUS.items():
+        if letter in (this, other) and this in results and other in results:
+            # per-event costs: the inverse ratio of the rates
+            ratio += f"  ({this} costs {results[other] / results[this]:.2f}x {other} per event)"
+    rss = f"  peak RSS {peak / 2**20:.0f} MB" if peak else ""
+    return f"({letter}) {title:<56} {figure}{ratio}{spread}{rss}"
 
 
 if __name__ == "__main__":

@@ -274,7 +274,7 @@ class Agent:
             for topic in self._topic_sinks:
                 send(topic.name, None, topic.value_serde.dumps(value))
             return
-        m = event.message
+        m = event[2]  # the broker's message (timestamp_ms), not Faust's copy
         plan = self._plans.get(m.topic) or self._plan_for(m.topic)
         for name, same, kdumps, vdumps in plan:
             # the key's bytes pass through unchanged when both topics encode keys alike
@@ -321,7 +321,7 @@ class _Outbox:
         if event is not self.event:
             self.event = event
             self.mark = len(self.stamps)
-        m = event.message
+        m = event[2]  # the broker's message, not Faust's copy
         plan = agent._plans.get(m.topic) or agent._plan_for(m.topic)
         columns = self.columns
         if len(plan) == 1:
@@ -340,7 +340,7 @@ class _Outbox:
             for (keys, values), (kb, vb) in zip(columns, encoded):
                 keys.append(kb)
                 values.append(vb)
-        self.stamps.append(m.timestamp_ms)
+        self.stamps.append(m[5])  # timestamp_ms, without the property's frame
 
     def release(self) -> None:
         """Hand the staged records to the producer, per sink topic in the order yielded."""

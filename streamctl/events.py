@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from contextvars import ContextVar
-from typing import Any, NamedTuple
+from typing import Any
 
 from streamctl.transport.base import Message
 
@@ -35,22 +35,59 @@ def event_message(m: Message) -> EventMessage:
     return m if isinstance(m, EventMessage) else tuple.__new__(EventMessage, m)
 
 
-class Event(NamedTuple):
+try:  # the C descriptor namedtuple fields use; a property elsewhere
+    from _collections import _tuplegetter
+except ImportError:  # pragma: no cover - not CPython
+    from operator import itemgetter
+
+    def _tuplegetter(index: int, doc: str) -> Any:
+        return property(itemgetter(index), doc=doc)
+
+
+class Event(tuple[Any, Any, Message]):
     """A decoded record with its source position (``event.message``: topic, partition,
     offset, timestamp in float seconds, headers).
+
+    A tuple of (key, value, the broker's Message). ``event.message`` gives that message
+    as an :class:`EventMessage` in Faust's units, made when it is read (the worker
+    builds an event per record and most are never asked: the engine reads
+    ``event[2]``, whose timestamp is milliseconds); equal messages, not one object.
 
     ``ack()`` and ``async with event:`` exist for Faust code: the worker commits an
     event's offset once its batch is processed (after its table writes and outputs), so
     acknowledging early changes nothing and leaving it un-acked loses nothing.
     """
 
-    key: Any
-    value: Any
-    message: Message
+    __slots__ = ()
+    _fields = ("key", "value", "message")
+
+    def __new__(cls, key: Any, value: Any, message: Message) -> Event:
+        return tuple.__new__(cls, (key, value, message))
+
+    def __getnewargs__(self) -> tuple[Any, ...]:
+        return tuple(self)
+
+    def _replace(self, **changes: Any) -> Event:
+        """A copy with ``key``, ``value`` or ``message`` replaced (as a namedtuple's)."""
+        unknown = set(changes) - set(self._fields)
+        if unknown:
+            raise ValueError(f"Got unexpected field names: {sorted(unknown)!r}")
+        key, value, message = self
+        return Event(
+            changes.get("key", key), changes.get("value", value), changes.get("message", message)
+        )
+
+    key: Any = _tuplegetter(0, "The record's key, decoded.")
+    value: Any = _tuplegetter(1, "The record's value, decoded.")
+
+    @property
+    def message(self) -> EventMessage:
+        """The record's message in Faust's units (see the class docstring)."""
+        return event_message(self[2])
 
     @property
     def headers(self) -> Sequence[tuple[str, bytes]]:
-        return self.message.headers
+        return self[2].headers
 
     def ack(self) -> bool:
         """Faust's ``event.ack()``: returns True; the worker commits the offset with
@@ -64,8 +101,8 @@ class Event(NamedTuple):
         self.ack()
 
     def __repr__(self) -> str:
-        m = self.message
-        return f"<Event {m.topic}[{m.partition}]@{m.offset} key={self.key!r}>"
+        m = self[2]
+        return f"<Event {m.topic}[{m.partition}]@{m.offset} key={self[0]!r}>"
 
 
 _current: ContextVar[Event | None] = ContextVar("streamctl_current_event", default=None)

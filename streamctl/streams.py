@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from streamctl.events import Event, _current
@@ -93,7 +93,7 @@ class Stream:
         The list is changed in place: ``take`` holds a reference to it.
         """
         held = self._held
-        keep = [e for e in held if (e.message.topic, e.message.partition) not in partitions]
+        keep = [e for e in held if (e[2].topic, e[2].partition) not in partitions]
         dropped = len(held) - len(keep)
         if dropped:
             held[:] = keep
@@ -130,6 +130,27 @@ class Stream:
                 _current.set(event)
                 return event
             await self._park()
+
+    def taking(self) -> Iterator[Event]:
+        """The current batch's events not yet taken, each taken and made the current
+        event as it is reached (as :meth:`__anext__` does, without a coroutine per
+        event): the loop of an agent that does not await per event, such as a YAML
+        step chain. Follow it with :meth:`wait` for the next batch."""
+        events = self._events
+        i = self._i
+        n = len(events)
+        set_current = _current.set
+        while i < n:
+            event = events[i]
+            i += 1
+            self._i = i
+            set_current(event)
+            yield event
+
+    async def wait(self) -> str:
+        """Report the batch as processed (every event was taken) and wait for the next
+        one: ``"batch"``, or ``"flush"`` when the worker asks held events out."""
+        return await self._park()
 
     def __aiter__(self) -> Stream:
         return self
@@ -300,15 +321,20 @@ class _Filtered:
 def key_function(key: Any, name: str | None) -> tuple[Callable[[Any], Any], str]:
     """``group_by``'s key as (function of the value, name of the repartition topic).
 
-    A model field descriptor reads that field and is named by it; a string names a
-    field or attribute; a function is named by ``__name__`` (a lambda needs ``name``).
+    Names follow Faust's ``Stream.group_by``: a given ``name`` is used as it is; a model
+    field descriptor reads that field and is named by its ``ident``, ``Model.field`` (so
+    ``group_by(PageView.id)`` repartitions through ``<app>-<topic>-PageView.id-repartition``,
+    the topic a Faust app on the same cluster uses); a function (plain or async) needs
+    ``name`` (TypeError otherwise, as in Faust). A string names a field or attribute and
+    the topic (a streamctl extension: Faust has no string keys).
     """
     getter = getattr(key, "getattr", None)
     field = getattr(key, "field", None)
     key_fn: Callable[[Any], Any]
     if callable(getter) and isinstance(field, str) and not inspect.isfunction(key):
         key_fn = getter
-        name = name or field
+        ident = getattr(key, "ident", None)
+        name = name or (ident if isinstance(ident, str) and ident else field)
     elif isinstance(key, str):
         attr = key
 
@@ -318,9 +344,11 @@ def key_function(key: Any, name: str | None) -> tuple[Callable[[Any], Any], str]
         name = name or attr
     elif callable(key):
         key_fn = key
-        name = name or getattr(key, "__name__", "") or ""
+        if not name:
+            raise TypeError(
+                f"group_by({getattr(key, '__name__', key)}) needs name=: a key function "
+                "does not name the repartition topic (as in Faust)"
+            )
     else:
         raise TypeError(f"group_by key must be a field, a function or a field name, not {key!r}")
-    if not name or name == "<lambda>":
-        raise ValueError("group_by needs name= when the key is a lambda (it names the topic)")
     return key_fn, name

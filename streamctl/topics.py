@@ -279,7 +279,11 @@ def dumper(serde: Serde) -> Callable[[Any], bytes | None]:
     if serde.type is None and serde.codec.name == "json":
         # the JSON codec's own encoder function, not its method: one frame less per value
         codec = serde.codec
-        codec_dumps = JSONCodec._encode if type(codec) is JSONCodec else codec.dumps
+        if type(codec) is JSONCodec:
+            # None and bytes pass through inside it: one frame per value in all
+            encode: Callable[[Any], bytes | None] = JSONCodec._encode_values
+            return encode
+        codec_dumps = codec.dumps
 
         def dumps(obj: Any) -> bytes | None:
             if obj is None:
@@ -314,9 +318,15 @@ def _loader(serde: Serde) -> Callable[[bytes], Any]:
         codec_loads = serde.codec.loads
         if serde.codec.name != "json":
             return codec_loads
+        # the JSON codec's decoder function, not its method: one frame less per record;
+        # what it refuses goes through the method, which words the DecodeError
+        decode = JSONCodec._decode if type(serde.codec) is JSONCodec else codec_loads
 
         def load_json(data: bytes) -> Any:
-            obj = codec_loads(data)
+            try:
+                obj = decode(data)
+            except (ValueError, TypeError, RecursionError):
+                obj = codec_loads(data)  # raises DecodeError
             if obj.__class__ is dict and BLESSED_KEY in obj:
                 return revive(obj)  # a registered Record sent untyped (as Faust: only
             return obj  # at the top; Records nested in a value stay dicts, as there)

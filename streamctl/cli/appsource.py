@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from streamctl.exceptions import ConfigurationError
+from streamctl.wording import with_article
 
 _TARGET = re.compile(r"^[A-Za-z_][\w.]*(:[A-Za-z_]\w*)?$")
 _FILE_SUFFIXES = (".yaml", ".yml", ".json")
@@ -58,7 +59,7 @@ def not_an_app(module: Any, module_name: str, attr: str, app_class: type) -> str
     if not hasattr(module, attr):
         return f"module {module_name!r} has no attribute {attr!r}, where a streamctl App was expected{hint}"
     found = type(getattr(module, attr))
-    return f"{module_name}.{attr} is a {found.__name__}, where a streamctl App was expected{hint}"
+    return f"{module_name}.{attr} is {with_article(found.__name__)}, where a streamctl App was expected{hint}"
 
 
 def refuse_python_file(target: str) -> None:
@@ -75,6 +76,23 @@ def refuse_python_file(target: str) -> None:
     raise ConfigurationError(
         f"{target} is a file path, not a module: name the module instead, {module} (its "
         f"'app') or {module}:app, as in 'streamctl worker -A {module}', run from {where}"
+    )
+
+
+def refuse_malformed_target(target: str) -> None:
+    """Raise ConfigurationError for an app target with an empty or malformed side of its
+    ``:`` (``pv:``, ``:app``, ``a:b:c``) that is not a file here either, instead of
+    reading it as a pipeline file that does not exist."""
+    path = Path(target)
+    if ":" not in target or _TARGET.match(target) or target in registered:
+        return
+    if path.exists() or target.lower().endswith(_FILE_SUFFIXES):
+        return
+    module = target.partition(":")[0] or "MODULE"
+    module = module if re.fullmatch(r"[A-Za-z_][\w.]*", module) else "MODULE"
+    raise ConfigurationError(
+        f"{target}: the app must be given as module or module:attribute (both parts "
+        f"Python names), as in 'streamctl worker -A {module}' or '-A {module}:app'"
     )
 
 

@@ -96,10 +96,16 @@ def load_for_cli(
 ) -> Any:
     """``load_pipeline`` for a command (or, for ``package.module:app``, the Python app:
     :mod:`streamctl.cli.appsource`): also refuses a broker that lives in one process."""
-    from streamctl.cli.appsource import is_app_target, load_app, refuse_python_file
+    from streamctl.cli.appsource import (
+        is_app_target,
+        load_app,
+        refuse_malformed_target,
+        refuse_python_file,
+    )
     from streamctl.pipeline import load_pipeline
 
     refuse_python_file(str(pipeline))
+    refuse_malformed_target(str(pipeline))
     if is_app_target(pipeline):
         loaded: Any = load_app(str(pipeline), broker, datadir, broker_settings)
     else:

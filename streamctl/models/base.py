@@ -9,6 +9,7 @@ from streamctl.models.codecs import get_codec
 from streamctl.models.exceptions import ValidationError
 from streamctl.models.options import USER_OPTIONS, ModelOptions
 from streamctl.models.registry import BLESSED_KEY, namespace_of, registry
+from streamctl.wording import with_article
 
 _M = TypeVar("_M", bound="Model")
 
@@ -106,7 +107,7 @@ class Model:
             ):
                 target = found
             elif base.__is_abstract__:
-                why = "unknown" if found is None else f"not a {base.__name__}"
+                why = "unknown" if found is None else f"not {with_article(base.__name__)}"
                 raise DecodeError(f"{base.__name__}: model namespace {ns!r} is {why}")
             else:
                 target = base

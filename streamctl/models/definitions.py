@@ -40,6 +40,7 @@ from streamctl.models.options import ModelOptions
 from streamctl.models.record import Record
 from streamctl.models.yamlfields import FieldSpec, Path, descriptor, parse_field
 from streamctl.models.yamltypes import GENERICS, SCALARS, models_in, parse_type_expr, python_type
+from streamctl.wording import with_article
 
 OPTION_KEYS = {
     "serializer": str,
@@ -186,7 +187,9 @@ def _options(name: str, raw: Any, prefix: str) -> dict[str, Any]:
                 key=True,
             )
         if not isinstance(value, expected):
-            raise ModelDefinitionError(f"{key} must be a {expected.__name__}", (*path, key))
+            raise ModelDefinitionError(
+                f"{key} must be {with_article(expected.__name__)}", (*path, key)
+            )
         options[key] = value
     if "serializer" in options:
         try:

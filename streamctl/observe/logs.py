@@ -35,7 +35,7 @@ class JsonFormatter(logging.Formatter):
         else:
             event = current_event()
             if event is not None:
-                m = event.message
+                m = event[2]
                 out.update(topic=m.topic, partition=m.partition, offset=m.offset)
         if record.exc_info and record.exc_info[1] is not None:
             exc = record.exc_info[1]

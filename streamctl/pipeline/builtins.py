@@ -42,7 +42,7 @@ def plain(obj: Any) -> Any:
 async def log_values(stream: Any) -> AsyncIterator[Any]:
     """Log every event as ``topic[partition]@offset key=<JSON> value=<JSON>`` and forward it."""
     async for event in stream.events():
-        m = event.message
+        m = event[2]
         log.info(
             "%s[%d]@%d key=%s value=%s",
             m.topic,

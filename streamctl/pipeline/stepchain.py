@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from streamctl.errorpolicy import Blame, blame
 from streamctl.events import _current  # the ContextVar itself: one C call per event
+from streamctl.streams import Stream
 
 if TYPE_CHECKING:
     from streamctl.events import Event
@@ -92,9 +93,6 @@ def make_agent(
 ) -> Callable[..., Any]:
     """An ``async def agent(stream)`` running ``fns`` per event; yields results for sinks."""
     run = chain_fn(fns, labels or {}, outbox)
-    # The stream sets the current event before it yields each value; the cast tells the
-    # type checker so once, where a None check would cost every event.
-    get_event = cast("Callable[[], Event]", _current.get)
 
     # a chain of one step is the step's own function: blame it here, once per failure
     only = labels.get(fns[0]) if labels and len(fns) == 1 else None
@@ -104,17 +102,25 @@ def make_agent(
         async def agent_with_sinks(stream: Any) -> Any:
             if regroup is not None:
                 stream = regroup(stream)
-            try:
-                async for v in stream:
-                    if run is not None:
-                        v = run(v, get_event().key)
-                        if v is DROP:
-                            continue
-                        if v.__class__ is Many:
-                            for one in v:
-                                yield one
-                            continue
+            if not isinstance(stream, Stream):
+                async for v in _each_value(stream, run):
                     yield v
+                return
+            taking, wait = stream.taking, stream.wait
+            try:
+                while True:
+                    for event in taking():
+                        v = event[1]  # value
+                        if run is not None:
+                            v = run(v, event[0])  # key
+                            if v is DROP:
+                                continue
+                            if v.__class__ is Many:
+                                for one in v:
+                                    yield one
+                                continue
+                        yield v
+                    await wait()
             except Exception as exc:
                 blame(exc, only)
                 raise
@@ -124,15 +130,39 @@ def make_agent(
     async def agent(stream: Any) -> None:
         if regroup is not None:
             stream = regroup(stream)
-        if run is None:
-            async for _ in stream:
+        if not isinstance(stream, Stream):
+            async for _ in _each_value(stream, run):
                 pass
             return
+        taking, wait = stream.taking, stream.wait
         try:
-            async for v in stream:
-                run(v, get_event().key)
+            if run is None:
+                while True:
+                    for _event in taking():
+                        pass
+                    await wait()
+            while True:
+                # the batch's events in one synchronous loop: no coroutine per event
+                for event in taking():
+                    run(event[1], event[0])  # value, key
+                await wait()
         except Exception as exc:
             blame(exc, only)
             raise
 
     return agent
+
+
+async def _each_value(stream: Any, run: StepFn | None) -> Any:
+    """The chain over any async iterable of values (what is not a Stream: a test's)."""
+    get_event = cast("Callable[[], Event]", _current.get)
+    async for v in stream:
+        if run is not None:
+            v = run(v, get_event().key)
+            if v is DROP:
+                continue
+            if v.__class__ is Many:
+                for one in v:
+                    yield one
+                continue
+        yield v

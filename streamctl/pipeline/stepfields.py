@@ -235,8 +235,7 @@ class Timestamp(Step):
             t = epoch(fn(v, k))
             event = get()
             if t is not None and event is not None:
-                m = event.message._replace(timestamp=int(t * 1000))
-                put(event._replace(message=m))
+                put(event._replace(message=event[2]._replace(timestamp=int(t * 1000))))
             return v
 
         return timestamp

@@ -221,7 +221,7 @@ class To(Step):
 
         def to(v: Any, k: Any) -> Any:
             event = get_event()
-            send(key=k, value=v, timestamp=event.message.timestamp if event else None)
+            send(key=k, value=v, timestamp=event[2][5] / 1000.0 if event else None)
             return v
 
         return to
@@ -236,7 +236,7 @@ class To(Step):
 
         def to_later(v: Any, k: Any) -> Any:
             event = get_event()
-            outbox.append((send, k, v, event.message.timestamp if event else None, label))
+            outbox.append((send, k, v, event[2][5] / 1000.0 if event else None, label))
             return v
 
         return to_later

@@ -121,15 +121,23 @@ class Add(Sum):
 
 def _accumulate(table: Any, value: Expression | None, key_fn: Any) -> StepFn:
     """``t[key] += value`` (1 when value is None), from the table's default or 0."""
-    increment = table._increment
     zero = table.default() if table.default is not None else 0
+    make = getattr(table, "_incrementer", None)
+    if make is not None:
+        increment = make(zero)
+    else:  # a table with only the dict API's _increment(key, amount, start)
+        inc3 = table._increment
+
+        def increment(key: Any, amount: Any) -> None:
+            inc3(key, amount, zero)
+
     inc = 1 if value is None else value.constant if value.is_constant else None
     val = value.fn if value is not None else None
 
     if inc is not None and key_fn is None:
 
         def count(v: Any, k: Any) -> Any:
-            increment(k, inc, zero)
+            increment(k, inc)
             return v
 
         return count
@@ -137,13 +145,13 @@ def _accumulate(table: Any, value: Expression | None, key_fn: Any) -> StepFn:
         fn = value.fn
 
         def add(v: Any, k: Any) -> Any:
-            increment(k, fn(v, k), zero)
+            increment(k, fn(v, k))
             return v
 
         return add
 
     def add_keyed(v: Any, k: Any) -> Any:
-        increment(key_fn(v, k), inc if val is None else val(v, k), zero)
+        increment(key_fn(v, k), inc if val is None else val(v, k))
         return v
 
     return add_keyed

@@ -36,6 +36,7 @@ from streamctl.tables.naming import changelog_topic_name, store_path
 from streamctl.tables.placement import Placement
 from streamctl.tables.state import TableState
 from streamctl.tables.stores import DEFAULT, store_class
+from streamctl.wording import with_article
 
 __all__ = ["AppConfLike", "AppLike", "Collection", "TopicLike"]
 
@@ -82,7 +83,7 @@ class Collection(Lifecycle):
             # refused rather than ignored: a window that silently did nothing would
             # aggregate across all time while looking windowed
             raise ConfigurationError(
-                f"table {name!r}: only a Table can be windowed, not a {type(self).__name__}"
+                f"table {name!r}: only a Table can be windowed, not {with_article(type(self).__name__)}"
             )
         self._window = window
         self._help = help
@@ -132,6 +133,8 @@ class Collection(Lifecycle):
             read_only=self._read_only,
             restore=restore_advice(str(getattr(app.conf, "broker", "local://"))),
         )
+        if codec.numbers:  # numbers the buffer kept decoded are remembered as encoded
+            self._state.buffer.remember = codec.remember
         self.recovery_batch = 10_000
         hook = kwargs.get("on_changelog_event")
         if hook is not None:  # Faust's: fn(event) per changelog record replayed or followed

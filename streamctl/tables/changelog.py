@@ -1,20 +1,25 @@
 """The write buffer of one table: coalesced per batch, then sent to the changelog.
 
 Like Kafka Streams' record cache, only the last value written to a key in a
-batch reaches the changelog and the store. Values are kept encoded; None is a
-deletion (a tombstone in the changelog).
+batch reaches the changelog and the store. Values are kept encoded (None is a
+deletion, a tombstone in the changelog), except the finite ints and floats a
+table's ``count``/``sum`` fast path keeps decoded in ``pending`` (see
+``TableMapping._incrementer``): their JSON is their ``repr``, written once per key
+when the batch is sent instead of once per event. :func:`as_bytes` gives any
+buffered value as bytes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any, ClassVar
 
 from streamctl.events import _current
 from streamctl.tables.exceptions import TableError
 from streamctl.transport.base import Producer, RecordMetadata
 
-Writes = dict[bytes, bytes | None]
+#: key -> bytes, None (a deletion) or, in ``pending`` only, a number kept decoded
+Writes = dict[bytes, Any]
 
 #: the event being processed (bound once: the undo log calls it per write)
 _event = _current.get
@@ -32,7 +37,7 @@ class WriteBuffer:
     ``inflight`` directly: they run once per event.
     """
 
-    __slots__ = ("pending", "inflight")
+    __slots__ = ("pending", "inflight", "remember")
 
     #: the undo log of every table's pending writes while a worker processes a batch
     #: (None outside a worker: nothing is recorded); see :func:`savepoints` and
@@ -43,6 +48,9 @@ class WriteBuffer:
     def __init__(self) -> None:
         self.pending: dict[int, Writes] = {}
         self.inflight: dict[int, Writes] = {}
+        #: ``remember(data, number)`` as a number kept decoded is encoded at send (the
+        #: table codec's memo, so reading it back skips the decoder); None: nothing
+        self.remember: Callable[[bytes, Any], None] | None = None
 
     def put(self, partition: int, key: bytes, value: bytes | None) -> None:
         writes = self.pending.get(partition)
@@ -57,7 +65,8 @@ class WriteBuffer:
     def overlay(self, partition: int) -> Writes:
         """Everything buffered for a partition, newest value per key."""
         merged = dict(self.inflight.get(partition, {}))
-        merged.update(self.pending.get(partition, {}))
+        for key, value in self.pending.get(partition, {}).items():
+            merged[key] = as_bytes(value)
         return merged
 
     def partitions(self) -> set[int]:
@@ -74,8 +83,14 @@ class WriteBuffer:
         self.inflight, self.pending = self.pending, {}
         sent = 0
         send_many = producer.send_many
+        remember = self.remember
         for partition, writes in self.inflight.items():
             if writes:
+                for key, value in writes.items():
+                    if value is not None and value.__class__ is not bytes:
+                        data = writes[key] = repr(value).encode()  # a number kept decoded
+                        if remember is not None:
+                            remember(data, value)
                 send_many(topic, list(writes), list(writes.values()), partition=partition)
                 sent += len(writes)
         return sent
@@ -97,6 +112,11 @@ class WriteBuffer:
     def discard(self) -> None:
         self.pending = {}
         self.inflight = {}
+
+
+def as_bytes(value: Any) -> bytes | None:
+    """A buffered value as bytes: a number kept decoded is its JSON, its ``repr``."""
+    return value if value is None or value.__class__ is bytes else repr(value).encode()
 
 
 def savepoints(on: bool) -> None:

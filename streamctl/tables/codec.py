@@ -62,9 +62,10 @@ class TableCodec:
         "key_serde",
         "value_serde",
         "_json_values",
-        "_key_cache",
+        "_str_keys",
+        "_int_keys",
         "_memo",
-        "_memo_types",
+        "numbers",
         "_json_keys",
     )
 
@@ -87,10 +88,16 @@ class TableCodec:
         self.value_serde = Serde(value_type, value_serializer)
         self._json_keys = self.key_serde.codec.name == "json"
         self._json_values = self.value_serde.codec.name == "json"
-        self._key_cache: dict[tuple[type, Any], bytes] = {}
+        #: str and int keys -> their bytes (one dict per type: 1, 1.0 and True are equal
+        #: dict keys, and no tuple is built per lookup)
+        self._str_keys: dict[str, bytes] = {}
+        self._int_keys: dict[int, bytes] = {}
         #: encoded number -> number, for values written by this process (see dump_value)
         self._memo: dict[bytes, Any] = {}
-        self._memo_types: tuple[type, ...] = (
+        #: the value classes whose finite values encode as their ``repr`` (JSON values
+        #: of no type, int or float): the write buffer may hold them decoded until the
+        #: batch is sent (``Table._incrementer``)
+        self.numbers: tuple[type, ...] = (
             ((int, float) if value_type is None else (value_type,))
             if self._json_values and value_type in (None, int, float)
             else ()
@@ -100,15 +107,15 @@ class TableCodec:
         """The key's bytes (TypeError for None)."""
         # hot path: the same keys come back batch after batch; text and numbers are cached
         cls = key.__class__
-        if cls is str or cls is int:
-            cache = self._key_cache
-            data = cache.get((cls, key))
+        cache = self._str_keys if cls is str else self._int_keys if cls is int else None
+        if cache is not None:
+            data = cache.get(key)
             if data is None:
                 data = self.key_serde.dumps(key)
                 assert data is not None
                 if len(cache) >= CACHE_MAX:
                     cache.clear()
-                cache[(cls, key)] = data
+                cache[key] = data
             return data
         if key is None:
             raise TypeError(f"table {self.table!r}: keys cannot be None")
@@ -141,7 +148,7 @@ class TableCodec:
     def dump_value(self, value: Any) -> bytes:
         """The value's bytes (TypeError for None unless values are JSON)."""
         cls = value.__class__
-        if cls in self._memo_types and finite(value):
+        if cls in self.numbers and finite(value):
             # a number's JSON is its repr; remember it so reading it back in this batch
             # (``table[k] += x`` on a hot key) skips the JSON decoder
             data = repr(value).encode()
@@ -159,6 +166,14 @@ class TableCodec:
         encoded = self.value_serde.dumps(value)
         assert encoded is not None
         return encoded
+
+    def remember(self, data: bytes, value: Any) -> None:
+        """Note that ``data`` is the encoding of the number ``value`` (one of
+        :attr:`numbers`), so reading ``data`` back skips the JSON decoder."""
+        memo = self._memo
+        if len(memo) >= CACHE_MAX:
+            memo.clear()
+        memo[data] = value
 
     def load_value(self, data: bytes) -> Any:
         value = self._memo.get(data)

@@ -7,10 +7,12 @@ per event.
 
 from __future__ import annotations
 
-from collections.abc import ItemsView, Iterator, KeysView, MutableMapping, ValuesView
+from collections.abc import Callable, ItemsView, Iterator, KeysView, MutableMapping, ValuesView
 from typing import Any
 
+from streamctl.events import _current
 from streamctl.tables.base import Collection
+from streamctl.tables.changelog import _ABSENT, WriteBuffer
 
 _NOTHING: Any = object()
 
@@ -79,6 +81,67 @@ class TableMapping(Collection, MutableMapping[Any, Any]):
         data = self._state.get_in(partition, encoded)
         current = start if data is None else self._codec.load_value(data)
         self._state.buffer.put(partition, encoded, self._codec.dump_value(current + amount))
+
+    def _incrementer(self, start: Any) -> Callable[[Any, Any], None]:
+        """``fn(key, amount)``: :meth:`_increment` from ``start``, once per event for the
+        ``count`` and ``sum`` steps.
+
+        Inside a stream, on a table that takes writes in the event's partition, it runs
+        inline: one key encoding, the write buffer read and written directly, and a
+        finite int or float result kept decoded in the buffer, so the number is
+        encoded once per key when the batch is sent rather than once per event (a hot
+        key is read back without the decoder). A table that replaced ``_increment``
+        (a windowed one) gets that called. Raises what ``_increment`` raises: a result
+        that does not encode leaves the buffer as it was.
+        """
+        slow = self._increment
+        if (
+            type(self)._increment is not TableMapping._increment
+            or "_increment" in vars(self)
+            or self._read_only
+            or self._placement.is_global
+        ):
+            return lambda key, amount: slow(key, amount, start)
+        placement, codec, state = self._placement, self._codec, self._state
+        buffer, get_in = state.buffer, state.get_in
+        numbers, str_keys = codec.numbers, codec._str_keys
+        encode_key, load_value, dump_value = codec.encode_key, codec.load_value, codec.dump_value
+        partitions, get_event, buffer_class = placement.partitions, _current.get, WriteBuffer
+
+        def increment(key: Any, amount: Any) -> None:
+            event = get_event()
+            if event is None or placement.use_partitioner:
+                slow(key, amount, start)
+                return
+            partition = event[2][1]  # event.message.partition
+            if partition >= partitions:
+                placement.event_partition()  # raises: worded once, there
+            encoded = str_keys.get(key) if key.__class__ is str else None
+            if encoded is None:
+                encoded = encode_key(key)
+            pending = buffer.pending
+            writes = pending.get(partition)
+            if writes is None:
+                writes = pending[partition] = {}
+            current: Any
+            old = writes.get(encoded, _ABSENT)
+            if old.__class__ in numbers:
+                current = old
+            elif old is _ABSENT:
+                data = get_in(partition, encoded)
+                current = start if data is None else load_value(data)
+            else:
+                current = start if old is None else load_value(old)
+            new = current + amount
+            kind: Any = new.__class__
+            if kind not in numbers or new - new != 0:  # not a finite number (inf - inf: nan)
+                new = dump_value(new)  # raises for what does not encode: nothing written
+            undo = buffer_class.undo
+            if undo is not None:
+                undo += (writes, encoded, old, event)  # as WriteBuffer.put records it
+            writes[encoded] = new
+
+        return increment
 
     def __delitem__(self, key: Any) -> None:
         encoded = self._codec.encode_key(key)

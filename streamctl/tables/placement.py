@@ -82,11 +82,11 @@ class Placement:
         event = current_event()
         if event is None:
             return None
-        partition = event.message.partition
+        partition = event[2].partition  # the broker's message: no copy
         if partition >= self.partitions:
             raise ConfigurationError(
                 f"table {self.table!r} has {self.partitions} partitions but is used from "
-                f"{event.message.topic}[{partition}]: a table must have as many partitions "
+                f"{event[2].topic}[{partition}]: a table must have as many partitions "
                 "as the topics whose events write it (co-partitioning)"
             )
         return partition

@@ -150,10 +150,14 @@ class TableState:
         buffer = self.buffer
         writes = buffer.pending.get(partition)
         if writes is not None and key in writes:
-            return writes[key]
-        writes = buffer.inflight.get(partition)
-        if writes is not None and key in writes:
-            return writes[key]
+            value: bytes | None = writes[
+                key
+            ]  # bytes, None, or a number kept decoded (changelog.py)
+            return value if value is None or value.__class__ is bytes else repr(value).encode()
+        inflight = buffer.inflight.get(partition)
+        if inflight is not None and key in inflight:
+            data: bytes | None = inflight[key]  # encoded at send
+            return data
         return self.store(partition).get(key)
 
     def get_many_in(self, partition: int, keys: list[bytes]) -> dict[bytes, bytes | None]:

@@ -25,8 +25,14 @@ ROW_MAX = 1000
 Packed = tuple[bytes, bytes, bytes, bytes, bytes, str | None]
 
 
-def _lens(items: Sequence[bytes | None]) -> bytes:
-    return array("i", [-1 if b is None else len(b) for b in items]).tobytes()
+def _column(items: Sequence[bytes | None]) -> tuple[bytes, bytes]:
+    """The items' bytes joined, and their lengths (-1 for None)."""
+    # per record: C loops when no item is None (the common case), a Python one otherwise
+    try:
+        return b"".join(items), array("i", map(len, items)).tobytes()  # type: ignore[arg-type]
+    except TypeError:
+        lens = array("i", [-1 if b is None else len(b) for b in items]).tobytes()
+        return b"".join([b for b in items if b]), lens
 
 
 def pack(
@@ -37,16 +43,11 @@ def pack(
 ) -> Packed:
     """(keys, klens, vals, vlens, ts, headers) columns for one batch row."""
     hdr = None
-    if any(h is not None for h in headers):
+    if headers.count(None) != len(headers):
         hdr = "[" + ",".join("null" if h is None else h for h in headers) + "]"
-    return (
-        b"".join([k for k in keys if k]),
-        _lens(keys),
-        b"".join([v for v in values if v]),
-        _lens(values),
-        array("q", timestamps).tobytes(),
-        hdr,
-    )
+    kdata, klens = _column(keys)
+    vdata, vlens = _column(values)
+    return (kdata, klens, vdata, vlens, array("q", timestamps).tobytes(), hdr)
 
 
 def encode_headers(headers: Sequence[tuple[str, bytes]]) -> str:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from operator import itemgetter
 from typing import TypeVar
 
 from streamctl.context import Context
@@ -38,6 +39,9 @@ from streamctl.worker.dispatch import Dispatcher
 from streamctl.worker.retry import until_broker_answers
 
 log = logging.getLogger("streamctl.worker")
+
+#: a Message's topic, partition, (topic, partition) and offset
+_TOPIC, _PARTITION, _TP, _OFFSET = itemgetter(0), itemgetter(1), itemgetter(0, 1), itemgetter(2)
 
 T = TypeVar("T")
 
@@ -70,8 +74,17 @@ class Committer:
     # -- what there is to commit -------------------------------------------------------------
     def note(self, messages: list[Message]) -> None:
         """The batch ``messages`` was processed: their partitions move past them."""
-        last = {(m.topic, m.partition): m.offset for m in messages}
+        # the last offset per partition, in C loops (this runs over every record); keyed
+        # by the partition number alone when the batch is of one topic (no tuple each)
         uncommitted = self.uncommitted
+        topics = set(map(_TOPIC, messages))
+        if len(topics) == 1:
+            (topic,) = topics
+            by_partition = dict(zip(map(_PARTITION, messages), map(_OFFSET, messages)))
+            for partition, offset in by_partition.items():
+                uncommitted[TopicPartition(topic, partition)] = offset + 1
+            return
+        last = dict(zip(map(_TP, messages), map(_OFFSET, messages)))
         for (topic, partition), offset in last.items():
             uncommitted[TopicPartition(topic, partition)] = offset + 1
 
@@ -108,9 +121,7 @@ class Committer:
         it is what gets committed, as Kafka Streams commits ``consumer.position()``.
         Partitions with events held back by ``take`` are left as they are.
         """
-        held = {
-            TopicPartition(e.message.topic, e.message.partition) for e in self.dispatcher.held()
-        }
+        held = {TopicPartition(e[2].topic, e[2].partition) for e in self.dispatcher.held()}
         uncommitted, committed, consumer = self.uncommitted, self.committed, self.consumer
         for tp in consumer.assignment():
             if tp in held:
@@ -123,7 +134,7 @@ class Committer:
         """The offsets to commit: processed ones, held back before any held event."""
         offsets = dict(self.uncommitted)
         for event in self.dispatcher.held():
-            m = event.message
+            m = event[2]
             tp = TopicPartition(m.topic, m.partition)
             if tp in offsets and offsets[tp] > m.offset:
                 offsets[tp] = m.offset

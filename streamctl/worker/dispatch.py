@@ -22,6 +22,7 @@ import inspect
 import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any
 
 from streamctl.agents import Agent, AgentError
@@ -35,6 +36,9 @@ from streamctl.transport.base import Message, TopicPartition
 from streamctl.worker.deadletter import DeadLetters, with_origin
 
 log = logging.getLogger("streamctl.worker")
+
+#: a Message's topic
+_TOPIC = itemgetter(0)
 
 #: (drained future, stream, agent): what the worker waits for after feeding a batch
 Wait = tuple["asyncio.Future[None]", Stream, Agent]
@@ -99,12 +103,16 @@ class Dispatcher:
     # -- a batch -----------------------------------------------------------------------------
     async def dispatch(self, messages: list[Message]) -> None:
         """Decode, feed every route's streams (or forward), wait until all is processed."""
+        topics_in = set(map(_TOPIC, messages))  # a C loop: one topic is the common case
         by_topic: dict[str, list[Message]] = {}
-        for m in messages:
-            lst = by_topic.get(m.topic)
-            if lst is None:
-                lst = by_topic[m.topic] = []
-            lst.append(m)
+        if len(topics_in) == 1:
+            by_topic[topics_in.pop()] = messages
+        else:
+            for m in messages:
+                lst = by_topic.get(m.topic)
+                if lst is None:
+                    lst = by_topic[m.topic] = []
+                lst.append(m)
         if self.savepoints:
             savepoints(True)  # an undo log per batch: a failed event's table writes roll back
         waits: list[Wait] = []
@@ -122,13 +130,13 @@ class Dispatcher:
                 if n:
                     # each agent its own Event objects: a failed event's table writes are
                     # rolled back by identity, and must not take another agent's with them
-                    events = [Event(e.key, e.value, e.message) for e in events]
+                    events = [Event(e[0], e[1], e[2]) for e in events]
                 streams = route.streams
                 if len(streams) == 1:
                     parts = [events]
                 else:
                     n = len(streams)
-                    parts = [[e for e in events if e.message.partition % n == i] for i in range(n)]
+                    parts = [[e for e in events if e[2][1] % n == i] for i in range(n)]
                 for stream, evs in zip(streams, parts):
                     if not evs:
                         continue
@@ -158,7 +166,7 @@ class Dispatcher:
         # is parked as it came (its key, headers, topic, partition and offset)
         stamp = agent.error_policy == "dead_letter"
         for event in events:
-            m = event.message
+            m = event[2]  # the broker's message
             try:
                 key = key_fn(event.value)
                 if is_async:
@@ -183,7 +191,7 @@ class Dispatcher:
                 self.event_failed(agent, event, exc)
                 continue
             headers = with_origin(m) if stamp else m.headers or None
-            send(name, data, m.value, headers=headers, timestamp=m.timestamp_ms)
+            send(name, data, m.value, headers=headers, timestamp=m[5])  # ms
 
     def event_failed(self, agent: Agent, event: Event, exc: Exception) -> None:
         """``agent`` raised ``exc`` on ``event``: stop (raise AgentError), or roll back its
@@ -198,7 +206,7 @@ class Dispatcher:
             return
         target = agent.dead_letter_topic
         assert target is not None  # Agent refuses dead_letter without a topic
-        self.dead_letters.send({target}, event.message, exc, agent=agent.name, step=blamed(exc))
+        self.dead_letters.send({target}, event[2], exc, agent=agent.name, step=blamed(exc))
 
     # -- waiting for the agents --------------------------------------------------------------
     async def wait(self, waits: list[Wait]) -> None:
@@ -306,7 +314,7 @@ def _agent_failed(agent: Agent, stream: Stream, task: asyncio.Task[Any]) -> None
 
 def stop_message(agent: Agent, event: Event, exc: BaseException) -> str:
     """One line: where the record is, the agent as written, the step and its line, the error."""
-    m = event.message
+    m = event[2]
     step = blamed(exc)
     if step is None:
         at = ""

@@ -52,6 +52,7 @@ from streamctl.tables.manager import TableManager
 from streamctl.tables.recovery import Progress
 from streamctl.transport.base import Consumer, Message, TopicPartition
 from streamctl.transport.exceptions import BrokerUnavailable
+from streamctl.worker.collector import batch_sized
 from streamctl.worker.committer import Committer
 from streamctl.worker.deadletter import DeadLetters
 from streamctl.worker.dispatch import Dispatcher
@@ -120,6 +121,12 @@ class Worker:
         self._stopping = True
 
     async def start(self) -> int:
+        """Run the worker on the running event loop (``run`` does it in a new one);
+        returns 0. The cycle collector runs about once per batch meanwhile (``collector``)."""
+        with batch_sized(self.app.conf.max_poll_records):
+            return await self._start()
+
+    async def _start(self) -> int:
         app = self.app
         app.worker_running = True
         if self.install_signal_handlers:
@@ -326,9 +333,9 @@ class Worker:
         await self.punctuator.after_batch()  # windows close in the batch that closed them
         committer.note(messages)
         internal = self._internal_topics()
-        self.stats.batch(messages)
+        per_topic = self.stats.batch(messages)
         if internal:
-            hops = sum(1 for m in messages if m.topic in internal)
+            hops = sum(n for topic, n in per_topic.items() if topic in internal)
             self.stats.repartitioned += hops
             self.stats.tick(len(messages) - hops)
         else:

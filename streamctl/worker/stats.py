@@ -9,8 +9,12 @@ from bisect import bisect_left
 from collections import Counter, deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from operator import itemgetter
 
 from streamctl.transport.base import Consumer, Message, RecordMetadata, TopicPartition
+
+#: a Message's or RecordMetadata's topic
+_TOPIC = itemgetter(0)
 
 #: upper bounds (seconds) of the event-time-to-processed latency histogram's buckets
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
@@ -119,22 +123,25 @@ class WorkerStats:
             self._window_start = now
             self._window_count = 0
 
-    def batch(self, messages: list[Message]) -> None:
+    def batch(self, messages: list[Message]) -> Counter[str]:
         """Count a processed batch: records per topic and, when ``detailed``, each event's
         latency from its timestamp (milliseconds since the epoch) to now, in seconds.
-        (Events per agent are counted as they are fed: ``dispatch``.)"""
-        self.received.update(Counter(m.topic for m in messages))
+        Returns the batch's records per topic. (Events per agent are counted as they are
+        fed: ``dispatch``.)"""
+        per_topic = Counter(map(_TOPIC, messages))  # a C loop over the records
+        self.received.update(per_topic)
         if self.detailed:
             now = time.time() * 1000.0
             observe = self.latency.observe
             for m in messages:
                 if m.timestamp:
                     observe(max(0.0, now - m.timestamp) / 1000.0)
+        return per_topic
 
     def flushed(self, metadata: Iterable[RecordMetadata]) -> None:
         """Count the records a commit wrote: per output topic, or per table's changelog."""
         changelogs = self.changelogs
-        for topic, n in Counter(md.topic for md in metadata).items():
+        for topic, n in Counter(map(_TOPIC, metadata)).items():
             table = changelogs.get(topic)
             if table is None:
                 self.sent[topic] += n

@@ -42,11 +42,31 @@ def test_group_by_a_field_descriptor_reads_the_field_and_is_named_by_it() -> Non
     assert run_views(View.page) == {"home": 2, "about": 1}
 
 
-def test_group_by_field_topic_name_comes_from_the_field() -> None:
+def test_group_by_field_topic_is_named_by_the_fields_ident_as_in_faust() -> None:
+    # Faust names it with FieldDescriptor.ident ("Model.field"): a Faust app on the same
+    # cluster reads the same repartition topic
     app = faust.App("named")
     views = app.topic("views", value_type=View)
+    assert View.page.ident == "View.page"
     child = faust.Stream(views).group_by(View.page)
-    assert child.topic.name.endswith("page-repartition")
+    assert child.topic.name == "named-views-View.page-repartition"
+    renamed = faust.Stream(app.topic("others", value_type=View)).group_by(View.page, name="pg")
+    assert renamed.topic.name == "named-others-pg-repartition"
+
+
+def test_group_by_a_key_function_without_a_name_is_refused_as_in_faust() -> None:
+    app = faust.App("unnamed")
+    views = app.topic("views", value_type=View)
+
+    def page_of(view: View) -> str:
+        return view.page
+
+    for key in (page_of, lambda v: v.page):
+        with pytest.raises(TypeError, match=r"needs name=: a key function does not name"):
+            faust.Stream(views).group_by(key)
+    assert faust.Stream(views).group_by(page_of, name="p").topic.name == (
+        "unnamed-views-p-repartition"
+    )
 
 
 def test_group_by_a_field_with_a_name() -> None:
@@ -58,7 +78,7 @@ def test_group_by_an_async_key_function_is_awaited() -> None:
         await asyncio.sleep(0)
         return view.page
 
-    assert run_views(page_of) == {"home": 2, "about": 1}
+    assert run_views(page_of, name="page_of") == {"home": 2, "about": 1}
 
 
 def regrouped_keys(app: faust.App, source: faust.Topic) -> list[object]:
@@ -74,7 +94,7 @@ def regrouped_keys(app: faust.App, source: faust.Topic) -> list[object]:
     for page in ("home", "about"):
         asyncio.run(source.send(value=View(page=page)))
     assert app.run(until_idle=True) == 0
-    stored = read_topic(app, f"{app.id}-{source.name}-page-repartition")
+    stored = read_topic(app, f"{app.id}-{source.name}-View.page-repartition")
     return [sorted(seen, key=repr), sorted(e.message.key for e in stored)]
 
 

@@ -69,3 +69,37 @@ def test_lookup_branch_aggregates_dedupe_flat_map(tmp_path: Path) -> None:
     small = sorted((e.value["id"], e.value["word"]) for e in read_topic(app, "small"))
     assert small == [(1, "p"), (1, "q"), (3, "r")]
     assert len(read_topic(app, "items")) == 3
+
+
+DEDUPE = """\
+app: dedupe-window
+broker: memory://
+topics:
+  orders: {partitions: 1}
+  once: {partitions: 1}
+tables:
+  seen_orders: {}
+agents:
+  a:
+    from: orders
+    steps:
+      - dedupe: {table: seen_orders, within: 10m, key: id}
+      - to: once
+"""
+
+
+def test_dedupe_drops_a_repeat_within_the_window_by_record_time(tmp_path: Path) -> None:
+    path = tmp_path / "d.yaml"
+    path.write_text(DEDUPE)
+    app = load_pipeline(path, datadir=tmp_path).app
+    t0 = 1_796_601_600.0  # seconds
+    for id_, minutes in [(1, 0), (1, 5), (2, 6), (1, 11), (1, 15)]:
+        send(app, "orders", {"id": id_, "at": minutes}, key="k", timestamp=t0 + minutes * 60)
+    run_until_idle(app)
+    kept = [(e.value["id"], e.value["at"]) for e in read_topic(app, "once")]
+    # 5 min after the first 1: a repeat; 11 min after it: new again (and 15 is 4 after 11)
+    assert kept == [(1, 0), (2, 6), (1, 11)]
+    assert read_table(app, "seen_orders") == {
+        1: int((t0 + 11 * 60) * 1000),
+        2: int((t0 + 6 * 60) * 1000),
+    }

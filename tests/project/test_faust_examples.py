@@ -184,7 +184,7 @@ def test_page_views_regroups_by_the_raw_page_id_as_faust_does(tmp_path: Path) ->
     app_cli("page_views", ["send", "page_views", "-"], tmp_path, "\n".join(views) + "\n")
     app_cli("page_views", ["worker", "--until-idle"], tmp_path)
     tail = streamctl_run(
-        *("topic", "tail", "-n", "10", "faust-page-views-page_views-id-repartition"),
+        *("topic", "tail", "-n", "10", "faust-page-views-page_views-PageView.id-repartition"),
         cwd=tmp_path,
         env={"STREAMCTL_DATADIR": str(tmp_path / "data")},
         timeout=BOUND,
@@ -282,6 +282,16 @@ def test_a_module_that_is_not_there_is_one_line_exit_2(tmp_path: Path) -> None:
             "was expected; its Apps: word_count:app",
         ),
         (
+            ["worker", "-A", "word_count:"],
+            "word_count:: the app must be given as module or module:attribute (both parts "
+            "Python names), as in 'streamctl worker -A word_count' or '-A word_count:app'",
+        ),
+        (
+            ["run", ":app"],
+            ":app: the app must be given as module or module:attribute (both parts Python "
+            "names), as in 'streamctl worker -A MODULE' or '-A MODULE:app'",
+        ),
+        (
             ["worker", "-A", "conftest"],
             "conftest: module 'conftest' has no attribute 'app', where a streamctl App was "
             "expected; it defines no streamctl App (an App(...) at module level)",
@@ -297,14 +307,18 @@ def test_a_target_that_is_not_an_app_says_what_was_found_and_what_to_give(
     assert not (tmp_path / "data").exists()
 
 
-def test_an_error_line_quoting_colon_words_prints_them_as_written(tmp_path: Path) -> None:
-    # rich's emoji codes: "notapp:x:" once printed as "notapp\u274c" (review-12b)
-    (tmp_path / "notapp.py").write_text("x = 1\n")
+@pytest.mark.parametrize(("value", "found"), [("1", "an int"), ("'s'", "a str")])
+def test_an_error_line_quoting_colon_words_prints_them_as_written(
+    value: str, found: str, tmp_path: Path
+) -> None:
+    # rich's emoji codes: "notapp:x:" once printed as "notapp\u274c" (review-12b); the
+    # article follows the type's name ("an int", not "a int")
+    (tmp_path / "notapp.py").write_text(f"x = {value}\n")
     done = streamctl_run("worker", "-A", "notapp:x", cwd=tmp_path)
     assert done.returncode == 2
     assert done.stderr.strip().splitlines() == [
-        "error: notapp:x: notapp.x is a int, where a streamctl App was expected; it defines "
-        "no streamctl App (an App(...) at module level)"
+        f"error: notapp:x: notapp.x is {found}, where a streamctl App was expected; it "
+        "defines no streamctl App (an App(...) at module level)"
     ]
 
 

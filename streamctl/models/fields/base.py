@@ -113,9 +113,16 @@ class FieldDescriptor:
             return self
         raise AttributeError(self.field)
 
-    def __repr__(self) -> str:
+    @property
+    def ident(self) -> str:
+        """``"Model.field"`` (just ``"field"`` before the descriptor is attached to a model):
+        Faust's ``FieldDescriptor.ident``, which names ``group_by(Model.field)``'s
+        repartition topic."""
         model = getattr(self, "model", None)
-        ident = f"{model.__name__}.{self.field}" if model else self.field
+        return f"{model.__name__}.{self.field}" if model else self.field
+
+    def __repr__(self) -> str:
+        ident = self.ident
         node = getattr(self, "node", None)
         typ = typeexpr.type_label(node) if node is not None else getattr(self.type, "__name__", "?")
         default = "" if self.required else f" = {self.default!r}"

@@ -20,6 +20,7 @@ import typing
 from typing import Any
 
 from streamctl.pipeline.expressions.source import ExpressionError, Source, shorten
+from streamctl.wording import with_article
 
 #: kinds: "number", "text", "boolean", "list", "mapping", "datetime", a Record class
 #: (its fields are known), or None (not known: never checked)
@@ -81,8 +82,10 @@ def model_shape(model: Any) -> Shape | None:
 
 def describe(kind: Kind) -> str:
     if isinstance(kind, type):
-        return f"a {kind.__name__} record"
-    return {NUMBER: "a number", TEXT: "text", BOOLEAN: "true/false"}.get(kind, f"a {kind}")
+        return f"{with_article(kind.__name__)} record"
+    return {NUMBER: "a number", TEXT: "text", BOOLEAN: "true/false"}.get(
+        kind, with_article(str(kind))
+    )
 
 
 class TypeChecker:

@@ -19,6 +19,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from streamctl.tables.exceptions import TableError
+from streamctl.wording import with_article
 
 #: a number above this is taken as milliseconds when the unit is not declared
 MS_THRESHOLD = 1e11
@@ -70,7 +71,7 @@ def to_seconds(value: Any, unit: str | None = None, source: str = "event time") 
     elif isinstance(value, (int, float)) and not isinstance(value, bool):
         return _number(value, unit, source, value)
     else:
-        raise unusable(source, value, f"a {type(value).__name__}, not a time")
+        raise unusable(source, value, f"{with_article(type(value).__name__)}, not a time")
     return checked(seconds, source, value)
 
 

@@ -32,6 +32,7 @@ from streamctl.tables.windows.eventtime import MAX_TIME, record_time
 from streamctl.tables.windows.ranges import END_GAP, Window, WindowRange, want_seconds
 from streamctl.tables.windows.sessions import SessionTable
 from streamctl.tables.windows.timing import WindowTime
+from streamctl.wording import with_article
 
 if TYPE_CHECKING:
     from streamctl.tables.windows.wrapper import WindowWrapper
@@ -119,7 +120,7 @@ class WindowedTable(WindowClosing, WindowTime, SessionTable, Collection):
 
         if self._is_global:
             raise ConfigurationError(
-                f"table {self.name!r}: only a Table can be windowed, not a {type(self).__name__}"
+                f"table {self.name!r}: only a Table can be windowed, not {with_article(type(self).__name__)}"
             )
         if not isinstance(window, Window):
             raise ConfigurationError(

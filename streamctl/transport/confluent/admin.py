@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterable, Mapping
+from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 
 from confluent_kafka import ConsumerGroupTopicPartitions, KafkaError, KafkaException
@@ -52,10 +53,22 @@ STATES = {
 }
 
 
+def wait(future: Any, what: str, bootstrap: str, timeout: float) -> Any:
+    """A future's result in ``timeout`` seconds, or BrokerUnavailable (the future's own
+    TimeoutError would escape the worker's wait-for-the-broker path as a traceback);
+    its KafkaException as it is, for the caller to read."""
+    try:
+        return future.result(timeout=timeout)
+    except FutureTimeout:
+        raise BrokerUnavailable(
+            f"{what}: no answer from Kafka at {bootstrap} in {timeout:.0f}s"
+        ) from None
+
+
 def result(future: Any, what: str, bootstrap: str, timeout: float) -> Any:
     """A future's result; its librdkafka error as a streamctl one."""
     try:
-        return future.result(timeout=timeout)
+        return wait(future, what, bootstrap, timeout)
     except KafkaException as exc:
         raise error_of(exc.args[0], what, bootstrap) from exc
 
@@ -97,7 +110,7 @@ class ConfluentAdmin:
         out = []
         for gid, future in self.admin.describe_consumer_groups(group_ids).items():
             try:
-                found = future.result(timeout=self.timeout)
+                found = wait(future, "describe consumer groups", self.bootstrap, self.timeout)
             except KafkaException as exc:
                 if exc.args[0].code() == KafkaError.GROUP_ID_NOT_FOUND:
                     out.append(GroupInfo(gid, "Dead"))
@@ -114,7 +127,7 @@ class ConfluentAdmin:
     def group_offsets(self, group_id: str) -> dict[TopicPartition, int]:
         futures = self.admin.list_consumer_group_offsets([ConsumerGroupTopicPartitions(group_id)])
         try:
-            found = futures[group_id].result(timeout=self.timeout)
+            found = wait(futures[group_id], "read group offsets", self.bootstrap, self.timeout)
         except KafkaException as exc:
             if exc.args[0].code() == KafkaError.GROUP_ID_NOT_FOUND:
                 return {}
@@ -140,9 +153,8 @@ class ConfluentAdmin:
             group_id, [CKTP(tp.topic, tp.partition, off) for tp, off in offsets.items()]
         )
         try:
-            done = self.admin.alter_consumer_group_offsets([request])[group_id].result(
-                timeout=self.timeout
-            )
+            future = self.admin.alter_consumer_group_offsets([request])[group_id]
+            done = wait(future, "alter group offsets", self.bootstrap, self.timeout)
         except KafkaException as exc:
             if exc.args[0].code() in REBALANCED:
                 raise GroupNotEmpty(
@@ -183,7 +195,7 @@ class ConfluentAdmin:
             for ck, future in futures.items():
                 tp = TopicPartition(ck.topic, ck.partition)
                 try:
-                    found = future.result(timeout=self.timeout)
+                    found = wait(future, "list offsets", self.bootstrap, self.timeout)
                 except KafkaException as exc:
                     # a partition just created (or moved) has no leader for a moment:
                     # Kafka's clients retry NOT_LEADER / LEADER_NOT_AVAILABLE

@@ -69,6 +69,15 @@ class KafkaSettings:
         unknown = sorted(set(user) - _PRODUCER_KEYS - _CONSUMER_KEYS - _ADMIN_KEYS)
         if unknown:
             raise ConfigurationError(f"unknown Kafka setting(s): {', '.join(unknown)}")
+        partitioner = user.get("partitioner")
+        if isinstance(partitioner, (str, bytes, int, float, list, dict)):
+            # kafka-python calls partitioner.partition(...) per record: a value from a
+            # pipeline file (str has a .partition too) fails at the first send
+            raise ConfigurationError(
+                f"Kafka setting partitioner: {partitioner!r} is not a kafka-python "
+                "Partitioner object (leave it out: records go where Kafka's default "
+                "murmur2 partitioner puts them)"
+            )
         merged = {**COMMON_DEFAULTS, **PRODUCER_DEFAULTS, **CONSUMER_DEFAULTS, **user, **FORCED}
         merged["bootstrap_servers"] = servers
         self._merged = merged
