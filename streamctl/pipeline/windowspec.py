@@ -11,7 +11,8 @@ tables:
 One window kind: ``tumbling: SIZE``, ``hopping: {size, step}``, ``sliding: {before,
 after}`` (with ``expires``, required by Faust's SlidingWindow) or ``session: {gap}``
 (Kafka Streams' session windows). Durations are seconds
-(a number) or text such as ``90s``, ``1m``, ``1h30m``, ``1d``, ``250ms``. ``time`` names
+(a number) or a number and a unit (``90s``, ``1m``, ``1d``, ``250ms``), or units largest
+first, each once (``1h30m``; ``1m1m`` is refused). ``time`` names
 the value's field holding event time (datetime, ISO string, epoch s or ms; default:
 the record timestamp), ``time_unit`` (``s`` or ``ms``) declares a number's unit, and
 ``late`` is ``drop`` (counted) or ``dead_letter`` (to the agent's dead-letter topic,
