@@ -74,6 +74,39 @@ def merge_rows(parts: list[list[dict[str, Any]]]) -> list[dict[str, Any]]:
     return sorted((r for part in parts for r in part), key=lambda r: str(r["key"]))
 
 
+def at_seconds(at: str) -> float:
+    """``--at TIME`` (ISO 8601 or epoch seconds/ms) as epoch seconds; ConfigurationError
+    (bad input, exit 2) naming the value and what is accepted."""
+    try:
+        return to_seconds(at)
+    except EventTimeError as exc:
+        raise ConfigurationError(f"--at {at!r}: {exc}") from None
+
+
+def windows_holding(
+    app: Any,
+    name: str,
+    at: str,
+    found: list[dict[str, Any]] | None = None,
+    progress: Progress | None = None,
+) -> list[dict[str, Any]]:
+    """Every key's windows holding time ``at`` (``start <= at < end``; a session's
+    ``start <= at <= end``, its end being its last event), in :func:`window_rows` order,
+    from ``found`` rows (default: the local stores'); several per key for hopping
+    windows. ConfigurationError for a bad ``at``, before any store is read."""
+    table = table_named(app, name)
+    moment = at_seconds(at)
+    if found is None:
+        found = window_rows(app, name, None, progress)
+    session = table.window.kind == "session"
+    held = []
+    for row in found:
+        start, end = to_seconds(row["start"]), to_seconds(row["end"])
+        if start <= moment < end or (session and start <= moment <= end):
+            held.append(row)
+    return held
+
+
 def window_at(
     app: Any,
     name: str,
@@ -86,10 +119,7 @@ def window_at(
     latest one holding it, Faust's ``current``; for session windows the session holding
     it), from ``found`` rows (default: the local stores'); KeyNotFound if the key has none."""
     table = table_named(app, name)
-    try:
-        moment = to_seconds(at)
-    except EventTimeError as exc:
-        raise ConfigurationError(f"--at {at!r}: {exc}") from None
+    moment = at_seconds(at)
     if found is None:
         found = window_rows(app, name, keys, progress)
     if table.window.kind == "session":  # the session holding the moment

@@ -40,6 +40,7 @@ from streamctl.cli.output import (
     write_lines,
 )
 from streamctl.cli.plain import RecoveryProgress
+from streamctl.exceptions import ConfigurationError
 
 table_app = typer.Typer(
     cls=Group,
@@ -162,6 +163,7 @@ def get(
         if admin.is_windowed(t):
             _windows(app, format, table, key, at, progress)
             return
+        _refuse_at(at, table)
         found = remote.get(app, table, key)
         if isinstance(found, tuple):
             k, value = found
@@ -170,6 +172,13 @@ def get(
             k = table_key(app, t, key, progress, unheld)
             value = admin.get(app, table, k, progress, unheld)
     _one(format, table, k, value)
+
+
+def _refuse_at(at: str | None, table: str) -> None:
+    if at is not None:
+        raise ConfigurationError(
+            f"--at is for windowed tables; table {table!r} has no window: (drop --at)"
+        )
 
 
 WINDOW_COLUMNS = ["key", "start", "end", "value", "state"]
@@ -283,18 +292,32 @@ def dump(
     ),
     broker: str = BrokerOpt,
     datadir: Path = DatadirOpt,
+    at: str | None = typer.Option(
+        None,
+        "--at",
+        help="Windowed table: only each key's windows holding this time "
+        "(ISO 8601 or epoch seconds).",
+    ),
 ) -> None:
     """Print every key and value of a table, sorted by key.
 
+    A windowed table lists every window (key, start, end, value, open or closed);
+    --at TIME keeps, per key, the windows holding TIME.
+
     Example: streamctl table dump pipelines/revenue.yaml revenue_per_customer -f table
     """
+    if at is not None:
+        admin_windows.at_seconds(at)  # a bad time is refused before anything is opened
     with _session(pipeline, broker, datadir) as (app, progress):
         if admin.is_windowed(admin.table_named(app, table)):
             windows = remote.windows(app, table, None, progress)
-            if windows is None:
+            if at is not None:
+                windows = admin_windows.windows_holding(app, table, at, windows, progress)
+            elif windows is None:
                 windows = admin_windows.window_rows(app, table, None, progress)
             _window_rows(format, windows)
             return
+        _refuse_at(at, table)
         found = remote.items(app, table)
         if found is None:
             pairs = admin.items(app, table, progress)

@@ -8,7 +8,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from streamctl.pipeline.errors import Problem
-from streamctl.pipeline.keys import AGENT_KEYS, SETTINGS_KEYS, TOP_KEYS, TOPIC_KEYS, Decl
+from streamctl.pipeline.keys import (
+    AGENT_KEYS,
+    SETTINGS_KEYS,
+    TOP_KEYS,
+    TOPIC_KEYS,
+    WINDOW_KEYS,
+    Decl,
+)
 from streamctl.pipeline.limits import MAX_ENTRIES, MOST
 from streamctl.pipeline.tables import TableDef, read_tables
 from streamctl.pipeline.windowspec import check_emit_topics
@@ -82,6 +89,10 @@ class Checker:
             if key not in known:
                 hint = difflib.get_close_matches(str(key), [str(k) for k in known], n=1)
                 extra = f" (did you mean {hint[0]!r}?)" if hint else ""
+                if "window" in known and key in WINDOW_KEYS and key != "window":
+                    extra = (
+                        f" ({key} is a key of window:, e.g. window: {{tumbling: 1m, {key}: ...}})"
+                    )
                 self.error(path + (key, "<key>"), f"unknown key {key!r} in {what}{extra}")
 
     def mapping(self, value: Any, path: Path_, what: str) -> dict[str, Any]:

@@ -11,7 +11,8 @@ tables:
 One window kind: ``tumbling: SIZE``, ``hopping: {size, step}``, ``sliding: {before,
 after}`` (with ``expires``, required by Faust's SlidingWindow) or ``session: {gap}``
 (Kafka Streams' session windows). Durations are seconds
-(a number) or text such as ``90s``, ``1m``, ``1h30m``, ``1d``, ``250ms``. ``time`` names
+(a number) or a number and a unit (``90s``, ``1m``, ``1d``, ``250ms``), or units largest
+first, each once (``1h30m``; ``1m1m`` is refused). ``time`` names
 the value's field holding event time (datetime, ISO string, epoch s or ms; default:
 the record timestamp), ``time_unit`` (``s`` or ``ms``) declares a number's unit, and
 ``late`` is ``drop`` (counted) or ``dead_letter`` (to the agent's dead-letter topic,
@@ -22,10 +23,10 @@ closes) or ``update`` (after every change); ``emit.to`` is the topic.
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from streamctl.pipeline.expressions import duration
 from streamctl.pipeline.keys import EMIT_KEYS, WINDOW_KEYS
 
 if TYPE_CHECKING:
@@ -36,31 +37,19 @@ if TYPE_CHECKING:
 WINDOW_KINDS = ("tumbling", "hopping", "sliding", "session")
 #: the fields of each kind given as a mapping
 KIND_FIELDS = {"hopping": ("size", "step"), "sliding": ("before", "after"), "session": ("gap",)}
-UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
-_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)")
 
 
 def parse_duration(value: Any) -> float:
-    """Seconds from a number or text like ``1h30m``; ValueError with the reason if not."""
+    """Seconds (>= 0, at most 100 years) from a number or text like ``1h30m`` (the shared
+    :func:`~streamctl.pipeline.expressions.duration` rules); ValueError with the reason."""
     from streamctl.tables.windows.ranges import MAX_SECONDS
 
-    seconds: float | None = None
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        if value < 0:
-            raise ValueError(f"a duration must be >= 0, not {value}")
-        seconds = float(value)
-    elif isinstance(value, str):
-        text = value.strip().replace(" ", "")
-        parts = _PART.findall(text)
-        if parts and "".join(n + u for n, u in parts) == text:
-            seconds = sum(float(n) * UNITS[u] for n, u in parts)
-    if seconds is not None:
-        if not math.isfinite(seconds) or seconds > MAX_SECONDS:
-            raise ValueError(f"a duration must be at most 100 years (36500d), not {value!r}")
-        return seconds
-    raise ValueError(
-        f"{value!r} is not a duration: give seconds (90) or text such as 90s, 1m, 1h30m, 1d"
-    )
+    seconds = duration(value)
+    if seconds < 0:
+        raise ValueError(f"a duration must be >= 0, not {value}")
+    if not math.isfinite(seconds) or seconds > MAX_SECONDS:
+        raise ValueError(f"a duration must be at most 100 years (36500d), not {value!r}")
+    return seconds
 
 
 @dataclass
@@ -137,6 +126,8 @@ def read_window(c: Checker, raw: Any, path: Path_, table: str) -> WindowDef | No
     else:
         fields = KIND_FIELDS[kind]
         spec = c.mapping(body[kind], path + (kind,), f"{kind} window")
+        if not isinstance(body[kind], dict):
+            return None  # c.mapping said why; "needs gap" would be the same mistake again
         c.unknown_keys(spec, fields, path + (kind,), f"{kind} window")
         for name in fields:
             if name not in spec:

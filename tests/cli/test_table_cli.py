@@ -123,3 +123,58 @@ def test_writes_are_refused_while_a_worker_holds_the_group(tmp_path: Path) -> No
         == 0
     )
     assert get(tmp_path, "orders_per_customer", "ada") == 1
+
+
+HOPPING = """\
+app: hopdump
+topics:
+  clicks: {partitions: 1}
+tables:
+  per_2m:
+    default: int
+    window: {hopping: {size: 2m, step: 1m}, time: at}
+agents:
+  count_clicks:
+    from: clicks
+    steps:
+      - group_by: user
+      - count: per_2m
+"""
+
+
+def test_dump_at_lists_each_keys_windows_holding_the_time(tmp_path: Path) -> None:
+    """Hopping windows overlap: a time is in size/step windows per key, all listed."""
+    path = tmp_path / "hop.yaml"
+    path.write_text(HOPPING)
+    data = tmp_path / "clicks.jsonl"
+    clicks = [("ada", "10:00:30"), ("ada", "10:01:30"), ("ken", "10:01:10"), ("ken", "10:05:00")]
+    data.write_text(
+        "".join(json.dumps({"user": u, "at": f"2026-12-07T{t}Z"}) + "\n" for u, t in clicks)
+    )
+    assert cli("send", "clicks", "-p", path, "-d", tmp_path, "--file", data).exit_code == 0
+    assert cli("run", path, "-d", tmp_path, "--until-idle").exit_code == 0
+    held = cli("table", "dump", path, "per_2m", "-d", tmp_path, "--at", "2026-12-07T10:01:45Z")
+    assert held.exit_code == 0, held.output
+    got = [
+        (r["key"], r["start"][11:16], r["end"][11:16], r["value"]) for r in json.loads(held.stdout)
+    ]
+    assert got == [
+        ("ada", "10:00", "10:02", 2),
+        ("ada", "10:01", "10:03", 1),
+        ("ken", "10:00", "10:02", 1),
+        ("ken", "10:01", "10:03", 1),
+    ]
+    epoch = cli("table", "dump", path, "per_2m", "-d", tmp_path, "--at", "1796637900")  # 10:05
+    assert [(r["key"], r["start"][11:16]) for r in json.loads(epoch.stdout)] == [
+        ("ken", "10:04"),
+        ("ken", "10:05"),
+    ]
+
+
+def test_dump_at_on_a_table_without_a_window_is_refused(tmp_path: Path) -> None:
+    send_and_run(tmp_path)
+    result = cli("table", "dump", REVENUE, "orders_per_customer", "-d", tmp_path, "--at", "0")
+    assert result.exit_code == 2, result.output
+    assert result.output.strip().splitlines() == [
+        "error: --at is for windowed tables; table 'orders_per_customer' has no window: (drop --at)"
+    ]

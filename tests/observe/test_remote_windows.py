@@ -38,6 +38,11 @@ def reads(datadir: Path) -> dict[str, Any]:
         "-d", datadir,
     )  # fmt: skip
     dump = cli("table", "dump", PIPELINE, "views_per_minute", "-d", datadir, "-f", "jsonl")
+    dump_at = cli(
+        "table", "dump", PIPELINE, "views_per_minute", "--at", "2026-12-07T10:00:30Z",
+        "-d", datadir, "-f", "jsonl",
+    )  # fmt: skip
+    assert dump_at.exit_code == 0, dump_at.output
     missing = cli("table", "get", PIPELINE, "views_per_minute", "nope", "-d", datadir)
     assert at.exit_code == 0 and dump.exit_code == 0, at.output + dump.output
     assert missing.exit_code == 1 and "no windows of key 'nope'" in missing.output
@@ -45,6 +50,7 @@ def reads(datadir: Path) -> dict[str, Any]:
         "get": rows(get),
         "at": json.loads(at.stdout),
         "dump": [json.loads(line) for line in dump.stdout.splitlines()],
+        "dump_at": [json.loads(line) for line in dump_at.stdout.splitlines()],
     }
 
 
@@ -78,6 +84,11 @@ def test_windowed_reads_go_to_the_running_worker(
     assert live["get"] == HOME
     assert live["at"] == 3
     assert len(live["dump"]) == 8 and [r["key"] for r in live["dump"]].count("home") == 4
+    # the windows holding 10:00:30, per key: minute 0 of each page viewed in it
+    assert [(r["key"], r["start"], r["end"], r["value"]) for r in live["dump_at"]] == [
+        ("about", "2026-12-07T10:00:00Z", "2026-12-07T10:01:00Z", 1),
+        ("home", "2026-12-07T10:00:00Z", "2026-12-07T10:01:00Z", 3),
+    ]
     assert reads(datadir) == live  # stopped: the local stores say the same
 
 

@@ -64,3 +64,18 @@ def test_pageviews_emits_each_minute_once_with_its_final_count(tmp_path, monkeyp
     assert emitted() == [*final, ("home", minute(4), 1)]
     bad = cli("table", "get", PIPELINE, "views_per_minute", "home", "--at", "soon")
     assert bad.exit_code == 2 and "--at 'soon'" in bad.output
+    for when in ("soon", "nan", "-5"):  # dump --at refuses what get --at refuses, in one line
+        got = cli("table", "get", PIPELINE, "views_per_minute", "home", "--at", when)
+        bad = cli("table", "dump", PIPELINE, "views_per_minute", "--at", when)
+        assert bad.exit_code == got.exit_code == 2, bad.output
+        assert bad.output == got.output and len(bad.output.strip().splitlines()) == 1
+    at = cli("table", "dump", PIPELINE, "views_per_minute", "--at", "2026-12-07T10:01:00Z")
+    assert at.exit_code == 0, at.output
+    held = [(r["key"], r["start"], r["value"], r["state"]) for r in json.loads(at.stdout)]
+    assert held == [  # a window's end is exclusive: 10:01:00 is in 10:01, not 10:00
+        ("about", minute(1)["start"], 1, "closed"),
+        ("home", minute(1)["start"], 1, "closed"),
+        ("pricing", minute(1)["start"], 2, "closed"),
+    ]
+    none = cli("table", "dump", PIPELINE, "views_per_minute", "--at", "2026-12-07T09:00:00Z")
+    assert none.exit_code == 0 and json.loads(none.stdout) == []

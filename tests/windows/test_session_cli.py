@@ -70,3 +70,10 @@ def test_sessions_are_counted_emitted_on_close_and_shown_by_table_get(tmp_path, 
         ("ada", "11:30"),
         ("ken", "10:05"),
     ]
+    # dump --at: each key's session holding the time (a session's end, its last event, in it)
+    held = cli("table", "dump", path, "sessions", "--at", "2026-12-07T10:20:00Z", "-f", "jsonl")
+    assert held.exit_code == 0, held.output
+    got = [json.loads(line) for line in held.stdout.splitlines()]
+    assert [(r["key"], r["start"][11:16], r["end"][11:16], r["value"]) for r in got] == [
+        ("ada", "10:00", "10:20", 2)  # ken's 10:05 session ended at 10:05
+    ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import textwrap
+from pathlib import Path
 
 import pytest
 from support import cli
@@ -166,3 +167,52 @@ def test_emit_to_an_undeclared_topic_points_at_it_and_does_not_run(tmp_path) -> 
         assert f"{path}:{line}:{column}: table 't' emits to undeclared topic 'nowhere'" in (
             result.stderr
         ), result.stderr
+
+
+@pytest.mark.parametrize("text", ["1m1m", "30m1h", "1h1h30m", "1m 1m", "m", "1.m", "-1m"])
+def test_a_duration_is_a_number_and_a_unit_or_units_largest_first_once(tmp_path, text) -> None:
+    """``1m1m`` was read as 120 s; a repeated or out-of-order unit is a typo, refused."""
+    path = write(tmp_path, f"t: {{default: int, window: {{tumbling: {text}}}}}")
+    column = path.read_text().splitlines()[5].rindex(text) + 1
+    result = cli("validate", path)
+    assert result.exit_code == PROBLEMS_FOUND, result.output
+    assert result.stderr.startswith(f"{path}:6:{column}: {text!r} is not a duration"), result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    "text, seconds", [("1h30m", 5400), ("1d2h3m4s5ms", 93784.005), ("90s", 90), ("1w", 604800)]
+)
+def test_documented_durations_still_load(tmp_path, text, seconds) -> None:
+    path = write(tmp_path, f"t: {{default: int, window: {{tumbling: {text}}}}}")
+    assert load_pipeline(path).app.tables["t"].window == TumblingWindow(seconds)
+
+
+def test_dedupe_within_shares_the_duration_rules(tmp_path) -> None:
+    from streamctl.pipeline.expressions import duration
+
+    assert duration("1h30m") == 5400
+    with pytest.raises(ValueError, match="is not a duration"):
+        duration("10m10m")
+
+
+def test_session_given_as_text_is_reported_once(tmp_path) -> None:
+    path = write(tmp_path, "t: {default: int, window: {session: 30m}}")
+    result = cli("validate", path)
+    assert result.exit_code == PROBLEMS_FOUND, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "session window must be a mapping" in lines[0], result.stderr
+    assert "needs gap" not in result.stderr
+
+
+def test_late_is_a_window_key_as_the_readme_says(tmp_path) -> None:
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    assert "window: {tumbling: 1m, late: dead_letter}" in readme
+    ok = write(tmp_path, "t: {default: int, window: {tumbling: 1m, late: dead_letter}}")
+    assert load_pipeline(ok).app.tables["t"]._on_late == "dead_letter"
+    bad = write(tmp_path, "t: {default: int, late: dead_letter, window: {tumbling: 1m}}")
+    result = cli("validate", bad)
+    assert result.exit_code == PROBLEMS_FOUND, result.output
+    assert f"{bad}:6:" in result.stderr, result.stderr
+    assert "late is a key of window:" in result.stderr, result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1

@@ -133,25 +133,34 @@ def format_time(t: Any, fmt: str = "%Y-%m-%dT%H:%M:%SZ") -> Any:
     return datetime.fromtimestamp(seconds, tz=timezone.utc).strftime(fmt)
 
 
-_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+_UNITS = {"w": 604800, "d": 86400, "h": 3600, "m": 60, "s": 1, "ms": 0.001}
+#: units largest first: ``1h30m`` is a duration, ``1m1m`` and ``30m1h`` are not
+_ORDER = list(_UNITS)
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d|w)")
+DURATION_HINT = "give seconds (90) or a number and a unit (90s, 1m, 250ms), or units largest first, each once (1h30m)"
 
 
 def duration(text: Any) -> float:
-    """``'1h30m'``, ``'500ms'``, ``'2d'`` (units ms s m h d w) to seconds; a number is seconds."""
+    """``'1h30m'``, ``'500ms'``, ``'2d'`` (units ms s m h d w) to seconds; a number is seconds.
+
+    The one duration parser (windows, ``dedupe.within``, the ``duration()`` function):
+    text is numbers with units, largest unit first and each unit once, so a typo such as
+    ``1m1m`` is refused rather than read as 120 s. Raises ValueError with the reason.
+    """
     if isinstance(text, (int, float)) and not isinstance(text, bool):
         return float(text)
     if not isinstance(text, str) or not text.strip():
-        raise ValueError(f"duration() needs text like '1h30m', not {text!r}")
+        raise ValueError(f"{text!r} is not a duration: {DURATION_HINT}")
     s = text.strip().replace(" ", "")
-    pos, total = 0, 0.0
+    pos, total, last = 0, 0.0, -1
     for m in _DURATION.finditer(s):
-        if m.start() != pos:
+        rank = _ORDER.index(m.group(2))
+        if m.start() != pos or rank <= last:
             break
         total += float(m.group(1)) * _UNITS[m.group(2)]
-        pos = m.end()
+        pos, last = m.end(), rank
     if pos != len(s):
-        raise ValueError(f"duration {text!r}: use numbers with units ms s m h d w, e.g. '1h30m'")
+        raise ValueError(f"{text!r} is not a duration: {DURATION_HINT}")
     return total
 
 
