@@ -11,9 +11,22 @@ import pytest
 
 import streamctl
 from streamctl import App
+from streamctl.models import codecs
 from streamctl.models.codecs import Codec, register_codec
 from streamctl.models.exceptions import ValidationError
 from streamctl.testing import read_table, read_topic, run_until_idle, send
+
+
+@pytest.fixture(autouse=True)
+def _codec_registry():
+    """The codecs these tests register are gone afterwards (the registry is process-wide:
+    a later test listing the known serializers must not see them)."""
+    saved = dict(codecs.CODECS), dict(codecs._LAZY)
+    yield
+    for registry, before in zip((codecs.CODECS, codecs._LAZY), saved):
+        registry.clear()
+        registry.update(before)
+
 
 WORDS = [b"2024", b"true", b"hello", b"2024", b"null", b'"q"', b"\xff"]
 
