@@ -46,7 +46,6 @@ from typing import Any
 from streamctl.app import App
 from streamctl.events import current_event
 from streamctl.naming import consumer_group, is_repartition_topic
-from streamctl.tables.base import Collection
 from streamctl.tables.changelog import WriteBuffer, rollback_event
 from streamctl.tables.manager import TableManager
 from streamctl.tables.recovery import Progress
@@ -58,6 +57,7 @@ from streamctl.worker.deadletter import DeadLetters
 from streamctl.worker.dispatch import Dispatcher
 from streamctl.worker.punctuate import Punctuator
 from streamctl.worker.rebalance import Rebalance
+from streamctl.worker.recoverylog import RecoveryLog
 from streamctl.worker.retry import until_broker_answers
 from streamctl.worker.stats import WorkerStats, drained, partition_lag
 
@@ -67,7 +67,7 @@ log = logging.getLogger("streamctl.worker")
 MAX_START_DELAY = 10.0
 
 
-class Worker:
+class Worker(RecoveryLog):
     """Runs an App's agents, tables and timers against its broker."""
 
     def __init__(
@@ -230,34 +230,6 @@ class Worker:
                 future.set_exception(exc)
             finally:
                 WriteBuffer.undo = batch_log
-
-    def _recovery_progress(self, table: Collection, partition: int, done: int, total: int) -> None:
-        self.stats.recovery[(table.name, partition)] = (done, total)
-        if self.on_recovery is not None:
-            self.on_recovery(table, partition, done, total)
-        if done == total:
-            # a partition that replayed records gets its line; empty ones only the summary
-            log.log(
-                logging.INFO if total else logging.DEBUG,
-                "recovered table %s[%d]: %s changelog records",
-                table.name,
-                partition,
-                f"{total:,}",
-            )
-            self._recovered.append((table.name, total))
-
-    def _log_recovered(self) -> None:
-        """One line for the table partitions rebuilt on an assignment, with their records."""
-        done, self._recovered = self._recovered, []
-        self.stats.rebalances += 1
-        self.stats.ready = True
-        if done:
-            log.info(
-                "tables ready: %s partition(s) of %s table(s), %s changelog record(s) replayed",
-                f"{len(done):,}",
-                f"{len({name for name, _ in done}):,}",
-                f"{sum(n for _, n in done):,}",
-            )
 
     # -- the loop --------------------------------------------------------------------------------
     async def _loop(self, consumer: Consumer, committer: Committer) -> None:

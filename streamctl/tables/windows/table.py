@@ -29,6 +29,7 @@ from streamctl.tables.windows.clock import CLOCK_KEY, NEVER, WindowClock, closed
 from streamctl.tables.windows.closing import WindowClosing
 from streamctl.tables.windows.emit import Emitter
 from streamctl.tables.windows.eventtime import MAX_TIME, record_time
+from streamctl.tables.windows.keys import window_key
 from streamctl.tables.windows.ranges import END_GAP, Window, WindowRange, want_seconds
 from streamctl.tables.windows.sessions import SessionTable
 from streamctl.tables.windows.timing import WindowTime
@@ -43,27 +44,6 @@ LATE_POLICIES = ("drop", "dead_letter")
 #: window keys whose encoding is kept (per table) before the cache starts over
 KEY_CACHE_MAX = 100_000
 _MISSING: Any = object()
-
-
-def window_key(codec: Any, key: Any, rng: WindowRange) -> bytes:
-    """``codec.encode_key((key, rng))``, byte for byte; for text and integer keys of an
-    untyped JSON table built from the key's cached encoding (JSON writes a float as
-    ``repr`` does, and window times are finite)."""
-    cls = key.__class__
-    if (cls is str or cls is int) and codec.key_type is None:
-        start, end = rng
-        return b"".join(
-            (
-                b"[",
-                codec.encode_key(key),
-                b",[",
-                repr(start).encode(),
-                b",",
-                repr(end).encode(),
-                b"]]",
-            )
-        )
-    return codec.encode_key((key, rng))  # type: ignore[no-any-return]
 
 
 def _second(_current: Any, value: Any) -> Any:

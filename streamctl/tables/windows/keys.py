@@ -1,0 +1,28 @@
+"""A window's store key: the table key and the window range, encoded as the table's key codec."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from streamctl.tables.windows.ranges import WindowRange
+
+
+def window_key(codec: Any, key: Any, rng: WindowRange) -> bytes:
+    """``codec.encode_key((key, rng))``, byte for byte; for text and integer keys of an
+    untyped JSON table built from the key's cached encoding (JSON writes a float as
+    ``repr`` does, and window times are finite)."""
+    cls = key.__class__
+    if (cls is str or cls is int) and codec.key_type is None:
+        start, end = rng
+        return b"".join(
+            (
+                b"[",
+                codec.encode_key(key),
+                b",[",
+                repr(start).encode(),
+                b",",
+                repr(end).encode(),
+                b"]]",
+            )
+        )
+    return codec.encode_key((key, rng))  # type: ignore[no-any-return]
