@@ -8,21 +8,10 @@ from tables_support import App, in_event, run_batch
 from streamctl.exceptions import ConfigurationError
 from streamctl.tables import GlobalTable, Table
 from streamctl.tables.exceptions import TableError
-from streamctl.testing import MemoryTransport
 from streamctl.transport.base import RecordMetadata, TopicPartition
 from streamctl.transport.partitioner import partition_for
 
 TOPIC = "app-t-changelog"
-
-
-@pytest.fixture
-def transport():
-    return MemoryTransport()
-
-
-@pytest.fixture
-def producer(transport):
-    return transport.producer()
 
 
 @pytest.fixture

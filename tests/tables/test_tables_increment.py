@@ -10,19 +10,8 @@ from tables_support import App, in_event, run_batch
 from streamctl.exceptions import ConfigurationError
 from streamctl.tables import Table
 from streamctl.tables.changelog import rollback_event, savepoints
-from streamctl.testing import MemoryTransport
 
 TOPIC = "app-t-changelog"
-
-
-@pytest.fixture
-def transport():
-    return MemoryTransport()
-
-
-@pytest.fixture
-def producer(transport):
-    return transport.producer()
 
 
 @pytest.fixture
