@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import uuid
@@ -11,11 +10,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from support import KAFKA_SCRIPT, ROOT, kafka_reachable
 
 from streamctl.transport import Consumer, Transport, open_transport
 
-ROOT = Path(__file__).resolve().parents[1]
-KAFKA_SCRIPT = ROOT / "scripts" / "kafka.sh"
 KAFKA_BOOTSTRAP = os.environ.get(
     "STREAMCTL_KAFKA_BOOTSTRAP", f"127.0.0.1:{os.environ.get('STREAMCTL_KAFKA_PORT', '19092')}"
 )
@@ -25,24 +23,6 @@ TRANSPORTS = [
     pytest.param("memory", id="memory"),
     pytest.param("kafka+confluent", id="confluent", marks=pytest.mark.kafka),
 ]
-
-
-def kafka_reachable(bootstrap: str) -> bool:
-    """True when a broker answers a metadata request at ``bootstrap``."""
-    host, _, port = bootstrap.split(",")[0].rpartition(":")
-    try:
-        socket.create_connection((host, int(port)), timeout=1).close()
-    except OSError:
-        return False
-    from kafka import KafkaAdminClient
-
-    try:
-        admin = KafkaAdminClient(bootstrap_servers=bootstrap, bootstrap_timeout_ms=5000)
-        admin.describe_cluster()
-        admin.close()
-    except Exception:
-        return False
-    return True
 
 
 @pytest.fixture(scope="session")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -16,6 +17,25 @@ from streamctl.transport.base import Message, TopicPartition
 from streamctl.transport.local import LocalTransport
 
 ROOT = Path(__file__).resolve().parent.parent
+KAFKA_SCRIPT = ROOT / "scripts" / "kafka.sh"
+
+
+def kafka_reachable(bootstrap: str) -> bool:
+    """True when a broker answers a metadata request at ``bootstrap``."""
+    host, _, port = bootstrap.split(",")[0].rpartition(":")
+    try:
+        socket.create_connection((host, int(port)), timeout=1).close()
+    except OSError:
+        return False
+    from kafka import KafkaAdminClient
+
+    try:
+        admin = KafkaAdminClient(bootstrap_servers=bootstrap, bootstrap_timeout_ms=5000)
+        admin.describe_cluster()
+        admin.close()
+    except Exception:
+        return False
+    return True
 
 
 def read_topic(datadir: Path, topic: str) -> list[Message]:

@@ -15,7 +15,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import KAFKA_SCRIPT, ROOT, kafka_reachable
 from kafka_support import (
     expected_tables,
     finish,
@@ -24,7 +23,7 @@ from kafka_support import (
     wait_for_records,
     wait_stable,
 )
-from support import cli
+from support import KAFKA_SCRIPT, ROOT, cli, kafka_reachable
 
 pytestmark = pytest.mark.kafka
 
