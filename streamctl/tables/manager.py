@@ -158,10 +158,14 @@ class TableManager:
 
     # -- rebalance --------------------------------------------------------------------------
     def assign(self, partitions: Iterable[int]) -> set[int]:
-        """Rebuild the partitions not assigned before; returns them."""
+        """Rebuild the partitions not assigned before; returns them.
+
+        A call that raised (the broker went away mid-recovery: BrokerUnavailable) may be
+        made again: its partitions count as assigned only once every table recovered
+        them, and a second recovery resumes from what the stores already hold.
+        """
         parts = set(partitions)
         new = parts - self._assigned
-        self._assigned |= parts
         if new and self.partitioned:
             transport = self._transport
             if transport is None:
@@ -175,6 +179,7 @@ class TableManager:
                     )
             for table in self.partitioned:
                 table.recover(transport, new, progress=self.progress)
+        self._assigned |= parts
         return new
 
     def catch_up(self) -> None:

@@ -36,7 +36,7 @@ from streamctl.transport.exceptions import (
 )
 from streamctl.worker import commit
 from streamctl.worker.dispatch import Dispatcher
-from streamctl.worker.retry import until_broker_answers
+from streamctl.worker.retry import until_broker_answers, until_broker_answers_blocking
 
 log = logging.getLogger("streamctl.worker")
 
@@ -285,6 +285,19 @@ class Committer:
     async def _wait_for_broker(self, exc: BrokerUnavailable, again: Callable[[], T]) -> T:
         self.stats.broker_outages += 1
         return await until_broker_answers(
+            again,
+            timeout=float(self.context.conf.broker_wait_timeout),
+            setting="broker_wait_timeout",
+            max_delay=MAX_DELAY,
+            failed=exc,
+        )
+
+    def wait_for_broker_blocking(self, exc: BrokerUnavailable, again: Callable[[], T]) -> T:
+        """``again()`` until the broker answers, blocking up to ``broker_wait_timeout``
+        seconds (a rebalance listener's wait, inside ``poll``); its result. Raises
+        BrokerUnavailable past the timeout."""
+        self.stats.broker_outages += 1
+        return until_broker_answers_blocking(
             again,
             timeout=float(self.context.conf.broker_wait_timeout),
             setting="broker_wait_timeout",

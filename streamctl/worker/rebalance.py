@@ -4,7 +4,8 @@ On revoke, what was processed since the last commit is committed before the part
 go; events held back by ``take`` in a revoked partition are dropped, uncommitted, and
 processed by the partition's next owner; then the tables' stores of partitions this
 worker no longer has are closed. On assign, newly assigned table partitions are
-rebuilt from their changelogs before their first event.
+rebuilt from their changelogs before their first event; a broker that is not ready for
+that yet (just back from an outage) is waited for, up to ``broker_wait_timeout``.
 
 Standby replicas (``table_standby_replicas: N``, Faust's and Kafka Streams'
 ``num.standby.replicas``): on revoke, the stores of partitions that go are kept as
@@ -30,7 +31,7 @@ from streamctl.transport.base import (
     TopicPartition,
     Transport,
 )
-from streamctl.transport.exceptions import TransportError
+from streamctl.transport.exceptions import BrokerUnavailable, TransportError
 from streamctl.worker.committer import Committer
 from streamctl.worker.dispatch import Dispatcher
 
@@ -66,7 +67,16 @@ class Rebalance(RebalanceListener):
 
     def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
         log.info("assigned %s", describe(assigned))
-        self.tables.assign(tp.partition for tp in assigned)
+        partitions = {tp.partition for tp in assigned}
+        try:
+            self.tables.assign(partitions)
+        except BrokerUnavailable as exc:
+            # the group is back before every client is: right after an outage the
+            # recovery's admin client or changelog reader may still be in its reconnect
+            # backoff ("not ready"). Wait for the broker as a commit does (up to
+            # broker_wait_timeout), then recover again; the first event of these
+            # partitions comes only after their tables are rebuilt.
+            self.committer.wait_for_broker_blocking(exc, lambda: self.tables.assign(partitions))
         if self.tables.standby_replicas > 0 and self.tables.partitioned:
             self._choose_standbys()
         if self.after_assign is not None:

@@ -1,5 +1,6 @@
 """The worker's parts on their own: the runtime context, on_recovery, the retry loop,
-the table manager's bookkeeping and Stream.in_flight()."""
+the table manager's bookkeeping, a recovery that waits for the broker, and
+Stream.in_flight()."""
 
 from __future__ import annotations
 
@@ -112,12 +113,17 @@ def test_a_stopping_worker_does_not_wait_for_the_broker_to_start() -> None:
 
 
 class FakeTable:
-    def __init__(self, is_global: bool = False) -> None:
+    def __init__(self, is_global: bool = False, fail: int = 0) -> None:
         self.is_global = is_global
         self.recovered: list[set[int] | None] = []
         self.released: list[set[int]] = []
+        #: how many recoveries meet an absent broker before one succeeds
+        self.fail = fail
 
     def recover(self, transport: Any, partitions: Any, *, progress: Any = None) -> dict[int, int]:
+        if self.fail:
+            self.fail -= 1
+            raise BrokerUnavailable("create topics: Kafka is not ready")
         self.recovered.append(None if partitions is None else set(partitions))
         return {}
 
@@ -135,6 +141,67 @@ def test_the_table_manager_recovers_new_partitions_once_and_releases_gone_ones()
     assert manager.assign({0, 1}) == {0}
     assert table.recovered == [{0, 1}, {0}]
     assert table.released == [{0}]
+
+
+def test_an_assignment_whose_recovery_failed_is_recovered_when_made_again() -> None:
+    first, second = FakeTable(), FakeTable(fail=1)
+    manager = TableManager([first, second])  # type: ignore[list-item]
+    manager.start(transport=object(), sources={})  # type: ignore[arg-type]
+    with pytest.raises(BrokerUnavailable):
+        manager.assign({0, 1})
+    # the broker is back: the same partitions again are rebuilt, not taken as held
+    assert manager.assign({0, 1}) == {0, 1}
+    assert first.recovered == [{0, 1}, {0, 1}] and second.recovered == [{0, 1}]
+    assert manager.assign({0, 1}) == set()
+
+
+@pytest.mark.parametrize("guarantee", ["at_least_once", "exactly_once"])
+def test_a_recovery_on_assignment_waits_for_a_broker_not_ready_yet(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    guarantee: str,
+) -> None:
+    """Right after an outage the group may be back before the client the table recovery
+    uses (kafka-python's reconnect backoff): the worker waits, as a commit does, and
+    carries on; it used to exit 1 with the recovery's BrokerUnavailable."""
+    app = App(
+        "recwait",
+        datadir=tmp_path,
+        processing_guarantee=guarantee,
+        commit_interval=0,
+        broker_wait_timeout=30,
+    )
+    src = app.topic("in", partitions=2, key_type=str)
+    counts = app.Table("counts", default=int, partitions=2)
+
+    @app.agent(src)
+    async def count(stream):  # type: ignore[no-untyped-def]
+        async for key, _ in stream.items():
+            counts[key] += 1
+
+    app.ensure_topics()
+    for i in range(40):
+        src.send_soon(key=f"k{i % 4}", value=i)
+    app.producer.flush()
+    changelog = counts.changelog_spec().name
+    real = app.transport.create_topics
+    refused: list[str] = []
+
+    def not_ready_yet(specs: Any) -> None:
+        names = [s.name for s in specs]
+        if names == [changelog] and len(refused) < 2:  # the recovery's own call only
+            refused.append(changelog)
+            raise BrokerUnavailable("create topics: Kafka is not ready (NodeNotReadyError)")
+        real(specs)
+
+    monkeypatch.setattr(app.transport, "create_topics", not_ready_yet)
+    caplog.set_level(logging.INFO, "streamctl.worker")
+    worker = app.worker(until_idle=True, install_signal_handlers=False)
+    assert worker.run() == 0
+    assert len(refused) == 2
+    assert "waiting for the broker" in caplog.text and "the broker is back" in caplog.text
+    assert dict(counts.items()) == {f"k{k}": 10 for k in range(4)}
 
 
 def test_in_flight_is_the_event_the_agent_took_last(tmp_path: Path) -> None:

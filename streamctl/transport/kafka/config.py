@@ -17,6 +17,10 @@ COMMON_DEFAULTS: dict[str, Any] = {
     "client_id": "streamctl",
     "request_timeout_ms": 30_000,
     "bootstrap_timeout_ms": 10_000,
+    # Kafka's Java clients' reconnect.backoff.max.ms (kafka-python's is 30 s): after an
+    # outage every client is back within a second of the broker, not up to 30 s later,
+    # each on its own clock (the group back, the fetcher or admin client still waiting)
+    "reconnect_backoff_max_ms": 1_000,
 }
 PRODUCER_DEFAULTS: dict[str, Any] = {
     "acks": "all",
