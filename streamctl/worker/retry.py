@@ -74,9 +74,16 @@ class _Attempts:
         self.delay = min(self.delay * 2, self.max_delay)
         return pause
 
-    def answered(self) -> None:
+    def attempt(self, call: Callable[[], T]) -> list[T]:
+        """``[call()]``, or ``[]`` when it raised BrokerUnavailable (noted for the next pause)."""
+        try:
+            result = call()
+        except BrokerUnavailable as exc:
+            self.error = exc
+            return []
         if self.failed is not None:
             log.info("the broker is back; carrying on")
+        return [result]
 
 
 async def until_broker_answers(
@@ -100,13 +107,8 @@ async def until_broker_answers(
         pause = attempts.pause()
         if pause:
             await asyncio.sleep(pause)
-        try:
-            result = call()
-        except BrokerUnavailable as exc:
-            attempts.error = exc
-            continue
-        attempts.answered()
-        return result
+        for result in attempts.attempt(call):
+            return result
 
 
 def until_broker_answers_blocking(
@@ -125,10 +127,5 @@ def until_broker_answers_blocking(
         pause = attempts.pause()
         if pause:
             time.sleep(pause)
-        try:
-            result = call()
-        except BrokerUnavailable as exc:
-            attempts.error = exc
-            continue
-        attempts.answered()
-        return result
+        for result in attempts.attempt(call):
+            return result
