@@ -93,3 +93,54 @@ def test_kafka_python_debug_logging_never_prints_the_password(
     assert "Starting KafkaAdminClient with configuration" in logged
     assert "'sasl_plain_password': '***'" in logged
     assert SECRET not in logged
+
+
+class _SilentBroker:
+    """kafka-python's side of a transactional producer whose broker never answers: each
+    transaction step hands back a request result that is never completed."""
+
+    def __init__(self) -> None:
+        from kafka.producer.transaction_manager import TransactionalRequestResult
+
+        self.config = {"max_block_ms": 300}
+        self._transaction_manager = self
+        self._sender = self
+        self.pending = TransactionalRequestResult
+        self.woken = 0
+
+    def wakeup(self) -> None:
+        self.woken += 1
+
+    def begin_commit(self) -> object:
+        return self.pending()
+
+    def begin_abort(self) -> object:
+        return self.pending()
+
+    def send_offsets_to_transaction(self, offsets: object, group: object) -> object:
+        return self.pending()
+
+
+def test_a_transaction_step_against_a_silent_broker_gives_up_after_max_block_ms() -> None:
+    """kafka-python waits for a commit's answer without end (the worker hung, silent,
+    through a broker outage); bounded by max_block_ms as Kafka's Java producer is, the
+    worker's wait-and-resume path takes over (BrokerUnavailable)."""
+    import time
+
+    from streamctl.transport.base import TopicPartition
+    from streamctl.transport.exceptions import BrokerUnavailable
+    from streamctl.transport.kafka.producer import KafkaTransportProducer
+
+    class Group:
+        def group_metadata(self) -> str:
+            return "g"
+
+    client = _SilentBroker()
+    producer = KafkaTransportProducer(client, "127.0.0.1:1", transactional=True)  # type: ignore[arg-type]
+    for offsets in ({}, {TopicPartition("in", 0): 5}):
+        began = time.monotonic()
+        with pytest.raises(BrokerUnavailable, match=r"did not answer in time .*max_block_ms"):
+            producer.commit_transaction(offsets, Group())  # type: ignore[arg-type]
+        assert 0.3 <= time.monotonic() - began < 5
+    producer.abort_transaction()  # logged, never raised: the broker aborts on its timeout
+    assert client.woken == 3

@@ -87,8 +87,11 @@ class KafkaTransportConsumer(Consumer):
     def committed(self, tp: TopicPartition) -> int | None:
         if self._group_id is None:
             return None
+        # bounded: kafka-python would wait for the group coordinator without end
         with translate(self._bootstrap, "committed"):
-            return self._consumer.committed(KafkaTP(tp[0], tp[1]))
+            return self._consumer.committed(
+                KafkaTP(tp[0], tp[1]), timeout_ms=self._consumer.config["request_timeout_ms"]
+            )
 
     def end_offsets(self, tps: Iterable[TopicPartition]) -> dict[TopicPartition, int]:
         with translate(self._bootstrap, "end_offsets"):

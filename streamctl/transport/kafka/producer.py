@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -15,6 +16,8 @@ from streamctl.transport.exceptions import BrokerUnavailable, TransportError, Un
 from streamctl.transport.kafka.errors import translate
 from streamctl.transport.kafkashared import KafkaFamilyProducer, Record
 from streamctl.transport.partitioner import key_hash
+
+log = logging.getLogger("streamctl.transport.kafka")
 
 
 class KafkaTransportProducer(KafkaFamilyProducer):
@@ -141,20 +144,49 @@ class KafkaTransportProducer(KafkaFamilyProducer):
     def _begin(self) -> None:
         self._producer.begin_transaction()
 
+    # kafka-python's send_offsets_to_transaction, commit_transaction and abort_transaction
+    # wait for the broker without end; Kafka's Java producer bounds them by max.block.ms.
+    # Here they are kafka-python's own steps with that bound, so an outage surfaces as
+    # BrokerUnavailable and the worker's wait-and-resume path runs: the transaction is
+    # aborted and replayed by a new producer (a commit that timed out may still complete
+    # on the broker; the new producer's init waits for it, and the stores catch up).
     def _send_offsets(self, offsets: Mapping[TopicPartition, int], group: object) -> None:
         to_commit = {
             KafkaTP(tp[0], tp[1]): OffsetAndMetadata(off, "", -1) for tp, off in offsets.items()
         }
-        self._producer.send_offsets_to_transaction(to_commit, group)
+        manager = self._producer._transaction_manager
+        self._wait(manager.send_offsets_to_transaction(to_commit, group), "sending the offsets")
 
     def _commit(self) -> None:
-        self._producer.commit_transaction()
+        self._wait(self._producer._transaction_manager.begin_commit(), "the commit")
 
     def _abort(self) -> None:
-        self._producer.abort_transaction()
+        self._wait(self._producer._transaction_manager.begin_abort(), "the abort")
+
+    def _wait(self, result: Any, what: str) -> None:
+        """Wake the sender and wait up to max_block_ms for ``result``; KafkaTimeoutError
+        past it (raises the transaction's own error, e.g. ProducerFencedError)."""
+        self._producer._sender.wakeup()
+        limit = self._producer.config["max_block_ms"]
+        if not result.wait(timeout_ms=limit):
+            raise kerrors.KafkaTimeoutError(
+                f"{what} had no answer within max_block_ms ({limit} ms)"
+            )
 
     def _close(self) -> None:
+        if not self._transactional:
+            self._producer.close()
+            return
         # a transactional producer holds nothing to deliver (an open transaction is
-        # aborted by the broker); bounded, so a fenced producer or an absent broker
-        # cannot hold the worker
-        self._producer.close(timeout=5 if self._transactional else None)
+        # aborted by the broker, or by the next producer of its id); bounded, so a fenced
+        # producer or an absent broker cannot hold the worker
+        try:
+            self._producer.close(timeout=5)
+        except kerrors.KafkaTimeoutError:
+            # batches of an aborted transaction the broker never took: kafka-python's close
+            # raises from its flush instead of dropping them; drop them and close
+            self._producer._sender.force_close()
+            try:
+                self._producer.close(timeout=5)
+            except kerrors.KafkaError as exc:
+                log.warning("closing a transactional producer: %s", exc)
