@@ -20,10 +20,10 @@ import operator
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from streamctl.events import current_event
+from streamctl.events import _current, current_event
 from streamctl.exceptions import ConfigurationError
 from streamctl.tables.base import Collection
-from streamctl.tables.changelog import remember
+from streamctl.tables.changelog import _ABSENT, WriteBuffer
 from streamctl.tables.exceptions import TableError
 from streamctl.tables.windows.clock import CLOCK_KEY, NEVER, WindowClock, closed
 from streamctl.tables.windows.closing import WindowClosing
@@ -63,6 +63,8 @@ class WindowedTable(WindowClosing, WindowTime, SessionTable, Collection):
     on_window_close: Callable[[Any, Any], Any] | None = None
     _emitter: Emitter | None = None
     _wkeys: dict[Any, bytes]
+    #: tumbling windows: table key -> (start, (range, store key)) of its latest window
+    _latest: dict[Any, tuple[float, tuple[WindowRange, bytes]]]
     _on_late: str = "drop"
     #: True for session windows (``sessions``)
     _session: bool = False
@@ -89,6 +91,7 @@ class WindowedTable(WindowClosing, WindowTime, SessionTable, Collection):
             )
         self._on_late = on_late
         self._wkeys = {}
+        self._latest = {}
         self.on_window_close = on_window_close
         if window is not None:
             self.using_window(window)
@@ -171,31 +174,80 @@ class WindowedTable(WindowClosing, WindowTime, SessionTable, Collection):
         event = current_event()
         if event is None:
             raise TableError(f"table {self.name!r}: a windowed write outside a stream")
-        time_of = self._time_of
-        if time_of is None:
-            timestamp = event.message.timestamp_ms / 1000.0
+        self._window_update(key, self._write_time(event), operator.add, amount, start)
+
+    def _incrementer(self, start: Any) -> Callable[[Any, Any], None]:
+        """``fn(key, amount)``: :meth:`_windowed_increment` from ``start``, once per event
+        for the ``count`` and ``sum`` steps, with the event's partition and time read
+        inline (``TableMapping._incrementer`` on a table not windowed)."""
+        if self._windows is None:
+            return super()._incrementer(start)  # type: ignore[misc,no-any-return]
+        placement, write, slow = self._placement, self._window_write, self._windowed_increment
+        partitions, get_event, add = placement.partitions, _current.get, operator.add
+
+        def increment(key: Any, amount: Any) -> None:
+            event = get_event()
+            if event is None or placement.use_partitioner or self._time_of is not None:
+                slow(key, amount, start)  # raises outside a stream; or a time field
+                return
+            message = event[2]  # the broker's Message: no copy (event.message makes one)
+            partition = message[1]
+            if partition >= partitions:
+                placement.event_partition()  # raises: worded once, there
+            timestamp = message[5] / 1000.0
             if not 0.0 <= timestamp < MAX_TIME:
-                timestamp = record_time(event.message.timestamp_ms)  # raises EventTimeError
-        else:
-            timestamp = time_of(event)
-        self._window_update(key, timestamp, operator.add, amount, start)
+                timestamp = record_time(message[5])  # raises EventTimeError
+            write(partition, key, timestamp, add, amount, start)
+
+        return increment
+
+    def _write_time(self, event: Any) -> float:
+        """The event time of a write: the time field, else the record timestamp (s)."""
+        time_of = self._time_of
+        if time_of is not None:
+            return time_of(event)
+        timestamp: float = event[2][5] / 1000.0
+        if not 0.0 <= timestamp < MAX_TIME:
+            timestamp = record_time(event[2][5])  # raises EventTimeError
+        return timestamp
 
     def _window_update(
         self, key: Any, timestamp: float, op: Callable[[Any, Any], Any], operand: Any, start: Any
     ) -> None:
         """``op(window value, operand)`` into every open window of ``timestamp`` (from
         ``start``, or the table's default when it is ``_MISSING``); a late event if none."""
-        clock = self._windows
-        assert clock is not None
         partition = self._placement.event_partition()
         if partition is None:
             raise TableError(f"table {self.name!r}: a windowed write outside a stream")
+        self._window_write(partition, key, timestamp, op, operand, start)
+
+    def _window_write(
+        self,
+        partition: int,
+        key: Any,
+        timestamp: float,
+        op: Callable[[Any, Any], Any],
+        operand: Any,
+        start: Any,
+    ) -> None:
+        """:meth:`_window_update` in the event's ``partition``.
+
+        A finite int or float result is kept decoded in the write buffer (as
+        ``TableMapping._incrementer`` keeps a plain table's), so a window counted many
+        times in a batch is encoded once, when the batch is sent; the undo log records
+        every write, so a failed event rolls back exactly."""
+        clock = self._windows
+        assert clock is not None
+        undo = WriteBuffer.undo
+        owner = _current.get() if undo is not None else None
         stream_time = clock.stream_time
-        before = stream_time.get(partition, NEVER)
+        was = stream_time.get(partition, _ABSENT)
+        before = NEVER if was is _ABSENT else was
         if timestamp > before:
             # a failed event is rolled back with its effect on the window clock: a bad
             # event's far-future time must not make the good ones after it late
-            remember(stream_time, partition)
+            if undo is not None:  # changelog.remember, inline (once per event)
+                undo += (stream_time, partition, was, owner)
             stream_time[partition] = timestamp
         if self._session:
             if not self._session_update(partition, key, timestamp, op, operand, start, _MISSING):
@@ -203,43 +255,78 @@ class WindowedTable(WindowClosing, WindowTime, SessionTable, Collection):
             return
         # an event that moves stream time on is in no closed window (see clock.closed)
         check = timestamp <= before or not clock.in_order_open
-        state, codec, put = self._state, self._codec, self._state.buffer.put
-        cache = self._wkeys
-        emitter = self._emitter
-        tracked = clock.tracked(partition)
-        written = 0
+        codec = self._codec
+        targets: Iterable[tuple[WindowRange, bytes]]
         size = self._tumbling
         if size:  # TumblingWindow.ranges of a whole-seconds size, inline (once per event)
             first = (timestamp // size) * size
-            ranges: Iterable[WindowRange] = ((first, first + size - END_GAP),)
+            latest = self._latest.get(key)
+            if latest is None or latest[0] != first:
+                rng = (first, first + size - END_GAP)
+                latest = (first, (rng, window_key(codec, key, rng)))
+                if len(self._latest) >= KEY_CACHE_MAX:
+                    self._latest.clear()
+                self._latest[key] = latest
+            targets = (latest[1],)
         else:
-            ranges = self._window.ranges(timestamp)
-        for rng in ranges:
+            targets = self._window_targets(key, self._window.ranges(timestamp))
+        numbers = codec.numbers
+        pending = self._state.buffer.pending
+        writes = pending.get(partition)
+        if writes is None:
+            writes = pending[partition] = {}
+        emitter = self._emitter
+        update = emitter is not None and emitter.on == "update"
+        written = False
+        for rng, encoded in targets:
             if check and clock.is_closed(partition, rng):
                 continue
+            old = writes.get(encoded, _ABSENT)
+            current: Any
+            if old.__class__ in numbers:
+                # kept decoded (below), by a write to this open window, so it is tracked
+                current = old
+            else:
+                tracked = clock.tracked(partition)
+                if old is _ABSENT:
+                    # an open window not tracked holds nothing yet: no store read
+                    data = self._state.get_in(partition, encoded) if encoded in tracked else None
+                else:
+                    data = old
+                if data is not None:
+                    current = codec.load_value(data)
+                elif start is not _MISSING:
+                    current = start
+                else:
+                    current = self.__missing__((key, rng))  # type: ignore[attr-defined]
+                if encoded not in tracked:
+                    clock.track(partition, encoded, rng, key)
+            new = op(current, operand)
+            stored = new
+            if new.__class__ not in numbers or new - new != 0:  # not a finite number
+                stored = codec.dump_value(new)  # raises for what does not encode
+            if undo is not None:
+                undo += (writes, encoded, old, owner)  # as WriteBuffer.put records it
+            writes[encoded] = stored
+            written = True
+            if update:
+                emitter.send(key, rng, new)  # type: ignore[union-attr]
+        if not written:
+            self._late(key, timestamp)
+
+    def _window_targets(
+        self, key: Any, ranges: Iterable[WindowRange]
+    ) -> Iterator[tuple[WindowRange, bytes]]:
+        """Each of ``ranges`` with the store key of ``key``'s window there (cached)."""
+        cache = self._wkeys
+        for rng in ranges:
             wkey = (key, rng)
             encoded = cache.get(wkey)
             if encoded is None:
                 if len(cache) >= KEY_CACHE_MAX:
                     cache.clear()
-                encoded = cache[wkey] = window_key(codec, key, rng)
-            # an open window not tracked holds nothing yet: no store read (clock.track)
-            data = state.get_in(partition, encoded) if encoded in tracked else None
-            if data is not None:
-                current = codec.load_value(data)
-            elif start is not _MISSING:
-                current = start
-            else:
-                current = self.__missing__(wkey)  # type: ignore[attr-defined]
-            new = op(current, operand)
-            put(partition, encoded, codec.dump_value(new))
-            if data is None:
-                clock.track(partition, encoded, rng, key)
-            written += 1
-            if emitter is not None and emitter.on == "update":
-                emitter.send(key, rng, new)
-        if not written:
-            self._late(key, timestamp)
+                encoded = cache[wkey] = window_key(self._codec, key, rng)
+            yield rng, encoded
 
     def _late(self, key: Any, timestamp: float) -> None:
         self.late_events += 1
