@@ -120,6 +120,7 @@ class WindowedTable(WindowClosing, WindowTime, SessionTable, Collection):
         size = getattr(window, "size", 0.0)
         self._tumbling = size if window.kind == "tumbling" and size.is_integer() else 0.0
         self._increment = self._windowed_increment
+        self._write = self._writer()
         return WindowWrapper(self, key_index=key_index)
 
     def hopping(
@@ -182,7 +183,7 @@ class WindowedTable(WindowClosing, WindowTime, SessionTable, Collection):
         inline (``TableMapping._incrementer`` on a table not windowed)."""
         if self._windows is None:
             return super()._incrementer(start)  # type: ignore[misc,no-any-return]
-        placement, write, slow = self._placement, self._window_write, self._windowed_increment
+        placement, write, slow = self._placement, self._write, self._windowed_increment
         partitions, get_event, add = placement.partitions, _current.get, operator.add
 
         def increment(key: Any, amount: Any) -> None:
@@ -219,100 +220,113 @@ class WindowedTable(WindowClosing, WindowTime, SessionTable, Collection):
         partition = self._placement.event_partition()
         if partition is None:
             raise TableError(f"table {self.name!r}: a windowed write outside a stream")
-        self._window_write(partition, key, timestamp, op, operand, start)
+        self._write(partition, key, timestamp, op, operand, start)
 
-    def _window_write(
-        self,
-        partition: int,
-        key: Any,
-        timestamp: float,
-        op: Callable[[Any, Any], Any],
-        operand: Any,
-        start: Any,
-    ) -> None:
-        """:meth:`_window_update` in the event's ``partition``.
+    #: ``write(partition, key, timestamp, op, operand, start)``: :meth:`_window_update` in
+    #: the event's partition (built by :meth:`_writer` when the window is set)
+    _write: Callable[[int, Any, float, Callable[[Any, Any], Any], Any, Any], None]
+
+    def _writer(self) -> Callable[[int, Any, float, Callable[[Any, Any], Any], Any, Any], None]:
+        """The function behind :attr:`_write`, with what it reads per event bound once
+        (``using_window`` builds it again for a new window).
 
         A finite int or float result is kept decoded in the write buffer (as
         ``TableMapping._incrementer`` keeps a plain table's), so a window counted many
         times in a batch is encoded once, when the batch is sent; the undo log records
-        every write, so a failed event rolls back exactly."""
+        every write (and the move of stream time), so a failed event rolls back exactly."""
         clock = self._windows
         assert clock is not None
-        undo = WriteBuffer.undo
-        owner = _current.get() if undo is not None else None
-        stream_time = clock.stream_time
-        was = stream_time.get(partition, _ABSENT)
-        before = NEVER if was is _ABSENT else was
-        if timestamp > before:
-            # a failed event is rolled back with its effect on the window clock: a bad
-            # event's far-future time must not make the good ones after it late
-            if undo is not None:  # changelog.remember, inline (once per event)
-                undo += (stream_time, partition, was, owner)
-            stream_time[partition] = timestamp
-        if self._session:
-            if not self._session_update(partition, key, timestamp, op, operand, start, _MISSING):
-                self._late(key, timestamp)
-            return
-        # an event that moves stream time on is in no closed window (see clock.closed)
-        check = timestamp <= before or not clock.in_order_open
-        codec = self._codec
-        targets: Iterable[tuple[WindowRange, bytes]]
-        size = self._tumbling
-        if size:  # TumblingWindow.ranges of a whole-seconds size, inline (once per event)
-            first = (timestamp // size) * size
-            latest = self._latest.get(key)
-            if latest is None or latest[0] != first:
-                rng = (first, first + size - END_GAP)
-                latest = (first, (rng, window_key(codec, key, rng)))
-                if len(self._latest) >= KEY_CACHE_MAX:
-                    self._latest.clear()
-                self._latest[key] = latest
-            targets = (latest[1],)
-        else:
-            targets = self._window_targets(key, self._window.ranges(timestamp))
-        numbers = codec.numbers
-        pending = self._state.buffer.pending
-        writes = pending.get(partition)
-        if writes is None:
-            writes = pending[partition] = {}
-        emitter = self._emitter
-        update = emitter is not None and emitter.on == "update"
-        written = False
-        for rng, encoded in targets:
-            if check and clock.is_closed(partition, rng):
-                continue
-            old = writes.get(encoded, _ABSENT)
-            current: Any
-            if old.__class__ in numbers:
-                # kept decoded (below), by a write to this open window, so it is tracked
-                current = old
+        stream_time, in_order_open = clock.stream_time, clock.in_order_open
+        tracked_in, track, is_closed = clock.tracked, clock.track, clock.is_closed
+        session, size, window = self._session, self._tumbling, self._window
+        latest_of, targets_of = self._latest, self._window_targets
+        state, codec = self._state, self._codec
+        buffer, get_in, numbers = state.buffer, state.get_in, codec.numbers
+        load_value, dump_value = codec.load_value, codec.dump_value
+        get_event, buffer_class, gap = _current.get, WriteBuffer, size - END_GAP
+
+        def write(
+            partition: int,
+            key: Any,
+            timestamp: float,
+            op: Callable[[Any, Any], Any],
+            operand: Any,
+            start: Any,
+        ) -> None:
+            undo = buffer_class.undo
+            owner = get_event() if undo is not None else None
+            was = stream_time.get(partition, _ABSENT)
+            before = NEVER if was is _ABSENT else was
+            if timestamp > before:
+                # a failed event is rolled back with its effect on the window clock: a bad
+                # event's far-future time must not make the good ones after it late
+                if undo is not None:  # changelog.remember, inline
+                    undo += (stream_time, partition, was, owner)
+                stream_time[partition] = timestamp
+            if session:
+                if not self._session_update(
+                    partition, key, timestamp, op, operand, start, _MISSING
+                ):
+                    self._late(key, timestamp)
+                return
+            # an event that moves stream time on is in no closed window (see clock.closed)
+            check = timestamp <= before or not in_order_open
+            targets: Iterable[tuple[WindowRange, bytes]]
+            if size:  # TumblingWindow.ranges of a whole-seconds size, inline
+                first = (timestamp // size) * size
+                latest = latest_of.get(key)
+                if latest is None or latest[0] != first:
+                    rng = (first, first + gap)
+                    latest = (first, (rng, window_key(codec, key, rng)))
+                    if len(latest_of) >= KEY_CACHE_MAX:
+                        latest_of.clear()
+                    latest_of[key] = latest
+                targets = (latest[1],)
             else:
-                tracked = clock.tracked(partition)
-                if old is _ABSENT:
-                    # an open window not tracked holds nothing yet: no store read
-                    data = self._state.get_in(partition, encoded) if encoded in tracked else None
+                targets = targets_of(key, window.ranges(timestamp))
+            pending = buffer.pending
+            writes = pending.get(partition)
+            if writes is None:
+                writes = pending[partition] = {}
+            emitter = self._emitter
+            written = False
+            for rng, encoded in targets:
+                if check and is_closed(partition, rng):
+                    continue
+                old = writes.get(encoded, _ABSENT)
+                current: Any
+                if old.__class__ in numbers:
+                    # kept decoded (below) by a write to this open window: it is tracked
+                    current = old
                 else:
-                    data = old
-                if data is not None:
-                    current = codec.load_value(data)
-                elif start is not _MISSING:
-                    current = start
-                else:
-                    current = self.__missing__((key, rng))  # type: ignore[attr-defined]
-                if encoded not in tracked:
-                    clock.track(partition, encoded, rng, key)
-            new = op(current, operand)
-            stored = new
-            if new.__class__ not in numbers or new - new != 0:  # not a finite number
-                stored = codec.dump_value(new)  # raises for what does not encode
-            if undo is not None:
-                undo += (writes, encoded, old, owner)  # as WriteBuffer.put records it
-            writes[encoded] = stored
-            written = True
-            if update:
-                emitter.send(key, rng, new)  # type: ignore[union-attr]
-        if not written:
-            self._late(key, timestamp)
+                    tracked = tracked_in(partition)
+                    if old is _ABSENT:
+                        # an open window not tracked holds nothing yet: no store read
+                        data = get_in(partition, encoded) if encoded in tracked else None
+                    else:
+                        data = old
+                    if data is not None:
+                        current = load_value(data)
+                    elif start is not _MISSING:
+                        current = start
+                    else:
+                        current = self.__missing__((key, rng))  # type: ignore[attr-defined]
+                    if encoded not in tracked:
+                        track(partition, encoded, rng, key)
+                new = op(current, operand)
+                stored = new
+                if new.__class__ not in numbers or new - new != 0:  # not a finite number
+                    stored = dump_value(new)  # raises for what does not encode
+                if undo is not None:
+                    undo += (writes, encoded, old, owner)  # as WriteBuffer.put records it
+                writes[encoded] = stored
+                written = True
+                if emitter is not None and emitter.on == "update":
+                    emitter.send(key, rng, new)
+            if not written:
+                self._late(key, timestamp)
+
+        return write
 
     def _window_targets(
         self, key: Any, ranges: Iterable[WindowRange]
