@@ -124,6 +124,4 @@ class Emitter:
         keys, values, stamps = self._queue
         if keys:
             self._queue = ([], [], [])
-            self.topic.context.producer.send_many(
-                self.topic.name, keys, values, timestamps=stamps
-            )
+            self.topic.context.producer.send_many(self.topic.name, keys, values, timestamps=stamps)

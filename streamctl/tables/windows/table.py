@@ -18,12 +18,13 @@ from __future__ import annotations
 import logging
 import operator
 from collections.abc import Callable, Iterable, Iterator
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from streamctl.events import _current, current_event
+from streamctl.events import _current
 from streamctl.exceptions import ConfigurationError
 from streamctl.tables.base import Collection
-from streamctl.tables.changelog import _ABSENT, WriteBuffer
+from streamctl.tables.changelog import _ABSENT, WriteBuffer, remember
 from streamctl.tables.exceptions import TableError
 from streamctl.tables.windows.clock import CLOCK_KEY, NEVER, WindowClock, closed
 from streamctl.tables.windows.closing import WindowClosing
@@ -74,6 +75,8 @@ class WindowedTable(WindowClosing, WindowTime, SessionTable, Collection):
     late_events: int = 0
     #: of those, the ones dropped (``on_late="drop"``): the run summary's figure
     late_dropped: int = 0
+    #: both counts as of the last commit (a discarded batch is replayed: counted again)
+    _late_committed: tuple[int, int] = (0, 0)
 
     def __init__(
         self,
@@ -156,7 +159,13 @@ class WindowedTable(WindowClosing, WindowTime, SessionTable, Collection):
         """Send each window's value to ``topic`` (a Topic): its final value when it
         closes (``on="close"``, Kafka Streams' ``suppress(untilWindowCloses)``) or its
         value after every update (``on="update"``), as ``{key, window: {start, end},
-        value}`` with ISO 8601 UTC times (``end`` exclusive)."""
+        value}`` with ISO 8601 UTC times (``end`` exclusive). Each record's Kafka
+        timestamp (milliseconds) is the latest time its window holds: ``end`` minus 1 ms
+        for hopping and tumbling windows, a sliding or session window's end (the
+        session's last event), not the wall clock of the emit. Kafka Streams stamps a
+        window's result with the highest record timestamp in the window, which this is
+        the bound of (streamctl keeps no timestamp per window); either way a consumer
+        sees event time, and records of one window and key carry the same timestamp."""
         self._emitter = Emitter(topic, on, self._window)
 
     # -- Faust's windowed operations ---------------------------------------------------------
@@ -172,63 +181,32 @@ class WindowedTable(WindowClosing, WindowTime, SessionTable, Collection):
     def _windowed_increment(self, key: Any, amount: Any, start: Any) -> None:
         """The ``count``/``add`` steps' ``_increment`` on a windowed table: ``amount`` is
         added to every window of the current event, from ``start``."""
-        event = current_event()
-        if event is None:
-            raise TableError(f"table {self.name!r}: a windowed write outside a stream")
-        self._window_update(key, self._write_time(event), operator.add, amount, start)
+        self._write(start, operator.add, key, amount)
 
     def _incrementer(self, start: Any) -> Callable[[Any, Any], None]:
         """``fn(key, amount)``: :meth:`_windowed_increment` from ``start``, once per event
-        for the ``count`` and ``sum`` steps, with the event's partition and time read
-        inline (``TableMapping._incrementer`` on a table not windowed)."""
+        for the ``count`` and ``sum`` steps (``TableMapping._incrementer`` on a table
+        not windowed)."""
         if self._windows is None:
             return super()._incrementer(start)  # type: ignore[misc,no-any-return]
-        placement, write, slow = self._placement, self._write, self._windowed_increment
-        partitions, get_event, add = placement.partitions, _current.get, operator.add
-
-        def increment(key: Any, amount: Any) -> None:
-            event = get_event()
-            if event is None or placement.use_partitioner or self._time_of is not None:
-                slow(key, amount, start)  # raises outside a stream; or a time field
-                return
-            message = event[2]  # the broker's Message: no copy (event.message makes one)
-            partition = message[1]
-            if partition >= partitions:
-                placement.event_partition()  # raises: worded once, there
-            timestamp = message[5] / 1000.0
-            if not 0.0 <= timestamp < MAX_TIME:
-                timestamp = record_time(message[5])  # raises EventTimeError
-            write(partition, key, timestamp, add, amount, start)
-
-        return increment
-
-    def _write_time(self, event: Any) -> float:
-        """The event time of a write: the time field, else the record timestamp (s)."""
-        time_of = self._time_of
-        if time_of is not None:
-            return time_of(event)
-        timestamp: float = event[2][5] / 1000.0
-        if not 0.0 <= timestamp < MAX_TIME:
-            timestamp = record_time(event[2][5])  # raises EventTimeError
-        return timestamp
+        return partial(self._write, start, operator.add)
 
     def _window_update(
         self, key: Any, timestamp: float, op: Callable[[Any, Any], Any], operand: Any, start: Any
     ) -> None:
         """``op(window value, operand)`` into every open window of ``timestamp`` (from
         ``start``, or the table's default when it is ``_MISSING``); a late event if none."""
-        partition = self._placement.event_partition()
-        if partition is None:
-            raise TableError(f"table {self.name!r}: a windowed write outside a stream")
-        self._write(partition, key, timestamp, op, operand, start)
+        self._write(start, op, key, operand, timestamp)
 
-    #: ``write(partition, key, timestamp, op, operand, start)``: :meth:`_window_update` in
-    #: the event's partition (built by :meth:`_writer` when the window is set)
-    _write: Callable[[int, Any, float, Callable[[Any, Any], Any], Any, Any], None]
+    #: ``write(start, op, key, operand, timestamp=None)``: :meth:`_window_update` (at the
+    #: event's time when ``timestamp`` is None), built by :meth:`_writer`
+    _write: Callable[..., None]
 
-    def _writer(self) -> Callable[[int, Any, float, Callable[[Any, Any], Any], Any, Any], None]:
+    def _writer(self) -> Callable[..., None]:
         """The function behind :attr:`_write`, with what it reads per event bound once
-        (``using_window`` builds it again for a new window).
+        (``using_window`` builds it again for a new window). It writes in the partition
+        of the event being processed (TableError outside a stream), at ``timestamp`` or
+        the event's time: its table's time field, else its record timestamp.
 
         A finite int or float result is kept decoded in the write buffer (as
         ``TableMapping._incrementer`` keeps a plain table's), so a window counted many
@@ -245,23 +223,39 @@ class WindowedTable(WindowClosing, WindowTime, SessionTable, Collection):
         load_value, dump_value = codec.load_value, codec.dump_value
         get_event, buffer_class, gap = _current.get, WriteBuffer, size - END_GAP
 
+        placement = self._placement
+        partitions = placement.partitions
+
         def write(
-            partition: int,
-            key: Any,
-            timestamp: float,
-            op: Callable[[Any, Any], Any],
-            operand: Any,
             start: Any,
+            op: Callable[[Any, Any], Any],
+            key: Any,
+            operand: Any,
+            timestamp: float | None = None,
         ) -> None:
+            event = get_event()
+            if event is None or placement.use_partitioner:
+                raise TableError(f"table {self.name!r}: a windowed write outside a stream")
+            message = event[2]  # the broker's Message: no copy (event.message makes one)
+            partition = message[1]
+            if partition >= partitions:
+                placement.event_partition()  # raises: worded once, there
+            if timestamp is None:
+                time_of = self._time_of
+                if time_of is not None:
+                    timestamp = time_of(event)
+                else:
+                    timestamp = message[5] / 1000.0
+                    if not 0.0 <= timestamp < MAX_TIME:
+                        timestamp = record_time(message[5])  # raises EventTimeError
             undo = buffer_class.undo
-            owner = get_event() if undo is not None else None
             was = stream_time.get(partition, _ABSENT)
             before = NEVER if was is _ABSENT else was
             if timestamp > before:
                 # a failed event is rolled back with its effect on the window clock: a bad
                 # event's far-future time must not make the good ones after it late
                 if undo is not None:  # changelog.remember, inline
-                    undo += (stream_time, partition, was, owner)
+                    undo += (stream_time, partition, was, event)
                 stream_time[partition] = timestamp
             if session:
                 if not self._session_update(
@@ -318,7 +312,7 @@ class WindowedTable(WindowClosing, WindowTime, SessionTable, Collection):
                 if new.__class__ not in numbers or new - new != 0:  # not a finite number
                     stored = dump_value(new)  # raises for what does not encode
                 if undo is not None:
-                    undo += (writes, encoded, old, owner)  # as WriteBuffer.put records it
+                    undo += (writes, encoded, old, event)  # as WriteBuffer.put records it
                 writes[encoded] = stored
                 written = True
                 if emitter is not None and emitter.on == "update":
@@ -343,13 +337,20 @@ class WindowedTable(WindowClosing, WindowTime, SessionTable, Collection):
             yield rng, encoded
 
     def _late(self, key: Any, timestamp: float) -> None:
-        self.late_events += 1
+        """Count a late event and drop it, or raise LateEvent (``on_late="dead_letter"``:
+        the worker parks it, so its count stays). A dropped event's counts are in the
+        undo log: if its agent fails on it later, they go back with its writes."""
         why = (
             f"late event for table {self.name!r}: key {key!r} at event time {timestamp:.3f}s; "
             "every window it falls in is closed (stream time minus grace has passed them)"
         )
         if self._on_late == "dead_letter":
+            self.late_events += 1
             raise LateEvent(why)
+        counts = vars(self)
+        remember(counts, "late_events")
+        remember(counts, "late_dropped")
+        self.late_events += 1
         self.late_dropped += 1
         log.debug("%s; dropped", why)
 
@@ -453,11 +454,13 @@ class WindowedTable(WindowClosing, WindowTime, SessionTable, Collection):
         super().commit(metadata)
         if self._windows is not None:
             self._windows.committed()
+        self._late_committed = (self.late_events, self.late_dropped)
 
     def discard_batch(self) -> None:
         super().discard_batch()
         if self._windows is not None:  # the batch is replayed: back to what the stores say
             self._load_windows(self._windows.partitions())
+        self.late_events, self.late_dropped = self._late_committed  # counted again
 
     def window_mark(self, partition: int) -> float | None:
         """The close mark of ``partition`` (stream time through which windows closed)."""
