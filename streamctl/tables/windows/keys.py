@@ -25,5 +25,6 @@ def window_key(codec: Any, key: Any, rng: WindowRange) -> bytes:
             tail = _TAILS[rng] = b"".join(
                 (b",[", repr(start).encode(), b",", repr(end).encode(), b"]]")
             )
-        return b"[" + codec.encode_key(key) + tail
+        head: bytes = codec.encode_key(key)
+        return b"[" + head + tail
     return codec.encode_key((key, rng))  # type: ignore[no-any-return]
