@@ -38,6 +38,9 @@ def test_every_bad_value_is_placed_at_the_value_and_run_refuses_it(tmp_path: Pat
         f"{path}:7:16: Kafka setting partitioner: 'murmur2' is not a kafka-python Partitioner "
         "object (leave it out: records go where Kafka's default murmur2 partitioner puts them)",
     ]
+    # librdkafka takes a partitioner's name; the shared Kafka checks still apply
+    confluent = cli("validate", path, "-b", "kafka+confluent://127.0.0.1:1")
+    assert confluent.stderr.splitlines() == result.stderr.splitlines()[:2]
     # run refuses the same file with the first of them, before it opens the broker
     data = tmp_path / "data"
     run = cli("run", path, "-d", data, "--until-idle")
