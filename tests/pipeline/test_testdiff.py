@@ -49,7 +49,9 @@ def test_the_diff_shows_only_what_differs_aligned_with_the_expected_records() ->
         '  -{key: "a", value: 9}\n'
         '   {key: "a", value: 1}\n'
         '  +{key: "b", value: 10}\n'
-        '  +{key: "a", value: 2}'
+        '  +{key: "a", value: 2}\n'
+        # the first written record of its key not matched
+        "  expected record 2 not found: written record 3 differs at value: expected 9, written 2"
     )
 
 
@@ -59,6 +61,7 @@ def test_subset_leaves_other_records_out_of_the_diff() -> None:
     assert message.splitlines()[1:] == [
         '  -{key: "a", value: 3}',
         "  (4 other record(s) in the topic, allowed by match: subset)",
+        "  expected record 1 not found: written record 1 differs at value: expected 3, written 1",
     ]
 
 
@@ -85,6 +88,7 @@ def test_tables_exact_and_subset_with_keys_compared_as_text() -> None:
     message = compare_table("c", "exact", {"ada": {"n": 2}}, actual)
     assert message == (
         'table \'c\' (match: exact):\n  -ada: {"n": 2}\n  +2024: 3\n  +ada: {"n": 1}'
+        "\n  key ada: value.n: expected 2, written 1"
     )
 
 
