@@ -16,7 +16,6 @@ from typing import Any
 
 from streamctl.pipeline.builtins import plain
 
-
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 
