@@ -201,6 +201,8 @@ class _Reader:
         if not isinstance(headers, dict) or not all(isinstance(v, str) for v in headers.values()):
             self.error(path + ("headers",), "headers must be a mapping of text to text")
         else:
+            for k in headers:
+                self.bool_key(path + ("headers", k, "<key>"))
             rec.headers = {str(k): v for k, v in headers.items()}
         reason = raw.get("reason")
         if reason is not None and not isinstance(reason, str):

@@ -128,6 +128,7 @@ def test_a_wrong_header_fails_with_its_name(tmp_path: Path, headers: str, differ
         ("{value: 1, match: partial}", "a record's match must be one of exact, subset"),
         ("{value: 1, headers: {a: 1}}", "headers must be a mapping of text to text"),
         ("{value: 1, headers: [a]}", "headers must be a mapping of text to text"),
+        ("{value: 1, headers: {no: x}}", "key no is the boolean false in YAML 1.1"),
     ],
 )
 def test_a_bad_match_or_header_is_bad_input(tmp_path: Path, record: str, message: str) -> None:
