@@ -114,3 +114,47 @@ def test_an_unexpected_dead_letter_shows_its_reason(match: str) -> None:
     assert message.splitlines()[-1].strip() == (
         "+{key: \"a\", value: 1, reason: \"TypeError: 'str' + 'float'\"}"
     )
+
+
+@pytest.mark.parametrize(
+    "want, got, match, found",
+    [
+        ({"a": {"b": 1}}, {"a": {"b": 1, "c": 2}, "d": 3}, "subset", None),
+        ({"a": {"b": 1}}, {"a": {"b": 1, "c": 2}}, "exact", "value.a.c: written 2, not expected"),
+        (
+            {"a": [{"s": "x"}]},
+            {"a": [{"s": "y", "n": 1}]},
+            "subset",
+            'value.a[0].s: expected "x", written "y"',
+        ),
+        ({"a": [1]}, {"a": [1, 2]}, "subset", "value.a: expected 1 item(s), written 2"),
+        ({"a b": 1}, {"a b": 2}, "subset", 'value["a b"]: expected 1, written 2'),
+        ({"a": 1}, {}, "subset", "value.a: expected 1, not written"),
+        ({"a": 1}, [1], "subset", 'value: expected {"a": 1}, written [1]'),
+        (3, 3, "subset", None),
+        ({"a": (1, 2)}, {"a": [1, 2]}, "exact", None),  # a tuple is a JSON list
+    ],
+)
+def test_difference_names_the_first_differing_path(
+    want: object, got: object, match: str, found: str | None
+) -> None:
+    from streamctl.pipeline.testmatch import difference, matches
+
+    assert difference(want, got, match) == found
+    assert matches(want, got, match) is (found is None)
+
+
+def test_a_record_match_overrides_the_topic_and_headers_are_compared_exactly() -> None:
+    actual = [Actual(key="a", value={"n": 1, "m": 2}, timestamp=0.0, headers={"h": "x"})]
+    partial = Record(value={"n": 1}, key="a", match="subset")
+    assert compare_records("t", "exact", [partial], actual) is None
+    whole = Record(value={"n": 1}, key="a", match="exact")
+    assert compare_records("t", "subset", [whole], actual) is not None
+    assert compare_records("t", "subset", [Record(value={"n": 1}, key=ANY)], actual) is None
+    wrong = Record(value={"n": 1}, key=ANY, match="subset", headers={"h": "x "})
+    message = compare_records("t", "exact", [wrong], actual)
+    assert message is not None
+    assert message.splitlines()[-1] == (
+        "  expected record 1 not found: written record 1 differs at headers.h: "
+        'expected "x ", written "x"'
+    )
