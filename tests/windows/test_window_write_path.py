@@ -18,14 +18,9 @@ from streamctl.testing import read_table, read_topic
 
 PIPELINE = """
 app: wpath
-topics:
-  clicks: {partitions: 1, key_type: str}
-  closed: {partitions: 1, key_type: str}
+topics: {clicks: {partitions: 1, key_type: str}, closed: {partitions: 1, key_type: str}}
 tables:
-  per_minute:
-    default: int
-    window: {tumbling: 1m}
-    emit: {on: close, to: closed}
+  per_minute: {default: int, window: {tumbling: 1m}, emit: {on: close, to: closed}}
 agents:
   count:
     from: clicks
