@@ -50,6 +50,7 @@ class WindowClosing:
         numbers = codec.numbers
         emitter = self._emitter
         emit = emitter.send if emitter is not None and emitter.on == "close" else None
+        callback = self.on_window_close
         count = 0
         for partition in clock.partitions():
             closing, expired = clock.due(partition)
@@ -58,14 +59,19 @@ class WindowClosing:
                 data = values.get(encoded)
                 if data is None:
                     continue
-                key = (table_key, rng) if table_key is not None else codec.decode_key(encoded)
                 # a number the batch wrote is kept decoded in the buffer (changelog.py)
                 value = data if data.__class__ in numbers else codec.load_value(data)
                 count += 1
+                if table_key is None:
+                    key = codec.decode_key(encoded)
+                    table_key = key[0]
+                else:
+                    key = None
                 if emit is not None:
-                    emit(key[0], rng, value)
-                callback = self.on_window_close
+                    emit(table_key, rng, value)
                 if callback is not None:
+                    if key is None:
+                        key = (table_key, rng)
                     try:
                         result = callback(key, value)
                         if inspect.isawaitable(result):
