@@ -60,3 +60,27 @@ def test_partitions_added_under_zero_timeout_polls_are_assigned(
         consumer.close()
         transport.delete_topics([topic])
         transport.close()
+
+
+def test_the_first_rebalance_assigns_a_topic_created_just_before(
+    kafka_broker: str, tmp_path: Path, run_id: str
+) -> None:
+    # kafka-python fetched the topic's metadata only after the first join, whose leader
+    # then assigned nothing: every worker start took two rebalances (and relied on the
+    # second one, which kafka-python could drop)
+    topic = f"firstjoin-{run_id}"
+    transport = open_transport(f"kafka://{kafka_broker}", datadir=tmp_path)
+    consumer = transport.consumer(f"firstjoin-{run_id}")
+    try:
+        transport.create_topics([TopicSpec(topic, 4)])
+        seen = Seen()
+        consumer.subscribe([topic], listener=seen)
+        deadline = time.monotonic() + 30
+        while not seen.assigned:
+            assert time.monotonic() < deadline, "never assigned"
+            consumer.poll(timeout=0.1)
+        assert seen.assigned == [{0, 1, 2, 3}]
+    finally:
+        consumer.close()
+        transport.delete_topics([topic])
+        transport.close()
