@@ -24,15 +24,19 @@ from streamctl.naming import consumer_group
 from streamctl.tables.exceptions import TableError
 
 
+def endpoints(app: Any) -> list[workers.Endpoint]:
+    """The control channels of ``app``'s running workers: those registered in its data
+    dir, then those announced in its consumer group (Kafka: workers on other machines)."""
+    found = workers.live(app.conf.datadir, app.id)
+    known = {e.worker_id for e in found}
+    group = consumer_group(app.id)
+    return found + [e for e in workers.announced(app.transport, group) if e.worker_id not in known]
+
+
 def _ask_all(app: Any, op: str, **payload: Any) -> list[dict[str, Any]] | None:
     """Every live worker's answer to ``op`` (None: no worker registered, or none answered)."""
-    endpoints = workers.live(app.conf.datadir, app.id)
-    known = {e.worker_id for e in endpoints}
-    # workers on other machines (Kafka): announced in the group, not in this data dir
-    group = consumer_group(app.id)
-    endpoints += [e for e in workers.announced(app.transport, group) if e.worker_id not in known]
     answers, unreachable = [], []
-    for endpoint in endpoints:
+    for endpoint in endpoints(app):
         try:
             answers.append(workers.ask(endpoint, op, **payload))
         except workers.WorkerUnreachable as exc:
@@ -129,3 +133,26 @@ def _no_owner(name: str, text: str) -> TableError:
         f"no running worker holds the partition of key {text!r} of table {name!r} (a "
         "rebalance in progress?): try again in a moment"
     )
+
+
+def ask_peers(
+    peers: list[workers.Endpoint], name: str, text: str, *, windowed: bool
+) -> dict[str, Any] | None:
+    """The first of ``peers`` (other workers' channels) that has the key typed as ``text``:
+    ``{"key", "value", "worker"}``, a windowed table's value being its windows as
+    ``streamctl table get`` lists them; None when none has it. A peer that does not
+    answer is passed over (the web view's lookup of a key held by another worker)."""
+    for peer in peers:
+        try:
+            if windowed:
+                rows = workers.ask(peer, "windows", table=name, key=text)["rows"]
+                if rows:
+                    value = [{k: v for k, v in r.items() if k != "key"} for r in rows]
+                    return {"key": rows[0]["key"], "value": value, "worker": peer.worker_id}
+                continue
+            answer = workers.ask(peer, "get", table=name, key=text)
+        except TableError:  # unreachable, or an error of its own: the next one
+            continue
+        if answer.get("found"):
+            return {"key": answer["key"], "value": answer["value"], "worker": peer.worker_id}
+    return None

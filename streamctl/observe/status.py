@@ -142,10 +142,33 @@ def read_key(table: Any, text: str) -> tuple[bool, Any, Any]:
 
 
 def lookup(worker: Worker, name: str, text: str) -> dict[str, Any] | None:
-    """``/api/tables/NAME/KEY``: None for an unknown table; raises TimeoutError when the
-    worker's loop does not answer within :data:`READ_TIMEOUT` seconds."""
+    """``/api/tables/NAME/KEY``: ``{"table", "key", "found", "value"}``, None for an
+    unknown table. A key this worker does not have, of a table some of whose partitions
+    other workers hold, is asked of them (their control channels, registered in the data
+    dir or announced in the group, as ``streamctl table get`` finds them); their answer
+    adds ``"worker"``, the id of the worker that has it (Faust answers from the owner
+    too: ``app.table_route``). Raises TimeoutError when this worker's loop does not
+    answer within :data:`READ_TIMEOUT` seconds."""
     table = worker.app.tables.get(name)
     if table is None:
         return None
     found, key, value = worker.call(lambda: read_key(table, text)).result(READ_TIMEOUT)
+    if not found and not table.is_global:
+        answer = _from_peers(worker, table, text)
+        if answer is not None:
+            return {"table": name, "found": True, **answer}
     return {"table": name, "key": plain(key), "found": found, "value": value}
+
+
+def _from_peers(worker: Worker, table: Any, text: str) -> dict[str, Any] | None:
+    """The answer of the other running worker that has the key (None: none has it)."""
+    from streamctl.admin import remote  # the admin modules: only when asked
+
+    held = worker.call(lambda: len(table.held)).result(READ_TIMEOUT)
+    if held >= table.partitions:
+        return None  # every partition is here: nobody else has the key
+    me = worker.app.conf.transactional_id
+    # found on the loop: the group's description uses the transport the worker uses
+    peers = worker.call(lambda: remote.endpoints(worker.app)).result(READ_TIMEOUT)
+    others = [p for p in peers if p.worker_id != me]
+    return remote.ask_peers(others, table.name, text, windowed=table.window is not None)

@@ -114,3 +114,47 @@ def test_a_loopback_channel_is_not_announced(
         assert (got.exit_code, got.stdout.strip()) == (0, "1"), got.output
         refused = cli("table", "set", pipe, "counts", "x", "5", "-d", tmp_path / "b")
         assert refused.exit_code == 1 and "while a worker runs" in refused.output
+
+
+def test_the_web_view_answers_a_key_another_worker_holds(
+    kafka_broker: str, tmp_path: Path, run_id: str
+) -> None:
+    """Two workers (two machines' data dirs) share the input's two partitions: each one's
+    ``/api/tables/NAME/KEY`` answers every key, those of the other's partition from it."""
+    pipe = tmp_path / "p.yaml"
+    text = PIPELINE.format(run=run_id, bootstrap=kafka_broker, host="127.0.0.2")
+    # a windowed table too: a key's windows come from the worker that holds them
+    text = text.replace("  counts:", "  hourly: {default: int, window: {tumbling: 1h}}\n  counts:")
+    pipe.write_text(
+        text.replace("      - count: counts\n", "      - count: counts\n      - count: hourly\n")
+    )
+    here, there = tmp_path / "machine-a", tmp_path / "machine-b"
+    topic = f"words-{run_id}"
+    cli("topic", "create", topic, "--partitions", "2", "-p", pipe, "-d", here)
+    words = [chr(ord("a") + i) for i in range(10)]
+    counts = {w: 1 + i % 3 for i, w in enumerate(words)}
+    with worker(pipe, here) as a, worker(pipe, there) as b:
+
+        def holds_one(base: str) -> bool:
+            parts = get_json(base + "api/status")[1]["partitions"]
+            return len({p["partition"] for p in parts if p["topic"] == topic}) == 1
+
+        wait_for(lambda: holds_one(a) and holds_one(b), timeout=90)
+        send_to(pipe, here, topic, [{"w": w, "n": 1} for w in words for _ in range(counts[w])])
+
+        def answers() -> dict[str, object]:
+            return {w: get_json(f"{a}api/tables/counts/{w}")[1] for w in words}
+
+        wait_for(lambda: all(r.get("value") == counts[w] for w, r in answers().items()), 90)
+        (b_id,) = [e.worker_id for e in workers.live(there, f"remote-{run_id}")]
+        got = answers()
+        from_b = {w for w, r in got.items() if r.get("worker") == b_id}
+        # a answers its own keys itself and asks b for the others
+        assert from_b and from_b != set(words), got
+        assert all("worker" not in r for w, r in got.items() if w not in from_b), got
+        for w in words:
+            windows = get_json(f"{a}api/tables/hourly/{w}")[1]
+            assert [x["value"] for x in windows["value"]] == [counts[w]], windows
+            assert (windows.get("worker") == b_id) == (w in from_b), windows
+        code, missing = get_json(f"{a}api/tables/counts/zzz")
+        assert (code, missing["found"]) == (404, False)
