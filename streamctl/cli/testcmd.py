@@ -52,6 +52,13 @@ def test(
         help="Also write a JUnit XML report to this file (as pytest --junitxml).",
         metavar="FILE",
     ),
+    names: list[str] = typer.Option(
+        None,
+        "--name",
+        help="Run only the tests whose name contains TEXT, ignoring case (repeatable: any "
+        "of them), as pytest -k; every file is still checked.",
+        metavar="TEXT",
+    ),
     timeout: float = typer.Option(
         TEST_TIMEOUT,
         "--timeout",
@@ -78,6 +85,7 @@ def test(
     test file with a problem, reported as file:line:column; a folder with no tests).
 
     Example: streamctl test pipelines/ --format junit > report.xml
+    Example: streamctl test pipelines/wordcount.yaml --name "every word"
     """
     from streamctl.pipeline.testfiles import is_test_file, pipeline_of
     from streamctl.pipeline.testrun import run_test
@@ -107,6 +115,8 @@ def test(
         raise ConfigurationError(
             f"no tests in {', '.join(paths)}: add tests: to a pipeline or a NAME_test.yaml"
         )
+    if names:
+        planned = _chosen(planned, names, paths)
     started = time.monotonic()
     results = [run_test(pipeline, t, timeout) for pipeline, t in planned]
     elapsed = time.monotonic() - started
@@ -115,6 +125,25 @@ def test(
         _write_report(junit_xml, _junit(results, elapsed))
     if any(not r.passed for r in results):
         raise typer.Exit(TESTS_FAILED)
+
+
+def _chosen(planned: list[Any], names: list[str], paths: list[str]) -> list[Any]:
+    """The tests whose name contains one of ``names`` (ignoring case, as pytest -k);
+    ConfigurationError (bad input, exit 2) for a ``--name`` that matches none, naming
+    the closest test name when there is one."""
+    import difflib
+
+    every = [t.name for _, t in planned]
+    for text in names:
+        if not any(text.casefold() in n.casefold() for n in every):
+            close = difflib.get_close_matches(text, every, n=1, cutoff=0.4)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise ConfigurationError(
+                f"--name {text!r} matches none of the {len(every)} test(s) in "
+                f"{', '.join(paths)}{hint}; give part of a test's name (case is ignored)"
+            )
+    wanted = [n.casefold() for n in names]
+    return [(p, t) for p, t in planned if any(w in t.name.casefold() for w in wanted)]
 
 
 def _write_report(path: Path, text: str) -> None:

@@ -56,7 +56,9 @@ def check_broker(
     from_cli: bool = False,
 ) -> bool:
     """Check ``broker`` (its scheme, URL, exactly-once support) and the broker settings from
-    the file and from ``-S`` (``extra``) against what its transport takes. True when the
+    the file and from ``-S`` (``extra``) against what its transport takes: their names
+    and their values (:meth:`~streamctl.transport.base.Transport.check_setting_values`,
+    the checks its constructor makes when ``run`` opens it). True when the
     broker itself is usable. ``from_cli``: ``broker`` came from ``--broker``, not the file."""
     from streamctl.transport.registry import BUILTIN, transport_class
 
@@ -84,6 +86,13 @@ def check_broker(
                 f"{scheme} is at-least-once (use kafka:// or at_least_once)",
             )
         )
+    for source, values in (("file", spec.broker_settings), ("cli", extra)):
+        # the values, by the checks the transport's constructor makes when `run` opens it
+        for key, why in cls.check_setting_values(values).items():
+            if source == "cli":
+                problems.append(Problem(f"--broker-setting {key}", 0, 0, why))
+            else:
+                problems.append(spec.located.problem(("broker_settings", key), why))
     names = cls.setting_names()
     if names is None:
         return reason is None

@@ -6,18 +6,22 @@ lands in one partition, so that is the order a consumer can rely on whatever the
 partition count. ``ordered`` wants the same records in the order read (partition by
 partition, offsets ascending: for a one-partition topic, the order written);
 ``unordered`` the same records in any order; ``subset`` each expected record somewhere
-(others allowed). An expected record compares its value, and its key, timestamp and
-reason only when given (reason: the ``streamctl.error`` header contains it).
+(others allowed), its value compared as a subset (:mod:`streamctl.pipeline.testmatch`:
+only the fields given, at every depth). An expected record's own ``match: exact |
+subset`` says how its value is compared, whatever the topic's mode. It compares its
+value, and its key, timestamp, headers (each one given, exactly; others allowed, as
+Redpanda Connect's ``metadata_equals``) and reason only when given (reason: the
+``streamctl.error`` header contains it). When an expected record is not found, the
+message names where it first differs from the closest written record.
 """
 
 from __future__ import annotations
 
 import difflib
-import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from streamctl.pipeline.builtins import plain
+from streamctl.pipeline.testmatch import canonical, difference, matches, step
 from streamctl.pipeline.testspec import ANY, Record
 
 
@@ -29,21 +33,45 @@ class Actual:
     value: Any
     timestamp: float
     reason: str | None = None
+    #: its headers as text (the last value of a name written twice)
+    headers: dict[str, str] = field(default_factory=dict)
 
 
-def canonical(obj: Any) -> str:
-    """One line of JSON for ``obj`` with sorted keys (records as their fields)."""
-    return json.dumps(plain(obj), sort_keys=True, ensure_ascii=False, default=str)
+def value_match(expected: Record, topic_match: str) -> str:
+    """How ``expected``'s value is compared: its own ``match:``, else ``subset`` under a
+    topic's ``match: subset``, else ``exact``."""
+    if expected.match is not None:
+        return expected.match
+    return "subset" if topic_match == "subset" else "exact"
 
 
-def _same(expected: Record, actual: Actual) -> bool:
-    if canonical(expected.value) != canonical(actual.value):
-        return False
+def first_difference(expected: Record, actual: Actual, topic_match: str) -> str | None:
+    """None when ``actual`` is ``expected``; else where they first differ: the key, the
+    value (the path of its first differing field), the timestamp, a header, the reason."""
     if expected.key is not ANY and canonical(expected.key) != canonical(actual.key):
-        return False
+        return f"key: expected {canonical(expected.key)}, written {canonical(actual.key)}"
+    found = difference(expected.value, actual.value, value_match(expected, topic_match))
+    if found:
+        return found
     if expected.timestamp is not None and abs(expected.timestamp - actual.timestamp) > 0.0005:
+        return f"timestamp: expected {_when(expected.timestamp)}, written {_when(actual.timestamp)}"
+    for name, text in expected.headers.items():
+        got = actual.headers.get(name)
+        if got != text:
+            shown = "not written" if got is None else f"written {canonical(got)}"
+            return f"{step('headers', name)}: expected {canonical(text)}, {shown}"
+    if expected.reason is not None and expected.reason not in (actual.reason or ""):
+        shown = "no reason" if actual.reason is None else canonical(actual.reason)
+        return f"reason: expected one containing {canonical(expected.reason)}, written {shown}"
+    return None
+
+
+def _same(expected: Record, actual: Actual, topic_match: str) -> bool:
+    if expected.key is not ANY and canonical(expected.key) != canonical(actual.key):
+        return False  # the cheap checks first: most records differ by key
+    if not matches(expected.value, actual.value, value_match(expected, topic_match)):
         return False
-    return expected.reason is None or expected.reason in (actual.reason or "")
+    return first_difference(expected, actual, topic_match) is None
 
 
 def _line(fields: dict[str, Any]) -> str:
@@ -57,6 +85,8 @@ def _shown(expected: Record) -> str:
     fields["value"] = expected.value
     if expected.timestamp is not None:
         fields["timestamp"] = _when(expected.timestamp)
+    if expected.headers:
+        fields["headers"] = expected.headers
     if expected.reason is not None:
         fields["reason"] = expected.reason
     return _line(fields)
@@ -71,16 +101,23 @@ def _when(seconds: float) -> str:
     return text.replace("+00:00", "Z")
 
 
-def _shown_actual(actual: Actual, with_time: bool, with_reason: bool) -> str:
+def _shown_actual(actual: Actual, with_time: bool, headers: set[str]) -> str:
+    """A written record as a diff line: its timestamp when expected ones give one, the
+    headers ``headers`` names (those the expected records give), its reason."""
     fields: dict[str, Any] = {"key": actual.key, "value": actual.value}
     if with_time:
         fields["timestamp"] = _when(actual.timestamp)
-    if with_reason and actual.reason is not None:
+    shown = {k: v for k, v in actual.headers.items() if k in headers}
+    if shown:
+        fields["headers"] = shown
+    if actual.reason is not None:
         fields["reason"] = actual.reason
     return _line(fields)
 
 
-def _pair(expected: list[Record], actual: list[Actual], per_key: bool) -> dict[int, int]:
+def _pair(
+    expected: list[Record], actual: list[Actual], per_key: bool, match: str
+) -> dict[int, int]:
     """expected index -> actual index, greedily, each actual used once; with ``per_key``
     an actual record is taken only when no earlier record of its key is still free."""
     free = list(range(len(actual)))
@@ -90,7 +127,7 @@ def _pair(expected: list[Record], actual: list[Actual], per_key: bool) -> dict[i
         for j in free:
             if per_key and any(keys[f] == keys[j] for f in free if f < j):
                 continue
-            if _same(exp, actual[j]):
+            if _same(exp, actual[j], match):
                 pairs[i] = j
                 free.remove(j)
                 break
@@ -101,40 +138,69 @@ def compare_records(
     topic: str, match: str, expected: list[Record], actual: list[Actual]
 ) -> str | None:
     """None when ``actual`` satisfies ``expected`` under ``match``; else a message with a
-    unified diff (``-`` expected, ``+`` written)."""
+    unified diff (``-`` expected, ``+`` written) and, for each expected record not found,
+    where it first differs from the closest written one."""
     if match == "ordered":
-        ok = len(expected) == len(actual) and all(map(_same, expected, actual))
         pairs = {
-            i: i for i in range(min(len(expected), len(actual))) if _same(expected[i], actual[i])
+            i: i
+            for i in range(min(len(expected), len(actual)))
+            if _same(expected[i], actual[i], match)
         }
+        ok = len(expected) == len(actual) and len(pairs) == len(expected)
     else:
-        pairs = _pair(expected, actual, per_key=match == "exact")
+        pairs = _pair(expected, actual, per_key=match == "exact", match=match)
         extra = len(actual) - len(pairs)
         ok = len(pairs) == len(expected) and (match == "subset" or extra == 0)
     if ok:
         return None
     times = any(e.timestamp is not None for e in expected)
+    headers = {name for e in expected for name in e.headers}
     want = [_shown(e) for e in expected]
     by_actual = {j: want[i] for i, j in pairs.items()}
     if match == "ordered":
-        got = [
-            by_actual.get(j) or _shown_actual(a, times, with_reason=True)
-            for j, a in enumerate(actual)
-        ]
+        got = [by_actual.get(j) or _shown_actual(a, times, headers) for j, a in enumerate(actual)]
     else:
         got = [by_actual[j] for _, j in sorted(pairs.items())]
         if match != "subset":
             got += [
-                _shown_actual(a, times, with_reason=True)
-                for j, a in enumerate(actual)
-                if j not in by_actual
+                _shown_actual(a, times, headers) for j, a in enumerate(actual) if j not in by_actual
             ]
     diff = difflib.unified_diff(want, got, "expected", f"topic {topic}", lineterm="", n=3)
     head = f"topic {topic!r} (match: {match}): {len(actual)} record(s) written, {len(expected)} expected"
     note = ""
     if match == "subset" and len(actual) > len(pairs):
         note = f"\n  ({len(actual) - len(pairs)} other record(s) in the topic, allowed by match: subset)"
-    return head + "\n" + _body(diff) + note
+    return head + "\n" + _body(diff) + note + _differences(match, expected, actual, pairs)
+
+
+def _differences(
+    match: str, expected: list[Record], actual: list[Actual], pairs: dict[int, int]
+) -> str:
+    """A line per expected record not found: where it first differs from the written
+    record most likely meant (the one at its place for ``ordered``; else the first
+    one not matched, of its key when it gives one). Records are numbered from 1 in
+    the order expected and written."""
+    free = [j for j in range(len(actual)) if j not in pairs.values()]
+    lines = []
+    for i, exp in enumerate(expected):
+        if i in pairs:
+            continue
+        if match == "ordered":
+            j = i if i < len(actual) else None
+        else:
+            same_key = [
+                j for j in free if exp.key is ANY or canonical(exp.key) == canonical(actual[j].key)
+            ]
+            j = (same_key or free)[0] if free else None
+        found = None if j is None else first_difference(exp, actual[j], match)
+        if j is None or found is None:
+            continue
+        where = f" (line {exp.line})" if exp.line else ""
+        lines.append(
+            f"\n  expected record {i + 1}{where} not found: written record {j + 1} "
+            f"differs at {found}"
+        )
+    return "".join(lines)
 
 
 def _key_text(key: Any) -> str:
@@ -145,7 +211,10 @@ def compare_table(table: str, match: str, expected: Any, actual: Any) -> str | N
     """None when the table's contents satisfy ``expected``: a mapping of key -> value
     (``actual`` a mapping; keys compared as text, so ``2024:`` finds the key "2024") or,
     for a windowed table, a list of ``{key, start, end, value}`` rows (``actual`` its
-    rows in ``table dump`` order; fields left out are not compared)."""
+    rows in ``table dump`` order; fields left out are not compared). ``match: subset``
+    compares only the keys (or rows) given, each value as a subset
+    (:mod:`streamctl.pipeline.testmatch`)."""
+    notes: list[str] = []
     if isinstance(expected, list):
         if isinstance(actual, dict):
             return f"table {table!r} is not windowed: expect a mapping of key: value"
@@ -153,27 +222,38 @@ def compare_table(table: str, match: str, expected: Any, actual: Any) -> str | N
         wants = [{k: _time_text(v) for k, v in r.items()} for r in expected]
         want = [canonical(w) for w in wants]
         if match == "subset":
-            found = [next((w for w in wants if _row_in(w, r)), None) for r in rows]
+            found = [next((w for w in wants if _row_in(w, r, match)), None) for r in rows]
             got = [canonical(w) for w in found if w is not None]
-            ok = all(any(_row_in(w, r) for r in rows) for w in wants)
+            ok = all(any(_row_in(w, r, match) for r in rows) for w in wants)
         else:
             pairs = list(zip(wants + [None] * len(rows), rows))
-            got = [canonical(w if w is not None and _row_in(w, r) else r) for w, r in pairs]
-            ok = len(wants) == len(rows) and all(map(_row_in, wants, rows))
+            got = [canonical(w if w is not None and _row_in(w, r, match) else r) for w, r in pairs]
+            ok = len(wants) == len(rows) and all(_row_in(w, r, match) for w, r in zip(wants, rows))
     else:
         if not isinstance(actual, dict):
             return f"table {table!r} is windowed: expect a list of {{key, start, end, value}} rows"
-        want_map = {_key_text(k): canonical(v) for k, v in expected.items()}
+        wanted = {_key_text(k): v for k, v in expected.items()}
+        actual_by_text = {_key_text(k): v for k, v in actual.items()}
+        want_map = {k: canonical(v) for k, v in wanted.items()}
         got_map = {_key_text(k): canonical(v) for k, v in actual.items()}
-        if match == "subset":
-            got_map = {k: v for k, v in got_map.items() if k in want_map}
+        if match == "subset":  # only the keys given, each value as a subset
+            got_map = {
+                k: want_map[k] if matches(wanted[k], actual_by_text[k], match) else v
+                for k, v in got_map.items()
+                if k in want_map
+            }
         ok = want_map == got_map
+        notes = [
+            f"\n  key {k}: {difference(wanted[k], actual_by_text[k], match)}"
+            for k in sorted(wanted)
+            if k in actual_by_text and not matches(wanted[k], actual_by_text[k], match)
+        ]
         want = [f"{k}: {v}" for k, v in sorted(want_map.items())]
         got = [f"{k}: {v}" for k, v in sorted(got_map.items())]
     if ok:
         return None
     diff = difflib.unified_diff(want, got, "expected", f"table {table}", lineterm="", n=3)
-    return f"table {table!r} (match: {match}):\n" + _body(diff)
+    return f"table {table!r} (match: {match}):\n" + _body(diff) + "".join(notes)
 
 
 def _body(diff: Any) -> str:
@@ -182,8 +262,12 @@ def _body(diff: Any) -> str:
     return "\n".join("  " + d for d in lines if not d.startswith("@@"))
 
 
-def _row_in(want: dict[str, Any], got: dict[str, Any]) -> bool:
-    return all(k in got and canonical(got[k]) == canonical(v) for k, v in want.items())
+def _row_in(want: dict[str, Any], got: dict[str, Any], match: str) -> bool:
+    """True when the windowed row ``got`` has each field ``want`` gives; its ``value`` as
+    a subset under ``match: subset``."""
+    return all(
+        k in got and matches(v, got[k], match if k == "value" else "exact") for k, v in want.items()
+    )
 
 
 def _time_text(value: Any) -> Any:

@@ -100,15 +100,18 @@ def _run(app: Any, test: PipelineTest, result: TestResult, timeout: float) -> No
         except Exception as exc:
             result.failures.append(f"topic {e.topic!r}: cannot read it back: {exc}")
             continue
-        actual = [
-            Actual(
-                key=_text(ev.key),
-                value=ev.value,
-                timestamp=ev.message.timestamp,
-                reason=_reason(ev.message.headers),
+        actual = []
+        for ev in events:
+            written = _headers(ev.message.headers)
+            actual.append(
+                Actual(
+                    key=_text(ev.key),
+                    value=ev.value,
+                    timestamp=ev.message.timestamp,
+                    reason=written.get("streamctl.error"),
+                    headers=written,
+                )
             )
-            for ev in events
-        ]
         message = compare_records(e.topic, e.match, e.records, actual)
         if message:
             result.failures.append(message)
@@ -159,8 +162,10 @@ def _text(key: Any) -> Any:
     return key
 
 
-def _reason(headers: Any) -> str | None:
-    for k, v in headers or []:
-        if k == "streamctl.error":
-            return v.decode("utf-8", "replace") if isinstance(v, bytes) else str(v)
-    return None
+def _headers(headers: Any) -> dict[str, str]:
+    """A record's headers as text (UTF-8, undecodable bytes replaced); of a name written
+    twice, the last value (Kafka allows repeats)."""
+    return {
+        str(k): v.decode("utf-8", "replace") if isinstance(v, bytes) else str(v)
+        for k, v in headers or []
+    }

@@ -8,21 +8,44 @@ from typing import Any
 MATCHES = ("exact", "ordered", "unordered", "subset")
 TABLE_MATCHES = ("exact", "subset")
 
-_RECORD = {
+#: how one expected record's value is compared (its own ``match:``)
+VALUE_MATCHES = ("exact", "subset")
+
+_HEADERS = {"type": "object", "additionalProperties": {"type": "string"}}
+#: an input record; ``_Reader.record`` takes exactly these keys
+INPUT_RECORD: dict[str, Any] = {
     "type": "object",
     "required": ["value"],
     "properties": {
         "value": {"description": "the record's value (JSON)"},
-        "key": {"description": "the record's key (compared only when given)"},
+        "key": {"description": "the record's key (none when left out)"},
         "timestamp": {
             "type": ["number", "string"],
             "minimum": 0,
             "description": "epoch seconds or ISO 8601",
         },
-        "headers": {"type": "object", "additionalProperties": {"type": "string"}},
-        "reason": {"type": "string", "description": "text the dead-letter reason contains"},
+        "headers": {**_HEADERS, "description": "headers sent with it (text to text)"},
     },
     "additionalProperties": False,
+}
+#: an expected record; ``_Reader.record`` takes exactly these keys
+EXPECTED_RECORD: dict[str, Any] = {
+    **INPUT_RECORD,
+    "properties": {
+        **INPUT_RECORD["properties"],
+        "key": {"description": "the record's key (compared only when given)"},
+        "headers": {
+            **_HEADERS,
+            "description": "headers it must carry, each with exactly this text (others allowed)",
+        },
+        "match": {
+            "enum": list(VALUE_MATCHES),
+            "description": "how its value is compared: exact, or subset (only the fields "
+            "given, at every depth); default: subset under the topic's match: subset, "
+            "else exact",
+        },
+        "reason": {"type": "string", "description": "text the dead-letter reason contains"},
+    },
 }
 #: the JSON Schema (Draft 2020-12) of one test, for schemas/pipeline.schema.json
 TEST_SCHEMA: dict[str, Any] = {
@@ -45,7 +68,7 @@ TEST_SCHEMA: dict[str, Any] = {
             "description": "topic -> records, or {file: JSON lines, key_field: field}",
             "additionalProperties": {
                 "oneOf": [
-                    {"type": "array", "items": _RECORD},
+                    {"type": "array", "items": INPUT_RECORD},
                     {
                         "type": "object",
                         "required": ["file"],
@@ -66,13 +89,19 @@ TEST_SCHEMA: dict[str, Any] = {
                     "type": "object",
                     "additionalProperties": {
                         "oneOf": [
-                            {"type": "array", "items": _RECORD},
+                            {"type": "array", "items": EXPECTED_RECORD},
                             {
                                 "type": "object",
                                 "required": ["records"],
                                 "properties": {
-                                    "match": {"enum": list(MATCHES), "default": "exact"},
-                                    "records": {"type": "array", "items": _RECORD},
+                                    "match": {
+                                        "enum": list(MATCHES),
+                                        "default": "exact",
+                                        "description": "which records: exact, ordered, "
+                                        "unordered, or subset (others allowed; values "
+                                        "compared as subsets)",
+                                    },
+                                    "records": {"type": "array", "items": EXPECTED_RECORD},
                                 },
                                 "additionalProperties": False,
                             },

@@ -14,6 +14,8 @@ tests:
       topics:                              # topic -> records, or {match, records}
         word-counts:
           - {key: the, value: 2}
+        enriched:                          # only the fields given, at every depth
+          - {value: {order: {id: 7}}, headers: {source: shop}, match: subset}
         orders-invalid:                    # a dead-letter topic: reason is part of the error
           match: unordered                 # exact (default) | ordered | unordered | subset
           records: [{value: {qty: 0}, reason: "qty"}]
@@ -25,7 +27,10 @@ Shapes follow Redpanda Connect's config unit tests (``rpk connect test``): a lis
 named tests, inline or in a file beside the config. A record is a mapping with
 ``value`` (required), ``key``, ``timestamp`` (epoch seconds or ISO 8601; UTC when no
 zone is given) and ``headers`` (text to text) on input; expected records take
-``value``, ``key``, ``timestamp`` and ``reason`` (text the record's
+``value``, ``key``, ``timestamp``, ``headers`` (each one given must be written with
+exactly that text; others are allowed, as Redpanda Connect's ``metadata_equals``),
+``match`` (``exact`` or ``subset``: how the value is compared, as Redpanda Connect's
+``json_equals`` / ``json_contains``) and ``reason`` (text the record's
 ``streamctl.error`` header must contain). An expected record's key is compared
 only when it is given. A windowed table's rows are a list of ``{key, start, end,
 value}`` (as ``streamctl table dump`` prints them).
@@ -41,7 +46,13 @@ from typing import Any
 
 from streamctl.pipeline.errors import Problem
 from streamctl.pipeline.limits import FileRefused, inside, read_bounded
-from streamctl.pipeline.testschema import MATCHES, TABLE_MATCHES
+from streamctl.pipeline.testschema import (
+    EXPECTED_RECORD,
+    INPUT_RECORD,
+    MATCHES,
+    TABLE_MATCHES,
+    VALUE_MATCHES,
+)
 from streamctl.pipeline.yamlpos import Located, Path_
 
 #: a key left out of an expected record: not compared
@@ -57,8 +68,13 @@ class Record:
     timestamp: float | None = None
     headers: dict[str, str] = field(default_factory=dict)
     reason: str | None = None
+    #: how an expected record's value is compared (``exact`` or ``subset``); None: as
+    #: the topic's ``match:`` says (see :func:`streamctl.pipeline.testdiff.value_match`)
+    match: str | None = None
     #: where it was written (its mapping, or the input file's ``file:``), for problems
     path: Path_ = ()
+    #: its line in the file (0: not known), for failure messages
+    line: int = 0
 
 
 @dataclass
@@ -159,11 +175,7 @@ class _Reader:
         return value
 
     def record(self, raw: Any, path: Path_, expected: bool) -> Record | None:
-        known = (
-            ("value", "key", "timestamp", "reason")
-            if expected
-            else ("value", "key", "timestamp", "headers")
-        )
+        known = tuple((EXPECTED_RECORD if expected else INPUT_RECORD)["properties"])
         if not isinstance(raw, dict) or "value" not in raw:
             self.error(path, "a record is a mapping with value: (and key:, timestamp:)")
             return None
@@ -171,6 +183,15 @@ class _Reader:
         self.mapping(raw, path, "a record", known)
         self.bool_key(path + ("key",))
         rec = Record(value=raw["value"], key=raw.get("key", ANY if expected else None), path=path)
+        rec.line = self.doc.where(path)[0]
+        match = raw.get("match")
+        if match is not None and match not in VALUE_MATCHES:
+            self.error(
+                path + ("match",),
+                f"a record's match must be one of {', '.join(VALUE_MATCHES)} (how its "
+                f"value is compared), not {match!r}",
+            )
+        rec.match = match
         if "timestamp" in raw:
             try:
                 rec.timestamp = seconds(raw["timestamp"])
@@ -180,6 +201,8 @@ class _Reader:
         if not isinstance(headers, dict) or not all(isinstance(v, str) for v in headers.values()):
             self.error(path + ("headers",), "headers must be a mapping of text to text")
         else:
+            for k in headers:
+                self.bool_key(path + ("headers", k, "<key>"))
             rec.headers = {str(k): v for k, v in headers.items()}
         reason = raw.get("reason")
         if reason is not None and not isinstance(reason, str):

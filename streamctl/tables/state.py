@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 from streamctl.tables.changelog import WriteBuffer
 from streamctl.tables.exceptions import StoreCorrupt, TableError, restore_advice
@@ -160,11 +161,13 @@ class TableState:
             return data
         return self.store(partition).get(key)
 
-    def get_many_in(self, partition: int, keys: list[bytes]) -> dict[bytes, bytes | None]:
+    def get_many_in(self, partition: int, keys: list[bytes]) -> dict[bytes, Any]:
         """``get_in`` for many keys at once: the buffered ones, then the rest in one
-        store query (``Store.get_many``). Keys without a value map to None or are left out."""
+        store query (``Store.get_many``). Keys without a value map to None or are left
+        out; a number the buffer keeps decoded (``changelog.py``) is given as it is
+        (``changelog.as_bytes`` gives its bytes)."""
         buffer = self.buffer
-        out: dict[bytes, bytes | None] = {}
+        out: dict[bytes, Any] = {}
         rest = []
         pending = buffer.pending.get(partition) or {}
         inflight = buffer.inflight.get(partition) or {}

@@ -16,7 +16,7 @@ from __future__ import annotations
 import abc
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import ClassVar, NamedTuple
+from typing import Any, ClassVar, NamedTuple
 
 from streamctl.exceptions import ConfigurationError
 
@@ -298,6 +298,14 @@ class Transport(abc.ABC):
     def setting_names(cls) -> frozenset[str] | None:
         """The broker settings this transport takes, or None when it takes any (unchecked)."""
         return None
+
+    @classmethod
+    def check_setting_values(cls, settings: Mapping[str, Any]) -> dict[str, str]:
+        """Broker setting name -> why its value is refused (one line), for the settings
+        this transport checks itself; the constructor raises ConfigurationError for the
+        first one, and ``streamctl validate`` reports each with its position. Names it
+        does not take are :meth:`setting_names`' business. None refused by default."""
+        return {}
 
     @classmethod
     def check_url(cls, url: str) -> str | None:

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import abc
 import logging
+import math
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
+from streamctl.exceptions import ConfigurationError
 from streamctl.transport.base import (
     Consumer,
     GroupInfo,
@@ -40,6 +42,17 @@ Record = tuple[str, bytes | None, bytes | None, int | None, Headers | None, int 
 Translate = Callable[[str, str], AbstractContextManager[None]]
 
 
+def _number(value: Any) -> float | None:
+    """``value`` as a finite number (a number, or text of one), or None (a bool too)."""
+    if isinstance(value, bool):
+        return None
+    try:
+        n = float(value)
+    except (TypeError, ValueError):
+        return None
+    return n if math.isfinite(n) else None
+
+
 class KafkaFamilyTransport(Transport):
     """``SCHEME://host:port[,host:port]``: the URL check and the settings both take."""
 
@@ -51,12 +64,39 @@ class KafkaFamilyTransport(Transport):
             return str(exc)
         return None
 
+    @classmethod
+    def check_setting_values(cls, settings: Mapping[str, Any]) -> dict[str, str]:
+        """``replication_factor`` must be a whole number of replicas (or -1, the broker's
+        default) and ``request_timeout_ms`` / ``bootstrap_timeout_ms`` milliseconds above
+        0; numbers may be written as text (``${RF}`` expands to text)."""
+        out: dict[str, str] = {}
+        if "replication_factor" in settings:
+            value = settings["replication_factor"]
+            n = _number(value)
+            if n is None or n != int(n) or not (n >= 1 or n == -1):
+                out["replication_factor"] = (
+                    "broker setting replication_factor must be a whole number of replicas "
+                    f"(1 or more; -1: the broker's default), not {value!r}"
+                )
+        for name in ("request_timeout_ms", "bootstrap_timeout_ms"):
+            if name in settings:
+                n = _number(settings[name])
+                if n is None or not n > 0:
+                    out[name] = (
+                        f"broker setting {name} must be a number of milliseconds above 0, "
+                        f"not {settings[name]!r}"
+                    )
+        return out
+
     def _open(self, url: str, datadir: str | Path | None, settings: dict[str, Any]) -> list[str]:
         """Note the URL, data dir and ``replication_factor`` (popped from ``settings``, -1:
-        the broker's default, for created topics); return the bootstrap servers."""
+        the broker's default, for created topics); return the bootstrap servers.
+        ConfigurationError for a value :meth:`check_setting_values` refuses."""
+        for reason in self.check_setting_values(settings).values():
+            raise ConfigurationError(reason)
         self.url = url
         self.datadir = Path(datadir) if datadir is not None else None
-        self.replication_factor = int(settings.pop("replication_factor", -1))
+        self.replication_factor = int(float(settings.pop("replication_factor", -1)))
         return parse_servers(url, self.scheme)
 
 

@@ -19,6 +19,8 @@ BUILTIN: dict[str, str] = {
     # optional: pip install 'streamctl[confluent]' (librdkafka through confluent-kafka)
     "kafka+confluent": "streamctl.transport.confluent:ConfluentTransport",
 }
+#: the optional dependency (``pip install 'streamctl[EXTRA]'``) a built-in scheme needs
+_EXTRAS = {"kafka+confluent": "confluent"}
 
 
 def _target(scheme: str) -> str:
@@ -30,7 +32,9 @@ def _target(scheme: str) -> str:
 
 
 def transport_class(url: str) -> type[Transport]:
-    """The transport class for ``url``'s scheme (imported, not opened); BadBrokerURL if none."""
+    """The transport class for ``url``'s scheme (imported, not opened). Raises
+    BadBrokerURL for an unknown or malformed one, and for one whose package is not
+    installed (``kafka+confluent://`` without ``streamctl[confluent]``)."""
     try:
         scheme = urlsplit(url).scheme or url.rstrip(":/")
     except ValueError as exc:  # "Invalid IPv6 URL", ...
@@ -39,7 +43,16 @@ def transport_class(url: str) -> type[Transport]:
         raise BadBrokerURL(
             f"broker URL {mask_url(url)!r} has no scheme (try local:// or kafka://host:9092)"
         )
-    cls: type[Transport] = seams.load_object(_target(scheme))
+    target = _target(scheme)
+    try:
+        cls: type[Transport] = seams.load_object(target)
+    except ModuleNotFoundError as exc:
+        extra = _EXTRAS.get(scheme)
+        how = f"pip install 'streamctl[{extra}]'" if extra else f"install the package {exc.name!r}"
+        raise BadBrokerURL(
+            f"broker scheme {mask_url(scheme)!r} needs the Python package {exc.name!r}, which "
+            f"is not installed: {how}"
+        ) from None
     return cls
 
 

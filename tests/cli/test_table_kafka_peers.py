@@ -29,7 +29,6 @@ from streamctl.transport.partitioner import partition_for
 
 pytestmark = pytest.mark.kafka
 
-BOOTSTRAP = "127.0.0.1:19092"
 EVENTS = 200
 
 
@@ -45,14 +44,16 @@ def table_cmd(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_get_and_dump_read_the_partitions_a_worker_elsewhere_owns(tmp_path: Path) -> None:
+def test_get_and_dump_read_the_partitions_a_worker_elsewhere_owns(
+    kafka_broker: str, tmp_path: Path
+) -> None:
     run = f"tkp{uuid.uuid4().hex[:8]}"
     pipeline = tmp_path / "p.yaml"
     text = SCALE_PIPELINE.format(
         app=f"t15-{run}",
         run=run,
         scheme="kafka",
-        bootstrap=BOOTSTRAP,
+        bootstrap=kafka_broker,
         batch=50,
         guarantee="at_least_once",
         replicas=0,
@@ -62,7 +63,7 @@ def test_get_and_dump_read_the_partitions_a_worker_elsewhere_owns(tmp_path: Path
         "  revenue:", "  hourly: {default: int, window: {tumbling: 1h}}\n  revenue:"
     ).replace("      - count: orders\n", "      - count: orders\n      - count: hourly\n")
     pipeline.write_text(text)
-    produce(BOOTSTRAP, f"sales-{run}", 0)
+    produce(kafka_broker, f"sales-{run}", 0)
     a_log, b_log = tmp_path / "a.log", tmp_path / "b.log"
     a = start_worker(pipeline, tmp_path / "a", a_log)
     b = None
@@ -71,7 +72,7 @@ def test_get_and_dump_read_the_partitions_a_worker_elsewhere_owns(tmp_path: Path
         b = start_worker(pipeline, tmp_path / "b", b_log)
         owned = {int(p) for p in wait_for_log(b_log, TWO, b, timeout=60).groups()}
         wait_for_log(a_log, TWO, a, timeout=60)
-        produce(BOOTSTRAP, f"sales-{run}", EVENTS)
+        produce(kafka_broker, f"sales-{run}", EVENTS)
         counts, _ = expected_tables(EVENTS)
         deadline = time.monotonic() + 60
         while read_tables(pipeline, tmp_path / "check", "orders")[0] != counts:

@@ -49,7 +49,9 @@ def test_the_diff_shows_only_what_differs_aligned_with_the_expected_records() ->
         '  -{key: "a", value: 9}\n'
         '   {key: "a", value: 1}\n'
         '  +{key: "b", value: 10}\n'
-        '  +{key: "a", value: 2}'
+        '  +{key: "a", value: 2}\n'
+        # the first written record of its key not matched
+        "  expected record 2 not found: written record 3 differs at value: expected 9, written 2"
     )
 
 
@@ -59,6 +61,7 @@ def test_subset_leaves_other_records_out_of_the_diff() -> None:
     assert message.splitlines()[1:] == [
         '  -{key: "a", value: 3}',
         "  (4 other record(s) in the topic, allowed by match: subset)",
+        "  expected record 1 not found: written record 1 differs at value: expected 3, written 1",
     ]
 
 
@@ -85,6 +88,7 @@ def test_tables_exact_and_subset_with_keys_compared_as_text() -> None:
     message = compare_table("c", "exact", {"ada": {"n": 2}}, actual)
     assert message == (
         'table \'c\' (match: exact):\n  -ada: {"n": 2}\n  +2024: 3\n  +ada: {"n": 1}'
+        "\n  key ada: value.n: expected 2, written 1"
     )
 
 
@@ -109,4 +113,48 @@ def test_an_unexpected_dead_letter_shows_its_reason(match: str) -> None:
     assert message is not None
     assert message.splitlines()[-1].strip() == (
         "+{key: \"a\", value: 1, reason: \"TypeError: 'str' + 'float'\"}"
+    )
+
+
+@pytest.mark.parametrize(
+    "want, got, match, found",
+    [
+        ({"a": {"b": 1}}, {"a": {"b": 1, "c": 2}, "d": 3}, "subset", None),
+        ({"a": {"b": 1}}, {"a": {"b": 1, "c": 2}}, "exact", "value.a.c: written 2, not expected"),
+        (
+            {"a": [{"s": "x"}]},
+            {"a": [{"s": "y", "n": 1}]},
+            "subset",
+            'value.a[0].s: expected "x", written "y"',
+        ),
+        ({"a": [1]}, {"a": [1, 2]}, "subset", "value.a: expected 1 item(s), written 2"),
+        ({"a b": 1}, {"a b": 2}, "subset", 'value["a b"]: expected 1, written 2'),
+        ({"a": 1}, {}, "subset", "value.a: expected 1, not written"),
+        ({"a": 1}, [1], "subset", 'value: expected {"a": 1}, written [1]'),
+        (3, 3, "subset", None),
+        ({"a": (1, 2)}, {"a": [1, 2]}, "exact", None),  # a tuple is a JSON list
+    ],
+)
+def test_difference_names_the_first_differing_path(
+    want: object, got: object, match: str, found: str | None
+) -> None:
+    from streamctl.pipeline.testmatch import difference, matches
+
+    assert difference(want, got, match) == found
+    assert matches(want, got, match) is (found is None)
+
+
+def test_a_record_match_overrides_the_topic_and_headers_are_compared_exactly() -> None:
+    actual = [Actual(key="a", value={"n": 1, "m": 2}, timestamp=0.0, headers={"h": "x"})]
+    partial = Record(value={"n": 1}, key="a", match="subset")
+    assert compare_records("t", "exact", [partial], actual) is None
+    whole = Record(value={"n": 1}, key="a", match="exact")
+    assert compare_records("t", "subset", [whole], actual) is not None
+    assert compare_records("t", "subset", [Record(value={"n": 1}, key=ANY)], actual) is None
+    wrong = Record(value={"n": 1}, key=ANY, match="subset", headers={"h": "x "})
+    message = compare_records("t", "exact", [wrong], actual)
+    assert message is not None
+    assert message.splitlines()[-1] == (
+        "  expected record 1 not found: written record 1 differs at headers.h: "
+        'expected "x ", written "x"'
     )

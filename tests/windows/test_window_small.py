@@ -111,7 +111,7 @@ def test_validate_refuses_a_window_under_a_millisecond_with_its_position(tmp_pat
 @pytest.mark.parametrize("key", ["home", "ünï", 'q"uote', 7, -3, 10**20])
 def test_fast_window_keys_are_the_codec_s_bytes(key) -> None:
     from streamctl.tables.codec import TableCodec
-    from streamctl.tables.windows.table import window_key
+    from streamctl.tables.windows.keys import window_key
 
     codec = TableCodec("t")
     for rng in [(0.0, 59.9), (1796637600.0, 1796637659.9), (6.97, 7.015), (1e16, 1e16 + 60)]:

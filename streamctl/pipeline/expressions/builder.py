@@ -12,6 +12,7 @@ from streamctl.pipeline.expressions.runtime import (
     bounded,
     field_getter,
     item,
+    key_refusal,
     safe_mod,
     safe_mul,
 )
@@ -184,13 +185,22 @@ class Builder:
         v = node.value
         if isinstance(v, ast.Call) and isinstance(v.func, ast.Name) and v.func.id == "table":
             get = _keyed("table", self._table(v, 1).get)
-            index, _ = self.build(node.slice)
+            index, _ = self._key("table", node.slice)
             return (lambda v, k: get(index(v, k))), NOTHING
         inner, _ = self.build(node.value)
         index, ic = self.build(node.slice)
         if isinstance(ic, str) and ic.startswith("_"):
             raise self.fail(node.slice, f"field {ic!r} is not allowed (private)")
         return (lambda v, k: item(inner(v, k), index(v, k))), NOTHING
+
+    def _key(self, name: str, node: ast.AST) -> tuple[Fn, Any]:
+        """The table key expression ``node`` of ``name()``, refused at load time when it is
+        written as a list, mapping or set (``lookup('t', [1])``), as :func:`_keyed` refuses
+        one computed at run time."""
+        kind = _DISPLAYS.get(type(node))
+        if kind is not None:
+            raise self.fail(node, key_refusal(name, kind))
+        return self.build(node)
 
     def _Slice(self, node: ast.Slice) -> tuple[Fn, Any]:
         parts = [
@@ -255,7 +265,7 @@ class Builder:
             raise self.fail(node, "table('name') is read with a key: table('name')[key]")
         if name in TABLE_FUNCTIONS:
             get = _keyed("lookup", self._table(node, 3).get)
-            key, _ = self.build(node.args[1])
+            key, _ = self._key("lookup", node.args[1])
             if len(node.args) == 3:
                 default, _ = self.build(node.args[2])
                 return (lambda v, k: get(key(v, k), default(v, k))), NOTHING
@@ -286,15 +296,24 @@ class Builder:
         return (lambda v, k: fun(*[f(v, k) for f in args])), NOTHING
 
 
+#: the literal displays no table can take as a key, as :func:`key_refusal` names them
+_DISPLAYS: dict[type, str] = {
+    ast.List: "list",
+    ast.ListComp: "list",
+    ast.Dict: "dict",
+    ast.DictComp: "dict",
+    ast.Set: "set",
+    ast.SetComp: "set",
+}
+
+
 def _keyed(name: str, get: Callable[..., Any]) -> Callable[..., Any]:
     """``get(key, *default)`` refusing a key no table can hold (a list, a mapping, a set:
     Faust table keys are hashable) with a ValueError, not a silent null."""
 
     def read(key: Any, *default: Any) -> Any:
         if isinstance(key, (list, dict, set, bytearray)):
-            raise ValueError(
-                f"{name}(): a table key must be text, a number or a tuple, not {type(key).__name__}"
-            )
+            raise ValueError(key_refusal(name, type(key).__name__))
         return get(key, *default)
 
     return read

@@ -75,3 +75,11 @@ def bounded(value: Any) -> Any:
     if isinstance(value, _SEQ) and len(value) > MAX_REPEAT:
         raise ValueError(f"the result would be longer than {MAX_REPEAT:,}")
     return value
+
+
+def key_refusal(name: str, kind: str) -> str:
+    """Why ``name()`` (``lookup`` or ``table``) cannot read with a key of ``kind`` (Faust
+    table keys are hashable: text, a number or a tuple)."""
+    from streamctl.wording import with_article
+
+    return f"{name}(): a table key must be text, a number or a tuple, not {with_article(kind)}"

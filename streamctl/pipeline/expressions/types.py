@@ -19,6 +19,7 @@ import difflib
 import typing
 from typing import Any
 
+from streamctl.pipeline.expressions.runtime import key_refusal
 from streamctl.pipeline.expressions.source import ExpressionError, Source, shorten
 from streamctl.wording import with_article
 
@@ -238,6 +239,8 @@ class TypeChecker:
                 f"{name}() needs text, but {self._named(node.args[0])} is "
                 f"{describe(kinds[0])}; convert it with str()",
             )
+        if name == "lookup" and len(kinds) > 1:
+            self._table_key(name, node.args[1], kinds[1])
         if name in ("lower", "upper", "strip", "replace"):
             return kinds[0] if kinds else None
         if name == "coalesce":
@@ -249,8 +252,16 @@ class TypeChecker:
 
     def _Subscript(self, node: ast.Subscript) -> Kind:
         self.kind(node.value)
-        self.kind(node.slice)
+        key = self.kind(node.slice)
+        v = node.value
+        if isinstance(v, ast.Call) and isinstance(v.func, ast.Name) and v.func.id == "table":
+            self._table_key("table", node.slice, key)
         return None
+
+    def _table_key(self, name: str, node: ast.AST, kind: Kind) -> None:
+        """Refuse a table key the model says is a list or a mapping (``lookup('t', tags)``)."""
+        if kind in ("list", "mapping"):
+            raise self.fail(node, f"{key_refusal(name, kind)} ({self._named(node)})")
 
 
 def check_types(tree: ast.expr, text: str, shape: Shape | None, owner: str) -> Kind:

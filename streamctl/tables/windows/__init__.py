@@ -15,7 +15,7 @@ from streamctl.tables.windows.ranges import (
     Window,
     WindowRange,
 )
-from streamctl.tables.windows.table import LateEvent, WindowedTable
+from streamctl.tables.windows.table import WindowedTable
 from streamctl.tables.windows.wrapper import (
     WindowedItemsView,
     WindowedKeysView,
@@ -23,6 +23,7 @@ from streamctl.tables.windows.wrapper import (
     WindowSet,
     WindowWrapper,
 )
+from streamctl.tables.windows.writing import LateEvent
 
 __all__ = [
     "HoppingWindow",

@@ -178,7 +178,13 @@ class WindowClock:
         heap = self._open.get(partition)
         keys = self._open_keys.get(partition, {})
         kept = self._kept.setdefault(partition, [])
-        while heap and closed(window, heap[0][2], st, final):
+        shared: WindowRange | None = None  # the last range found closed (keys share them)
+        while heap:
+            rng = heap[0][2]
+            if rng != shared:
+                if not closed(window, rng, st, final):
+                    break
+                shared = rng
             end, key, rng = heapq.heappop(heap)
             if key not in keys:
                 continue  # deleted meanwhile

@@ -39,7 +39,18 @@ class WindowClosing:
             return 0
         if wall:
             clock.advance_wall()
+        try:
+            return await self._close_due(clock)
+        finally:  # what closed is queued even when a callback failed, as it was sent
+            if self._emitter is not None:
+                self._emitter.flush()
+
+    async def _close_due(self, clock: Any) -> int:
         state, codec = self._state, self._codec
+        numbers = codec.numbers
+        emitter = self._emitter
+        emit = emitter.send if emitter is not None and emitter.on == "close" else None
+        callback = self.on_window_close
         count = 0
         for partition in clock.partitions():
             closing, expired = clock.due(partition)
@@ -48,13 +59,19 @@ class WindowClosing:
                 data = values.get(encoded)
                 if data is None:
                     continue
-                key = (table_key, rng) if table_key is not None else codec.decode_key(encoded)
-                value = codec.load_value(data)
+                # a number the batch wrote is kept decoded in the buffer (changelog.py)
+                value = data if data.__class__ in numbers else codec.load_value(data)
                 count += 1
-                if self._emitter is not None and self._emitter.on == "close":
-                    self._emitter.send(key[0], rng, value)
-                callback = self.on_window_close
+                if table_key is None:
+                    key = codec.decode_key(encoded)
+                    table_key = key[0]
+                else:
+                    key = None
+                if emit is not None:
+                    emit(table_key, rng, value)
                 if callback is not None:
+                    if key is None:
+                        key = (table_key, rng)
                     try:
                         result = callback(key, value)
                         if inspect.isawaitable(result):

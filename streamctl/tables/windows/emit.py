@@ -12,12 +12,14 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
+from streamctl.models.codecs import JSONCodec
 from streamctl.tables.exceptions import TableError
 from streamctl.tables.windows.ranges import Window, WindowRange
 
 EMIT_ON = ("close", "update")
-#: encoded keys an Emitter keeps before it starts over
+#: encoded keys and window ranges an Emitter keeps before it starts over
 KEYS_MAX = 100_000
+RANGES_MAX = 4096
 
 
 #: ISO text of recent window boundaries (many keys share each window's start and end)
@@ -45,8 +47,25 @@ def window_record(window: Window, key: Any, rng: WindowRange, value: Any) -> dic
     return {"key": key, "window": {"start": iso(start), "end": iso(end)}, "value": value}
 
 
+def record_timestamp(window: Window, rng: WindowRange) -> int:
+    """The Kafka timestamp (milliseconds) of window ``rng``'s emitted record: the latest
+    time the window holds, its end minus 1 ms where the end is exclusive (hopping and
+    tumbling), its end otherwise (sliding and session windows: the session's last event)."""
+    end = window.shown_end(rng)
+    ms = round(end * 1000)
+    return ms if window.inclusive_end else ms - 1
+
+
 class Emitter:
-    """Sends window records to one topic, on ``close`` or on every ``update``."""
+    """Sends window records to one topic, on ``close`` or on every ``update``.
+
+    On close, :meth:`send` queues the record and :meth:`flush` (the end of each
+    punctuation) hands them to the producer in one ``send_many``; on update each record
+    goes to the producer as it is sent. A topic of plain JSON values gets each record's
+    bytes built from the cached JSON of its key and of its window's times (many keys share
+    a window, and each key comes back window after window), byte for byte what encoding
+    ``window_record`` gives.
+    """
 
     def __init__(self, topic: Any, on: str, window: Window) -> None:
         if on not in EMIT_ON:
@@ -54,24 +73,55 @@ class Emitter:
         self.topic = topic
         self.on = on
         self.window = window
-
-        #: encoded text and integer keys (the same keys come back window after window)
-        self._keys: dict[Any, bytes | None] = {}
+        #: text and integer keys -> (the record key's bytes, the record's JSON up to its
+        #: window), kept as the same keys come back window after window
+        self._keys: dict[Any, tuple[bytes | None, bytes]] = {}
+        #: window range -> (its JSON up to the value, the record timestamp in ms)
+        self._ranges: dict[WindowRange, tuple[bytes, int]] = {}
+        #: records queued for :meth:`flush`: keys, values, timestamps (ms)
+        self._queue: tuple[list[bytes | None], list[bytes | None], list[int]] = ([], [], [])
+        serde = topic.value_serde
+        self._json = serde.type is None and type(serde.codec) is JSONCodec
 
     def send(self, key: Any, rng: WindowRange, value: Any) -> None:
-        """Queue the record of window ``rng`` of ``key`` (Topic.send_soon's encoding,
-        with the key's bytes cached)."""
+        """Queue the record of window ``rng`` of ``key`` (Topic.send_soon's encoding)."""
         topic = self.topic
         if not topic.declared:
             topic.declare()
         cls = key.__class__
-        if cls is str or cls is int:
-            data = self._keys.get(key)
-            if data is None:
+        cached = self._keys.get(key) if cls is str or cls is int else None
+        if cached is None:
+            data = topic.key_serde.dumps(key)
+            opening = b'{"key":' + JSONCodec._encode(key) + b',"window":' if self._json else b""
+            cached = (data, opening)
+            if cls is str or cls is int:
                 if len(self._keys) >= KEYS_MAX:
                     self._keys.clear()
-                data = self._keys[key] = topic.key_serde.dumps(key)
+                self._keys[key] = cached
+        span = self._ranges.get(rng)
+        if span is None:
+            shown = self.window.shown_end(rng)
+            times = f'{{"start":"{iso(rng[0])}","end":"{iso(shown)}"}},"value":'
+            span = (times.encode(), record_timestamp(self.window, rng))
+            if len(self._ranges) >= RANGES_MAX:
+                self._ranges.clear()
+            self._ranges[rng] = span
+        if not self._json:
+            body = topic.value_serde.dumps(window_record(self.window, key, rng, value))
+        elif value.__class__ is int or (value.__class__ is float and value - value == 0):
+            body = b"".join((cached[1], span[0], repr(value).encode(), b"}"))  # JSON's text
         else:
-            data = topic.key_serde.dumps(key)
-        record = window_record(self.window, key, rng, value)
-        topic.context.producer.send(topic.name, data, topic.value_serde.dumps(record))
+            body = b"".join((cached[1], span[0], JSONCodec._encode(value), b"}"))
+        keys, values, stamps = self._queue
+        keys.append(cached[0])
+        values.append(body)
+        stamps.append(span[1])
+        if self.on == "update":
+            self.flush()
+
+    def flush(self) -> None:
+        """Hand the queued records to the producer (the batch's commit writes them)."""
+        keys, values, stamps = self._queue
+        if keys:
+            self._queue = ([], [], [])
+            self.topic.context.producer.send_many(self.topic.name, keys, values, timestamps=stamps)

@@ -10,51 +10,39 @@ The worker's punctuation (:mod:`streamctl.worker.punctuate`) calls :meth:`punctu
 after every batch and on the wall clock: windows whose time is up close (their
 ``on_window_close(key, value)`` callback runs, once, with Faust's ``(key, (start,
 end))`` window key; emit-on-close records are queued), expired ones are deleted, and the
-close mark goes into the same batch (see :mod:`streamctl.tables.windows.clock`).
+close mark goes into the same batch (see :mod:`streamctl.tables.windows.clock`). Writes
+(the ``count``/``sum`` steps, Faust's in-place operators) are
+:mod:`streamctl.tables.windows.writing`'s.
 """
 
 from __future__ import annotations
 
-import logging
-import operator
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from streamctl.events import current_event
 from streamctl.exceptions import ConfigurationError
 from streamctl.tables.base import Collection
-from streamctl.tables.changelog import remember
 from streamctl.tables.exceptions import TableError
 from streamctl.tables.windows.clock import CLOCK_KEY, NEVER, WindowClock, closed
 from streamctl.tables.windows.closing import WindowClosing
 from streamctl.tables.windows.emit import Emitter
-from streamctl.tables.windows.eventtime import MAX_TIME, record_time
-from streamctl.tables.windows.keys import window_key
-from streamctl.tables.windows.ranges import END_GAP, Window, WindowRange, want_seconds
+from streamctl.tables.windows.ranges import Window, WindowRange, want_seconds
 from streamctl.tables.windows.sessions import SessionTable
 from streamctl.tables.windows.timing import WindowTime
+from streamctl.tables.windows.writing import _MISSING, WindowWriting
 from streamctl.wording import with_article
 
 if TYPE_CHECKING:
     from streamctl.tables.windows.wrapper import WindowWrapper
 
-log = logging.getLogger("streamctl.tables")
-
 LATE_POLICIES = ("drop", "dead_letter")
-#: window keys whose encoding is kept (per table) before the cache starts over
-KEY_CACHE_MAX = 100_000
-_MISSING: Any = object()
 
 
 def _second(_current: Any, value: Any) -> Any:
     return value
 
 
-class LateEvent(TableError):
-    """An event whose every window is closed (older than stream time minus grace)."""
-
-
-class WindowedTable(WindowClosing, WindowTime, SessionTable, Collection):
+class WindowedTable(WindowWriting, WindowClosing, WindowTime, SessionTable, Collection):
     """Mixed into Table (before the dict API): inert until a window is set."""
 
     _windows: WindowClock | None = None
@@ -63,6 +51,8 @@ class WindowedTable(WindowClosing, WindowTime, SessionTable, Collection):
     on_window_close: Callable[[Any, Any], Any] | None = None
     _emitter: Emitter | None = None
     _wkeys: dict[Any, bytes]
+    #: tumbling windows: table key -> (start, (range, store key)) of its latest window
+    _latest: dict[Any, tuple[float, tuple[WindowRange, bytes]]]
     _on_late: str = "drop"
     #: True for session windows (``sessions``)
     _session: bool = False
@@ -72,6 +62,8 @@ class WindowedTable(WindowClosing, WindowTime, SessionTable, Collection):
     late_events: int = 0
     #: of those, the ones dropped (``on_late="drop"``): the run summary's figure
     late_dropped: int = 0
+    #: both counts as of the last commit (a discarded batch is replayed: counted again)
+    _late_committed: tuple[int, int] = (0, 0)
 
     def __init__(
         self,
@@ -89,6 +81,7 @@ class WindowedTable(WindowClosing, WindowTime, SessionTable, Collection):
             )
         self._on_late = on_late
         self._wkeys = {}
+        self._latest = {}
         self.on_window_close = on_window_close
         if window is not None:
             self.using_window(window)
@@ -117,6 +110,7 @@ class WindowedTable(WindowClosing, WindowTime, SessionTable, Collection):
         size = getattr(window, "size", 0.0)
         self._tumbling = size if window.kind == "tumbling" and size.is_integer() else 0.0
         self._increment = self._windowed_increment
+        self._write = self._writer()
         return WindowWrapper(self, key_index=key_index)
 
     def hopping(
@@ -152,7 +146,13 @@ class WindowedTable(WindowClosing, WindowTime, SessionTable, Collection):
         """Send each window's value to ``topic`` (a Topic): its final value when it
         closes (``on="close"``, Kafka Streams' ``suppress(untilWindowCloses)``) or its
         value after every update (``on="update"``), as ``{key, window: {start, end},
-        value}`` with ISO 8601 UTC times (``end`` exclusive)."""
+        value}`` with ISO 8601 UTC times (``end`` exclusive). Each record's Kafka
+        timestamp (milliseconds) is the latest time its window holds: ``end`` minus 1 ms
+        for hopping and tumbling windows, a sliding or session window's end (the
+        session's last event), not the wall clock of the emit. Kafka Streams stamps a
+        window's result with the highest record timestamp in the window, which this is
+        the bound of (streamctl keeps no timestamp per window); either way a consumer
+        sees event time, and records of one window and key carry the same timestamp."""
         self._emitter = Emitter(topic, on, self._window)
 
     # -- Faust's windowed operations ---------------------------------------------------------
@@ -164,93 +164,6 @@ class WindowedTable(WindowClosing, WindowTime, SessionTable, Collection):
     ) -> None:
         """``t[key, w] = op(t[key, w], value)`` for every window ``w`` holding ``timestamp``."""
         self._window_update(key, timestamp, op, value, _MISSING)
-
-    def _windowed_increment(self, key: Any, amount: Any, start: Any) -> None:
-        """The ``count``/``add`` steps' ``_increment`` on a windowed table: ``amount`` is
-        added to every window of the current event, from ``start``."""
-        event = current_event()
-        if event is None:
-            raise TableError(f"table {self.name!r}: a windowed write outside a stream")
-        time_of = self._time_of
-        if time_of is None:
-            timestamp = event.message.timestamp_ms / 1000.0
-            if not 0.0 <= timestamp < MAX_TIME:
-                timestamp = record_time(event.message.timestamp_ms)  # raises EventTimeError
-        else:
-            timestamp = time_of(event)
-        self._window_update(key, timestamp, operator.add, amount, start)
-
-    def _window_update(
-        self, key: Any, timestamp: float, op: Callable[[Any, Any], Any], operand: Any, start: Any
-    ) -> None:
-        """``op(window value, operand)`` into every open window of ``timestamp`` (from
-        ``start``, or the table's default when it is ``_MISSING``); a late event if none."""
-        clock = self._windows
-        assert clock is not None
-        partition = self._placement.event_partition()
-        if partition is None:
-            raise TableError(f"table {self.name!r}: a windowed write outside a stream")
-        stream_time = clock.stream_time
-        before = stream_time.get(partition, NEVER)
-        if timestamp > before:
-            # a failed event is rolled back with its effect on the window clock: a bad
-            # event's far-future time must not make the good ones after it late
-            remember(stream_time, partition)
-            stream_time[partition] = timestamp
-        if self._session:
-            if not self._session_update(partition, key, timestamp, op, operand, start, _MISSING):
-                self._late(key, timestamp)
-            return
-        # an event that moves stream time on is in no closed window (see clock.closed)
-        check = timestamp <= before or not clock.in_order_open
-        state, codec, put = self._state, self._codec, self._state.buffer.put
-        cache = self._wkeys
-        emitter = self._emitter
-        tracked = clock.tracked(partition)
-        written = 0
-        size = self._tumbling
-        if size:  # TumblingWindow.ranges of a whole-seconds size, inline (once per event)
-            first = (timestamp // size) * size
-            ranges: Iterable[WindowRange] = ((first, first + size - END_GAP),)
-        else:
-            ranges = self._window.ranges(timestamp)
-        for rng in ranges:
-            if check and clock.is_closed(partition, rng):
-                continue
-            wkey = (key, rng)
-            encoded = cache.get(wkey)
-            if encoded is None:
-                if len(cache) >= KEY_CACHE_MAX:
-                    cache.clear()
-                encoded = cache[wkey] = window_key(codec, key, rng)
-            # an open window not tracked holds nothing yet: no store read (clock.track)
-            data = state.get_in(partition, encoded) if encoded in tracked else None
-            if data is not None:
-                current = codec.load_value(data)
-            elif start is not _MISSING:
-                current = start
-            else:
-                current = self.__missing__(wkey)  # type: ignore[attr-defined]
-            new = op(current, operand)
-            put(partition, encoded, codec.dump_value(new))
-            if data is None:
-                clock.track(partition, encoded, rng, key)
-            written += 1
-            if emitter is not None and emitter.on == "update":
-                emitter.send(key, rng, new)
-        if not written:
-            self._late(key, timestamp)
-
-    def _late(self, key: Any, timestamp: float) -> None:
-        self.late_events += 1
-        why = (
-            f"late event for table {self.name!r}: key {key!r} at event time {timestamp:.3f}s; "
-            "every window it falls in is closed (stream time minus grace has passed them)"
-        )
-        if self._on_late == "dead_letter":
-            raise LateEvent(why)
-        self.late_dropped += 1
-        log.debug("%s; dropped", why)
 
     def _set_windowed(self, key: Any, value: Any, timestamp: float) -> None:
         self._window_update(key, timestamp, _second, value, value)
@@ -352,11 +265,13 @@ class WindowedTable(WindowClosing, WindowTime, SessionTable, Collection):
         super().commit(metadata)
         if self._windows is not None:
             self._windows.committed()
+        self._late_committed = (self.late_events, self.late_dropped)
 
     def discard_batch(self) -> None:
         super().discard_batch()
         if self._windows is not None:  # the batch is replayed: back to what the stores say
             self._load_windows(self._windows.partitions())
+        self.late_events, self.late_dropped = self._late_committed  # counted again
 
     def window_mark(self, partition: int) -> float | None:
         """The close mark of ``partition`` (stream time through which windows closed)."""

@@ -60,6 +60,22 @@ def parse_url(url: str) -> list[str]:
     return parse_servers(url, "kafka")
 
 
+def refused_values(settings: Mapping[str, Any]) -> dict[str, str]:
+    """Setting name -> why kafka-python cannot take its value (one line): a
+    ``partitioner`` written in a pipeline file, where kafka-python wants an object."""
+    out: dict[str, str] = {}
+    partitioner = settings.get("partitioner")
+    if isinstance(partitioner, (str, bytes, int, float, list, dict)):
+        # kafka-python calls partitioner.partition(...) per record: a value from a
+        # pipeline file (str has a .partition too) fails at the first send
+        out["partitioner"] = (
+            f"Kafka setting partitioner: {partitioner!r} is not a kafka-python "
+            "Partitioner object (leave it out: records go where Kafka's default "
+            "murmur2 partitioner puts them)"
+        )
+    return out
+
+
 class KafkaSettings:
     """User settings merged over the defaults, split per kafka-python client.
 
@@ -73,15 +89,8 @@ class KafkaSettings:
         unknown = sorted(set(user) - _PRODUCER_KEYS - _CONSUMER_KEYS - _ADMIN_KEYS)
         if unknown:
             raise ConfigurationError(f"unknown Kafka setting(s): {', '.join(unknown)}")
-        partitioner = user.get("partitioner")
-        if isinstance(partitioner, (str, bytes, int, float, list, dict)):
-            # kafka-python calls partitioner.partition(...) per record: a value from a
-            # pipeline file (str has a .partition too) fails at the first send
-            raise ConfigurationError(
-                f"Kafka setting partitioner: {partitioner!r} is not a kafka-python "
-                "Partitioner object (leave it out: records go where Kafka's default "
-                "murmur2 partitioner puts them)"
-            )
+        for reason in refused_values(user).values():
+            raise ConfigurationError(reason)
         merged = {**COMMON_DEFAULTS, **PRODUCER_DEFAULTS, **CONSUMER_DEFAULTS, **user, **FORCED}
         merged["bootstrap_servers"] = servers
         self._merged = merged

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from operator import itemgetter
+from typing import Any
 
 from kafka import KafkaConsumer, OffsetAndMetadata
 from kafka import TopicPartition as KafkaTP
@@ -18,6 +20,8 @@ from streamctl.transport.kafka.records import install
 # ConsumerRecord fields in Message's order: topic, partition, offset, key, value,
 # timestamp, headers (looked up by name, so a kafka-python field reorder cannot mix them up).
 _PICK = itemgetter(*(ConsumerRecord._fields.index(f) for f in Message._fields))
+#: how long ``subscribe`` waits for the subscribed topics' partitions (seconds)
+METADATA_WAIT = 5.0
 
 
 def _ktps(tps: Iterable[TopicPartition]) -> list[KafkaTP]:
@@ -27,6 +31,8 @@ def _ktps(tps: Iterable[TopicPartition]) -> list[KafkaTP]:
 class KafkaTransportConsumer(Consumer):
     def __init__(self, consumer: KafkaConsumer, group_id: str | None, bootstrap: str) -> None:
         self._consumer = consumer
+        #: kafka-python's group coordinator (no public handle exists), for _finish_join
+        self._coordinator: Any = getattr(consumer, "_coordinator", None)
         self._group_id = group_id
         self._bootstrap = bootstrap
         #: kafka-python's fetcher hands out Messages already (transport/kafka/records.py)
@@ -42,6 +48,26 @@ class KafkaTransportConsumer(Consumer):
         bridge = ListenerBridge(listener, self._consumer) if listener is not None else None
         with translate(self._bootstrap, "subscribe"):
             self._consumer.subscribe(list(topics), listener=bridge)
+        self._await_partitions(topics)
+
+    def _await_partitions(self, topics: Sequence[str], timeout: float = METADATA_WAIT) -> None:
+        """Wait (at most ``timeout`` seconds) until this consumer's metadata has the
+        partitions of ``topics``, so its first JoinGroup assigns them.
+
+        kafka-python asks for the metadata of newly subscribed topics only after
+        ``retry_backoff_ms`` (100 ms) while the first join takes less: the group leader
+        then assigns nothing and the group rebalances again once the metadata arrives,
+        on every start. A topic that does not exist is waited for up to ``timeout``,
+        then the consumer goes on (its partitions are assigned when they appear).
+        """
+        cluster = getattr(self._consumer, "_cluster", None)  # no public handle exists
+        if cluster is None:
+            return
+        deadline = time.monotonic() + timeout
+        while any(cluster.partitions_for_topic(t) is None for t in topics):
+            if time.monotonic() >= deadline:
+                return
+            time.sleep(0.01)
 
     def assignment(self) -> set[TopicPartition]:
         return {TopicPartition(tp.topic, tp.partition) for tp in self._consumer.assignment()}
@@ -49,6 +75,7 @@ class KafkaTransportConsumer(Consumer):
     def poll(self, max_records: int = 1000, timeout: float = 0.0) -> list[Message]:
         with translate(self._bootstrap, "poll"):
             batches = self._consumer.poll(timeout_ms=int(timeout * 1000), max_records=max_records)
+        self._finish_join()
         if not batches:
             return []
         out: list[Message] = []
@@ -63,6 +90,26 @@ class KafkaTransportConsumer(Consumer):
         for records in batches.values():
             out += [new(Message, pick(r)) for r in records]
         return out
+
+    def _finish_join(self) -> None:
+        """Rejoin when kafka-python dropped the result of a JoinGroup/SyncGroup round.
+
+        kafka-python 3 (3.0.12) leaves a join in flight when ``poll``'s timeout runs out
+        and resumes it on a later ``poll`` only while ``need_rejoin()`` holds. A rebalance
+        started because the subscribed topics' partitions changed (a topic created just
+        before the consumer subscribed, partitions added) stops meeting that condition as
+        soon as the leader computes the assignment, before the SyncGroup answer: the
+        assignment then arrives and is never installed, heartbeats stay off and the
+        member keeps its old partitions (often none) until its session expires, with
+        nothing to notice. Java's consumer resumes a pending join whatever the reason
+        (``AbstractCoordinator.rejoinNeededOrPending``). Here a finished join nobody took
+        is detected after each poll and the group is rejoined (one more round, within
+        the next polls).
+        """
+        coordinator = self._coordinator
+        task = getattr(coordinator, "_join_task", None)
+        if task is not None and task.is_done and not coordinator.need_rejoin():
+            coordinator.request_rejoin()
 
     def seek(self, tp: TopicPartition, offset: int) -> None:
         with translate(self._bootstrap, "seek"):

@@ -20,7 +20,7 @@ from streamctl.transport.base import (
 from streamctl.transport.exceptions import TransportError
 from streamctl.transport.kafka import admin as kadmin
 from streamctl.transport.kafka import announce
-from streamctl.transport.kafka.config import SETTING_NAMES, KafkaSettings
+from streamctl.transport.kafka.config import SETTING_NAMES, KafkaSettings, refused_values
 from streamctl.transport.kafka.consumer import KafkaTransportConsumer
 from streamctl.transport.kafka.errors import translate, watch_refusals
 from streamctl.transport.kafka.producer import KafkaTransportProducer
@@ -48,6 +48,12 @@ class KafkaTransport(KafkaFamilyTransport):
         """kafka-python's producer, consumer and admin option names, streamctl's aliases for
         some of them, and ``replication_factor`` (for created topics)."""
         return SETTING_NAMES | {"replication_factor"}
+
+    @classmethod
+    def check_setting_values(cls, settings: Mapping[str, Any]) -> dict[str, str]:
+        """The Kafka settings' checks (:meth:`KafkaFamilyTransport.check_setting_values`)
+        and kafka-python's (a ``partitioner`` must be an object)."""
+        return {**super().check_setting_values(settings), **refused_values(settings)}
 
     def __init__(self, url: str, *, datadir: str | Path | None = None, **settings: Any) -> None:
         self.settings = KafkaSettings(self._open(url, datadir, settings), settings)
