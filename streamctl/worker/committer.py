@@ -26,7 +26,6 @@ from operator import itemgetter
 from typing import TypeVar
 
 from streamctl.context import Context
-from streamctl.naming import consumer_group
 from streamctl.tables.manager import TableManager
 from streamctl.transport.base import Consumer, Message, TopicPartition
 from streamctl.transport.exceptions import (
@@ -252,14 +251,9 @@ class Committer:
             consumer = self.consumer
             tps = consumer.assignment()
             beginning = consumer.beginning_offsets(tps)
-            # the group's last committed offsets, not its "stable" ones: the transaction that
-            # failed was this worker's, and the new producer's init has just ended it, so an
-            # offset it left pending is nothing to wait for. A read_committed consumer asks
-            # for stable offsets only (KIP-447); after a broker restart Kafka was seen
-            # answering UNSTABLE_OFFSET_COMMIT to that for minutes, holding the worker here
-            committed = self.context.transport.group_offsets(consumer_group(self.context.conf.id))
             for tp in tps:
-                consumer.seek(tp, committed.get(tp, beginning[tp]))
+                committed = consumer.committed(tp)
+                consumer.seek(tp, beginning[tp] if committed is None else committed)
             # a commit that timed out may have committed on the broker: stores catch up
             self.tables.catch_up()
         except BrokerUnavailable:
