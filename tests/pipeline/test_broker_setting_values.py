@@ -87,3 +87,14 @@ def test_the_transport_refuses_what_validate_reports() -> None:
     with pytest.raises(ConfigurationError) as caught:
         KafkaTransport("kafka://127.0.0.1:1", replication_factor="three")
     assert str(caught.value) == reasons["replication_factor"]
+
+
+def test_timeouts_written_as_text_reach_the_clients_as_numbers() -> None:
+    # (review-13m) validate takes `request_timeout_ms: ${TIMEOUT}` (text once expanded);
+    # run passed the text to kafka-python, whose bootstrap divided it: a TypeError traceback
+    transport = KafkaTransport(
+        "kafka://127.0.0.1:1", request_timeout_ms="30000", bootstrap_timeout_ms="2.5e3"
+    )
+    assert transport.settings.admin()["request_timeout_ms"] == 30000
+    assert transport.settings.admin()["bootstrap_timeout_ms"] == 2500
+    assert transport.settings.consumer()["request_timeout_ms"] == 30000
