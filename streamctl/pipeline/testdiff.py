@@ -219,12 +219,13 @@ def compare_table(table: str, match: str, expected: Any, actual: Any) -> str | N
         if isinstance(actual, dict):
             return f"table {table!r} is not windowed: expect a mapping of key: value"
         rows = [{k: v for k, v in r.items() if k != "state"} for r in actual]
-        wants = [{k: _time_text(v) for k, v in r.items()} for r in expected]
+        wants = [{k: _time_text(v, k) for k, v in r.items()} for r in expected]
         want = [canonical(w) for w in wants]
         if match == "subset":
             found = [next((w for w in wants if _row_in(w, r, match)), None) for r in rows]
             got = [canonical(w) for w in found if w is not None]
             ok = all(any(_row_in(w, r, match) for r in rows) for w in wants)
+            notes = _row_differences(wants, rows, match)
         else:
             pairs = list(zip(wants + [None] * len(rows), rows))
             got = [canonical(w if w is not None and _row_in(w, r, match) else r) for w, r in pairs]
@@ -270,10 +271,55 @@ def _row_in(want: dict[str, Any], got: dict[str, Any], match: str) -> bool:
     )
 
 
-def _time_text(value: Any) -> Any:
-    """A YAML timestamp (``2026-12-01T10:00:00Z`` unquoted) as ``table dump`` writes times."""
+def _row_differences(
+    wants: list[dict[str, Any]], rows: list[dict[str, Any]], match: str
+) -> list[str]:
+    """A line per expected windowed row no written row has: where it first differs from
+    the first written row of its key (or the first row when it gives no key)."""
+    out = []
+    for i, w in enumerate(wants):
+        if any(_row_in(w, r, match) for r in rows):
+            continue
+        same = [r for r in rows if "key" not in w or canonical(r.get("key")) == canonical(w["key"])]
+        if not same:
+            out.append(
+                f"\n  expected row {i + 1}: no window of key {canonical(w.get('key'))} written"
+            )
+            continue
+        for name, v in w.items():
+            if name not in same[0]:
+                found: str | None = f"{name}: expected {canonical(v)}, not written"
+            elif name == "value":
+                found = difference(v, same[0][name], match)
+            elif canonical(v) != canonical(same[0][name]):
+                found = f"{name}: expected {canonical(v)}, written {canonical(same[0][name])}"
+            else:
+                found = None
+            if found:
+                n = rows.index(same[0]) + 1
+                out.append(
+                    f"\n  expected row {i + 1} not found: written row {n} differs at {found}"
+                )
+                break
+    return out
+
+
+def _time_text(value: Any, field: str = "") -> Any:
+    """A YAML timestamp (``2026-12-01T10:00:00Z`` unquoted), or a window's ``start`` /
+    ``end`` in epoch seconds, as ``table dump`` writes times."""
     import datetime as dt
 
+    if (
+        field in ("start", "end")
+        and isinstance(value, (int, float))
+        and not isinstance(value, bool)
+    ):
+        from streamctl.tables.windows.emit import iso
+
+        try:
+            return iso(float(value))
+        except (OverflowError, ValueError, OSError):
+            return value  # no time: compared as written (and reported as differing)
     if isinstance(value, dt.datetime):
         from streamctl.pipeline.testspec import seconds
         from streamctl.tables.windows.emit import iso

@@ -158,3 +158,29 @@ def test_a_record_match_overrides_the_topic_and_headers_are_compared_exactly() -
         "  expected record 1 not found: written record 1 differs at headers.h: "
         'expected "x ", written "x"'
     )
+
+
+def test_a_windowed_row_not_found_is_explained_and_takes_epoch_seconds() -> None:
+    # (review-13m) under match: subset a missing row was a bare "-" line (the written rows
+    # hidden, no reason), and `start: 60` never matched the ISO text table dump writes
+    rows = [
+        {"key": "a", "start": "1970-01-01T00:01:00Z", "end": "1970-01-01T00:02:00Z", "value": 2},
+        {"key": "b", "start": "1970-01-01T00:02:00Z", "end": "1970-01-01T00:03:00Z", "value": 1},
+    ]
+    assert compare_table("w", "exact", [{"key": "a", "start": 60, "end": 120}, {}], rows) is None
+    assert compare_table("w", "subset", [{"key": "b", "start": 120.0}], rows) is None
+    message = compare_table(
+        "w",
+        "subset",
+        [{"key": "a", "start": 60, "value": 3}, {"key": "c"}, {"key": "b", "end": 1}],
+        rows,
+    )
+    assert message is not None
+    assert message.splitlines()[-3:] == [
+        "  expected row 1 not found: written row 1 differs at value: expected 3, written 2",
+        '  expected row 2: no window of key "c" written',
+        '  expected row 3 not found: written row 2 differs at end: expected "1970-01-01T00:00:01Z", '
+        'written "1970-01-01T00:03:00Z"',
+    ]
+    huge = compare_table("w", "subset", [{"key": "a", "start": 10**30}], rows)  # no time
+    assert huge is not None and "differs at start: expected 1000000000000000000000000000000" in huge
