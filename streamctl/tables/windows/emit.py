@@ -97,7 +97,14 @@ class Emitter:
         cls = key.__class__
         cached = self._keys.get(key) if cls is str or cls is int else None
         if cached is None:
-            data = topic.key_serde.dumps(key)
+            try:
+                data = topic.key_serde.dumps(key)
+            except (TypeError, ValueError) as exc:  # no event to blame: one line, no traceback
+                raise TableError(
+                    f"cannot emit the window of key {key!r} ({type(key).__name__}) to topic "
+                    f"{topic.name!r}: {exc}; give the topic key_serializer: json (or a "
+                    "key_type the key is)"
+                ) from exc
             opening = b'{"key":' + JSONCodec._encode(key) + b',"window":' if self._json else b""
             cached = (data, opening)
             if cls is str or cls is int:
