@@ -24,6 +24,25 @@ TEST_TIMEOUT = 30.0
 MAX_NODES = 100_000
 
 
+def nesting_depth(obj: object) -> int:
+    """How deeply mappings and lists nest in ``obj`` (a scalar is 0), counted without
+    recursion, so a value too deep for Python's stack is measured, not a RecursionError."""
+    deepest = 0
+    todo: list[tuple[object, int]] = [(obj, 0)]
+    while todo:
+        item, depth = todo.pop()
+        if isinstance(item, dict):
+            children: list[object] = list(item.values())
+        elif isinstance(item, (list, tuple)):
+            children = list(item)
+        else:
+            continue
+        depth += 1
+        deepest = max(deepest, depth)
+        todo.extend((c, depth) for c in children)
+    return deepest
+
+
 class FileRefused(Exception):
     """A file reference that may not be read; ``message`` says why."""
 

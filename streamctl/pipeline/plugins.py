@@ -84,11 +84,14 @@ def _module_source(module_name: str, search_dir: Path | None) -> tuple[str, str 
     path: list[str] = [str(search_dir)] if search_dir is not None else []
     path += [p for p in sys.path if p != str(search_dir)]
     spec = None
-    for part in module_name.split("."):
+    for depth, part in enumerate(module_name.split(".")):
         spec = importlib.machinery.PathFinder.find_spec(part, path)
         if spec is None:
-            if len(module_name.split(".")) == 1:
-                spec = importlib.util.find_spec(part)  # a built-in or frozen module
+            if depth == 0:
+                # a built-in or frozen module, or a package installed in editable mode
+                # (pip install -e: found by its own finder on sys.meta_path, not on
+                # sys.path); find_spec of a top-level name imports nothing
+                spec = importlib.util.find_spec(part)
             if spec is None:
                 raise PluginError(f"cannot import plugin module {module_name!r}: no such module")
         path = list(spec.submodule_search_locations or [])

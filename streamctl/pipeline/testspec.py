@@ -45,7 +45,7 @@ from pathlib import Path
 from typing import Any
 
 from streamctl.pipeline.errors import Problem
-from streamctl.pipeline.limits import FileRefused, inside, read_bounded
+from streamctl.pipeline.limits import MAX_DEPTH, FileRefused, inside, nesting_depth, read_bounded
 from streamctl.pipeline.testschema import (
     EXPECTED_RECORD,
     INPUT_RECORD,
@@ -238,7 +238,13 @@ class _Reader:
                 self.error(path + ("file",), f"{name}:{n}: not JSON ({exc})")
                 return []
             except RecursionError:
-                self.error(path + ("file",), f"{name}:{n}: JSON nested too deeply")
+                too_deep = True
+            else:
+                too_deep = nesting_depth(value) > MAX_DEPTH
+            if too_deep:
+                # as in a YAML file: a deeper value would overflow the stack when compared
+                message = f"{name}:{n}: JSON nested deeper than {MAX_DEPTH} levels"
+                self.error(path + ("file",), message)
                 return []
             key = value.get(key_field) if isinstance(value, dict) and key_field else None
             out.append(Record(value=value, key=key, path=path + ("file",)))

@@ -90,13 +90,18 @@ class KafkaFamilyTransport(Transport):
 
     def _open(self, url: str, datadir: str | Path | None, settings: dict[str, Any]) -> list[str]:
         """Note the URL, data dir and ``replication_factor`` (popped from ``settings``, -1:
-        the broker's default, for created topics); return the bootstrap servers.
+        the broker's default, for created topics), turn the timeouts written as text into
+        numbers; return the bootstrap servers.
         ConfigurationError for a value :meth:`check_setting_values` refuses."""
         for reason in self.check_setting_values(settings).values():
             raise ConfigurationError(reason)
         self.url = url
         self.datadir = Path(datadir) if datadir is not None else None
         self.replication_factor = int(float(settings.pop("replication_factor", -1)))
+        for name in ("request_timeout_ms", "bootstrap_timeout_ms"):
+            if isinstance(settings.get(name), str):  # text of a number (checked above):
+                n = float(settings[name])  # ${TIMEOUT} expands to text; the clients divide it
+                settings[name] = int(n) if n.is_integer() else n
         return parse_servers(url, self.scheme)
 
 

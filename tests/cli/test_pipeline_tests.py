@@ -334,8 +334,16 @@ def test_a_timestamp_no_record_can_carry_is_bad_input(tmp_path: Path, stamp: str
     assert "Traceback" not in result.output
 
 
-def test_a_json_lines_file_nested_too_deeply_is_bad_input(tmp_path: Path) -> None:
-    (tmp_path / "deep.jsonl").write_text("[" * 100_000 + "\n")
+@pytest.mark.parametrize(
+    "line",
+    [
+        "[" * 100_000,  # json.loads' RecursionError
+        '{"a": ' * 600 + "1" + "}" * 600,  # decoded, but too deep for the comparison (a traceback)
+        "[" * 65 + "]" * 65,  # one level deeper than a YAML file may nest
+    ],
+)
+def test_a_json_lines_file_nested_too_deeply_is_bad_input(tmp_path: Path, line: str) -> None:
+    (tmp_path / "deep.jsonl").write_text(line + "\n")
     tests = (
         "tests:\n"
         "  - name: x\n"
@@ -346,8 +354,35 @@ def test_a_json_lines_file_nested_too_deeply_is_bad_input(tmp_path: Path) -> Non
     result = cli("test", path)
     assert result.exit_code == 2, result.output
     assert result.stderr.splitlines() == [
-        f"{tmp_path / 'p_test.yaml'}:3:28: deep.jsonl:1: JSON nested too deeply"
+        f"{tmp_path / 'p_test.yaml'}:3:28: deep.jsonl:1: JSON nested deeper than 64 levels"
     ]
+
+
+def test_a_written_value_too_deep_to_compare_fails_the_test_without_a_traceback(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "deep.jsonl").write_text(json.dumps({"s": "[" * 700 + "]" * 700}) + "\n")
+    pipeline = (
+        "app: t-deep\n"
+        "topics:\n"
+        "  src: {partitions: 1}\n"
+        "  out: {partitions: 1}\n"
+        "agents:\n"
+        "  parse:\n"
+        "    from: src\n"
+        "    steps:\n"
+        '      - map: "json(s)"\n'
+        "      - to: out\n"
+        "tests:\n"
+        "  - name: x\n"
+        "    input: {src: {file: deep.jsonl}}\n"
+        "    expect: {topics: {out: [{value: [[]], match: subset}]}}\n"
+    )
+    (tmp_path / "p.yaml").write_text(pipeline)
+    result = cli("test", tmp_path / "p.yaml")
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output
+    assert "topic 'out': a written value is nested too deeply to compare" in result.output
 
 
 LOOP = (

@@ -50,7 +50,10 @@ def test_every_bad_value_is_placed_at_the_value_and_run_refuses_it(tmp_path: Pat
     assert not data.exists()
 
 
-@pytest.mark.parametrize("rf,timeout", [(3, 5000), (-1, 0.5), ("'2'", "'30000'"), (1, 1)], ids=str)
+# a request timeout above fetch_max_wait_ms (100) and below connections_max_idle_ms
+@pytest.mark.parametrize(
+    "rf,timeout", [(3, 5000), (-1, 100.5), ("'2'", "'30000'"), (1, 539_999)], ids=str
+)
 def test_good_values_pass(tmp_path: Path, rf: object, timeout: object) -> None:
     path = tmp_path / "p.yaml"
     path.write_text(PIPELINE.format(rf=rf, timeout=timeout).replace("  partitioner: murmur2\n", ""))
@@ -61,7 +64,7 @@ def test_good_values_pass(tmp_path: Path, rf: object, timeout: object) -> None:
 @pytest.mark.parametrize("rf", [0, -2, 2.5, "true", "null", "[3]"])
 def test_a_replication_factor_that_is_no_count_is_refused(tmp_path: Path, rf: object) -> None:
     path = tmp_path / "p.yaml"
-    text = PIPELINE.format(rf=rf, timeout=100).replace("  partitioner: murmur2\n", "")
+    text = PIPELINE.format(rf=rf, timeout=1000).replace("  partitioner: murmur2\n", "")
     path.write_text(text)
     result = cli("validate", path)
     assert result.exit_code == PROBLEMS_FOUND
@@ -87,3 +90,38 @@ def test_the_transport_refuses_what_validate_reports() -> None:
     with pytest.raises(ConfigurationError) as caught:
         KafkaTransport("kafka://127.0.0.1:1", replication_factor="three")
     assert str(caught.value) == reasons["replication_factor"]
+
+
+def test_timeouts_written_as_text_reach_the_clients_as_numbers() -> None:
+    # (review-13m) validate takes `request_timeout_ms: ${TIMEOUT}` (text once expanded);
+    # run passed the text to kafka-python, whose bootstrap divided it: a TypeError traceback
+    transport = KafkaTransport(
+        "kafka://127.0.0.1:1", request_timeout_ms="30000", bootstrap_timeout_ms="2.5e3"
+    )
+    assert transport.settings.admin()["request_timeout_ms"] == 30000
+    assert transport.settings.admin()["bootstrap_timeout_ms"] == 2500
+    assert transport.settings.consumer()["request_timeout_ms"] == 30000
+
+
+@pytest.mark.parametrize(
+    "settings,name",
+    [
+        ({"request_timeout_ms": 10**26}, "request_timeout_ms"),  # run: exit 1 at the consumer
+        ({"request_timeout_ms": 0.001}, "request_timeout_ms"),  # run: bootstrap timed out
+        ({"fetch_max_wait_ms": 40_000}, "fetch_max_wait_ms"),
+        ({"connections_max_idle_ms": 20_000}, "connections_max_idle_ms"),
+    ],
+    ids=str,
+)
+def test_timeouts_kafka_python_refuses_together_are_refused_by_validate(
+    settings: dict[str, object], name: str
+) -> None:
+    # (review-13m) kafka-python's consumer wants fetch_max_wait_ms < request_timeout_ms <
+    # connections_max_idle_ms; validate passed these and run failed (or hung) later
+    reasons = KafkaTransport.check_setting_values(settings)
+    assert list(reasons) == [name]
+    assert "fetch_max_wait_ms (" in reasons[name] and "< connections_max_idle_ms (" in reasons[name]
+    with pytest.raises(ConfigurationError):
+        KafkaTransport("kafka://127.0.0.1:1", **settings)
+    fine = {"request_timeout_ms": "30001", "connections_max_idle_ms": 600_000}
+    assert KafkaTransport.check_setting_values(fine) == {}

@@ -158,3 +158,99 @@ def test_a_record_match_overrides_the_topic_and_headers_are_compared_exactly() -
         "  expected record 1 not found: written record 1 differs at headers.h: "
         'expected "x ", written "x"'
     )
+
+
+def test_a_windowed_row_not_found_is_explained_and_takes_epoch_seconds() -> None:
+    # (review-13m) under match: subset a missing row was a bare "-" line (the written rows
+    # hidden, no reason), and `start: 60` never matched the ISO text table dump writes
+    rows = [
+        {"key": "a", "start": "1970-01-01T00:01:00Z", "end": "1970-01-01T00:02:00Z", "value": 2},
+        {"key": "b", "start": "1970-01-01T00:02:00Z", "end": "1970-01-01T00:03:00Z", "value": 1},
+    ]
+    assert compare_table("w", "exact", [{"key": "a", "start": 60, "end": 120}, {}], rows) is None
+    assert compare_table("w", "subset", [{"key": "b", "start": 120.0}], rows) is None
+    message = compare_table(
+        "w",
+        "subset",
+        [{"key": "a", "start": 60, "value": 3}, {"key": "c"}, {"key": "b", "end": 1}],
+        rows,
+    )
+    assert message is not None
+    assert message.splitlines()[-3:] == [
+        "  expected row 1 not found: written row 1 differs at value: expected 3, written 2",
+        '  expected row 2: no window of key "c" written',
+        '  expected row 3 not found: written row 2 differs at end: expected "1970-01-01T00:00:01Z", '
+        'written "1970-01-01T00:03:00Z"',
+    ]
+    huge = compare_table("w", "subset", [{"key": "a", "start": 10**30}], rows)  # no time
+    assert huge is not None and "differs at start: expected 1000000000000000000000000000000" in huge
+
+
+def _pair_naively(expected: list[Record], actual: list[Actual], per_key: bool, match: str):
+    """The pairing as it was written first: every free written record tried in order."""
+    from streamctl.pipeline.testdiff import _same
+    from streamctl.pipeline.testmatch import canonical
+
+    free = list(range(len(actual)))
+    keys = [canonical(a.key) for a in actual]
+    pairs = {}
+    for i, exp in enumerate(expected):
+        for j in free:
+            if per_key and any(keys[f] == keys[j] for f in free if f < j):
+                continue
+            if _same(exp, actual[j], match):
+                pairs[i] = j
+                free.remove(j)
+                break
+    return pairs
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_the_indexed_pairing_pairs_as_trying_every_record_does(seed: int) -> None:
+    import random
+
+    from streamctl.pipeline.testdiff import _pair
+
+    rng = random.Random(seed)
+
+    def value() -> object:
+        return rng.choice(
+            [
+                {"a": rng.randint(0, 2), "b": {"c": rng.choice([1, 1.0, True, None])}},
+                {"a": rng.randint(0, 2)},
+                [rng.randint(0, 1)],
+                rng.randint(0, 2),
+                {"b": {"c": 1}},
+            ]
+        )
+
+    actual = [
+        Actual(key=rng.choice(["x", "y", None]), value=value(), timestamp=0.0) for _ in range(12)
+    ]
+    expected = [
+        Record(
+            value=value(),
+            key=rng.choice([ANY, "x", "y", None]),
+            match=rng.choice([None, "exact", "subset"]),
+        )
+        for _ in range(10)
+    ]
+    for match in ("exact", "unordered", "subset"):
+        per_key = match == "exact"
+        assert _pair(expected, actual, per_key, match) == _pair_naively(
+            expected, actual, per_key, match
+        )
+
+
+@pytest.mark.parametrize("match", ["unordered", "subset"])
+def test_thousands_of_records_pair_quickly(match: str) -> None:
+    # (review-13m) each expected record was compared with every written one, each time
+    # making both values text: 8,000 records took 5 minutes (subset) and over 5 (unordered)
+    import time
+
+    n = 8000
+    actual = [Actual(key=f"k{i % 7}", value={"i": i, "k": i % 7}, timestamp=0.0) for i in range(n)]
+    expected = [Record(value={"i": i, "k": i % 7}, key=ANY) for i in reversed(range(n))]
+    started = time.monotonic()
+    assert compare_records("t", match, expected, actual) is None
+    assert time.monotonic() - started < 20  # about 0.5 s; minutes before

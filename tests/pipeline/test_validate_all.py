@@ -342,3 +342,34 @@ def test_usage_errors_exit_2_not_1(tmp_path: Path) -> None:
     assert nothing.exit_code == 2 and "no file matches this pattern" in nothing.stderr
     assert cli("validate", tmp_path).exit_code == 2  # a folder with no pipeline file
     assert cli("validate", tmp_path / "x.yaml", "-f", "xml").exit_code == 2
+
+
+def test_validate_finds_a_plugin_package_installed_in_editable_mode(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """(review-13m) `pip install -e .` puts a finder on sys.meta_path, not the source
+    folder on sys.path: validate outside the repo said the built-in `use: log`
+    (streamctl.pipeline.builtins) was "no such module" while run ran it."""
+    import importlib.machinery
+    import sys
+
+    from streamctl.pipeline.plugins import check_agent
+
+    source = tmp_path / "src"
+    (source / "r13m_editable_pkg").mkdir(parents=True)
+    (source / "r13m_editable_pkg" / "__init__.py").write_text("")
+    (source / "r13m_editable_pkg" / "agents.py").write_text("async def fwd(stream):\n    pass\n")
+
+    class EditableFinder:  # as setuptools' __editable___*_finder: one package, by name
+        @staticmethod
+        def find_spec(name: str, path: object = None, target: object = None) -> object:
+            if name != "r13m_editable_pkg":
+                return None
+            return importlib.machinery.PathFinder.find_spec(name, [str(source)])
+
+    monkeypatch.setattr(sys, "meta_path", [*sys.meta_path, EditableFinder])
+    (tmp_path / "pipelines").mkdir()
+    assert check_agent("r13m_editable_pkg.agents:fwd", search_dir=tmp_path / "pipelines") == (
+        frozenset()
+    )
+    assert "r13m_editable_pkg" not in sys.modules  # found, never imported

@@ -155,3 +155,57 @@ def test_an_emitted_record_is_what_encoding_its_dict_gives(tmp_path: Path, key, 
         topic.value_serde.dumps(window_record(win, key, (60.0, 119.9), value)),
     )
     assert [(e[2].key, e[2].value) for e in read_topic(app, "out")] == [expected, expected]
+
+
+@pytest.mark.parametrize("window", [TumblingWindow(60), HoppingWindow(60, 30)])
+def test_keys_equal_in_python_but_not_as_table_keys_keep_their_own_windows(
+    tmp_path: Path, window
+) -> None:
+    # review-11s: the key caches of the write path took True (and 1.0) for 1, as dict
+    # keys do: windows[True] += 1 after windows[1] += 1 wrote into 1's window
+    import asyncio
+
+    app = App("wkeys", broker="local://", datadir=tmp_path, topic_partitions=1)
+    src = app.topic("clicks", key_type=str)
+    t = app.Table("clicks", default=int)
+    windows = t.using_window(window)
+    keys = [1, True, 1.0, 1, "1"]
+
+    @app.agent(src)
+    async def count(stream):
+        async for event in stream.events():
+            windows[keys[event.value["i"]]] += 1
+
+    app.ensure_topics()
+    for i in range(len(keys)):
+        asyncio.run(src.send(key="k", value={"i": i}, timestamp=40 + i))
+    assert app.run(until_idle=True) == 0
+    stored = {k: v for _p, k, v in t._state.iter_raw() if k.startswith(b"[")}
+    firsts = {k.split(b",")[0]: v for k, v in stored.items() if b"[0.0," in k}
+    assert firsts == {b"[1": b"2", b"[true": b"1", b"[1.0": b"1", b'["1"': b"1"}
+
+
+@pytest.mark.parametrize("on", ["close", "update"])
+def test_a_key_the_emit_topic_cannot_encode_is_one_line_not_a_traceback(tmp_path, on) -> None:
+    # review-11s: an int key emitted to a topic of raw (text) keys stopped the worker
+    # with a TypeError traceback from the punctuation
+    import asyncio
+
+    from streamctl.exceptions import StreamctlError
+
+    app = App("wraw" + on, broker="local://", datadir=tmp_path, topic_partitions=1)
+    src = app.topic("clicks", key_type=str)
+    out = app.topic("closed")  # raw keys: text or bytes only
+    t = app.Table("clicks", default=int)
+    windows = t.using_window(TumblingWindow(60))
+    t.emit_windows(out, on=on)
+
+    @app.agent(src)
+    async def count(stream):
+        async for _event in stream.events():
+            windows[7] += 1
+
+    app.ensure_topics()
+    asyncio.run(src.send(key="k", value={}, timestamp=5))
+    with pytest.raises(StreamctlError, match=r"cannot emit the window of key 7 \(int\) to topic"):
+        app.run(until_idle=True)

@@ -10,9 +10,11 @@ Faust range's ``end`` (``start + size - 0.1``).
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from itertools import count
 from typing import Any
 
 from streamctl.models.codecs import JSONCodec
+from streamctl.tables.changelog import remember
 from streamctl.tables.exceptions import TableError
 from streamctl.tables.windows.ranges import Window, WindowRange
 
@@ -59,9 +61,9 @@ def record_timestamp(window: Window, rng: WindowRange) -> int:
 class Emitter:
     """Sends window records to one topic, on ``close`` or on every ``update``.
 
-    On close, :meth:`send` queues the record and :meth:`flush` (the end of each
-    punctuation) hands them to the producer in one ``send_many``; on update each record
-    goes to the producer as it is sent. A topic of plain JSON values gets each record's
+    :meth:`send` queues the record and :meth:`flush` (the end of each punctuation, after
+    every batch) hands them to the producer in one ``send_many``; on update a record is
+    taken back when its event fails (the undo log), as the event's table writes are. A topic of plain JSON values gets each record's
     bytes built from the cached JSON of its key and of its window's times (many keys share
     a window, and each key comes back window after window), byte for byte what encoding
     ``window_record`` gives.
@@ -80,6 +82,10 @@ class Emitter:
         self._ranges: dict[WindowRange, tuple[bytes, int]] = {}
         #: records queued for :meth:`flush`: keys, values, timestamps (ms)
         self._queue: tuple[list[bytes | None], list[bytes | None], list[int]] = ([], [], [])
+        #: on update: records of this batch's events, by send order (an entry in the undo
+        #: log each, so a failed event's records go with its table writes)
+        self._updates: dict[int, tuple[bytes | None, bytes | None, int]] = {}
+        self._order = count()
         serde = topic.value_serde
         self._json = serde.type is None and type(serde.codec) is JSONCodec
 
@@ -91,7 +97,14 @@ class Emitter:
         cls = key.__class__
         cached = self._keys.get(key) if cls is str or cls is int else None
         if cached is None:
-            data = topic.key_serde.dumps(key)
+            try:
+                data = topic.key_serde.dumps(key)
+            except (TypeError, ValueError) as exc:  # no event to blame: one line, no traceback
+                raise TableError(
+                    f"cannot emit the window of key {key!r} ({type(key).__name__}) to topic "
+                    f"{topic.name!r}: {exc}; give the topic key_serializer: json (or a "
+                    "key_type the key is)"
+                ) from exc
             opening = b'{"key":' + JSONCodec._encode(key) + b',"window":' if self._json else b""
             cached = (data, opening)
             if cls is str or cls is int:
@@ -112,15 +125,32 @@ class Emitter:
             body = b"".join((cached[1], span[0], repr(value).encode(), b"}"))  # JSON's text
         else:
             body = b"".join((cached[1], span[0], JSONCodec._encode(value), b"}"))
+        if self.on == "update":
+            # held until the batch's punctuation: an event that then fails (dead-lettered,
+            # skipped) takes its records back with its writes, as if it never ran
+            seq = next(self._order)
+            remember(self._updates, seq)
+            self._updates[seq] = (cached[0], body, span[1])
+            return
         keys, values, stamps = self._queue
         keys.append(cached[0])
         values.append(body)
         stamps.append(span[1])
-        if self.on == "update":
-            self.flush()
+
+    def discard(self) -> None:
+        """Forget the records not handed to the producer yet (the batch is replayed)."""
+        self._queue = ([], [], [])
+        self._updates.clear()
 
     def flush(self) -> None:
         """Hand the queued records to the producer (the batch's commit writes them)."""
+        if self._updates:
+            updates, self._updates = self._updates, {}
+            keys, values, stamps = self._queue
+            for key, value, stamp in updates.values():
+                keys.append(key)
+                values.append(value)
+                stamps.append(stamp)
         keys, values, stamps = self._queue
         if keys:
             self._queue = ([], [], [])

@@ -272,6 +272,8 @@ class WindowedTable(WindowWriting, WindowClosing, WindowTime, SessionTable, Coll
         if self._windows is not None:  # the batch is replayed: back to what the stores say
             self._load_windows(self._windows.partitions())
         self.late_events, self.late_dropped = self._late_committed  # counted again
+        if self._emitter is not None:
+            self._emitter.discard()
 
     def window_mark(self, partition: int) -> float | None:
         """The close mark of ``partition`` (stream time through which windows closed)."""

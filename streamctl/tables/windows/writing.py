@@ -145,13 +145,18 @@ class WindowWriting:
             targets: Iterable[tuple[WindowRange, bytes]]
             if size:  # TumblingWindow.ranges of a whole-seconds size, inline
                 first = (timestamp // size) * size
-                latest = latest_of.get(key)
+                # only text and int keys are cached: 1, 1.0 and True are one dict key but
+                # three table keys (as the codec's key caches, one per type)
+                cls = key.__class__
+                cacheable = cls is str or cls is int
+                latest = latest_of.get(key) if cacheable else None
                 if latest is None or latest[0] != first:
                     rng = (first, first + gap)
                     latest = (first, (rng, window_key(codec, key, rng)))
-                    if len(latest_of) >= KEY_CACHE_MAX:
-                        latest_of.clear()
-                    latest_of[key] = latest
+                    if cacheable:
+                        if len(latest_of) >= KEY_CACHE_MAX:
+                            latest_of.clear()
+                        latest_of[key] = latest
                 targets = (latest[1],)
             else:
                 targets = targets_of(key, window.ranges(timestamp))
@@ -204,6 +209,11 @@ class WindowWriting:
     ) -> Iterator[tuple[WindowRange, bytes]]:
         """Each of ``ranges`` with the store key of ``key``'s window there (cached)."""
         cache = self._wkeys
+        cls = key.__class__
+        if cls is not str and cls is not int:  # 1, 1.0 and True: one dict key (see _writer)
+            for rng in ranges:
+                yield rng, window_key(self._codec, key, rng)
+            return
         for rng in ranges:
             wkey = (key, rng)
             encoded = cache.get(wkey)

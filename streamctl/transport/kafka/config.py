@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -73,7 +74,37 @@ def refused_values(settings: Mapping[str, Any]) -> dict[str, str]:
             "Partitioner object (leave it out: records go where Kafka's default "
             "murmur2 partitioner puts them)"
         )
+    # kafka-python's consumer refuses to start unless fetch_max_wait_ms <
+    # request_timeout_ms < connections_max_idle_ms (the defaults included)
+    order = ("fetch_max_wait_ms", "request_timeout_ms", "connections_max_idle_ms")
+    defaults = {**KafkaConsumer.DEFAULT_CONFIG, **COMMON_DEFAULTS, **CONSUMER_DEFAULTS}
+    values = {name: _finite(settings.get(name, defaults[name])) for name in order}
+    low, mid, high = (values[name] for name in order)
+    given = [name for name in ("request_timeout_ms", *order[::2]) if name in settings]
+    if (
+        given
+        and low is not None
+        and mid is not None
+        and high is not None
+        and not (low < mid < high)
+    ):
+        out.setdefault(
+            given[0],
+            f"Kafka setting {given[0]}: kafka-python wants fetch_max_wait_ms ({low:g}) < "
+            f"request_timeout_ms ({mid:g}) < connections_max_idle_ms ({high:g})",
+        )
     return out
+
+
+def _finite(value: Any) -> float | None:
+    """``value`` as a finite number (a number or its text), else None (checked elsewhere)."""
+    if isinstance(value, bool):
+        return None
+    try:
+        n = float(value)
+    except (TypeError, ValueError):
+        return None
+    return n if math.isfinite(n) else None
 
 
 class KafkaSettings:
