@@ -42,7 +42,7 @@ Record = tuple[str, bytes | None, bytes | None, int | None, Headers | None, int 
 Translate = Callable[[str, str], AbstractContextManager[None]]
 
 
-def _number(value: Any) -> float | None:
+def finite_number(value: Any) -> float | None:
     """``value`` as a finite number (a number, or text of one), or None (a bool too)."""
     if isinstance(value, bool):
         return None
@@ -72,7 +72,7 @@ class KafkaFamilyTransport(Transport):
         out: dict[str, str] = {}
         if "replication_factor" in settings:
             value = settings["replication_factor"]
-            n = _number(value)
+            n = finite_number(value)
             if n is None or n != int(n) or not (n >= 1 or n == -1):
                 out["replication_factor"] = (
                     "broker setting replication_factor must be a whole number of replicas "
@@ -80,7 +80,7 @@ class KafkaFamilyTransport(Transport):
                 )
         for name in ("request_timeout_ms", "bootstrap_timeout_ms"):
             if name in settings:
-                n = _number(settings[name])
+                n = finite_number(settings[name])
                 if n is None or not n > 0:
                     out[name] = (
                         f"broker setting {name} must be a number of milliseconds above 0, "

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -10,6 +9,7 @@ from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 
 from streamctl.exceptions import ConfigurationError
 from streamctl.redact import secret_values
+from streamctl.transport.kafkashared import finite_number
 from streamctl.transport.servers import parse_servers
 
 # Defaults tuned for a stream processor: explicit commits only, start at the
@@ -78,7 +78,7 @@ def refused_values(settings: Mapping[str, Any]) -> dict[str, str]:
     # request_timeout_ms < connections_max_idle_ms (the defaults included)
     order = ("fetch_max_wait_ms", "request_timeout_ms", "connections_max_idle_ms")
     defaults = {**KafkaConsumer.DEFAULT_CONFIG, **COMMON_DEFAULTS, **CONSUMER_DEFAULTS}
-    values = {name: _finite(settings.get(name, defaults[name])) for name in order}
+    values = {name: finite_number(settings.get(name, defaults[name])) for name in order}
     low, mid, high = (values[name] for name in order)
     given = [name for name in ("request_timeout_ms", *order[::2]) if name in settings]
     if (
@@ -94,17 +94,6 @@ def refused_values(settings: Mapping[str, Any]) -> dict[str, str]:
             f"request_timeout_ms ({mid:g}) < connections_max_idle_ms ({high:g})",
         )
     return out
-
-
-def _finite(value: Any) -> float | None:
-    """``value`` as a finite number (a number or its text), else None (checked elsewhere)."""
-    if isinstance(value, bool):
-        return None
-    try:
-        n = float(value)
-    except (TypeError, ValueError):
-        return None
-    return n if math.isfinite(n) else None
 
 
 class KafkaSettings:
