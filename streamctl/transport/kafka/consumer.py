@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from operator import itemgetter
-from typing import Any
 
 from kafka import KafkaConsumer, OffsetAndMetadata
 from kafka import TopicPartition as KafkaTP
@@ -31,8 +30,6 @@ def _ktps(tps: Iterable[TopicPartition]) -> list[KafkaTP]:
 class KafkaTransportConsumer(Consumer):
     def __init__(self, consumer: KafkaConsumer, group_id: str | None, bootstrap: str) -> None:
         self._consumer = consumer
-        #: kafka-python's group coordinator (no public handle exists), for _finish_join
-        self._coordinator: Any = getattr(consumer, "_coordinator", None)
         self._group_id = group_id
         self._bootstrap = bootstrap
         #: kafka-python's fetcher hands out Messages already (transport/kafka/records.py)
@@ -75,7 +72,6 @@ class KafkaTransportConsumer(Consumer):
     def poll(self, max_records: int = 1000, timeout: float = 0.0) -> list[Message]:
         with translate(self._bootstrap, "poll"):
             batches = self._consumer.poll(timeout_ms=int(timeout * 1000), max_records=max_records)
-        self._finish_join()
         if not batches:
             return []
         out: list[Message] = []
@@ -90,26 +86,6 @@ class KafkaTransportConsumer(Consumer):
         for records in batches.values():
             out += [new(Message, pick(r)) for r in records]
         return out
-
-    def _finish_join(self) -> None:
-        """Rejoin when kafka-python dropped the result of a JoinGroup/SyncGroup round.
-
-        kafka-python 3 (3.0.12) leaves a join in flight when ``poll``'s timeout runs out
-        and resumes it on a later ``poll`` only while ``need_rejoin()`` holds. A rebalance
-        started because the subscribed topics' partitions changed (a topic created just
-        before the consumer subscribed, partitions added) stops meeting that condition as
-        soon as the leader computes the assignment, before the SyncGroup answer: the
-        assignment then arrives and is never installed, heartbeats stay off and the
-        member keeps its old partitions (often none) until its session expires, with
-        nothing to notice. Java's consumer resumes a pending join whatever the reason
-        (``AbstractCoordinator.rejoinNeededOrPending``). Here a finished join nobody took
-        is detected after each poll and the group is rejoined (one more round, within
-        the next polls).
-        """
-        coordinator = self._coordinator
-        task = getattr(coordinator, "_join_task", None)
-        if task is not None and task.is_done and not coordinator.need_rejoin():
-            coordinator.request_rejoin()
 
     def seek(self, tp: TopicPartition, offset: int) -> None:
         with translate(self._bootstrap, "seek"):
