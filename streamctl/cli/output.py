@@ -11,11 +11,13 @@ import json
 import sys
 from collections.abc import Iterable, Sequence
 from enum import Enum
+from pathlib import Path
 from typing import Any
 
 import typer
 
 from streamctl.cli.plain import number
+from streamctl.exceptions import ConfigurationError
 
 #: rows written per ``write()`` call
 CHUNK = 2_000
@@ -129,3 +131,16 @@ def _cell(_column: str, value: Any) -> str:
     if isinstance(value, int):
         return number(value)
     return value if isinstance(value, str) else dumps(value)
+
+
+def write_file(path: Path, text: str, option: str) -> None:
+    """Write ``text`` (UTF-8) to the file an option names, creating its folder (as pytest's
+    ``--junitxml`` does); ConfigurationError (bad input, exit 2) naming ``option`` when
+    it cannot be written."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise ConfigurationError(
+            f"{option} {path}: cannot write it: {exc.strerror or exc}"
+        ) from None

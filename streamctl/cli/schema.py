@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from streamctl.cli.common import Group, err, out
+from streamctl.cli.output import write_file
 from streamctl.exceptions import ConfigurationError, StreamctlError
 from streamctl.pipeline.loader import read_pipeline_spec
 
@@ -157,13 +158,7 @@ def pipeline(
         out.print(f"{check_file} is current", markup=False)
         return
     if out_file is not None:
-        try:
-            out_file.parent.mkdir(parents=True, exist_ok=True)
-            out_file.write_text(text, encoding="utf-8")
-        except OSError as exc:
-            raise ConfigurationError(
-                f"--out {out_file}: cannot write it: {exc.strerror or exc}"
-            ) from None
+        write_file(out_file, text, "--out")
         out.print(str(out_file), markup=False)
         return
     out.print(text, markup=False, end="")

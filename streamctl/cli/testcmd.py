@@ -13,6 +13,7 @@ from typing import Any
 import typer
 
 from streamctl.cli.common import err, out, setup_logging
+from streamctl.cli.output import write_file
 from streamctl.cli.validate import _annotation, _as_dict, _escape, expand_paths
 from streamctl.exceptions import ConfigurationError
 from streamctl.pipeline.errors import PipelineError, Problem
@@ -109,7 +110,7 @@ def test(
         _bad_input(problems, format, junit_xml)
     if not planned:
         if junit_xml is not None:  # as pytest: an empty report when nothing was collected
-            _write_report(junit_xml, _junit([], 0.0))
+            write_file(junit_xml, _junit([], 0.0), "--junit-xml")
         if format is TestFormat.junit:
             _junit_out([], 0.0)
         raise ConfigurationError(
@@ -122,7 +123,7 @@ def test(
     elapsed = time.monotonic() - started
     _REPORTS[format](results, elapsed)
     if junit_xml is not None:
-        _write_report(junit_xml, _junit(results, elapsed))
+        write_file(junit_xml, _junit(results, elapsed), "--junit-xml")
     if any(not r.passed for r in results):
         raise typer.Exit(TESTS_FAILED)
 
@@ -144,18 +145,6 @@ def _chosen(planned: list[Any], names: list[str], paths: list[str]) -> list[Any]
             )
     wanted = [n.casefold() for n in names]
     return [(p, t) for p, t in planned if any(w in t.name.casefold() for w in wanted)]
-
-
-def _write_report(path: Path, text: str) -> None:
-    """Write the JUnit report, creating its folder as pytest --junitxml does (CI's
-    ``test-results/`` does not exist yet); a path that cannot be written is bad input."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise ConfigurationError(
-            f"--junit-xml {path}: cannot write it: {exc.strerror or exc}"
-        ) from None
 
 
 def _check(pipeline: Path, problems: list[Problem]) -> list[Any]:
@@ -199,7 +188,7 @@ def _bad_input(problems: list[Problem], format: TestFormat, junit_xml: Path | No
     if (
         junit_xml is not None
     ):  # after the problems: a report that cannot be written is one more line
-        _write_report(junit_xml, _junit_errors(problems))
+        write_file(junit_xml, _junit_errors(problems), "--junit-xml")
     raise typer.Exit(2)
 
 

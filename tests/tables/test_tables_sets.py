@@ -8,22 +8,11 @@ import pytest
 from tables_support import App, in_event, run_batch
 
 from streamctl.tables import SetGlobalTable, SetTable
-from streamctl.testing import MemoryTransport
 
 
 @pytest.fixture(params=["sqlite://", "memory://"])
 def app(request, tmp_path, transport):
     return App("app", tmp_path, table_store=request.param, topic_partitions=2, transport=transport)
-
-
-@pytest.fixture
-def transport():
-    return MemoryTransport()
-
-
-@pytest.fixture
-def producer(transport):
-    return transport.producer()
 
 
 @pytest.fixture

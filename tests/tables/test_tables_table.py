@@ -7,22 +7,11 @@ from tables_support import App, Topic, run_batch
 
 from streamctl.exceptions import ConfigurationError
 from streamctl.tables import Table
-from streamctl.testing import MemoryTransport
 
 
 @pytest.fixture(params=["sqlite://", "memory://"])
 def app(request, tmp_path, transport):
     return App("app", tmp_path, table_store=request.param, topic_partitions=4, transport=transport)
-
-
-@pytest.fixture
-def transport():
-    return MemoryTransport()
-
-
-@pytest.fixture
-def producer(transport):
-    return transport.producer()
 
 
 def make(app, **kw):
