@@ -152,8 +152,10 @@ def lookup(worker: Worker, name: str, text: str) -> dict[str, Any] | None:
     table = worker.app.tables.get(name)
     if table is None:
         return None
-    found, key, value = worker.call(lambda: read_key(table, text)).result(READ_TIMEOUT)
-    if not found and not table.is_global:
+    call = worker.call(lambda: (*read_key(table, text), len(table.held)))
+    found, key, value, held = call.result(READ_TIMEOUT)
+    # a key of a partition held elsewhere (not every partition is here): ask the others
+    if not found and not table.is_global and held < table.partitions:
         answer = _from_peers(worker, table, text)
         if answer is not None:
             return {"table": name, "found": True, **answer}
@@ -164,9 +166,6 @@ def _from_peers(worker: Worker, table: Any, text: str) -> dict[str, Any] | None:
     """The answer of the other running worker that has the key (None: none has it)."""
     from streamctl.admin import remote  # the admin modules: only when asked
 
-    held = worker.call(lambda: len(table.held)).result(READ_TIMEOUT)
-    if held >= table.partitions:
-        return None  # every partition is here: nobody else has the key
     me = worker.app.conf.transactional_id
     # found on the loop: the group's description uses the transport the worker uses
     peers = worker.call(lambda: remote.endpoints(worker.app)).result(READ_TIMEOUT)
